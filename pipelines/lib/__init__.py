@@ -1,0 +1,1 @@
+"""Plain-Python helpers for the code location: no Dagster definitions live here."""

@@ -1,0 +1,213 @@
+"""Data contracts (ODCS v3.1 YAML) turned into one list of row rules.
+
+Both engines read this list: great-expectations (the engine of record, `ge_suite.py`) and the
+DuckDB SQL row checks that decide quarantine at speed (`sql/contracts/*.sql`). Keeping one rule
+list is what lets a test prove that the two flag exactly the same rows.
+"""
+
+from __future__ import annotations
+
+import functools
+import zoneinfo
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipelines import settings
+
+# A value must match its type's pattern *and* parse (e.g. 2026-02-30 matches but is no date).
+# ASCII classes on purpose: Python's \d also matches non-ASCII digits, DuckDB's RE2 does not.
+TYPE_PATTERNS = {
+    "date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+    "timestamp": (
+        r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+        r"(Z|[+-][0-9]{2}:[0-9]{2})$"
+    ),
+    "number": r"^[+-]?[0-9]{1,16}(\.[0-9]{1,2})?$",
+    "integer": r"^[+-]?[0-9]{1,9}$",
+}
+DUCKDB_TYPES = {
+    "string": "varchar",
+    "date": "date",
+    "timestamp": "timestamptz",
+    "number": "decimal(18,2)",
+    "integer": "integer",
+}
+TYPE_WORDS = {
+    "date": "a date YYYY-MM-DD",
+    "timestamp": "a timestamp with UTC offset (ISO 8601)",
+    "number": "a decimal with at most 2 decimal places",
+    "integer": "an integer",
+}
+NAMED_VALUE_SETS = {"iana_timezones": lambda: sorted(zoneinfo.available_timezones())}
+
+
+class ContractError(ValueError):
+    """A contract file that cannot be compiled: names the file and the offending entry."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    logical_type: str
+    required: bool
+    description: str = ""
+    personal_data: bool = False
+
+    @property
+    def duckdb_type(self) -> str:
+        return DUCKDB_TYPES[self.logical_type]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row-level rule. `kind` selects how each engine expresses it."""
+
+    name: str
+    kind: str
+    column: str
+    description: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Contract:
+    feed: str
+    version: str
+    path: Path
+    columns: tuple[Column, ...]
+    rules: tuple[Rule, ...]
+    required_feed: bool
+    file_date_column: str | None
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        """Columns whose absence rejects the file. A nullable column may be absent: it loads as
+        null, and the ingest log says it was absent."""
+        return [c.name for c in self.columns if c.required]
+
+    @property
+    def partition_column(self) -> str:
+        return self.file_date_column or "landing_date"
+
+    @property
+    def personal_columns(self) -> set[str]:
+        return {c.name for c in self.columns if c.personal_data}
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+RULE_KINDS = {
+    "required", "type", "unique", "valid_values", "pattern", "minimum", "maximum",
+    "equals_file_date", "not_after_file_date", "column_not_above",
+    "conditional_minimum", "conditional_maximum",
+}
+
+
+def _custom_properties(doc: dict) -> dict[str, Any]:
+    return {p["property"]: p["value"] for p in doc.get("customProperties", [])}
+
+
+def _quality_rule(path: Path, column: str | None, q: dict) -> Rule:
+    name = q.get("name")
+    if not name:
+        raise ContractError(f"{path}: a quality rule on {column or 'the table'} has no name")
+    description = q.get("description", "")
+    if q.get("metric") == "invalidValues":
+        args = q.get("arguments", {})
+        if "validValues" in args:
+            values = [str(v) for v in args["validValues"]]
+        elif args.get("validValuesFrom") in NAMED_VALUE_SETS:
+            values = NAMED_VALUE_SETS[args["validValuesFrom"]]()
+        else:
+            raise ContractError(f"{path}: rule {name}: invalidValues needs validValues")
+        if "pattern" in args:
+            return Rule(name, "pattern", column, description, {"pattern": args["pattern"]})
+        return Rule(name, "valid_values", column, description or "one of the allowed values",
+                    {"values": values})
+    if q.get("type") == "custom" and q.get("engine") == "overdue":
+        impl = dict(q.get("implementation", {}))
+        kind = impl.pop("rule", None)
+        if kind not in RULE_KINDS:
+            raise ContractError(f"{path}: rule {name}: unknown rule kind {kind!r}")
+        target = impl.pop("column", column)
+        if target is None:
+            raise ContractError(f"{path}: rule {name}: no column")
+        return Rule(name, kind, target, description, impl)
+    raise ContractError(f"{path}: rule {name}: unsupported quality entry {q}")
+
+
+def parse_contract(path: Path) -> Contract:
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if doc.get("kind") != "DataContract" or not str(doc.get("apiVersion", "")).startswith("v3"):
+        raise ContractError(f"{path}: not an ODCS v3 DataContract")
+    props = _custom_properties(doc)
+    (table,) = doc["schema"]
+    columns: list[Column] = []
+    rules: list[Rule] = []
+    for prop in table["properties"]:
+        name = prop["name"]
+        logical = prop.get("logicalType", "string")
+        if logical not in DUCKDB_TYPES:
+            raise ContractError(f"{path}: column {name}: unsupported logicalType {logical!r}")
+        required = bool(prop.get("required", False))
+        columns.append(Column(name, logical, required, prop.get("description", ""),
+                              "personal_data" in prop.get("tags", [])))
+        if required:
+            rules.append(Rule(f"{name}_required", "required", name, "a value is required"))
+        if logical != "string":
+            rules.append(Rule(f"{name}_type", "type", name, f"must be {TYPE_WORDS[logical]}",
+                              {"pattern": TYPE_PATTERNS[logical]}))
+        if prop.get("unique"):
+            rules.append(Rule(f"{name}_unique", "unique", name, "must be unique in the file"))
+        options = prop.get("logicalTypeOptions", {})
+        if "minimum" in options:
+            rules.append(Rule(f"{name}_minimum", "minimum", name,
+                              f"must be at least {options['minimum']}",
+                              {"minimum": options["minimum"]}))
+        if "maximum" in options:
+            rules.append(Rule(f"{name}_maximum", "maximum", name,
+                              f"must be at most {options['maximum']}",
+                              {"maximum": options["maximum"]}))
+        if "pattern" in options:
+            rules.append(Rule(f"{name}_pattern", "pattern", name, "must match the required format",
+                              {"pattern": options["pattern"]}))
+        rules.extend(_quality_rule(path, name, q) for q in prop.get("quality", []))
+    rules.extend(_quality_rule(path, None, q) for q in table.get("quality", []))
+    known = {c.name for c in columns}
+    for rule in rules:
+        referenced = {rule.column, rule.params.get("other"), rule.params.get("when", {}).get("column")}
+        unknown = {c for c in referenced if c} - known
+        if unknown:
+            raise ContractError(f"{path}: rule {rule.name} names unknown column(s) {sorted(unknown)}")
+    names = [r.name for r in rules]
+    if len(names) != len(set(names)):
+        raise ContractError(f"{path}: duplicate rule names")
+    return Contract(
+        feed=props.get("feed", doc["name"]),
+        version=str(doc["version"]),
+        path=path,
+        columns=tuple(columns),
+        rules=tuple(rules),
+        required_feed=bool(props.get("requiredFeed", False)),
+        file_date_column=props.get("fileDateColumn"),
+    )
+
+
+@functools.cache
+def load_contract(feed: str) -> Contract:
+    path = settings.CONTRACTS_DIR / f"{feed}.odcs.yaml"
+    if not path.exists():
+        raise ContractError(f"no contract for feed {feed!r} at {path}")
+    return parse_contract(path)
+
+
+def feeds() -> list[str]:
+    return sorted(p.name.removesuffix(".odcs.yaml") for p in settings.CONTRACTS_DIR.glob("*.odcs.yaml"))

@@ -1,0 +1,36 @@
+"""SQL files from `sql/`: read, render the few that are shaped by a contract, bind values.
+
+Templates only ever receive identifiers from contracts and code (quoted where they come from a
+landing file's header); values always travel as DuckDB parameters.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jinja2
+
+from pipelines import settings
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(settings.SQL_DIR),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def sql_path(name: str) -> str:
+    return f"sql/{name}.sql"
+
+
+def render_sql(name: str, **context) -> str:
+    """The statement in `sql/<name>.sql`, rendered with `context` (identifiers only)."""
+    return _environment().get_template(f"{name}.sql").render(**context)
+
+
+def quote_identifier(name: str) -> str:
+    """A header name from a landing file, safe inside double quotes."""
+    return name.replace('"', '""')

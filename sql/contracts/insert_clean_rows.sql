@@ -1,0 +1,36 @@
+-- Load every staged row that broke no rule into the feed's table, typed, with its lineage.
+insert into {{ table }} (
+    {%- if not file_date_column %}landing_date, {% endif %}
+    {%- for column in columns %}{{ column.name }}, {% endfor -%}
+    extra_columns, source_file, source_row
+)
+with
+
+clean as (
+    select * from staged
+    where __row_number not in (select __row_number from violations)
+),
+
+final as (
+    select
+        {%- if not file_date_column %}
+        $file_date as landing_date,
+        {%- endif %}
+        {%- for column in columns %}
+        {% if column.logical_type == 'string' %}{{ column.name }}{% else %}{{ column.name }}__value{% endif %} as {{ column.name }},
+        {%- endfor %}
+        {% if extras -%}
+        json_object(
+            {%- for extra in extras %}
+            ${{ extra.param }}, "{{ extra.ident }}"{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        )
+        {%- else -%}
+        cast(null as json)
+        {%- endif %} as extra_columns,
+        $source_file as source_file,
+        __row_number as source_row
+    from clean
+)
+
+select * from final

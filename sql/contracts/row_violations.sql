@@ -1,0 +1,68 @@
+-- Every (row, rule) pair where a staged row breaks a contract rule, with the offending value.
+-- Compiled from the same rule list as the great-expectations suite; a test proves both flag
+-- exactly the same rows. Nulls pass every rule but `required` (as in great-expectations).
+{%- macro value(column) -%}
+{%- if column.logical_type == 'string' -%}{{ column.name }}{%- else -%}{{ column.name }}__value{%- endif -%}
+{%- endmacro %}
+create or replace temp table violations as
+with
+
+flagged as (
+    select
+        __row_number,
+        list_filter([
+            {%- for rule in rules %}
+            case when (
+                {%- if rule.kind == 'required' %}
+                {{ rule.column }} is null
+                {%- elif rule.kind == 'type' %}
+                {{ rule.column }} is not null and {{ rule.column }}__value is null
+                {%- elif rule.kind == 'unique' %}
+                {{ rule.column }} is not null and count(*) over (partition by {{ rule.column }}) > 1
+                {%- elif rule.kind == 'valid_values' %}
+                not list_contains(${{ rule.param }}, {{ rule.column }})
+                {%- elif rule.kind == 'pattern' %}
+                not regexp_matches({{ rule.column }}, ${{ rule.param }})
+                {%- elif rule.kind == 'minimum' %}
+                {{ rule.value }} < ${{ rule.param }}
+                {%- elif rule.kind == 'maximum' %}
+                {{ rule.value }} > ${{ rule.param }}
+                {%- elif rule.kind == 'equals_file_date' %}
+                {{ rule.value }} <> ${{ rule.param }}
+                {%- elif rule.kind == 'not_after_file_date' %}
+                {{ rule.value }} > ${{ rule.param }}
+                {%- elif rule.kind == 'column_not_above' %}
+                {{ rule.value }} > {{ rule.other_value }}
+                {%- elif rule.kind == 'conditional_minimum' %}
+                {{ rule.when_predicate }} and {{ rule.value }} < ${{ rule.param }}
+                {%- elif rule.kind == 'conditional_maximum' %}
+                {{ rule.when_predicate }} and {{ rule.value }} > ${{ rule.param }}
+                {%- endif %}
+            ) then {{ rule.index }} end,
+            {%- endfor %}
+        ], lambda rule_index: rule_index is not null) as rule_indexes,
+        {%- for column in columns %}
+        {{ column.name }},
+        {%- endfor %}
+    from staged
+),
+
+broken as (
+    select __row_number, unnest(rule_indexes) as rule_index, * exclude (__row_number, rule_indexes)
+    from flagged
+    where len(rule_indexes) > 0
+),
+
+final as (
+    select
+        __row_number,
+        rule_index,
+        case rule_index
+            {%- for rule in rules %}
+            when {{ rule.index }} then cast({{ rule.column }} as varchar)
+            {%- endfor %}
+        end as value
+    from broken
+)
+
+select * from final
