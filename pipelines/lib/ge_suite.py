@@ -126,6 +126,7 @@ def expectations_for(contract: Contract, night: date) -> list:
 def _validator_parts():
     gx = _gx()
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False, "metric_calculations": False}
     asset = context.data_sources.add_pandas("landing").add_dataframe_asset("landed_file")
     return context, asset.add_batch_definition_whole_dataframe("whole_file")
 

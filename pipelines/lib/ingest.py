@@ -54,6 +54,7 @@ class IngestResult:
     contract_version: str = ""
     quarantined_by_rule: dict[str, int] = field(default_factory=dict)
     message: str = ""
+    landed: LandedFile | None = field(default=None, repr=False, compare=False)
 
     @property
     def reconciles(self) -> bool:
@@ -140,7 +141,7 @@ def ingest_file(conn: duckdb.DuckDBPyConnection, contract: Contract, path: Path)
     if logged is not None:
         return IngestResult(contract.feed, landed.night, "unchanged", str(path), landed.sha256,
                             *logged, contract_version=contract.version,
-                            message="identical file already loaded")
+                            message="identical file already loaded", landed=landed)
     checks = run_row_checks(conn, contract, landed)
     structural = [{"row_number": r.row_number, "column_name": None, "rule": "row_field_count",
                    "message": r.message, "raw_record": r.raw_record}
@@ -172,7 +173,7 @@ def ingest_file(conn: duckdb.DuckDBPyConnection, contract: Contract, path: Path)
             contract.feed, landed.night, "loaded", str(path), landed.sha256,
             rows_read=landed.rows_read, rows_loaded=rows_loaded,
             rows_quarantined=flagged_rows + len(structural), contract_version=contract.version,
-            quarantined_by_rule=by_rule, message="; ".join(notes))
+            quarantined_by_rule=by_rule, message="; ".join(notes), landed=landed)
         if not result.reconciles:
             raise RuntimeError(
                 f"{path}: rows read {result.rows_read} != loaded {result.rows_loaded}"

@@ -1,0 +1,197 @@
+"""Ingest assets: one per landing feed, generated from the feed's data contract.
+
+Each night's file is checked against its contract and loaded in one transaction; rows that break
+a rule go to `quarantine` with the rule. A range of nights (a backfill) runs as one run.
+"""
+
+
+from datetime import date, timedelta
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from pipelines.defs.partitions import WAREHOUSE_POOL, nightly_partitions
+from pipelines.defs.resources import LandingResource
+from pipelines.lib.contracts import Contract, feeds, load_contract
+from pipelines.lib.ge_suite import validate_with_ge
+from pipelines.lib.ingest import (
+    IngestResult,
+    MissingLandingFile,
+    ingest_night,
+    table_name,
+)
+from pipelines.lib.landing import FileRejected
+from pipelines.lib.row_checks import bind
+from pipelines.lib.sql import render_sql, sql_path
+
+OWNERS = ["team:risk-data"]
+
+
+def partition_nights(context: dg.AssetExecutionContext) -> list[date]:
+    window = context.partition_time_window
+    first = window.start.date()
+    return [first + timedelta(days=i) for i in range((window.end.date() - first).days)]
+
+
+def _reconcile_check(conn, contract: Contract, nights: list[date]) -> dg.AssetCheckResult:
+    sql = render_sql("checks/assert_ingest_rows_reconcile", table=table_name(contract),
+                     partition_column=contract.partition_column)
+    params = {"feed": contract.feed, "start_date": min(nights), "end_date": max(nights)}
+    offending = conn.execute(sql, bind(sql, params)).df()
+    return dg.AssetCheckResult(
+        check_name=f"{contract.feed}_rows_reconcile",
+        passed=offending.empty,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "offending_files": len(offending),
+            "sample": dg.MetadataValue.md(offending.head(10).to_markdown(index=False))
+            if not offending.empty else "none",
+            "sql": sql_path("checks/assert_ingest_rows_reconcile"),
+        },
+    )
+
+
+def _contract_check(conn, contract: Contract, results: list[IngestResult]) -> dg.AssetCheckResult:
+    """great-expectations over every file of the run; also proves the SQL engine agrees with it."""
+    rows = []
+    disagreements = []
+    failed_rules = 0
+    for result in results:
+        if result.landed is None:
+            continue
+        outcomes = validate_with_ge(result.landed.table, contract, result.night, complete=True)
+        sql = render_sql("ingest/quarantined_rows_by_rule")
+        quarantined = dict(conn.execute(sql, bind(sql, {
+            "feed": contract.feed, "file_date": result.night})).fetchall())
+        for outcome in outcomes:
+            sql_rows = set(quarantined.get(outcome.rule, []))
+            if sql_rows != outcome.row_numbers:
+                disagreements.append(f"{result.night} {outcome.rule}: GE {len(outcome.row_numbers)}"
+                                     f" rows, SQL {len(sql_rows)} rows")
+            if not outcome.success:
+                failed_rules += 1
+                rows.append({
+                    "night": str(result.night), "rule": outcome.rule,
+                    "expectation": outcome.expectation, "unexpected": outcome.unexpected_count,
+                    "sample rows": ", ".join(map(str, outcome.sample_rows)),
+                    "observed": ", ".join(outcome.observed_value or [])[:80] or "(personal data)"
+                    if outcome.column in contract.personal_columns else
+                    ", ".join(outcome.observed_value or [])[:80],
+                })
+    table = "\n".join(
+        ["| night | rule | expectation | unexpected | sample rows | observed |",
+         "|---|---|---|---|---|---|"]
+        + [f"| {r['night']} | {r['rule']} | {r['expectation']} | {r['unexpected']} |"
+           f" {r['sample rows']} | {r['observed']} |" for r in rows[:50]]
+    ) if rows else "every expectation passed"
+    return dg.AssetCheckResult(
+        check_name=f"{contract.feed}_contract",
+        passed=not rows and not disagreements,
+        severity=dg.AssetCheckSeverity.ERROR if disagreements else dg.AssetCheckSeverity.WARN,
+        description=(f"great-expectations suite generated from {contract.path.name} "
+                     f"v{contract.version}: failing rows were quarantined, clean rows loaded"),
+        metadata={
+            "contract_version": contract.version,
+            "expectations": len(contract.rules),
+            "failed_expectations": failed_rules,
+            "engines_agree": not disagreements,
+            "disagreements": "; ".join(disagreements[:10]) or "none",
+            "results": dg.MetadataValue.md(table),
+        },
+    )
+
+
+def _materialize_metadata(contract: Contract, results: list[IngestResult], skipped: list[date]):
+    loaded = sum(r.rows_loaded for r in results)
+    quarantined = sum(r.rows_quarantined for r in results)
+    by_rule: dict[str, int] = {}
+    for result in results:
+        for rule, count in result.quarantined_by_rule.items():
+            by_rule[rule] = by_rule.get(rule, 0) + count
+    last = results[-1] if results else None
+    metadata = {
+        "dagster/row_count": loaded,
+        "rows_read": sum(r.rows_read for r in results),
+        "rows_loaded": loaded,
+        "rows_quarantined": quarantined,
+        "nights": len(results),
+        "contract_version": contract.version,
+        "table": table_name(contract),
+        "quarantined_by_rule": dg.MetadataValue.md(
+            "\n".join(["| rule | violations |", "|---|---|"]
+                      + [f"| {k} | {v} |" for k, v in sorted(by_rule.items())])
+            if by_rule else "none"),
+    }
+    if last is not None:
+        metadata |= {"status": last.status, "file_sha256": last.sha256 or "",
+                     "source_file": last.source_file or "", "notes": last.message or ""}
+    if skipped:
+        metadata["nights_without_file"] = ", ".join(str(n) for n in skipped)
+    return metadata
+
+
+def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
+    contract = load_contract(feed)
+    required = "required" if contract.required_feed else "optional"
+
+    @dg.asset(
+        name=feed,
+        group_name="ingest",
+        kinds={"duckdb", "csv"},
+        owners=OWNERS,
+        partitions_def=nightly_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=WAREHOUSE_POOL,
+        description=(
+            f"Landing feed `{feed}` ({required}), checked against data contract "
+            f"`{contract.path.name}` v{contract.version} and loaded into `{table_name(contract)}`, "
+            f"one partition per night. Rows breaking a rule are in `quarantine`."),
+        check_specs=[
+            dg.AssetCheckSpec(f"{feed}_rows_reconcile", asset=feed, blocking=True,
+                              description="Every row read is loaded or quarantined: rows read = "
+                              "loaded + quarantined, and the warehouse holds exactly the loaded."),
+            dg.AssetCheckSpec(f"{feed}_contract", asset=feed,
+                              description="great-expectations suite generated from the contract; "
+                              "fails (WARN) when rows were quarantined, (ERROR) if the SQL row "
+                              "checks and great-expectations disagree on any row."),
+        ],
+    )
+    def ingest_asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
+                     landing: LandingResource):
+        nights = partition_nights(context)
+        results: list[IngestResult] = []
+        skipped: list[date] = []
+        with duckdb.get_connection() as conn:
+            for night in nights:
+                try:
+                    result = ingest_night(conn, feed, night, landing.root)
+                except MissingLandingFile as error:
+                    if len(nights) == 1:
+                        raise dg.Failure(description=str(error)) from error
+                    skipped.append(night)
+                    continue
+                except FileRejected as error:
+                    raise dg.Failure(
+                        description=f"{feed} {night}: file rejected, nothing loaded: {error}",
+                        metadata={"file": str(error.path), "rule": error.rule},
+                    ) from error
+                if result.status == "absent":
+                    skipped.append(night)
+                    continue
+                results.append(result)
+                context.log.info(
+                    f"{feed} {night}: {result.status}, read {result.rows_read}, loaded "
+                    f"{result.rows_loaded}, quarantined {result.rows_quarantined}")
+            if skipped:
+                context.log.warning(f"{feed}: no file for {len(skipped)} night(s): "
+                                    f"{', '.join(map(str, skipped[:10]))}")
+            yield dg.MaterializeResult(metadata=_materialize_metadata(contract, results, skipped))
+            yield _reconcile_check(conn, contract, nights)
+            yield _contract_check(conn, contract, results)
+
+    return ingest_asset
+
+
+@dg.definitions
+def ingest_definitions() -> dg.Definitions:
+    return dg.Definitions(assets=[build_ingest_asset(feed) for feed in feeds()])

@@ -1,0 +1,48 @@
+"""Start a night as soon as every required feed for it has landed."""
+
+import os
+from datetime import date, timedelta
+
+import dagster as dg
+
+from pipelines import settings
+from pipelines.defs.jobs import nightly_job
+from pipelines.lib.landing import find_landing_file, landed_nights
+
+LOOKBACK_DAYS = int(os.environ.get("OVERDUE_SENSOR_LOOKBACK_DAYS", "7"))
+
+
+def nights_ready(landing, since: date) -> list[tuple[date, str]]:
+    """Nights after `since` whose required feeds have all landed, with a version stamp of the files."""
+    ready = []
+    for night in landed_nights(landing, settings.FEEDS_REQUIRED[0]):
+        if night <= since:
+            continue
+        files = [find_landing_file(landing, feed, night) for feed in settings.FEEDS_REQUIRED]
+        if all(files):
+            stamp = "-".join(f"{p.stat().st_size}.{p.stat().st_mtime_ns}" for p in files)
+            ready.append((night, stamp))
+    return ready
+
+
+@dg.sensor(job=nightly_job, minimum_interval_seconds=60, name="landing_sensor",
+           default_status=dg.DefaultSensorStatus.RUNNING)
+def landing_sensor(context: dg.SensorEvaluationContext):
+    """One run per night once account_snapshots and customers have both landed.
+
+    Looks back a few days only (OVERDUE_SENSOR_LOOKBACK_DAYS), so history is loaded by a backfill,
+    not by hundreds of sensor runs; nights already materialized are skipped.
+    """
+    landing = settings.landing_dir()
+    since = date.today() - timedelta(days=LOOKBACK_DAYS)
+    done = context.instance.get_materialized_partitions(dg.AssetKey("account_snapshots"))
+    partitions = set(nightly_job.partitions_def.get_partition_keys())
+    requests = []
+    for night, stamp in nights_ready(landing, since):
+        key = night.isoformat()
+        if key in done or key not in partitions:
+            continue
+        requests.append(dg.RunRequest(run_key=f"{key}:{stamp}", partition_key=key))
+    if not requests:
+        return dg.SkipReason("no new night with every required feed landed")
+    return requests
