@@ -167,6 +167,62 @@ def cmd_backfill(args) -> None:
     log.info("nights %s .. %s done in one run", args.start, args.end)
 
 
+DEMO_FAULTS = (
+    "wrong_type=0.0005,null_key=0.0003,duplicate_key=0.0003,negative_amount=0.0005,"
+    "past_due_gt_balance=0.0005,dpd_without_past_due=0.0005,past_due_without_dpd=0.0005,"
+    "future_date=0.0005,unknown_status=0.0003,bad_currency=0.0003,"
+    "wrong_snapshot_date_rows=0.0003,extra_column=1"
+)
+
+
+def cmd_demo(args) -> None:
+    """Simulate a book, load its history in one backfill run, run the last night, report."""
+    import shutil
+
+    home = settings.overdue_home()
+    if args.fresh:
+        for generated in ("landing", "truth", "warehouse.duckdb", "dagster_home"):
+            target = home / generated
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+    end = date.today() - timedelta(days=1)
+    start = end - timedelta(days=args.days - 1)
+    os.environ["OVERDUE_START_DATE"] = start.isoformat()
+    cmd_simulate(argparse.Namespace(
+        home=str(home), accounts=args.accounts, days=args.days, end_date=end, seed=args.seed,
+        format="csv", macro_shock_date=None, faults=DEMO_FAULTS, fault_date=end, quiet=False))
+    log.info("backfill %s .. %s as one run", start, end - timedelta(days=1))
+    run_nights(start, end - timedelta(days=1))
+    log.info("nightly run for %s (with injected faults)", end)
+    run_nights(end, end)
+    sys.stdout.write(_demo_report(home, end))
+
+
+def _demo_report(home: Path, night: date) -> str:
+    from pipelines.faults import read_fault_manifest
+    from pipelines.lib.summary import warehouse_summary
+
+    faults = read_fault_manifest(home, "account_snapshots", night)
+    by_class: dict[str, int] = {}
+    for fault in faults:
+        by_class[fault.fault_class] = by_class.get(fault.fault_class, 0) + 1
+    lines = [
+        "",
+        "== overdue demo ==",
+        f"home          {home}",
+        f"landing files {home / 'landing'}",
+        f"truth         {home / 'truth'}",
+        f"dagster home  {home / 'dagster_home'}  (make ui: http://127.0.0.1:3000)",
+        f"injected into account_snapshots/{night}.csv: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(by_class.items())),
+        "",
+        warehouse_summary(settings.warehouse_path()),
+    ]
+    return "\n".join(lines)
+
+
 def cmd_summary(args) -> None:
     from pipelines.lib.summary import warehouse_summary
 
@@ -204,6 +260,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", type=_date, required=True)
     p.add_argument("--end", type=_date, required=True)
     p.set_defaults(func=cmd_backfill)
+
+    p = sub.add_parser("demo", help="simulate a book, backfill its history, run the last night")
+    p.add_argument("--accounts", type=int, default=20_000)
+    p.add_argument("--days", type=int, default=180)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--fresh", action="store_true",
+                   help="delete landing/, truth/, the warehouse and dagster_home/ first")
+    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("summary", help="what the warehouse holds: tables, nights, quarantine")
     p.set_defaults(func=cmd_summary)

@@ -74,6 +74,8 @@ def _value_column(contract: Contract, name: str) -> str:
 def expectations_for(contract: Contract, night: date) -> list:
     """One GE expectation per contract rule, tagged with the rule name in `meta`."""
     gx = _gx()
+    from great_expectations.expectations.row_conditions import Column
+
     E = gx.expectations
     result = []
     for rule in contract.rules:
@@ -87,8 +89,7 @@ def expectations_for(contract: Contract, night: date) -> list:
             expectation = E.ExpectColumnValuesToNotBeNull(column=column, meta=meta)
         elif rule.kind == "type":
             expectation = E.ExpectColumnValuesToNotBeNull(
-                column=value, row_condition=f"`{column}`.notna()", condition_parser="pandas",
-                meta=meta)
+                column=value, row_condition=Column(column).is_not_null(), meta=meta)
         elif rule.kind == "unique":
             expectation = E.ExpectColumnValuesToBeUnique(column=column, meta=meta)
         elif rule.kind == "valid_values":
@@ -110,12 +111,13 @@ def expectations_for(contract: Contract, night: date) -> list:
                 or_equal=True, ignore_row_if="either_value_is_missing", meta=meta)
         elif rule.kind in ("conditional_minimum", "conditional_maximum"):
             when_column, operator, when_value = when_condition(rule)
-            condition = f"`{_value_column(contract, when_column)}` {operator} {when_value}"
+            subject = Column(_value_column(contract, when_column))
+            condition = {">": subject > when_value, "==": subject == when_value,
+                         "<": subject < when_value}[operator]
             limits = ({"min_value": bound} if rule.kind == "conditional_minimum"
                       else {"max_value": bound})
             expectation = E.ExpectColumnValuesToBeBetween(
-                column=value, row_condition=condition, condition_parser="pandas", meta=meta,
-                **limits)
+                column=value, row_condition=condition, meta=meta, **limits)
         else:
             raise ValueError(f"rule {rule.name}: no great-expectations form for {rule.kind}")
         result.append(expectation)

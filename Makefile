@@ -1,0 +1,48 @@
+# overdue: every target sets up what it needs first (a venv from the lock file, Debian packages).
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+export OVERDUE_HOME ?= $(CURDIR)/var
+export DAGSTER_HOME := $(OVERDUE_HOME)/dagster_home
+export GX_ANALYTICS_ENABLED := false
+export PYTHONDONTWRITEBYTECODE := 1
+
+DEMO_ACCOUNTS ?= 20000
+DEMO_DAYS ?= 180
+BENCH_ACCOUNTS ?= 1000000
+
+.PHONY: setup demo test ui bench lint clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml scripts/install-system-packages
+	scripts/install-system-packages
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+demo: setup
+	$(BIN)/overdue demo --fresh --accounts $(DEMO_ACCOUNTS) --days $(DEMO_DAYS)
+
+test: setup
+	$(BIN)/pytest
+
+ui: setup
+	mkdir -p $(DAGSTER_HOME)
+	test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dg dev --host 127.0.0.1 --port 3000
+
+bench: setup
+	$(BIN)/python -m pipelines.bench --accounts $(BENCH_ACCOUNTS)
+
+lint: setup
+	$(BIN)/ruff check pipelines models tests
+
+# Regenerate the lock after changing dependencies in pyproject.toml.
+lock:
+	uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11
+
+clean:
+	rm -rf $(VENV) .pytest_cache
