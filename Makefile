@@ -5,7 +5,6 @@ BIN := $(VENV)/bin
 export OVERDUE_HOME ?= $(CURDIR)/var
 export DAGSTER_HOME := $(OVERDUE_HOME)/dagster_home
 export GX_ANALYTICS_ENABLED := false
-export PYTHONDONTWRITEBYTECODE := 1
 
 DEMO_ACCOUNTS ?= 20000
 DEMO_DAYS ?= 180
@@ -19,7 +18,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml scripts/install-system-pack
 	scripts/install-system-packages
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check uv==0.13.9
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 

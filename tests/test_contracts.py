@@ -227,3 +227,24 @@ def test_event_time_bound_is_end_of_day_anywhere(tmp_path):
     from pipelines.lib.row_checks import latest_instant_of
 
     assert latest_instant_of(date(2026, 5, 3)).isoformat() == "2026-05-04T12:00:00+00:00"
+
+
+def test_engines_agree_on_a_sample_of_a_large_file(tmp_path):
+    """Above OVERDUE_GE_MAX_ROWS, GE sees every flagged row and a seeded sample of clean ones."""
+    from pipelines.lib.ge_suite import ge_sample
+
+    rows = [snapshot_row(number=n) for n in range(1, 61)]
+    rows[4]["currency"] = "RMB"
+    rows[20]["account_id"] = rows[40]["account_id"]
+    rows[33]["days_past_due"] = "3"
+    contract, landed, flagged = _check_file(tmp_path, rows, columns=SNAPSHOT_COLUMNS)
+    all_flagged = set().union(*flagged.values())
+    sample = ge_sample(landed.table, all_flagged, seed="abc", max_rows=15)
+    assert sample.num_rows == 15
+    sampled = set(sample["__row_number"].to_pylist())
+    assert all_flagged <= sampled
+    assert sample["__row_number"].to_pylist() == sorted(sampled)
+    again = ge_sample(landed.table, all_flagged, seed="abc", max_rows=15)
+    assert again["__row_number"].to_pylist() == sample["__row_number"].to_pylist()
+    outcomes = validate_with_ge(sample, contract, NIGHT, complete=True)
+    assert {o.rule: o.row_numbers for o in outcomes if o.row_numbers} == flagged

@@ -8,10 +8,12 @@ missing where the text does not match its type's pattern or does not parse.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -20,6 +22,9 @@ from pipelines.lib.landing import ROW_NUMBER
 from pipelines.lib.row_checks import rule_bound, when_condition
 
 ROW_ID = "row_number"
+# great-expectations costs ~45 s per 1M-row file (STACK.md; measured in `make bench`): above this
+# many rows it validates every row the SQL checks flagged plus a seeded sample of the others.
+GE_MAX_ROWS = int(os.environ.get("OVERDUE_GE_MAX_ROWS", "100000"))
 
 
 @dataclass
@@ -33,6 +38,22 @@ class ExpectationOutcome:
     sample_rows: list[int]
     row_numbers: set[int] = field(default_factory=set)
     observed_value: object = None
+
+
+def ge_sample(table: pa.Table, flagged: set[int], *, seed: str, max_rows: int = GE_MAX_ROWS) -> pa.Table:
+    """The rows great-expectations validates: all of a small file; for a large one, every flagged
+    row (both copies of a duplicate key are flagged, so uniqueness holds within the sample) and a
+    sample of clean rows seeded by the file's hash, so a rerun validates the same rows."""
+    if table.num_rows <= max_rows:
+        return table
+    numbers = table[ROW_NUMBER].to_numpy()
+    is_flagged = np.isin(numbers, np.fromiter(flagged, dtype=np.int64, count=len(flagged)))
+    clean_positions = np.flatnonzero(~is_flagged)
+    room = max(max_rows - int(is_flagged.sum()), 0)
+    rng = np.random.default_rng(int(hashlib.sha256(seed.encode()).hexdigest()[:16], 16))
+    chosen = rng.choice(clean_positions, size=min(room, len(clean_positions)), replace=False)
+    positions = np.sort(np.concatenate([np.flatnonzero(is_flagged), chosen]))
+    return table.take(pa.array(positions))
 
 
 def _gx():

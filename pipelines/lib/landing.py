@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -93,13 +94,14 @@ def _line_of_offset(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
-def _decode(path: Path, data: bytes) -> tuple[str, list[str]]:
+def _decode(path: Path, data: bytes) -> tuple[bytes, list[str]]:
+    """The file's bytes without a BOM, after proving they are UTF-8 (the format's encoding)."""
     notes = []
     if data.startswith(UTF8_BOM):
         data = data[len(UTF8_BOM):]
         notes.append("UTF-8 byte-order mark removed")
     try:
-        return data.decode("utf-8"), notes
+        data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = _line_of_offset(data, exc.start)
         raise FileRejected(
@@ -107,6 +109,7 @@ def _decode(path: Path, data: bytes) -> tuple[str, list[str]]:
             f"not valid UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start} (line {line});"
             " re-export the file as UTF-8",
         ) from exc
+    return data, notes
 
 
 def _check_columns(path: Path, columns: list[str], contract: Contract) -> list[str]:
@@ -145,20 +148,22 @@ def _read_csv_slow(text: str, header: list[str]) -> tuple[pa.Table, list[Structu
 
 
 def _read_csv(path: Path, data: bytes, contract: Contract) -> LandedFile:
-    text, notes = _decode(path, data)
-    if not text.strip():
+    body, notes = _decode(path, data)
+    if not body.strip():
         raise FileRejected(path, "file_empty", "file has no header row")
-    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0])))
-    header = [h.strip() for h in header]
+    first_line_end = body.find(b"\n")
+    header_line = body if first_line_end < 0 else body[:first_line_end]
+    header = [h.strip() for h in next(csv.reader([header_line.decode("utf-8").rstrip("\r")]))]
     absent = _check_columns(path, header, contract)
-    if not text.endswith("\n"):
-        last = text.rsplit("\n", 1)[-1]
-        last_fields = next(csv.reader(io.StringIO(last)), [])
-        if text.count("\n") and len(last_fields) < len(header):
+    if not body.endswith(b"\n") and first_line_end >= 0:
+        last = body[body.rfind(b"\n") + 1:].decode("utf-8")
+        last_fields = next(csv.reader([last]), [])
+        if len(last_fields) < len(header):
+            line = body.count(b"\n") + 1
             raise FileRejected(
                 path, "file_truncated",
-                f"file ends mid-row (line {text.count(chr(10)) + 1} has {len(last_fields)} of"
-                f" {len(header)} fields, no line end): the export was cut short",
+                f"file ends mid-row (line {line} has {len(last_fields)} of {len(header)} fields,"
+                " no line end): the export was cut short",
             )
     invalid: list[int] = []
 
@@ -166,7 +171,6 @@ def _read_csv(path: Path, data: bytes, contract: Contract) -> LandedFile:
         invalid.append(row.number or 0)
         return "skip"
 
-    body = text.encode("utf-8")
     table = pacsv.read_csv(
         io.BytesIO(body),
         read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=16 << 20),
@@ -177,9 +181,9 @@ def _read_csv(path: Path, data: bytes, contract: Contract) -> LandedFile:
     )
     rejects: list[StructuralReject] = []
     if invalid:
-        table, rejects = _read_csv_slow(text, header)
+        table, rejects = _read_csv_slow(body.decode("utf-8"), header)
     else:
-        table = table.append_column(ROW_NUMBER, pa.array(range(1, table.num_rows + 1), pa.int64()))
+        table = table.append_column(ROW_NUMBER, pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64)))
     return LandedFile(contract.feed, path, night_of(path), "", table, rejects, absent, notes)
 
 
@@ -202,7 +206,7 @@ def _read_parquet(path: Path, contract: Contract) -> LandedFile:
         raise FileRejected(path, "file_unreadable", f"not a readable Parquet file ({exc})") from exc
     absent = _check_columns(path, table.column_names, contract)
     texts = {name: _as_text(table[name]) for name in table.column_names}
-    texts[ROW_NUMBER] = pa.array(range(1, table.num_rows + 1), pa.int64())
+    texts[ROW_NUMBER] = pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64))
     return LandedFile(contract.feed, path, night_of(path), "", pa.table(texts), [], absent, [])
 
 
