@@ -223,6 +223,21 @@ def _demo_report(home: Path, night: date) -> str:
     return "\n".join(lines)
 
 
+def cmd_import(args) -> None:
+    from pipelines.importers.taiwan import import_taiwan
+
+    source = Path(args.path)
+    if not source.exists():
+        raise CommandError(f"{source}: no such file")
+    summary = import_taiwan(source, settings.overdue_home(), file_format=args.format)
+    log.info("imported %d accounts over %d month-end nights into %s", summary.accounts,
+             summary.nights, settings.landing_dir())
+    if summary.delinquent_with_zero_balance:
+        log.warning("%d account-nights are delinquent with nothing owed: the contract will "
+                    "quarantine them (see pipelines/importers/README.md)",
+                    summary.delinquent_with_zero_balance)
+
+
 def cmd_summary(args) -> None:
     from pipelines.lib.summary import warehouse_summary
 
@@ -268,6 +283,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fresh", action="store_true",
                    help="delete landing/, truth/, the warehouse and dagster_home/ first")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("import", help="turn an external book into landing files")
+    p.add_argument("source", choices=("taiwan",), help="taiwan: the UCI 2005 card book CSV")
+    p.add_argument("path")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("summary", help="what the warehouse holds: tables, nights, quarantine")
     p.set_defaults(func=cmd_summary)
