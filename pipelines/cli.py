@@ -231,7 +231,7 @@ def cmd_import(args) -> None:
         raise CommandError(f"{source}: no such file")
     summary = import_taiwan(source, settings.overdue_home(), file_format=args.format)
     log.info("imported %d accounts over %d month-end nights into %s", summary.accounts,
-             summary.nights, settings.landing_dir())
+             len(summary.nights), settings.landing_dir())
     if summary.delinquent_with_zero_balance:
         log.warning("%d account-nights are delinquent with nothing owed: the contract will "
                     "quarantine them (see pipelines/importers/README.md)",

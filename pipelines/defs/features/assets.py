@@ -1,0 +1,130 @@
+"""Feature and portfolio tables, rebuilt in SQL for each night (or range of nights, set-wise).
+
+Each asset replaces its nights in one transaction and runs its `sql/checks/assert_*.sql` checks
+in the same run; a check passes when its query returns no rows.
+"""
+
+from dataclasses import dataclass, field
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from pipelines.defs.ingest.assets import OWNERS, partition_nights
+from pipelines.defs.partitions import WAREHOUSE_POOL, nightly_partitions
+from pipelines.lib.nightly_tables import preview, rebuild_nights, run_check
+from pipelines.lib.sql import sql_path
+
+
+@dataclass(frozen=True)
+class NightlyTable:
+    name: str
+    description: str
+    deps: tuple[str, ...]
+    checks: tuple[tuple[str, str], ...] = ()  # (check file, description)
+    before: tuple[str, ...] = ()
+    preview_columns: tuple[str, ...] = field(default=())
+
+
+TABLES = (
+    NightlyTable(
+        "account_features",
+        "One row per account present that night: bucket, utilisation, payment ratio, "
+        "delinquency history over 30/90/180 days, roll state since one month earlier, "
+        "behaviour events and the optional macro and bureau joins. Definitions: the header of "
+        "sql/features/account_features.sql (data dictionary).",
+        ("account_snapshots", "contact_events", "macro_indicators", "bureau_scores"),
+        (("assert_features_match_accounts_present",
+          "Exactly one feature row per account present that night, none for absent accounts."),
+         ("assert_bucket_consistent_with_dpd",
+          "Every bucket is the DOMAIN §1 bucket of its days past due and status.")),
+    ),
+    NightlyTable(
+        "roll_rates",
+        "Roll-rate matrix per night and product: bucket one month earlier x bucket tonight, "
+        "accounts, balance and row shares; new and gone accounts in their own row and column.",
+        ("account_snapshots",),
+        (("assert_roll_rate_rows_sum_to_one", "Every matrix row's shares sum to 1."),
+         ("assert_roll_rate_totals_reconcile",
+          "Row totals equal the earlier night's book, column totals tonight's.")),
+    ),
+    NightlyTable(
+        "flow_rates",
+        "Balance flow rates bucket b -> b+1 per night and product, and the chained flow to "
+        "write-off.",
+        ("roll_rates",),
+    ),
+    NightlyTable(
+        "portfolio_daily",
+        "The book per night and product: accounts, balance, 30+/60+/90+ rates by count and "
+        "balance, new write-offs, five-class grading mix.",
+        ("account_snapshots",),
+        (("assert_portfolio_products_add_up",
+          "Products add up to `all`, and `all` equals the night's snapshot count."),),
+    ),
+    NightlyTable(
+        "vintage_curves",
+        "Vintage curves as of each night: open month x months on book -> accounts, share ever "
+        "30+ and 90+. Reads the running account_milestones state, not the full history.",
+        ("account_snapshots",),
+        before=("features/create_account_milestones", "features/update_account_milestones"),
+    ),
+)
+
+
+def build_nightly_table_asset(spec: NightlyTable) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=spec.name,
+        group_name="features",
+        kinds={"duckdb", "sql"},
+        owners=OWNERS,
+        deps=list(spec.deps),
+        partitions_def=nightly_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=WAREHOUSE_POOL,
+        description=spec.description,
+        check_specs=[dg.AssetCheckSpec(name, asset=spec.name, blocking=True, description=text)
+                     for name, text in spec.checks],
+    )
+    def nightly_table(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+        nights = partition_nights(context)
+        start, end = nights[0], nights[-1]
+        with duckdb.get_connection() as conn:
+            rows = rebuild_nights(conn, spec.name, f"features/{spec.name}", start, end,
+                                  before=spec.before)
+            sample = preview(conn, spec.name, end)
+            yield dg.MaterializeResult(metadata={
+                "dagster/row_count": rows,
+                "nights": len(nights),
+                "sql": sql_path(f"features/{spec.name}"),
+                "preview": dg.MetadataValue.md(
+                    sample.to_markdown(index=False, floatfmt=".4g") if not sample.empty
+                    else f"no rows for {end}"),
+            })
+            for name, _ in spec.checks:
+                outcome = run_check(conn, name, start, end)
+                yield dg.AssetCheckResult(
+                    check_name=name, passed=outcome.passed,
+                    severity=dg.AssetCheckSeverity.ERROR,
+                    metadata={
+                        "offending_rows": len(outcome.offending),
+                        "sample": dg.MetadataValue.md(
+                            outcome.offending.head(10).to_markdown(index=False))
+                        if not outcome.passed else "none",
+                        "sql": sql_path(f"checks/{name}"),
+                    },
+                )
+
+    return nightly_table
+
+
+@dg.definitions
+def feature_definitions() -> dg.Definitions:
+    ready = [spec for spec in TABLES
+             if spec.name != "account_features" or _query_exists(spec.name)]
+    return dg.Definitions(assets=[build_nightly_table_asset(spec) for spec in ready])
+
+
+def _query_exists(name: str) -> bool:
+    from pipelines import settings
+
+    return (settings.SQL_DIR / "features" / f"{name}.sql").exists()

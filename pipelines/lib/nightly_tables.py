@@ -1,0 +1,67 @@
+"""Rebuild nights of a SQL-defined table: delete the nights, insert the query, in one transaction.
+
+Plain Python over a DuckDB connection; the Dagster assets in `defs/features` are thin shells.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from pipelines.lib.row_checks import bind
+from pipelines.lib.sql import render_sql
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    name: str
+    offending: pd.DataFrame
+
+    @property
+    def passed(self) -> bool:
+        return self.offending.empty
+
+
+def load_macros(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute(render_sql("features/create_macros"))
+
+
+def rebuild_nights(conn: duckdb.DuckDBPyConnection, table: str, query_name: str,
+                   start: date, end: date, *, before: tuple[str, ...] = ()) -> int:
+    """Replace nights start..end of `table` with `sql/<query_name>.sql`; returns rows written."""
+    load_macros(conn)
+    query = render_sql(query_name)
+    params = {"start_date": start, "end_date": end}
+    conn.execute("begin transaction")
+    try:
+        for statement in before:
+            sql = render_sql(statement)
+            conn.execute(sql, bind(sql, params))
+        create = render_sql("features/create_table_from_query", table=table, query=query)
+        conn.execute(create, bind(create, params))
+        delete = render_sql("features/delete_nights", table=table)
+        conn.execute(delete, bind(delete, params))
+        insert = render_sql("features/insert_from_query", table=table, query=query)
+        conn.execute(insert, bind(insert, params))
+        (rows,) = conn.execute(render_sql("features/count_nights", table=table), params).fetchone()
+        conn.execute("commit")
+    except Exception:
+        conn.execute("rollback")
+        raise
+    return rows
+
+
+def run_check(conn: duckdb.DuckDBPyConnection, name: str, start: date, end: date) -> CheckOutcome:
+    """Run `sql/checks/<name>.sql`: the rows it returns are the offenders."""
+    load_macros(conn)
+    sql = render_sql(f"checks/{name}")
+    return CheckOutcome(name, conn.execute(sql, bind(sql, {"start_date": start,
+                                                           "end_date": end})).df())
+
+
+def preview(conn: duckdb.DuckDBPyConnection, table: str, night: date, limit: int = 12) -> pd.DataFrame:
+    sql = render_sql("features/preview_night", table=table)
+    return conn.execute(sql, {"night": night, "limit": limit}).df()

@@ -1,0 +1,3 @@
+-- Rebuild nights [$start_date, $end_date] of a nightly table from its query.
+insert into {{ table }}
+{{ query }}
