@@ -46,11 +46,11 @@ cells as (
         profiles.snapshot_date,
         profiles.open_month,
         mob.months_on_book,
-        sum(profiles.accounts) as accounts,
-        coalesce(sum(profiles.accounts) filter (
-            where profiles.mob_30plus <= mob.months_on_book), 0) as ever_30plus,
-        coalesce(sum(profiles.accounts) filter (
-            where profiles.mob_90plus <= mob.months_on_book), 0) as ever_90plus
+        cast(sum(profiles.accounts) as bigint) as accounts,
+        coalesce(cast(sum(profiles.accounts) filter (
+            where profiles.mob_30plus <= mob.months_on_book) as bigint), 0) as ever_30plus,
+        coalesce(cast(sum(profiles.accounts) filter (
+            where profiles.mob_90plus <= mob.months_on_book) as bigint), 0) as ever_90plus
     from profiles
     inner join (
         select unnest(range(0, 121)) as months_on_book
