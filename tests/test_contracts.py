@@ -248,3 +248,30 @@ def test_engines_agree_on_a_sample_of_a_large_file(tmp_path):
     assert again["__row_number"].to_pylist() == sample["__row_number"].to_pylist()
     outcomes = validate_with_ge(sample, contract, NIGHT, complete=True)
     assert {o.rule: o.row_numbers for o in outcomes if o.row_numbers} == flagged
+
+
+def test_parquet_timestamps_with_a_zone_pass_the_event_time_rule(tmp_path):
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    table = pa.table({
+        "event_id": ["E1", "E2"],
+        "event_time": pa.array([dt.datetime(2026, 5, 3, 14, 21, 9, tzinfo=shanghai),
+                                dt.datetime(2026, 5, 9, 9, 0, 0, tzinfo=shanghai)],
+                               pa.timestamp("us", tz="Asia/Shanghai")),
+        "customer_id": ["C1", "C1"], "account_id": [None, None],
+        "event_type": ["complaint", "complaint"], "channel": [None, None],
+        "amount": pa.array([None, None], pa.decimal128(18, 2)),
+        "until_date": pa.array([None, None], pa.date32()),
+    })
+    path = tmp_path / "landing" / "contact_events" / f"{NIGHT}.parquet"
+    path.parent.mkdir(parents=True)
+    pq.write_table(table, path)
+    contract = load_contract("contact_events")
+    landed = read_landing_file(path, contract)
+    conn = duckdb.connect()
+    run_row_checks(conn, contract, landed)
+    assert flagged_rows_by_rule(conn) == {"event_time_not_after_file_date": {2}}

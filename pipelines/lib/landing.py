@@ -193,7 +193,8 @@ def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
     if pa.types.is_floating(kind):
         column = pc.round(column, 2)
     if pa.types.is_timestamp(kind) and kind.tz is not None:
-        return pc.strftime(column, format="%Y-%m-%dT%H:%M:%S%z").cast(pa.string())
+        in_utc = column.cast(pa.timestamp(kind.unit, tz="UTC"))
+        return pc.strftime(in_utc, format="%Y-%m-%dT%H:%M:%SZ").cast(pa.string())
     if pa.types.is_dictionary(kind):
         column = column.cast(kind.value_type)
     return column.cast(pa.string())
