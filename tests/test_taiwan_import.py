@@ -19,7 +19,7 @@ from pipelines.importers import import_taiwan, pay_code_roll_rates
 from pipelines.lib.contracts import load_contract
 from pipelines.lib.ingest import ingest_file
 
-SOURCE = Path("/work/shared/data/uci_taiwan_default/UCI_Credit_Card.csv")
+SOURCE = Path(__file__).parent / "data" / "uci_taiwan_default" / "UCI_Credit_Card.csv"
 pytestmark = pytest.mark.skipif(not SOURCE.exists(), reason="UCI Taiwan file not present")
 
 NIGHT_CODES = {  # snapshot date -> the PAY column of that month (there is no PAY_1)

@@ -19,7 +19,7 @@ from pipelines.lib.contracts import load_contract
 from pipelines.lib.ingest import ingest_file
 from pipelines.lib.nightly_tables import rebuild_nights, run_check
 
-SOURCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "uci_taiwan_default" / "UCI_Credit_Card.csv"
+SOURCE = Path(__file__).parent / "data" / "uci_taiwan_default" / "UCI_Credit_Card.csv"
 MONTHS = [  # (month end, PAY column, BILL_AMT column)
     (date(2005, 4, 30), "PAY_6", "BILL_AMT6"), (date(2005, 5, 31), "PAY_5", "BILL_AMT5"),
     (date(2005, 6, 30), "PAY_4", "BILL_AMT4"), (date(2005, 7, 31), "PAY_3", "BILL_AMT3"),
