@@ -33,7 +33,15 @@ STAGES = [
     ("contract_ge_sampled", "contract, great-expectations: at the nightly sample cap", None, None),
     ("ingest", "whole ingest: read, contract, quarantine, replace partition, log", 5.0, 3072),
     ("ingest_rerun", "rerun of an identical file (must be a no-op)", None, None),
+    ("history_90", "setup: 90 days of daily history generated into DuckDB", None, None),
+    ("features_90", "features + roll/flow rates + portfolio + vintages, one night, 90 days", 8.0, 3072),
+    ("history_360", "setup: 360 days of daily history generated into DuckDB", None, None),
+    ("features_360", "the same night with 360 days of history (target: <= 1.2x features_90)", None, 3072),
+    ("slice_duckdb", "account_features in DuckDB on a slice pandas can hold", None, None),
+    ("slice_pandas", "8 core features in pandas on the same slice (values cross-checked)", None, None),
 ]
+FEATURE_NIGHT = date(2026, 5, 3)
+SLICE_ACCOUNTS = 100_000
 
 
 def _landing_file(home: Path) -> Path:
@@ -43,8 +51,10 @@ def _landing_file(home: Path) -> Path:
 def run_stage(stage: str, home: Path, accounts: int) -> dict:
     """Run one stage in this process; returns seconds (imports excluded) and rows."""
     import duckdb
+    import numpy as np
 
     from pipelines.lib.contracts import load_contract
+    from pipelines.lib.sql import render_sql
     from pipelines.lib.ingest import ingest_file
     from pipelines.lib.landing import read_landing_file
     from pipelines.lib.row_checks import run_row_checks
@@ -68,8 +78,6 @@ def run_stage(stage: str, home: Path, accounts: int) -> dict:
                      {"path": str(path)})
         conn.execute("commit")
     elif stage == "kernel_checks":
-        from pipelines.lib.sql import render_sql
-
         conn = duckdb.connect()
         conn.execute("create table snapshots as select * from read_csv($path, header = true)",
                      {"path": str(path)})
@@ -101,6 +109,64 @@ def run_stage(stage: str, home: Path, accounts: int) -> dict:
             table = ge_sample(table, set(), seed=landed.sha256, max_rows=GE_MAX_ROWS)
         validate_with_ge(table, contract, NIGHT, complete=True)
         rows = table.num_rows
+    elif stage.startswith("history_"):
+        from pipelines.bench_features import generate_history
+
+        days = int(stage.split("_")[1])
+        conn = duckdb.connect(str(home / f"features_{days}.duckdb"))
+        conn.execute("set enable_progress_bar = false")
+        started = time.perf_counter()
+        generate_history(conn, accounts, days, FEATURE_NIGHT)
+        rows = accounts * days
+    elif stage.startswith("features_"):
+        from pipelines.bench_features import FEATURE_TABLES, MILESTONES
+        from pipelines.lib.nightly_tables import rebuild_nights
+
+        conn = duckdb.connect(str(home / f"{stage}.duckdb"))
+        conn.execute("set enable_progress_bar = false")
+        tables = {}
+        started = time.perf_counter()
+        for table in FEATURE_TABLES:
+            table_started = time.perf_counter()
+            rebuild_nights(conn, table, f"features/{table}", FEATURE_NIGHT, FEATURE_NIGHT,
+                           before=MILESTONES if table == "vintage_curves" else ())
+            tables[table] = round(time.perf_counter() - table_started, 3)
+        seconds = time.perf_counter() - started
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return {"seconds": round(seconds, 3), "peak_rss_mb": round(peak_mb, 1), "rows": accounts,
+                "tables": tables}
+    elif stage in ("slice_duckdb", "slice_pandas"):
+        from pipelines.bench_features import (
+            PANDAS_COLUMNS,
+            generate_history,
+            pandas_account_features,
+            slice_snapshots,
+        )
+        from pipelines.lib.nightly_tables import rebuild_nights
+
+        rows = min(accounts, SLICE_ACCOUNTS)
+        conn = duckdb.connect(str(home / "slice.duckdb"))
+        conn.execute("set enable_progress_bar = false")
+        if stage == "slice_duckdb":
+            generate_history(conn, rows, 90, FEATURE_NIGHT)
+            started = time.perf_counter()
+            rebuild_nights(conn, "account_features", "features/account_features",
+                           FEATURE_NIGHT, FEATURE_NIGHT)
+        else:
+            frame = slice_snapshots(conn, rows)
+            started = time.perf_counter()
+            result = pandas_account_features(frame, FEATURE_NIGHT)
+            seconds = time.perf_counter() - started
+            sql_values = conn.execute(render_sql("bench/slice_features"),
+                                      {"night": FEATURE_NIGHT}).df().set_index("account_id")
+            mismatched = [c for c in PANDAS_COLUMNS if not np.allclose(
+                result[c].astype(float).to_numpy(), sql_values.loc[result.index, c].astype(float)
+                .to_numpy(), equal_nan=True)]
+            if mismatched:
+                raise RuntimeError(f"pandas and SQL disagree on {mismatched}")
+            peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            return {"seconds": round(seconds, 3), "peak_rss_mb": round(peak_mb, 1), "rows": rows,
+                    "matches_sql": list(PANDAS_COLUMNS)}
     else:
         raise ValueError(f"unknown stage {stage}")
     seconds = time.perf_counter() - started
@@ -118,7 +184,7 @@ def orchestrate(accounts: int, skip: set[str]) -> dict:
     work.mkdir(parents=True)
     figures: dict[str, dict] = {}
     for stage, _, _, _ in STAGES:
-        if stage in skip:
+        if stage in skip or (stage.startswith("features_") and f"history_{stage[9:]}" in skip):
             continue
         completed = subprocess.run(
             [sys.executable, "-m", "pipelines.bench", "--stage", stage, "--home", str(work),
@@ -141,6 +207,8 @@ def report(accounts: int, figures: dict) -> tuple[str, dict]:
         "contract_sql / kernel_checks": ratio("contract_sql", "kernel_checks"),
         "contract_ge / contract_sql": ratio("contract_ge", "contract_sql"),
         "contract_ge_sampled / contract_sql": ratio("contract_ge_sampled", "contract_sql"),
+        "features_360 / features_90": ratio("features_360", "features_90"),
+        "slice_pandas / slice_duckdb": ratio("slice_pandas", "slice_duckdb"),
     }
     lines = [f"overdue bench: {accounts:,} accounts, one night ({_machine()})",
              f"{'stage':<22}{'seconds':>9}{'rows/s':>12}{'peak RSS MB':>13}  target  what"]
@@ -156,11 +224,17 @@ def report(accounts: int, figures: dict) -> tuple[str, dict]:
             verdicts.append(f"≤{target_mb / 1024:g}GB {'ok' if f['peak_rss_mb'] <= target_mb else 'MISSED'}")
         lines.append(f"{stage:<22}{f['seconds']:>9.2f}{rate:>12}{f['peak_rss_mb']:>13.0f}  "
                      f"{', '.join(verdicts) or '-':<6}  {what}")
+    for stage in ("features_90", "features_360"):
+        if stage in figures:
+            lines.append(f"  {stage} by table: " + ", ".join(
+                f"{t} {s:.2f}s" for t, s in figures[stage]["tables"].items()))
     lines.append("ratios: " + ", ".join(f"{k} = {v}" for k, v in ratios.items() if v is not None))
+    lines.append("targets: ingest <= 5 s; features_90 <= 8 s; features_360 / features_90 <= 1.2; "
+                 "slice_pandas / slice_duckdb >= 8; peak RSS <= 3 GB")
     record = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": _machine(),
-        "workloads": {"ingest_1night": {"accounts": accounts, "stages": figures, "ratios": ratios}},
+        "workloads": {"one_night": {"accounts": accounts, "stages": figures, "ratios": ratios}},
     }
     return "\n".join(lines) + "\n", record
 
