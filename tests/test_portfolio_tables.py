@@ -171,3 +171,16 @@ def test_vintage_curves_from_milestones(conn):
     early = conn.execute("select sum(ever_90plus) from vintage_curves where snapshot_date = ?",
                          [nights[1]]).fetchone()[0]
     assert early == 0
+
+
+def test_every_column_of_every_feature_table_has_one_definition(conn):
+    from pipelines.defs.features.assets import TABLES
+    from pipelines.lib.data_dictionary import table_definitions
+
+    night = date(2025, 6, 30)
+    for spec in TABLES:
+        rebuild_nights(conn, spec.name, f"features/{spec.name}", night, night, before=spec.before)
+        columns = [name for name, *_ in conn.execute(f"describe {spec.name}").fetchall()]
+        definitions = table_definitions(f"features/{spec.name}")
+        assert sorted(columns) == sorted(definitions), spec.name
+        assert all(len(text) >= 5 for text in definitions.values()), spec.name

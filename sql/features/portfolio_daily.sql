@@ -13,10 +13,10 @@
 --     snapshot, taken within 45 days (an account first seen already written off is not counted:
 --     the first night of a book would otherwise count every old write-off as new)
 --   new_writeoff_balance: their balance
---   accounts_normal, accounts_special_mention, accounts_substandard, accounts_doubtful,
---     accounts_loss: five-class grading mix by count (正常, 关注, 次级, 可疑, 损失)
---   balance_normal, balance_special_mention, balance_substandard, balance_doubtful,
---     balance_loss: the same by balance
+--   accounts_normal, accounts_special_mention, accounts_substandard, accounts_doubtful, accounts_loss: five-class
+--     grading mix by count (正常 current, 关注 1-90, 次级 91-120, 可疑 121-180, 损失 >180 DPD)
+--   balance_normal, balance_special_mention, balance_substandard, balance_doubtful, balance_loss: the
+--     five-class grading mix by balance
 with
 
 snapshots as (

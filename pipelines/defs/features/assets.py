@@ -11,8 +11,9 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.ingest.assets import OWNERS, partition_nights
 from pipelines.defs.partitions import WAREHOUSE_POOL, nightly_partitions
+from pipelines.lib.data_dictionary import data_dictionary as build_data_dictionary
 from pipelines.lib.nightly_tables import preview, rebuild_nights, run_check
-from pipelines.lib.sql import sql_path
+from pipelines.lib.sql import render_sql, sql_path
 
 
 @dataclass(frozen=True)
@@ -117,14 +118,30 @@ def build_nightly_table_asset(spec: NightlyTable) -> dg.AssetsDefinition:
     return nightly_table
 
 
+@dg.asset(
+    group_name="features",
+    kinds={"duckdb"},
+    owners=OWNERS,
+    partitions_def=nightly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=WAREHOUSE_POOL,
+    description="Table `data_dictionary`: one definition per column of every feature table, "
+    "read from the header comment of the SQL that builds it (so they cannot drift apart).",
+)
+def data_dictionary(duckdb: DuckDBResource) -> dg.MaterializeResult:
+    entries = build_data_dictionary([spec.name for spec in TABLES])
+    with duckdb.get_connection() as conn:
+        conn.register("dictionary_rows", entries)
+        conn.execute(render_sql("features/replace_data_dictionary"))
+        conn.unregister("dictionary_rows")
+    frame = entries.to_pandas()
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": len(frame),
+        "dictionary": dg.MetadataValue.md(frame.to_markdown(index=False)),
+    })
+
+
 @dg.definitions
 def feature_definitions() -> dg.Definitions:
-    ready = [spec for spec in TABLES
-             if spec.name != "account_features" or _query_exists(spec.name)]
-    return dg.Definitions(assets=[build_nightly_table_asset(spec) for spec in ready])
-
-
-def _query_exists(name: str) -> bool:
-    from pipelines import settings
-
-    return (settings.SQL_DIR / "features" / f"{name}.sql").exists()
+    return dg.Definitions(assets=[build_nightly_table_asset(spec) for spec in TABLES]
+                          + [data_dictionary])
