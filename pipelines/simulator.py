@@ -79,17 +79,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipelines.lib.contracts import load_contract
+
 logger = logging.getLogger(__name__)
 
-SNAPSHOT_COLUMNS: tuple[str, ...] = (
-    "snapshot_date", "account_id", "customer_id", "product", "open_date", "status", "currency",
-    "credit_limit", "balance", "amount_due", "past_due_amount", "days_past_due", "next_due_date",
-    "payment_amount", "last_payment_date",
-)
-CUSTOMER_COLUMNS: tuple[str, ...] = (
-    "customer_id", "full_name", "mobile_phone", "email", "postal_address", "city", "region",
-    "postal_code", "country", "preferred_language", "timezone",
-)
+SNAPSHOT_COLUMNS: tuple[str, ...] = tuple(load_contract("account_snapshots").column_names)
+CUSTOMER_COLUMNS: tuple[str, ...] = tuple(load_contract("customers").column_names)
 CONTACT_COLUMNS: tuple[str, ...] = (
     "event_id", "event_time", "customer_id", "account_id", "event_type", "channel", "amount",
     "until_date",

@@ -10,21 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.lib.contracts import load_contract
+
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 # Partitions are defined once per process: start them early enough for every test's nights.
 os.environ["OVERDUE_START_DATE"] = "2024-01-01"
 
 NIGHT = date(2026, 5, 3)
 
-SNAPSHOT_COLUMNS = [
-    "snapshot_date", "account_id", "customer_id", "product", "open_date", "status", "currency",
-    "credit_limit", "balance", "amount_due", "past_due_amount", "days_past_due", "next_due_date",
-    "payment_amount", "last_payment_date",
-]
-CUSTOMER_COLUMNS = [
-    "customer_id", "full_name", "mobile_phone", "email", "postal_address", "city", "region",
-    "postal_code", "country", "preferred_language", "timezone",
-]
+SNAPSHOT_COLUMNS = load_contract("account_snapshots").column_names  # DOMAIN.md §7, in order
+CUSTOMER_COLUMNS = load_contract("customers").column_names
 
 
 def snapshot_row(night: date = NIGHT, number: int = 1, **overrides) -> dict:

@@ -76,17 +76,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipelines.lib.contracts import load_contract
+
 log = logging.getLogger(__name__)
 
-SNAPSHOT_COLUMNS: tuple[str, ...] = (
-    "snapshot_date", "account_id", "customer_id", "product", "open_date", "status", "currency",
-    "credit_limit", "balance", "amount_due", "past_due_amount", "days_past_due", "next_due_date",
-    "payment_amount", "last_payment_date",
-)
-CUSTOMER_COLUMNS: tuple[str, ...] = (
-    "customer_id", "full_name", "mobile_phone", "email", "postal_address", "city", "region",
-    "postal_code", "country", "preferred_language", "timezone",
-)
+SNAPSHOT_COLUMNS: tuple[str, ...] = tuple(load_contract("account_snapshots").column_names)
+CUSTOMER_COLUMNS: tuple[str, ...] = tuple(load_contract("customers").column_names)
 MONEY_COLUMNS = ("credit_limit", "balance", "amount_due", "past_due_amount", "payment_amount")
 DATE_COLUMNS = ("snapshot_date", "open_date", "next_due_date", "last_payment_date")
 
