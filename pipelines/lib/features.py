@@ -6,38 +6,22 @@ The query is `sql/features/account_features.sql`; its header comment is the data
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import duckdb
 import pyarrow as pa
 
+from pipelines.lib.data_dictionary import table_definitions
+from pipelines.lib.nightly_tables import load_macros
 from pipelines.lib.row_checks import bind
 from pipelines.lib.sql import render_sql
 
 ACCOUNT_FEATURES_SQL = "features/account_features"
-MACROS_SQL = "features/create_macros"
-
-_DEFINITION_LINE = re.compile(r"^--   ([a-z][a-z0-9_]*): (\S.*)$")
-_CONTINUATION_LINE = re.compile(r"^--     +(\S.*)$")
 
 
 def feature_dictionary(sql_name: str = ACCOUNT_FEATURES_SQL) -> list[tuple[str, str]]:
-    """(column, definition) for every `--   column: definition` line of the query's header comment.
-
-    The header is the comment block the file opens with; the first line that is not a comment
-    ends it. A line indented further than a definition continues it.
-    """
-    entries: list[tuple[str, str]] = []
-    for line in render_sql(sql_name).splitlines():
-        if not line.startswith("--"):
-            break
-        if match := _DEFINITION_LINE.match(line):
-            entries.append((match.group(1), match.group(2).strip()))
-        elif entries and (more := _CONTINUATION_LINE.match(line)):
-            column, definition = entries[-1]
-            entries[-1] = (column, f"{definition} {more.group(1).strip()}")
-    return entries
+    """(column, definition) in the order of the query's header comment (see data_dictionary)."""
+    return list(table_definitions(sql_name).items())
 
 
 def account_features_statement(start_date: date, end_date: date) -> tuple[str, dict]:
@@ -46,9 +30,7 @@ def account_features_statement(start_date: date, end_date: date) -> tuple[str, d
     return sql, bind(sql, {"start_date": start_date, "end_date": end_date})
 
 
-def load_feature_macros(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create (or replace) the domain macros the feature queries use."""
-    conn.execute(render_sql(MACROS_SQL))
+load_feature_macros = load_macros
 
 
 def account_features(conn: duckdb.DuckDBPyConnection, start_date: date, end_date: date) -> pa.Table:
