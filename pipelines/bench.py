@@ -122,7 +122,7 @@ def run_stage(stage: str, home: Path, accounts: int) -> dict:
         from pipelines.bench_features import FEATURE_TABLES, MILESTONES
         from pipelines.lib.nightly_tables import rebuild_nights
 
-        conn = duckdb.connect(str(home / f"{stage}.duckdb"))
+        conn = duckdb.connect(str(home / f"{stage}.duckdb"), config=settings.duckdb_config())
         conn.execute("set enable_progress_bar = false")
         tables = {}
         started = time.perf_counter()

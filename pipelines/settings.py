@@ -44,3 +44,8 @@ def first_partition_date(default: str = "2020-01-01") -> str:
     feed_dir = landing_dir() / "account_snapshots"
     nights = sorted(p.stem for p in feed_dir.glob("????-??-??.*")) if feed_dir.is_dir() else []
     return nights[0] if nights else default
+
+
+def duckdb_config() -> dict[str, str]:
+    """DuckDB settings for warehouse connections: a memory cap (DuckDB spills to disk above it)."""
+    return {"memory_limit": os.environ.get("OVERDUE_DUCKDB_MEMORY_LIMIT", "3GB")}

@@ -21,6 +21,7 @@ class LandingResource(dg.ConfigurableResource):
 @dg.definitions
 def resources() -> dg.Definitions:
     return dg.Definitions(resources={
-        "duckdb": DuckDBResource(database=str(settings.warehouse_path())),
+        "duckdb": DuckDBResource(database=str(settings.warehouse_path()),
+                                 connection_config=settings.duckdb_config()),
         "landing": LandingResource(path=str(settings.landing_dir())),
     })

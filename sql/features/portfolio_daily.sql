@@ -19,7 +19,7 @@
 --     five-class grading mix by balance
 with
 
-snapshots as (
+tonight as (
     select
         snapshot_date,
         account_id,
@@ -28,25 +28,40 @@ snapshots as (
         balance,
         days_past_due,
         delinquency_bucket(days_past_due, status) = 'WO' as written_off,
-        five_class(days_past_due, status) as grade,
-        lag(delinquency_bucket(days_past_due, status) = 'WO') over (
-            partition by account_id order by snapshot_date
-        ) as written_off_before,
-        lag(snapshot_date) over (partition by account_id order by snapshot_date) as previous_date
+        five_class(days_past_due, status) as grade
     from account_snapshots
-    where snapshot_date between $start_date - interval 45 days and $end_date
+    where snapshot_date between $start_date and $end_date
+),
+
+previous as (
+    -- only tonight's written-off accounts need their previous snapshot (a few percent of rows)
+    select
+        tonight.snapshot_date,
+        tonight.account_id,
+        arg_max(
+            delinquency_bucket(earlier.days_past_due, earlier.status) = 'WO', earlier.snapshot_date
+        ) as written_off_before
+    from tonight
+    inner join account_snapshots as earlier
+        on earlier.account_id = tonight.account_id
+        and earlier.snapshot_date < tonight.snapshot_date
+        and earlier.snapshot_date >= tonight.snapshot_date - interval 45 days
+    where tonight.written_off
+        and earlier.snapshot_date between $start_date - interval 45 days and $end_date
+    group by tonight.snapshot_date, tonight.account_id
 ),
 
 flagged as (
     select
-        *,
-        written_off or days_past_due >= 31 as is_30plus,
-        written_off or days_past_due >= 61 as is_60plus,
-        written_off or days_past_due >= 91 as is_90plus,
-        written_off and not written_off_before
-        and previous_date >= snapshot_date - interval 45 days as is_new_writeoff
-    from snapshots
-    where snapshot_date between $start_date and $end_date
+        tonight.*,
+        tonight.written_off or tonight.days_past_due >= 31 as is_30plus,
+        tonight.written_off or tonight.days_past_due >= 61 as is_60plus,
+        tonight.written_off or tonight.days_past_due >= 91 as is_90plus,
+        tonight.written_off and previous.written_off_before = false as is_new_writeoff
+    from tonight
+    left join previous
+        on previous.snapshot_date = tonight.snapshot_date
+        and previous.account_id = tonight.account_id
 ),
 
 aggregated as (

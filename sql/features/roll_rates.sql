@@ -40,7 +40,14 @@ comparison as (
     group by nights.snapshot_date
 ),
 
+wanted_dates as (
+    select snapshot_date as wanted_date from comparison
+    union
+    select from_date from comparison
+),
+
 states as (
+    -- only the nights and their comparison nights, not every night in between
     select
         snapshot_date,
         account_id,
@@ -49,6 +56,7 @@ states as (
         case when status = 'closed' then 'closed'
             else delinquency_bucket(days_past_due, status) end as state
     from account_snapshots
+    semi join wanted_dates on wanted_dates.wanted_date = account_snapshots.snapshot_date
     where snapshot_date between $start_date - interval 35 days and $end_date
 ),
 
