@@ -1,0 +1,155 @@
+"""Every tunable of the delinquency model in one frozen dataclass (DOMAIN.md §3).
+
+Why one object: the training set, the booster, the champion/challenger gate, the risk grades and
+the reason codes must agree on the same numbers, and the model card records them all, so a
+retrain can be reproduced from its card alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from typing import Any
+
+ENV_PREFIX = "OVERDUE_MODEL_"
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Defaults are the product's; each one is overridable (see `from_env`).
+
+    Attributes:
+        horizon_months: label horizon: roll-forward between the night and this many months later.
+        observation_every_days: observation nights are picked at least this many days apart,
+            walking back from the latest matured night (7: weekly; a month-end book gets its
+            month-ends).
+        training_window_days: days of matured nights before the validation window used to train.
+        validation_days: the latest matured nights, out of time, for early stopping and the
+            champion/challenger comparison.
+        sample_current_share: current (M0) rows are sampled down to about this share of the rows
+            (delinquent rows are all kept); 1.0 keeps everything. Weights undo the sampling.
+        excluded_buckets: buckets outside the model's population (a written-off account cannot
+            roll forward): neither trained on nor scored.
+        max_depth, learning_rate, num_boost_round, early_stopping_rounds, min_child_weight,
+            subsample, colsample_bytree, reg_lambda, max_bin: XGBoost `hist` parameters.
+        nthread: threads for training and prediction; fixed so retrains are byte-identical.
+        auc_margin: a challenger may lose at most this much AUC to the champion.
+        calibration_tolerance: |mean predicted - observed| allowed over the whole window.
+        bucket_calibration_tolerance: the same per bucket, before the sampling-noise allowance.
+        calibration_min_rows: buckets with fewer rows in the window are not judged.
+        calibration_z: per bucket, the allowance grows by this many binomial standard errors of
+            the predicted rate, so a small bucket does not fail on noise alone.
+        grade_cutoffs: probability cut-offs between grades A|B|C|D|E (ascending, 4 values).
+        grades: the grade letters, best first.
+        early_warning_probability: a current account at or above this probability is an
+            early-warning candidate and gets reason codes.
+        reason_code_method: "exact" (TreeSHAP) or "approximate" (Saabas path attributions).
+        seed: seed of the row sampling and of XGBoost's subsampling.
+    """
+
+    horizon_months: int = 1
+    observation_every_days: int = 7
+    training_window_days: int = 182
+    validation_days: int = 28
+    sample_current_share: float = 0.75
+    excluded_buckets: tuple[str, ...] = ("WO",)
+
+    max_depth: int = 4
+    learning_rate: float = 0.05
+    num_boost_round: int = 600
+    early_stopping_rounds: int = 40
+    min_child_weight: float = 5.0
+    subsample: float = 0.8
+    colsample_bytree: float = 0.8
+    reg_lambda: float = 1.0
+    max_bin: int = 256
+    nthread: int = 2
+
+    auc_margin: float = 0.02
+    calibration_tolerance: float = 0.01
+    bucket_calibration_tolerance: float = 0.05
+    calibration_min_rows: int = 100
+    calibration_z: float = 2.0
+
+    grade_cutoffs: tuple[float, ...] = (0.01, 0.03, 0.10, 0.30)
+    grades: tuple[str, ...] = ("A", "B", "C", "D", "E")
+    early_warning_probability: float = 0.05
+    reason_code_method: str = "exact"
+
+    seed: int = 7
+
+    def __post_init__(self) -> None:
+        if self.horizon_months < 1:
+            raise ValueError(f"horizon_months must be >= 1, got {self.horizon_months}")
+        if self.observation_every_days < 1:
+            raise ValueError("observation_every_days must be >= 1")
+        if self.validation_days < 1 or self.training_window_days < 1:
+            raise ValueError("validation_days and training_window_days must be >= 1")
+        if not 0 < self.sample_current_share <= 1:
+            raise ValueError("sample_current_share must be in (0, 1]")
+        if len(self.grades) != len(self.grade_cutoffs) + 1:
+            raise ValueError("grades needs exactly one more letter than grade_cutoffs has values")
+        if list(self.grade_cutoffs) != sorted(self.grade_cutoffs):
+            raise ValueError(f"grade_cutoffs must ascend, got {self.grade_cutoffs}")
+        if self.reason_code_method not in ("exact", "approximate"):
+            raise ValueError("reason_code_method must be 'exact' or 'approximate'")
+
+    def xgb_params(self) -> dict[str, Any]:
+        """The booster parameters: `hist`, logistic, seeded and with a fixed thread count."""
+        return {
+            "objective": "binary:logistic",
+            "tree_method": "hist",
+            "eval_metric": ["auc", "logloss"],  # early stopping watches the last: logloss
+            "max_depth": self.max_depth,
+            "learning_rate": self.learning_rate,
+            "min_child_weight": self.min_child_weight,
+            "subsample": self.subsample,
+            "colsample_bytree": self.colsample_bytree,
+            "reg_lambda": self.reg_lambda,
+            "max_bin": self.max_bin,
+            "nthread": self.nthread,
+            "seed": self.seed,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values, for the model card."""
+        return {k: list(v) if isinstance(v, tuple) else v
+                for k, v in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> ModelConfig:
+        """The inverse of `as_dict`; unknown keys are refused so a typo cannot pass silently."""
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = set(values) - set(fields)
+        if unknown:
+            raise ValueError(f"unknown model settings: {sorted(unknown)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> ModelConfig:
+        """Defaults overridden by `OVERDUE_MODEL_<FIELD>` variables (e.g. OVERDUE_MODEL_SEED=11).
+
+        Tuples are comma-separated (OVERDUE_MODEL_GRADE_CUTOFFS=0.01,0.03,0.1,0.3).
+        """
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            raw = environ.get(ENV_PREFIX + field.name.upper())
+            if raw is None:
+                continue
+            default = field.default
+            if isinstance(default, tuple):
+                items = [item.strip() for item in raw.split(",") if item.strip()]
+                values[field.name] = tuple(
+                    float(item) if default and isinstance(default[0], float) else item
+                    for item in items)
+            elif isinstance(default, bool):
+                values[field.name] = raw.strip().lower() in ("1", "true", "yes")
+            elif isinstance(default, int):
+                values[field.name] = int(raw)
+            elif isinstance(default, float):
+                values[field.name] = float(raw)
+            else:
+                values[field.name] = raw
+        return cls(**values)

@@ -1,0 +1,218 @@
+"""Model metrics (AUC, Gini, KS, Brier, lift, calibration) and the population stability index.
+
+Why weighted everywhere: training and validation rows carry sample weights (current accounts are
+sampled down), and the metrics must describe the book, not the sample. With all weights 1 these
+are the usual unweighted metrics. Implemented on numpy directly (no scikit-learn in the stack).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from models.dataset import window_of
+from models.features import BUCKETS
+
+if TYPE_CHECKING:
+    from models.train import TrainedModel
+
+PSI_STABLE, PSI_ACT = 0.10, 0.25  # DOMAIN.md §3: < 0.1 stable, 0.1-0.25 watch, > 0.25 act
+_SHARE_FLOOR = 1e-4  # an empty bin counts as this share, so PSI stays finite
+
+
+def _weights(frame: pd.DataFrame) -> np.ndarray:
+    if "weight" in frame.columns:
+        return frame["weight"].to_numpy(dtype="float64")
+    return np.ones(len(frame))
+
+
+def auc(labels: np.ndarray, scores: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Area under the ROC curve; tied scores count one half. NaN when one class is absent."""
+    labels = np.asarray(labels, dtype=bool)
+    weights = np.ones(len(labels)) if weights is None else np.asarray(weights, dtype="float64")
+    _, inverse = np.unique(np.asarray(scores, dtype="float64"), return_inverse=True)
+    positive = np.bincount(inverse, weights * labels)
+    negative = np.bincount(inverse, weights * ~labels)
+    total_positive, total_negative = positive.sum(), negative.sum()
+    if total_positive == 0 or total_negative == 0:
+        return float("nan")
+    negative_below = np.cumsum(negative) - negative
+    return float((positive * (negative_below + 0.5 * negative)).sum()
+                 / (total_positive * total_negative))
+
+
+def ks_statistic(labels: np.ndarray, scores: np.ndarray,
+                 weights: np.ndarray | None = None) -> float:
+    """Kolmogorov-Smirnov: the largest gap between the positives' and negatives' score CDFs."""
+    labels = np.asarray(labels, dtype=bool)
+    weights = np.ones(len(labels)) if weights is None else np.asarray(weights, dtype="float64")
+    _, inverse = np.unique(np.asarray(scores, dtype="float64"), return_inverse=True)
+    positive = np.bincount(inverse, weights * labels)
+    negative = np.bincount(inverse, weights * ~labels)
+    if positive.sum() == 0 or negative.sum() == 0:
+        return float("nan")
+    gap = np.cumsum(positive) / positive.sum() - np.cumsum(negative) / negative.sum()
+    return float(np.abs(gap).max())
+
+
+def risk_deciles(scores: np.ndarray, weights: np.ndarray, tie_break: np.ndarray) -> np.ndarray:
+    """Decile 1..10 of each row, 1 = the riskiest tenth of the (weighted) book.
+
+    Rows are ordered by score descending, then by `tie_break`, so equal scores split the same way
+    on every run.
+    """
+    order = np.lexsort((tie_break, -scores))
+    cumulative = np.cumsum(weights[order])
+    position = (cumulative - weights[order] / 2) / cumulative[-1]
+    deciles = np.empty(len(scores), dtype=np.int64)
+    deciles[order] = np.minimum((position * 10).astype(np.int64) + 1, 10)
+    return deciles
+
+
+def _group_table(key: np.ndarray, labels: np.ndarray, scores: np.ndarray,
+                 weights: np.ndarray) -> pd.DataFrame:
+    frame = pd.DataFrame({"key": key, "label": labels * weights, "predicted": scores * weights,
+                          "weight": weights, "rows": 1})
+    table = frame.groupby("key", sort=True).sum()
+    table["mean_predicted"] = table["predicted"] / table["weight"]
+    table["observed_rate"] = table["label"] / table["weight"]
+    return table
+
+
+def evaluate(model: TrainedModel, frame: pd.DataFrame) -> dict:
+    """AUC, Gini, KS, Brier, lift and calibration of `model` on labelled rows `frame`.
+
+    Args:
+        model: a trained (or loaded) model.
+        frame: labelled rows (column `label`; `weight` if sampled).
+
+    Returns:
+        JSON-ready dict: window (nights and rows), auc, gini, ks, brier, observed_rate,
+        mean_predicted, lift_by_decile, calibration_by_decile, calibration_by_bucket.
+    """
+    scores = model.predict(frame)
+    labels = frame["label"].to_numpy(dtype="float64")
+    weights = _weights(frame)
+    total = weights.sum()
+    area = auc(labels, scores, weights)
+    observed = float((labels * weights).sum() / total)
+    predicted = float((scores * weights).sum() / total)
+
+    tie_break = (np.asarray(frame["account_id"].astype(str), dtype=str)
+                 if "account_id" in frame.columns else np.arange(len(frame)))
+    deciles = risk_deciles(scores, weights, tie_break)
+    by_decile = _group_table(deciles, labels, scores, weights)
+    positives = (labels * weights).sum()
+    by_decile["cumulative_capture"] = by_decile["label"].cumsum() / positives if positives else 0.0
+    lift = [{"decile": int(d), "rows": int(r.rows), "weight": float(r.weight),
+             "observed_rate": float(r.observed_rate),
+             "lift": float(r.observed_rate / observed) if observed else float("nan"),
+             "cumulative_capture": float(r.cumulative_capture)}
+            for d, r in by_decile.iterrows()]
+    calibration = [{"decile": int(d), "rows": int(r.rows), "weight": float(r.weight),
+                    "mean_predicted": float(r.mean_predicted),
+                    "observed_rate": float(r.observed_rate),
+                    "difference": float(r.mean_predicted - r.observed_rate)}
+                   for d, r in by_decile.iterrows()]
+    by_bucket = _group_table(frame["bucket"].astype(str).to_numpy(), labels, scores, weights)
+    bucket_rows = [{"bucket": bucket, "rows": int(r.rows), "weight": float(r.weight),
+                    "mean_predicted": float(r.mean_predicted),
+                    "observed_rate": float(r.observed_rate),
+                    "difference": float(r.mean_predicted - r.observed_rate)}
+                   for bucket, r in by_bucket.iterrows()]
+    bucket_rows.sort(key=lambda row: BUCKETS.index(row["bucket"]) if row["bucket"] in BUCKETS
+                     else len(BUCKETS))
+    return {
+        "window": window_of(frame),
+        "auc": area,
+        "gini": 2 * area - 1,
+        "ks": ks_statistic(labels, scores, weights),
+        "brier": float(((scores - labels) ** 2 * weights).sum() / total),
+        "observed_rate": observed,
+        "mean_predicted": predicted,
+        "lift_by_decile": lift,
+        "calibration_by_decile": calibration,
+        "calibration_by_bucket": bucket_rows,
+    }
+
+
+# ------------------------------------------------------------------ stability
+
+def weighted_quantiles(values: np.ndarray, quantiles: np.ndarray,
+                       weights: np.ndarray | None = None) -> np.ndarray:
+    """Quantiles of the (weighted) values, by the inverse of the weighted empirical CDF."""
+    order = np.argsort(values, kind="stable")
+    values = values[order]
+    weights = np.ones(len(values)) if weights is None else np.asarray(weights)[order]
+    cumulative = np.cumsum(weights) / weights.sum()
+    index = np.searchsorted(cumulative, quantiles, side="left")
+    return values[np.minimum(index, len(values) - 1)]
+
+
+def bin_edges(expected: np.ndarray, bins: int = 10, weights: np.ndarray | None = None) -> list:
+    """Interior edges of `bins` equal-share bins of `expected` (fewer when values repeat)."""
+    expected = np.asarray(expected, dtype="float64")
+    known = ~np.isnan(expected)
+    if not known.any():
+        return []
+    weights = None if weights is None else np.asarray(weights, dtype="float64")[known]
+    edges = weighted_quantiles(expected[known], np.arange(1, bins) / bins, weights)
+    return [float(edge) for edge in np.unique(edges)]
+
+
+def bin_shares(values: np.ndarray, edges: list, weights: np.ndarray | None = None) -> np.ndarray:
+    """Share of the values in each bin (below the first edge ... at or above the last) and, last,
+    the share missing: a feature that starts arriving null is a shift too."""
+    values = np.asarray(values, dtype="float64")
+    weights = np.ones(len(values)) if weights is None else np.asarray(weights, dtype="float64")
+    index = np.searchsorted(np.asarray(edges, dtype="float64"), values, side="right")
+    index[np.isnan(values)] = len(edges) + 1
+    counts = np.bincount(index, weights, minlength=len(edges) + 2)
+    total = counts.sum()
+    return counts / total if total else counts
+
+
+def psi_from_shares(expected_shares: np.ndarray, actual_shares: np.ndarray) -> float:
+    """Σ (actual − expected) · ln(actual / expected), empty bins floored at 0.01 %."""
+    expected_shares = np.maximum(np.asarray(expected_shares, dtype="float64"), _SHARE_FLOOR)
+    actual_shares = np.maximum(np.asarray(actual_shares, dtype="float64"), _SHARE_FLOOR)
+    return float(((actual_shares - expected_shares)
+                  * np.log(actual_shares / expected_shares)).sum())
+
+
+def psi(expected: np.ndarray, actual: np.ndarray, bins: int = 10) -> float:
+    """Population stability index of `actual` against `expected`, on `expected`'s deciles.
+
+    Missing values form their own bin. Identical samples give 0; > 0.25 means act.
+    """
+    edges = bin_edges(np.asarray(expected, dtype="float64"), bins)
+    return psi_from_shares(bin_shares(expected, edges), bin_shares(actual, edges))
+
+
+def psi_status(value: float) -> str:
+    """stable (< 0.1), watch (0.1-0.25) or act (> 0.25)."""
+    if math.isnan(value):
+        return "unknown"
+    if value < PSI_STABLE:
+        return "stable"
+    return "watch" if value <= PSI_ACT else "act"
+
+
+def reference_distribution(values: np.ndarray, weights: np.ndarray | None = None,
+                           bins: int = 10) -> dict:
+    """Bin edges and shares of a training-window sample, kept with the model for later PSI.
+
+    Why bins, not rows: the registry holds no account-level data, and the monitoring job needs
+    only the training window's shape.
+    """
+    edges = bin_edges(values, bins, weights)
+    return {"edges": edges, "shares": [float(s) for s in bin_shares(values, edges, weights)]}
+
+
+def psi_against(reference: dict, actual: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """PSI of `actual` against a stored `reference_distribution`."""
+    return psi_from_shares(np.asarray(reference["shares"]),
+                           bin_shares(actual, reference["edges"], weights))

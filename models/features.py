@@ -1,0 +1,188 @@
+"""The model's inputs: which account_features columns, how they are encoded, and which never.
+
+Why a spec rather than "every numeric column": each model feature needs a definition for the
+registry, a known risk direction (or none) for the monotone constraints, and a source column so
+reason codes speak about `roll_state`, not about one of its one-hot indicators. And the list is
+checked against protected attributes before any booster sees it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pipelines.lib.features import feature_dictionary
+
+BUCKETS = ("M0", "M1", "M2", "M3", "M4", "M5", "M6", "WO")
+BUCKET_RANK = {bucket: rank for rank, bucket in enumerate(BUCKETS)}  # as the bucket_rank macro
+ROLL_STATES = ("new", "closed", "stayed", "cured", "rolled_forward", "rolled_back")
+
+# Protected attributes (DOMAIN.md §3): matched on whole name tokens, so "age" catches
+# customer_age or age_band but not percentage or mortgage.
+PROTECTED_PATTERNS = (
+    r"sex", r"gender", r"marital", r"married", r"spouse", r"ethnic\w*", r"race", r"racial",
+    r"religio\w*", r"faith", r"caste", r"age", r"ages", r"aged", r"birth\w*", r"dob",
+    r"date_of_birth", r"year_of_birth",
+)
+_PROTECTED = re.compile(r"(?:^|_)(?:" + "|".join(PROTECTED_PATTERNS) + r")(?:_|$)")
+
+
+class ProtectedAttributeError(ValueError):
+    """A protected attribute was offered as a model feature."""
+
+
+def protected_features(names: Iterable[str]) -> list[str]:
+    """The names that look like a protected attribute (sex, marital status, ethnicity, ...)."""
+    return [name for name in names if _PROTECTED.search(name.lower())]
+
+
+def assert_no_protected_attributes(names: Iterable[str]) -> None:
+    """Raise before a protected attribute can reach a model, whatever the input carries.
+
+    Raises:
+        ProtectedAttributeError: naming every offending feature.
+    """
+    offending = protected_features(names)
+    if offending:
+        raise ProtectedAttributeError(
+            f"protected attributes may never be model features: {', '.join(offending)}")
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One model feature.
+
+    Attributes:
+        name: the column the booster sees.
+        source: the account_features column it comes from (reason codes group by it).
+        monotone: +1 risk never falls as it grows, -1 never rises, 0 no constraint.
+        encoding: "numeric", "bucket_rank", "flag" (a boolean) or "one_hot:<value>".
+        definition: what it means; the source column's definition is added from the SQL header.
+    """
+
+    name: str
+    source: str
+    monotone: int = 0
+    encoding: str = "numeric"
+    definition: str = ""
+
+
+def _numeric(name: str, monotone: int = 0) -> Feature:
+    return Feature(name, name, monotone)
+
+
+# Monotone only where the direction is known: more (or more recent) delinquency -> more risk.
+FEATURES: tuple[Feature, ...] = (
+    Feature("bucket_rank", "bucket", +1, "bucket_rank",
+            "tonight's bucket as a number: M0=0, M1=1 ... M6=6"),
+    _numeric("days_past_due", +1),
+    _numeric("max_dpd_30d", +1),
+    _numeric("max_dpd_90d", +1),
+    _numeric("max_dpd_180d", +1),
+    _numeric("times_30plus_180d", +1),
+    _numeric("times_60plus_180d", +1),
+    _numeric("days_since_delinquent", -1),
+    _numeric("on_time_cycles", -1),
+    _numeric("cures_180d"),
+    Feature("bucket_1m_ago_rank", "bucket_1m_ago", 0, "bucket_rank",
+            "bucket one month ago as a number (M0=0 ... WO=7); missing when none"),
+    *(Feature(f"roll_state_{state}", "roll_state", 0, f"one_hot:{state}",
+              f"1 when roll_state is {state}, else 0") for state in ROLL_STATES),
+    _numeric("balance"),
+    _numeric("credit_limit"),
+    _numeric("past_due_amount"),
+    _numeric("utilisation"),
+    _numeric("past_due_ratio"),
+    _numeric("payment_ratio"),
+    _numeric("days_since_last_payment"),
+    _numeric("balance_change_30d"),
+    _numeric("balance_change_90d"),
+    _numeric("utilisation_change_30d"),
+    _numeric("utilisation_change_90d"),
+    _numeric("limit_changes_180d"),
+    _numeric("months_on_book"),
+    Feature("open_dispute", "open_dispute", 0, "flag", "1 when a dispute is open, else 0"),
+    _numeric("broken_promises_90d", +1),
+    _numeric("complaints_90d"),
+    _numeric("unemployment_rate"),
+    _numeric("cpi_yoy"),
+    _numeric("bureau_score", -1),
+    Feature("product_installment", "product", 0, "one_hot:installment",
+            "1 when the product is installment, else 0"),
+    Feature("status_frozen", "status", 0, "one_hot:frozen", "1 when the status is frozen, else 0"),
+    Feature("status_closed", "status", 0, "one_hot:closed", "1 when the status is closed, else 0"),
+)
+
+FEATURE_NAMES: tuple[str, ...] = tuple(feature.name for feature in FEATURES)
+SOURCE_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(feature.source for feature in FEATURES))
+assert_no_protected_attributes(FEATURE_NAMES + SOURCE_COLUMNS)
+
+
+def feature_by_name(names: Iterable[str] = FEATURE_NAMES) -> dict[str, Feature]:
+    """The spec of each named feature; unknown names are an error, not a silent zero."""
+    known = {feature.name: feature for feature in FEATURES}
+    missing = [name for name in names if name not in known]
+    if missing:
+        raise KeyError(f"no feature spec for {missing}")
+    return {name: known[name] for name in names}
+
+
+def feature_definitions(names: Iterable[str] = FEATURE_NAMES) -> list[dict]:
+    """The feature list with definitions, as the registry stores it beside the model.
+
+    Source definitions come from the account_features SQL header, the one data dictionary.
+    """
+    dictionary = dict(feature_dictionary())
+    rows = []
+    for name, feature in feature_by_name(names).items():
+        source_definition = dictionary.get(feature.source, "")
+        rows.append({
+            "name": name,
+            "source": feature.source,
+            "encoding": feature.encoding,
+            "monotone": feature.monotone,
+            "definition": feature.definition or source_definition,
+            "source_definition": source_definition,
+        })
+    return rows
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series(np.nan, index=frame.index, dtype="float64")
+
+
+def _numbers(series: pd.Series) -> np.ndarray:
+    """Float values with NaN for null, whatever pandas dtype DuckDB handed over."""
+    if not (pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype)):
+        series = pd.to_numeric(series, errors="coerce")
+    return series.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def feature_matrix(frame: pd.DataFrame, names: Iterable[str] = FEATURE_NAMES) -> pd.DataFrame:
+    """The encoded features of `frame` (account_features rows) as float64 columns, NaN = missing.
+
+    A column the frame lacks (an older warehouse, a feed not delivered) becomes all-missing
+    instead of failing: XGBoost never splits on it and reason codes never name it.
+    """
+    names = list(names)
+    assert_no_protected_attributes(names)
+    columns: dict[str, np.ndarray] = {}
+    for name, feature in feature_by_name(names).items():
+        source = _column(frame, feature.source)
+        if feature.encoding == "bucket_rank":
+            values = source.map(BUCKET_RANK).astype("float64").to_numpy(na_value=np.nan)
+        elif feature.encoding.startswith("one_hot:"):
+            category = feature.encoding.split(":", 1)[1]
+            known = source.notna().to_numpy()
+            values = np.where(known, (source == category).fillna(False).to_numpy(dtype=bool),
+                              np.nan).astype("float64")
+        else:  # numeric, or a flag (a boolean as 0/1)
+            values = _numbers(source)
+        columns[name] = values
+    return pd.DataFrame(columns, index=frame.index)

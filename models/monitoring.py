@@ -1,0 +1,76 @@
+"""Model monitoring: stability against the training window, performance on newly matured labels.
+
+Why both: PSI says tonight's book no longer looks like the one the model learned from (before
+any label can say so); AUC/KS and predicted-vs-observed roll rate per bucket, on labels that have
+matured since training, say whether the model is still right (DOMAIN.md §3, §6).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from models.evaluate import evaluate, psi_against, psi_status
+from models.features import feature_matrix
+from models.scoring import in_population
+from models.train import TrainedModel
+
+
+def _weights(frame: pd.DataFrame) -> np.ndarray:
+    if "weight" in frame.columns:
+        return frame["weight"].to_numpy(dtype="float64")
+    return np.ones(len(frame))
+
+
+def stability(model: TrainedModel, frame: pd.DataFrame) -> dict:
+    """PSI of the score and of every feature of `frame` against the model's training window.
+
+    Rows outside the model's population are left out, as they were from training.
+
+    Returns:
+        {"rows", "score": {"psi", "status"}, "features": [{"feature", "psi", "status"}, ...]}
+        with features sorted by PSI, largest first.
+    """
+    frame = frame[in_population(model, frame)]
+    weights = _weights(frame)
+    score_psi = psi_against(model.reference["score"], model.predict(frame), weights)
+    matrix = feature_matrix(frame, model.feature_names)
+    features = []
+    for name in model.feature_names:
+        value = psi_against(model.reference["features"][name], matrix[name].to_numpy(), weights)
+        features.append({"feature": name, "psi": value, "status": psi_status(value)})
+    features.sort(key=lambda row: (-row["psi"], row["feature"]))
+    return {"rows": len(frame), "score": {"psi": score_psi, "status": psi_status(score_psi)},
+            "features": features}
+
+
+def monitor(model: TrainedModel, tonight: pd.DataFrame,
+            matured: pd.DataFrame | None = None) -> dict:
+    """Tonight's monitoring report for one model.
+
+    Args:
+        model: the champion.
+        tonight: account_features rows of tonight.
+        matured: labelled rows that matured since the training window
+            (models.dataset.newly_matured_labels), or None/empty when none yet.
+
+    Returns:
+        model_version, stability (PSI of score and features), performance (AUC, Gini, KS, Brier
+        and calibration, on the matured labels, or None), roll_rate_by_bucket (mean predicted vs
+        observed roll rate per bucket, or None) and alerts (PSI > 0.25, in words).
+    """
+    report = {"model_version": model.version, "stability": stability(model, tonight),
+              "performance": None, "roll_rate_by_bucket": None, "alerts": []}
+    if matured is not None and not matured.empty:
+        metrics = evaluate(model, matured)
+        report["performance"] = {key: metrics[key] for key in (
+            "window", "auc", "gini", "ks", "brier", "observed_rate", "mean_predicted",
+            "calibration_by_decile")}
+        report["roll_rate_by_bucket"] = metrics["calibration_by_bucket"]
+    score = report["stability"]["score"]
+    if score["status"] == "act":
+        report["alerts"].append(f"score PSI {score['psi']:.3f} > 0.25: act")
+    for row in report["stability"]["features"]:
+        if row["status"] == "act":
+            report["alerts"].append(f"feature {row['feature']} PSI {row['psi']:.3f} > 0.25: act")
+    return report

@@ -1,0 +1,461 @@
+"""Model registry on disk, the champion/challenger gate, and the model card.
+
+Layout under the root directory::
+
+    <root>/events.jsonl          append-only log: registered, gate, promoted, rolled_back
+    <root>/<version>/model.json  the booster in XGBoost's own JSON format (never pickle)
+    <root>/<version>/features.json   feature list with definitions, encodings, constraints
+    <root>/<version>/reference.json  training-window bins of score and features (for PSI)
+    <root>/<version>/card.json, card.md  the model card
+
+Why an event log: who promoted what, when and why must survive; the champion and every card's
+status (champion, challenger, retired) are derived by replaying the log, and the card files are
+refreshed from it. A version directory is written under a temporary name and renamed into place,
+so a half-written model is never visible; an exclusive lock serialises writers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import math
+import os
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import xgboost as xgb
+
+from models.config import ModelConfig
+from models.features import assert_no_protected_attributes, feature_definitions
+from models.train import TrainedModel
+from pipelines import settings
+
+log = logging.getLogger(__name__)
+
+EVENTS_FILE = "events.jsonl"
+MODEL_FILE = "model.json"
+_VERSION = re.compile(r"^v(\d{4,})$")
+
+
+class RegistryError(ValueError):
+    """A registry operation that cannot be done (unknown version, nothing to roll back to...)."""
+
+
+# ------------------------------------------------------------------ gate
+
+@dataclass(frozen=True)
+class GateDecision:
+    """Whether a challenger may replace the champion, and every reason checked."""
+
+    promote: bool
+    reasons: list[str] = field(default_factory=list)
+
+
+def calibration_failures(metrics: dict, config: ModelConfig) -> list[str]:
+    """Why calibration does not hold on `metrics` (empty: it holds).
+
+    Holds means: |mean predicted - observed| <= calibration_tolerance over the whole window, and
+    for every bucket with at least calibration_min_rows rows,
+    |mean predicted - observed| <= bucket_calibration_tolerance + calibration_z * sqrt(p(1-p)/n)
+    with p the bucket's mean prediction: the allowance for sampling noise, so a thin bucket is
+    judged only on a miss bigger than chance would explain.
+    """
+    failures = []
+    overall = metrics["mean_predicted"] - metrics["observed_rate"]
+    if not abs(overall) <= config.calibration_tolerance:
+        failures.append(
+            f"overall calibration: mean predicted {metrics['mean_predicted']:.4f} vs observed "
+            f"{metrics['observed_rate']:.4f} (|diff| {abs(overall):.4f} > "
+            f"{config.calibration_tolerance})")
+    for row in metrics["calibration_by_bucket"]:
+        if row["rows"] < config.calibration_min_rows:
+            continue
+        predicted = row["mean_predicted"]
+        allowance = (config.bucket_calibration_tolerance
+                     + config.calibration_z * math.sqrt(predicted * (1 - predicted) / row["rows"]))
+        if not abs(row["difference"]) <= allowance:
+            failures.append(
+                f"bucket {row['bucket']} calibration: mean predicted {predicted:.4f} vs observed "
+                f"{row['observed_rate']:.4f} over {row['rows']} rows (|diff| "
+                f"{abs(row['difference']):.4f} > {allowance:.4f})")
+    return failures
+
+
+def gate(challenger_metrics: dict, champion_metrics: dict | None,
+         config: ModelConfig) -> GateDecision:
+    """Promote the challenger only if AUC holds up and calibration holds.
+
+    Both sets of metrics must come from the same out-of-time window (models.evaluate.evaluate on
+    the same frame); a challenger is refused when the windows differ. With no champion yet, the
+    challenger needs only calibration to hold.
+
+    Args:
+        challenger_metrics: evaluate(challenger, window).
+        champion_metrics: evaluate(champion, same window), or None when there is no champion.
+        config: auc_margin and the calibration tolerances.
+
+    Returns:
+        The decision with every reason, passed or failed, in words for the event log.
+    """
+    reasons: list[str] = []
+    promote = True
+    if champion_metrics is None:
+        reasons.append("no champion yet")
+    else:
+        if challenger_metrics.get("window") != champion_metrics.get("window"):
+            promote = False
+            reasons.append(
+                f"not the same window: challenger {challenger_metrics.get('window')} vs "
+                f"champion {champion_metrics.get('window')}")
+        floor = champion_metrics["auc"] - config.auc_margin
+        if challenger_metrics["auc"] >= floor:
+            reasons.append(f"AUC {challenger_metrics['auc']:.4f} >= champion "
+                           f"{champion_metrics['auc']:.4f} - margin {config.auc_margin}")
+        else:
+            promote = False
+            reasons.append(f"AUC {challenger_metrics['auc']:.4f} < champion "
+                           f"{champion_metrics['auc']:.4f} - margin {config.auc_margin}")
+    failures = calibration_failures(challenger_metrics, config)
+    if failures:
+        promote = False
+        reasons.extend(failures)
+    else:
+        reasons.append("calibration holds overall and in every bucket with "
+                       f">= {config.calibration_min_rows} rows")
+    return GateDecision(promote, reasons)
+
+
+# ------------------------------------------------------------------ model card
+
+def code_commit() -> dict:
+    """The repository's commit and whether the working tree had changes (else 'unknown')."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=settings.REPO_ROOT, capture_output=True,
+                              text=True, check=True, timeout=10).stdout.strip()
+    try:
+        return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": "unknown", "dirty": None}
+
+
+def build_card(model: TrainedModel, metrics: dict, config: ModelConfig, *,
+               stability: dict | None = None, coverage: list[dict] | None = None,
+               as_of: str | None = None, champion_metrics: dict | None = None,
+               decision: GateDecision | None = None) -> dict:
+    """The model card as JSON-ready data: window, rows, parameters, metrics, PSI, code commit."""
+    totals = {}
+    if coverage:
+        for key in ("accounts", "excluded_bucket", "absent_at_label_date", "labelled",
+                    "rolled_forward"):
+            totals[key] = int(sum(row[key] for row in coverage))
+    return {
+        "model": "roll_forward",
+        "target": (f"bucket {model.horizon_months} month(s) after the night worse than the "
+                   "night's bucket (write-off counts as worse); DOMAIN.md §3"),
+        "population": f"accounts not in {list(model.excluded_buckets)} on the night",
+        "horizon_months": model.horizon_months,
+        "data_window": {
+            "as_of": as_of,
+            "observation_every_days": config.observation_every_days,
+            "training": model.training_window,
+            "validation": model.validation_window,
+            "label_coverage": totals,
+        },
+        "rows": {"training": model.training_window["rows"],
+                 "validation": model.validation_window["rows"]},
+        "parameters": {"xgboost": model.params, "best_iteration": model.best_iteration,
+                       "trees": model.best_iteration + 1, "config": config.as_dict(),
+                       "xgboost_version": xgb.__version__},
+        "features": list(model.feature_names),
+        "metrics": {"validation": metrics, "champion_on_same_window": champion_metrics},
+        "psi": stability or {},
+        "gate": None if decision is None else {"promote": decision.promote,
+                                               "reasons": decision.reasons},
+        "code": code_commit(),
+        "status": "challenger",
+    }
+
+
+def _number(value, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def card_markdown(card: dict) -> str:
+    """The card for people: the same facts as card.json, as Markdown tables."""
+    metrics = card["metrics"]["validation"]
+    window = card["data_window"]
+    lines = [
+        f"# Model card: {card['model']} {card.get('version', '')}",
+        "",
+        f"- **Status**: {card['status']}",
+        f"- **Registered**: {card.get('registered_at', '')}",
+        f"- **Target**: {card['target']}",
+        f"- **Population**: {card['population']}",
+        f"- **Code**: {card['code']['commit']}" + (" (uncommitted changes)"
+                                                   if card['code'].get('dirty') else ""),
+        "",
+        "## Data window",
+        "",
+        "| part | first night | last night | nights | rows | positives |",
+        "|---|---|---|---|---|---|",
+    ]
+    for part in ("training", "validation"):
+        w = window[part]
+        lines.append(f"| {part} | {w['first_night']} | {w['last_night']} | {w['nights']} | "
+                     f"{w['rows']} | {w.get('positives', '')} |")
+    lines += ["", f"As of {window['as_of']}; observation nights every "
+              f"{window['observation_every_days']} days. Label coverage: "
+              + (", ".join(f"{k} {v}" for k, v in window["label_coverage"].items()) or "n/a"),
+              "", "## Validation metrics (out of time)", "",
+              "| AUC | Gini | KS | Brier | observed | mean predicted |", "|---|---|---|---|---|---|",
+              (f"| {_number(metrics['auc'])} | {_number(metrics['gini'])} | "
+               f"{_number(metrics['ks'])} | {_number(metrics['brier'])} | "
+               f"{_number(metrics['observed_rate'])} | {_number(metrics['mean_predicted'])} |"),
+              "", "### Calibration by bucket", "",
+              "| bucket | rows | mean predicted | observed |", "|---|---|---|---|"]
+    for row in metrics["calibration_by_bucket"]:
+        lines.append(f"| {row['bucket']} | {row['rows']} | {_number(row['mean_predicted'])} | "
+                     f"{_number(row['observed_rate'])} |")
+    lines += ["", "### Lift and calibration by decile (1 = riskiest)", "",
+              "| decile | mean predicted | observed | lift | cumulative capture |",
+              "|---|---|---|---|---|"]
+    for lift, calibration in zip(metrics["lift_by_decile"], metrics["calibration_by_decile"]):
+        lines.append(f"| {lift['decile']} | {_number(calibration['mean_predicted'])} | "
+                     f"{_number(lift['observed_rate'])} | {_number(lift['lift'], 2)} | "
+                     f"{_number(lift['cumulative_capture'], 3)} |")
+    psi = card.get("psi") or {}
+    if psi:
+        lines += ["", "## Stability (PSI, training window vs validation window)", "",
+                  f"Score: {_number(psi['score']['psi'])} ({psi['score']['status']})", "",
+                  "| feature | PSI | status |", "|---|---|---|"]
+        for row in psi["features"]:
+            lines.append(f"| {row['feature']} | {_number(row['psi'])} | {row['status']} |")
+    if card.get("gate"):
+        lines += ["", "## Gate", "", f"Promote: {card['gate']['promote']}", ""]
+        lines += [f"- {reason}" for reason in card["gate"]["reasons"]]
+    parameters = card["parameters"]
+    lines += ["", "## Parameters", "", (f"Trees: {parameters['trees']} (best iteration "
+                                        f"{parameters['best_iteration']}), XGBoost "
+                                        f"{parameters['xgboost_version']}"), "",
+              "```json", json.dumps(parameters["xgboost"], indent=2, sort_keys=True), "```",
+              "", "## Features", ""]
+    lines += [f"- `{name}`" for name in card["features"]]
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ registry
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.replace(temporary, path)
+
+
+def _finite(data):
+    """NaN and infinities as null: strict JSON readers reject them."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(value) for value in data]
+    return data
+
+
+def _json(data) -> str:
+    return json.dumps(_finite(data), ensure_ascii=False, indent=2, sort_keys=True,
+                      allow_nan=False) + "\n"
+
+
+class ModelRegistry:
+    """Versions under `root`, the champion, and the append-only event log."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    # --- internals
+    @contextlib.contextmanager
+    def _locked(self):
+        with open(self.root / ".lock", "a", encoding="utf-8") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _append(self, event: dict) -> dict:
+        event = {"at": _now(), **event}
+        line = json.dumps(_finite(event), ensure_ascii=False, sort_keys=True) + "\n"
+        with open(self.root / EVENTS_FILE, "a", encoding="utf-8") as out:
+            out.write(line)
+            out.flush()
+            os.fsync(out.fileno())
+        return event
+
+    def _versions(self) -> list[str]:
+        found = [p.name for p in self.root.iterdir() if p.is_dir() and _VERSION.match(p.name)]
+        return sorted(found, key=lambda name: int(_VERSION.match(name).group(1)))
+
+    def _path(self, version: str) -> Path:
+        path = self.root / version
+        if not _VERSION.match(version) or not (path / MODEL_FILE).is_file():
+            raise RegistryError(f"no model version {version!r} in {self.root}")
+        return path
+
+    def _state(self) -> tuple[dict[str, str], list[str]]:
+        """(status of every version, champion history) by replaying the event log."""
+        status: dict[str, str] = {}
+        history: list[str] = []
+        for event in self.events():
+            kind, version = event["event"], event.get("version")
+            if kind == "registered":
+                status[version] = "challenger"
+            elif kind == "promoted":
+                if history:
+                    status[history[-1]] = "retired"
+                history.append(version)
+                status[version] = "champion"
+            elif kind == "rolled_back":
+                status[history.pop()] = "retired"
+                status[history[-1]] = "champion"
+        return status, history
+
+    def _refresh_cards(self, versions: list[str]) -> None:
+        status, _ = self._state()
+        for version in versions:
+            path = self._path(version)
+            card = json.loads((path / "card.json").read_text(encoding="utf-8"))
+            card["status"] = status.get(version, card.get("status"))
+            _write_atomic(path / "card.json", _json(card))
+            _write_atomic(path / "card.md", card_markdown(card))
+
+    # --- API
+    def register(self, model: TrainedModel, card: dict) -> str:
+        """Store a new version as a challenger; returns its version (v0001, v0002, ...)."""
+        assert_no_protected_attributes(model.feature_names)
+        with self._locked():
+            versions = self._versions()
+            number = int(_VERSION.match(versions[-1]).group(1)) + 1 if versions else 1
+            version = f"v{number:04d}"
+            card = {**card, "version": version, "registered_at": _now(), "status": "challenger",
+                    "model_file": MODEL_FILE, "model_format": "xgboost-json"}
+            staging = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{version}."))
+            (staging / MODEL_FILE).write_bytes(model.model_bytes("json"))
+            (staging / "features.json").write_text(_json({
+                "features": feature_definitions(model.feature_names),
+                "horizon_months": model.horizon_months,
+                "excluded_buckets": list(model.excluded_buckets),
+            }), encoding="utf-8")
+            (staging / "reference.json").write_text(_json(model.reference), encoding="utf-8")
+            (staging / "card.json").write_text(_json(card), encoding="utf-8")
+            (staging / "card.md").write_text(card_markdown(card), encoding="utf-8")
+            os.rename(staging, self.root / version)
+            self._append({"event": "registered", "version": version})
+        model.version = version
+        log.info("registered model %s in %s", version, self.root)
+        return version
+
+    def champion(self) -> str | None:
+        """The current champion's version, or None before the first promotion."""
+        _, history = self._state()
+        return history[-1] if history else None
+
+    def load(self, version: str) -> TrainedModel:
+        """The model of `version`, ready to score (booster from its XGBoost JSON file)."""
+        path = self._path(version)
+        booster = xgb.Booster()
+        booster.load_model(str(path / MODEL_FILE))
+        features = json.loads((path / "features.json").read_text(encoding="utf-8"))
+        card = json.loads((path / "card.json").read_text(encoding="utf-8"))
+        names = [row["name"] for row in features["features"]]
+        assert_no_protected_attributes(names)
+        params = card["parameters"]["xgboost"]
+        booster.set_param({"nthread": int(params.get("nthread", 2))})
+        return TrainedModel(
+            booster=booster, feature_names=names, params=params,
+            best_iteration=int(card["parameters"]["best_iteration"]),
+            training_window=card["data_window"]["training"],
+            validation_window=card["data_window"]["validation"],
+            horizon_months=int(features["horizon_months"]),
+            excluded_buckets=tuple(features["excluded_buckets"]),
+            reference=json.loads((path / "reference.json").read_text(encoding="utf-8")),
+            version=version)
+
+    def card(self, version: str) -> dict:
+        """One version's card, with its status as the event log says."""
+        card = json.loads((self._path(version) / "card.json").read_text(encoding="utf-8"))
+        status, _ = self._state()
+        return {**card, "status": status.get(version, card.get("status"))}
+
+    def list(self) -> list[dict]:
+        """Every version's card, oldest first, each with its current status."""
+        status, _ = self._state()
+        cards = []
+        for version in self._versions():
+            card = json.loads((self.root / version / "card.json").read_text(encoding="utf-8"))
+            cards.append({**card, "status": status.get(version, card.get("status"))})
+        return cards
+
+    def record_gate(self, version: str, decision: GateDecision, against: str | None) -> dict:
+        """Log a gate decision about `version` (compared with champion `against`)."""
+        self._path(version)
+        with self._locked():
+            return self._append({"event": "gate", "version": version, "against": against,
+                                 "promote": decision.promote, "reasons": decision.reasons})
+
+    def promote(self, version: str, reason: str, by: str) -> dict:
+        """Make `version` the champion; the previous champion is retired. Logged with who and why.
+
+        Raises:
+            RegistryError: unknown version, or it is already the champion.
+        """
+        self._path(version)
+        with self._locked():
+            _, history = self._state()
+            previous = history[-1] if history else None
+            if previous == version:
+                raise RegistryError(f"{version} is already the champion")
+            event = self._append({"event": "promoted", "version": version,
+                                  "previous_champion": previous, "reason": reason, "by": by})
+            self._refresh_cards([v for v in (previous, version) if v])
+        log.info("promoted %s (was %s) by %s: %s", version, previous, by, reason)
+        return event
+
+    def rollback(self, reason: str, by: str) -> dict:
+        """Retire the champion and reinstate the one before it. Logged with who and why.
+
+        Raises:
+            RegistryError: when there is no earlier champion to go back to.
+        """
+        with self._locked():
+            _, history = self._state()
+            if len(history) < 2:
+                raise RegistryError("no earlier champion to roll back to")
+            current, restored = history[-1], history[-2]
+            event = self._append({"event": "rolled_back", "version": restored,
+                                  "from_version": current, "reason": reason, "by": by})
+            self._refresh_cards([current, restored])
+        log.info("rolled back %s to %s by %s: %s", current, restored, by, reason)
+        return event
+
+    def events(self) -> list[dict]:
+        """The event log, oldest first."""
+        path = self.root / EVENTS_FILE
+        if not path.is_file():
+            return []
+        with open(path, encoding="utf-8") as handle:
+            return [json.loads(line) for line in handle if line.strip()]

@@ -1,0 +1,70 @@
+"""One retrain, end to end: matured labels, out-of-time split, train, evaluate, register, gate.
+
+Why in one place: the champion must be judged on exactly the window the challenger is, and the
+card, the gate decision and the promotion must all land in the registry together. The Dagster
+asset that runs it is a thin shell around `retrain`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+
+from models.config import ModelConfig
+from models.dataset import coverage_of, matured_labels, split_out_of_time
+from models.evaluate import evaluate
+from models.monitoring import stability
+from models.registry import GateDecision, ModelRegistry, build_card, gate
+from models.train import train_model
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetrainResult:
+    """What a retrain produced and decided."""
+
+    version: str
+    decision: GateDecision
+    champion_before: str | None
+    champion_after: str | None
+    metrics: dict
+    champion_metrics: dict | None
+
+
+def retrain(conn: duckdb.DuckDBPyConnection, as_of: date, registry: ModelRegistry,
+            config: ModelConfig, *, by: str = "retrain") -> RetrainResult:
+    """Train a challenger on the matured data as of `as_of`; promote it if it passes the gate.
+
+    Args:
+        conn: the warehouse.
+        as_of: the latest night whose data may be used (labels up to it).
+        registry: where the challenger is registered and the decision logged.
+        config: model settings (also recorded on the card).
+        by: who or what asked for the retrain, for the event log.
+
+    Returns:
+        The new version, the gate's decision and the champion before and after.
+    """
+    frame = matured_labels(conn, as_of, config)
+    train, validation = split_out_of_time(frame, config)
+    model = train_model(train, validation, config)
+    metrics = evaluate(model, validation)
+    champion_before = registry.champion()
+    champion_metrics = (evaluate(registry.load(champion_before), validation)
+                        if champion_before else None)
+    decision = gate(metrics, champion_metrics, config)
+    card = build_card(model, metrics, config, stability=stability(model, validation),
+                      coverage=coverage_of(frame), as_of=as_of.isoformat(),
+                      champion_metrics=champion_metrics, decision=decision)
+    version = registry.register(model, card)
+    registry.record_gate(version, decision, champion_before)
+    if decision.promote:
+        registry.promote(version, reason="gate passed: " + "; ".join(decision.reasons), by=by)
+    log.info("retrain as of %s: %s %s (champion %s)", as_of, version,
+             "promoted" if decision.promote else "kept as challenger", registry.champion())
+    return RetrainResult(version, decision, champion_before, registry.champion(), metrics,
+                         champion_metrics)
