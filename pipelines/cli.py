@@ -238,6 +238,37 @@ def cmd_import(args) -> None:
                     summary.delinquent_with_zero_balance)
 
 
+def cmd_model(args) -> None:
+    """List the registry, or overrule the gate: promote a version, roll back the champion."""
+    import getpass
+
+    from models.registry import ModelRegistry, RegistryError
+
+    registry = ModelRegistry(settings.registry_dir())
+    by = args.by or getpass.getuser()
+    try:
+        if args.action == "list":
+            cards = registry.list()
+            if not cards:
+                sys.stdout.write(f"no model in {settings.registry_dir()}\n")
+            for card in cards:
+                metrics = card.get("metrics", {}).get("validation", card.get("metrics", {}))
+                auc = metrics.get("auc") if isinstance(metrics, dict) else None
+                sys.stdout.write(f"{card.get('version', '?'):<8} {card.get('status', '?'):<11} "
+                                 f"AUC {auc if auc is None else round(auc, 4)}  "
+                                 f"registered {card.get('registered_at', '?')}\n")
+        elif args.action == "promote":
+            if not args.version:
+                raise CommandError("promote needs VERSION")
+            registry.promote(args.version, args.reason, by)
+            log.info("%s is the champion (by %s: %s)", args.version, by, args.reason)
+        else:
+            registry.rollback(args.reason, by)
+            log.info("rolled back to %s (by %s: %s)", registry.champion(), by, args.reason)
+    except RegistryError as error:
+        raise CommandError(str(error)) from error
+
+
 def cmd_summary(args) -> None:
     from pipelines.lib.summary import warehouse_summary
 
@@ -289,6 +320,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("model", help="the model registry: list, promote VERSION, rollback")
+    p.add_argument("action", choices=("list", "promote", "rollback"))
+    p.add_argument("version", nargs="?")
+    p.add_argument("--reason", default="manual decision")
+    p.add_argument("--by", help="who decides (default: the OS user)")
+    p.set_defaults(func=cmd_model)
 
     p = sub.add_parser("summary", help="what the warehouse holds: tables, nights, quarantine")
     p.set_defaults(func=cmd_summary)

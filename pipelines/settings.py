@@ -29,6 +29,10 @@ def warehouse_path() -> Path:
     return Path(os.environ.get("OVERDUE_WAREHOUSE", overdue_home() / "warehouse.duckdb")).resolve()
 
 
+def registry_dir() -> Path:
+    return overdue_home() / "registry"
+
+
 def dagster_home() -> Path:
     return overdue_home() / "dagster_home"
 

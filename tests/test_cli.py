@@ -73,3 +73,11 @@ def test_bad_arguments_exit_two(tmp_path):
     result = overdue(tmp_path, "run", "--date", "2026-13-01")
     assert result.returncode == 2
     assert "not a date" in result.stderr
+
+
+def test_model_commands_on_an_empty_registry(tmp_path):
+    listing = overdue(tmp_path, "model", "list")
+    assert listing.returncode == 0 and "no model" in listing.stdout
+    promote = overdue(tmp_path, "model", "promote", "v0042")
+    assert promote.returncode == 1
+    assert "v0042" in promote.stderr.strip().splitlines()[-1]
