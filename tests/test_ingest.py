@@ -14,12 +14,12 @@ TABLES = ("account_snapshots", "customers_history", "contact_events", "quarantin
 
 def table_fingerprints() -> dict[str, list]:
     """Every row of every ingest table, sorted: equal fingerprints mean equal contents."""
-    with duckdb.connect(str(settings.warehouse_path()), read_only=True) as conn:
+    with duckdb.connect(str(settings.warehouse_path())) as conn:
         return {t: sorted(map(repr, conn.table(t).fetchall())) for t in TABLES}
 
 
 def query(sql: str, params=None):
-    with duckdb.connect(str(settings.warehouse_path()), read_only=True) as conn:
+    with duckdb.connect(str(settings.warehouse_path())) as conn:
         return conn.execute(sql, params or []).fetchall()
 
 
