@@ -184,3 +184,18 @@ def test_every_column_of_every_feature_table_has_one_definition(conn):
         definitions = table_definitions(f"features/{spec.name}")
         assert sorted(columns) == sorted(definitions), spec.name
         assert all(len(text) >= 5 for text in definitions.values()), spec.name
+
+
+def test_a_chunked_rebuild_equals_one_statement(conn):
+    rows = []
+    for day in range(70):
+        night = date(2025, 1, 1) + __import__("datetime").timedelta(days=day)
+        rows += [snapshot(night, "a", max(0, day - 20) if day < 50 else 0),
+                 snapshot(night, "b", 0, balance=100 + day)]
+    load(conn, rows)
+    start, end = date(2025, 2, 1), date(2025, 3, 11)
+    rebuild_nights(conn, "roll_rates", "features/roll_rates", start, end)
+    whole = sorted(conn.execute("select * from roll_rates").fetchall())
+    assert rebuild_nights(conn, "roll_rates", "features/roll_rates", start, end, chunk_days=7) \
+        == len(whole)
+    assert sorted(conn.execute("select * from roll_rates").fetchall()) == whole

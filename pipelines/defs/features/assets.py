@@ -4,7 +4,7 @@ Each asset replaces its nights in one transaction and runs its `sql/checks/asser
 in the same run; a check passes when its query returns no rows.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -23,7 +23,7 @@ class NightlyTable:
     deps: tuple[str, ...]
     checks: tuple[tuple[str, str], ...] = ()  # (check file, description)
     before: tuple[str, ...] = ()
-    preview_columns: tuple[str, ...] = field(default=())
+    chunk_days: int | None = None
 
 
 TABLES = (
@@ -38,6 +38,7 @@ TABLES = (
           "Exactly one feature row per account present that night, none for absent accounts."),
          ("assert_bucket_consistent_with_dpd",
           "Every bucket is the DOMAIN §1 bucket of its days past due and status.")),
+        chunk_days=30,
     ),
     NightlyTable(
         "roll_rates",
@@ -91,7 +92,7 @@ def build_nightly_table_asset(spec: NightlyTable) -> dg.AssetsDefinition:
         start, end = nights[0], nights[-1]
         with duckdb.get_connection() as conn:
             rows = rebuild_nights(conn, spec.name, f"features/{spec.name}", start, end,
-                                  before=spec.before)
+                                  before=spec.before, chunk_days=spec.chunk_days)
             sample = preview(conn, spec.name, end)
             yield dg.MaterializeResult(metadata={
                 "dagster/row_count": rows,
