@@ -74,9 +74,7 @@ def insert(conn, table: str, rows: list[dict]) -> None:
         return
     staged = pa.Table.from_pylist(
         [row | {"source_file": "test", "source_row": i} for i, row in enumerate(rows, 1)])
-    conn.register("staged", staged)
-    conn.execute(f"insert into {table} by name select * from staged")  # table: a test constant
-    conn.unregister("staged")
+    conn.append(table, staged.to_pandas(), by_name=True)
 
 
 def book(snapshots, events=(), macros=(), scores=()) -> duckdb.DuckDBPyConnection:

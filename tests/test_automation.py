@@ -1,6 +1,7 @@
 """The sensor starts a night once every required feed has landed; the schedule runs yesterday."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
@@ -31,7 +32,7 @@ def test_schedule_runs_the_night_that_just_ended():
     assert nightly_schedule.execution_timezone == "Asia/Shanghai"
     with dg.DagsterInstance.ephemeral() as instance:
         context = dg.build_schedule_context(
-            instance=instance, scheduled_execution_time=__import__("datetime").datetime(
-                2026, 5, 4, 2, 0, tzinfo=__import__("zoneinfo").ZoneInfo("Asia/Shanghai")))
+            instance=instance,
+            scheduled_execution_time=datetime(2026, 5, 4, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
         (request,) = nightly_schedule.evaluate_tick(context).run_requests
     assert request.partition_key == "2026-05-03"

@@ -138,7 +138,7 @@ def test_contact_events_load_when_present(home):
 
 
 def test_no_personal_data_in_asset_metadata(home):
-    from dagster import AssetKey, DagsterInstance
+    from dagster import AssetKey, DagsterEventType, DagsterInstance, EventRecordsFilter
 
     from tests.conftest import customer_row
 
@@ -151,8 +151,7 @@ def test_no_personal_data_in_asset_metadata(home):
         event = instance.get_latest_materialization_event(AssetKey(key))
         texts.append(repr(event.asset_materialization.metadata))
     for record in instance.get_event_records(
-            __import__("dagster").EventRecordsFilter(
-                event_type=__import__("dagster").DagsterEventType.ASSET_CHECK_EVALUATION)):
+            EventRecordsFilter(event_type=DagsterEventType.ASSET_CHECK_EVALUATION)):
         texts.append(repr(record.event_log_entry.dagster_event.event_specific_data))
     blob = "\n".join(texts)
     assert "mobile_phone_pattern" in blob

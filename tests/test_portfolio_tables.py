@@ -1,6 +1,6 @@
 """Roll rates, flow rates, portfolio figures and vintages on tiny books stated by hand."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import pytest
@@ -189,7 +189,7 @@ def test_every_column_of_every_feature_table_has_one_definition(conn):
 def test_a_chunked_rebuild_equals_one_statement(conn):
     rows = []
     for day in range(70):
-        night = date(2025, 1, 1) + __import__("datetime").timedelta(days=day)
+        night = date(2025, 1, 1) + timedelta(days=day)
         rows += [snapshot(night, "a", max(0, day - 20) if day < 50 else 0),
                  snapshot(night, "b", 0, balance=100 + day)]
     load(conn, rows)
