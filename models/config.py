@@ -35,6 +35,7 @@ class ModelConfig:
             subsample, colsample_bytree, reg_lambda, max_bin: XGBoost `hist` parameters.
         nthread: threads for training and prediction; fixed so retrains are byte-identical.
         auc_margin: a challenger may lose at most this much AUC to the champion.
+        min_auc: the first model (no champion yet) needs at least this AUC.
         calibration_tolerance: |mean predicted - observed| allowed over the whole window.
         bucket_calibration_tolerance: the same per bucket, before the sampling-noise allowance.
         calibration_min_rows: buckets with fewer rows in the window are not judged.
@@ -45,6 +46,8 @@ class ModelConfig:
         early_warning_probability: a current account at or above this probability is an
             early-warning candidate and gets reason codes.
         reason_code_method: "exact" (TreeSHAP) or "approximate" (Saabas path attributions).
+        retrain_every_days: a challenger is trained when the newest registered model's data is
+            at least this many days older than the night (1: nightly, 7: weekly, 30: monthly).
         seed: seed of the row sampling and of XGBoost's subsampling.
     """
 
@@ -67,6 +70,7 @@ class ModelConfig:
     nthread: int = 2
 
     auc_margin: float = 0.02
+    min_auc: float = 0.70
     calibration_tolerance: float = 0.01
     bucket_calibration_tolerance: float = 0.05
     calibration_min_rows: int = 100
@@ -76,6 +80,8 @@ class ModelConfig:
     grades: tuple[str, ...] = ("A", "B", "C", "D", "E")
     early_warning_probability: float = 0.05
     reason_code_method: str = "exact"
+
+    retrain_every_days: int = 1
 
     seed: int = 7
 
@@ -92,6 +98,8 @@ class ModelConfig:
             raise ValueError("grades needs exactly one more letter than grade_cutoffs has values")
         if list(self.grade_cutoffs) != sorted(self.grade_cutoffs):
             raise ValueError(f"grade_cutoffs must ascend, got {self.grade_cutoffs}")
+        if self.retrain_every_days < 1:
+            raise ValueError("retrain_every_days must be >= 1")
         if self.reason_code_method not in ("exact", "approximate"):
             raise ValueError("reason_code_method must be 'exact' or 'approximate'")
 

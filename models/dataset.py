@@ -201,3 +201,22 @@ def window_of(frame: pd.DataFrame) -> dict:
     if "label" in frame.columns:
         summary["positives"] = int(frame["label"].sum())
     return summary
+
+
+def latest_matured_window(conn: duckdb.DuckDBPyConnection, as_of: date,
+                          config: ModelConfig) -> pd.DataFrame:
+    """Every account of the observation nights in the latest `validation_days` of matured nights.
+
+    For nightly monitoring: the freshest out-of-time evidence there is. Right after a retrain it
+    is the champion's own validation window; each night it moves forward as labels mature.
+    Empty when nothing has matured by `as_of`.
+    """
+    earliest = as_of - timedelta(days=config.validation_days + _DAYS_PER_MONTH
+                                 * config.horizon_months + 3)
+    nights = matured_nights(conn, as_of, config, earliest)
+    if not nights:
+        return pd.DataFrame()
+    latest = nights[-1]
+    in_window = [night for night in nights if (latest - night).days < config.validation_days]
+    chosen = observation_nights(in_window, config.observation_every_days)
+    return labels_for_nights(conn, chosen, as_of, config, current_share=1.0)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import logging
 import math
@@ -57,48 +58,63 @@ class GateDecision:
     reasons: list[str] = field(default_factory=list)
 
 
-def calibration_failures(metrics: dict, config: ModelConfig) -> list[str]:
-    """Why calibration does not hold on `metrics` (empty: it holds).
+def bucket_calibration_allowance(predicted: float, rows: int, config: ModelConfig) -> float:
+    """How far a bucket's observed roll rate may sit from its mean prediction: the tolerance plus
+    `calibration_z` binomial standard errors, so a thin bucket is not failed on noise alone."""
+    return (config.bucket_calibration_tolerance
+            + config.calibration_z * math.sqrt(predicted * (1 - predicted) / rows))
 
-    Holds means: |mean predicted - observed| <= calibration_tolerance over the whole window, and
-    for every bucket with at least calibration_min_rows rows,
-    |mean predicted - observed| <= bucket_calibration_tolerance + calibration_z * sqrt(p(1-p)/n)
-    with p the bucket's mean prediction: the allowance for sampling noise, so a thin bucket is
-    judged only on a miss bigger than chance would explain.
-    """
-    failures = []
+
+def overall_calibration_failure(metrics: dict, config: ModelConfig) -> str | None:
+    """Why the window's mean prediction is off its observed rate by more than the tolerance."""
     overall = metrics["mean_predicted"] - metrics["observed_rate"]
-    if not abs(overall) <= config.calibration_tolerance:
-        failures.append(
-            f"overall calibration: mean predicted {metrics['mean_predicted']:.4f} vs observed "
+    if abs(overall) <= config.calibration_tolerance:
+        return None
+    return (f"overall calibration: mean predicted {metrics['mean_predicted']:.4f} vs observed "
             f"{metrics['observed_rate']:.4f} (|diff| {abs(overall):.4f} > "
             f"{config.calibration_tolerance})")
+
+
+def bucket_calibration_misses(metrics: dict, config: ModelConfig) -> dict[str, str]:
+    """bucket -> why its mean prediction is off its observed roll rate by more than the allowance.
+
+    Buckets with fewer than calibration_min_rows rows are not judged.
+    """
+    misses = {}
     for row in metrics["calibration_by_bucket"]:
         if row["rows"] < config.calibration_min_rows:
             continue
         predicted = row["mean_predicted"]
-        allowance = (config.bucket_calibration_tolerance
-                     + config.calibration_z * math.sqrt(predicted * (1 - predicted) / row["rows"]))
+        allowance = bucket_calibration_allowance(predicted, row["rows"], config)
         if not abs(row["difference"]) <= allowance:
-            failures.append(
+            misses[row["bucket"]] = (
                 f"bucket {row['bucket']} calibration: mean predicted {predicted:.4f} vs observed "
                 f"{row['observed_rate']:.4f} over {row['rows']} rows (|diff| "
                 f"{abs(row['difference']):.4f} > {allowance:.4f})")
-    return failures
+    return misses
+
+
+def calibration_failures(metrics: dict, config: ModelConfig) -> list[str]:
+    """Every calibration miss of `metrics`, overall and per bucket (empty: calibration holds)."""
+    overall = overall_calibration_failure(metrics, config)
+    return ([overall] if overall else []) + list(bucket_calibration_misses(metrics, config).values())
 
 
 def gate(challenger_metrics: dict, champion_metrics: dict | None,
          config: ModelConfig) -> GateDecision:
     """Promote the challenger only if AUC holds up and calibration holds.
 
-    Both sets of metrics must come from the same out-of-time window (models.evaluate.evaluate on
-    the same frame); a challenger is refused when the windows differ. With no champion yet, the
-    challenger needs only calibration to hold.
+    Calibration holds when the window's mean prediction is within `calibration_tolerance` of the
+    observed rate, and every bucket's is within its allowance or, when it is not, no further off
+    than the champion's on the same window (drift in a bucket's roll rate misleads both models
+    alike; refusing the challenger would keep an older model that misses by as much).
 
-    Args:
-        challenger_metrics: evaluate(challenger, window).
-        champion_metrics: evaluate(champion, same window), or None when there is no champion.
-        config: auc_margin and the calibration tolerances.
+    With no champion the alternative is no model at all: the challenger needs AUC >= `min_auc`
+    and the overall calibration; a bucket miss is then recorded as a warning (the monitoring
+    check `roll_rate_by_bucket` keeps showing it until a better model replaces this one).
+
+    Both sets of metrics must come from the same out-of-time window (models.evaluate.evaluate on
+    the same frame); a challenger is refused when the windows differ.
 
     Returns:
         The decision with every reason, passed or failed, in words for the event log.
@@ -107,6 +123,11 @@ def gate(challenger_metrics: dict, champion_metrics: dict | None,
     promote = True
     if champion_metrics is None:
         reasons.append("no champion yet")
+        if challenger_metrics["auc"] >= config.min_auc:
+            reasons.append(f"AUC {challenger_metrics['auc']:.4f} >= floor {config.min_auc}")
+        else:
+            promote = False
+            reasons.append(f"AUC {challenger_metrics['auc']:.4f} < floor {config.min_auc}")
     else:
         if challenger_metrics.get("window") != champion_metrics.get("window"):
             promote = False
@@ -121,17 +142,40 @@ def gate(challenger_metrics: dict, champion_metrics: dict | None,
             promote = False
             reasons.append(f"AUC {challenger_metrics['auc']:.4f} < champion "
                            f"{champion_metrics['auc']:.4f} - margin {config.auc_margin}")
-    failures = calibration_failures(challenger_metrics, config)
-    if failures:
+    overall = overall_calibration_failure(challenger_metrics, config)
+    if overall:
         promote = False
-        reasons.extend(failures)
+        reasons.append(overall)
     else:
-        reasons.append("calibration holds overall and in every bucket with "
+        reasons.append(f"overall calibration within {config.calibration_tolerance}")
+    misses = bucket_calibration_misses(challenger_metrics, config)
+    champion_gaps = ({row["bucket"]: abs(row["difference"])
+                      for row in champion_metrics["calibration_by_bucket"]}
+                     if champion_metrics else {})
+    for bucket, text in misses.items():
+        challenger_gap = next(abs(row["difference"]) for row in
+                              challenger_metrics["calibration_by_bucket"]
+                              if row["bucket"] == bucket)
+        if champion_metrics is None:
+            reasons.append(f"warning: {text}")
+        elif bucket in champion_gaps and challenger_gap <= champion_gaps[bucket]:
+            reasons.append(f"{text}, no further off than the champion's "
+                           f"{champion_gaps[bucket]:.4f}")
+        else:
+            promote = False
+            reasons.append(text)
+    if not misses:
+        reasons.append("calibration holds in every bucket with "
                        f">= {config.calibration_min_rows} rows")
     return GateDecision(promote, reasons)
 
 
 # ------------------------------------------------------------------ model card
+
+def model_sha256(model: TrainedModel) -> str:
+    """sha256 of the model file as stored (XGBoost JSON)."""
+    return hashlib.sha256(model.model_bytes("json")).hexdigest()
+
 
 def code_commit() -> dict:
     """The repository's commit and whether the working tree had changes (else 'unknown')."""
@@ -352,7 +396,8 @@ class ModelRegistry:
             number = int(_VERSION.match(versions[-1]).group(1)) + 1 if versions else 1
             version = f"v{number:04d}"
             card = {**card, "version": version, "registered_at": _now(), "status": "challenger",
-                    "model_file": MODEL_FILE, "model_format": "xgboost-json"}
+                    "model_file": MODEL_FILE, "model_format": "xgboost-json",
+                    "model_sha256": model_sha256(model)}
             staging = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{version}."))
             (staging / MODEL_FILE).write_bytes(model.model_bytes("json"))
             (staging / "features.json").write_text(_json({
@@ -368,6 +413,31 @@ class ModelRegistry:
         model.version = version
         log.info("registered model %s in %s", version, self.root)
         return version
+
+    def find(self, as_of: str, sha256: str) -> str | None:
+        """The version trained as of `as_of` whose model file has this sha256, if any.
+
+        Why: training is deterministic, so a rerun of a night retrains the same model; the
+        registry then reuses that version instead of registering a duplicate.
+        """
+        for card in reversed(self.list()):
+            if (card.get("data_window", {}).get("as_of") == as_of
+                    and card.get("model_sha256") == sha256):
+                return card["version"]
+        return None
+
+    def latest_as_of(self) -> str | None:
+        """The newest data date (`as_of`) of any registered version: retrain cadence reads it."""
+        dates = [card.get("data_window", {}).get("as_of") for card in self.list()]
+        dates = [d for d in dates if d]
+        return max(dates) if dates else None
+
+    def gate_decision(self, version: str) -> GateDecision | None:
+        """The last gate decision logged for `version`."""
+        for event in reversed(self.events()):
+            if event["event"] == "gate" and event.get("version") == version:
+                return GateDecision(bool(event["promote"]), list(event.get("reasons", [])))
+        return None
 
     def champion(self) -> str | None:
         """The current champion's version, or None before the first promotion."""

@@ -17,7 +17,7 @@ from models.config import ModelConfig
 from models.dataset import coverage_of, matured_labels, split_out_of_time
 from models.evaluate import evaluate
 from models.monitoring import stability
-from models.registry import GateDecision, ModelRegistry, build_card, gate
+from models.registry import GateDecision, ModelRegistry, build_card, gate, model_sha256
 from models.train import train_model
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ class RetrainResult:
 
     version: str
     decision: GateDecision
+    reused: bool
     champion_before: str | None
     champion_after: str | None
     metrics: dict
@@ -54,6 +55,14 @@ def retrain(conn: duckdb.DuckDBPyConnection, as_of: date, registry: ModelRegistr
     model = train_model(train, validation, config)
     metrics = evaluate(model, validation)
     champion_before = registry.champion()
+    existing = registry.find(as_of.isoformat(), model_sha256(model))
+    if existing:
+        log.info("retrain as of %s gave the model already registered as %s: reused", as_of, existing)
+        card = registry.card(existing)
+        decision = registry.gate_decision(existing) or GateDecision(False, ["no gate on record"])
+        return RetrainResult(existing, decision, True, champion_before, champion_before,
+                             card["metrics"]["validation"],
+                             card["metrics"].get("champion_on_same_window"))
     champion_metrics = (evaluate(registry.load(champion_before), validation)
                         if champion_before else None)
     decision = gate(metrics, champion_metrics, config)
@@ -66,5 +75,14 @@ def retrain(conn: duckdb.DuckDBPyConnection, as_of: date, registry: ModelRegistr
         registry.promote(version, reason="gate passed: " + "; ".join(decision.reasons), by=by)
     log.info("retrain as of %s: %s %s (champion %s)", as_of, version,
              "promoted" if decision.promote else "kept as challenger", registry.champion())
-    return RetrainResult(version, decision, champion_before, registry.champion(), metrics,
+    return RetrainResult(version, decision, False, champion_before, registry.champion(), metrics,
                          champion_metrics)
+
+
+def retrain_due(registry: ModelRegistry, night: date, config: ModelConfig) -> bool:
+    """Whether `night` is a retrain night: no model yet, or the newest is old enough."""
+    latest = registry.latest_as_of()
+    if latest is None:
+        return True
+    return (night - date.fromisoformat(latest)).days >= config.retrain_every_days or (
+        night.isoformat() == latest)

@@ -22,6 +22,16 @@ class LandingResource(dg.ConfigurableResource):
         return Path(self.path)
 
 
+class ModelRegistryResource(dg.ConfigurableResource):
+    """The model registry directory (`$OVERDUE_HOME/registry` by default)."""
+
+    path: str
+
+    def registry(self):
+        from models.registry import ModelRegistry  # xgboost loads only where a model is used
+        return ModelRegistry(self.path)
+
+
 class WarehouseResource(DuckDBResource):
     """The DuckDB warehouse, with a memory cap set per connection (DuckDB spills above it).
 
@@ -46,4 +56,5 @@ def resources() -> dg.Definitions:
         "duckdb": WarehouseResource(database=str(settings.warehouse_path()),
                                     memory_limit=settings.duckdb_config()["memory_limit"]),
         "landing": LandingResource(path=str(settings.landing_dir())),
+        "model_registry": ModelRegistryResource(path=str(settings.registry_dir())),
     })

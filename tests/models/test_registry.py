@@ -52,6 +52,39 @@ def test_gate_refuses_a_miscalibrated_challenger(metrics):
     assert any(reason.startswith("bucket M1 calibration") for reason in decision.reasons)
 
 
+def _miss_bucket(metrics: dict, bucket: str, by: float) -> dict:
+    shifted = copy.deepcopy(metrics)
+    for row in shifted["calibration_by_bucket"]:
+        if row["bucket"] == bucket:
+            row["mean_predicted"] += by
+            row["difference"] += by
+    return shifted
+
+
+def test_a_bucket_miss_no_worse_than_the_champions_does_not_block(metrics):
+    challenger = _miss_bucket(metrics, "M1", 0.2)
+    same_miss = gate(challenger, _miss_bucket(metrics, "M1", 0.25), CONFIG)
+    assert same_miss.promote, same_miss.reasons
+    assert any("no further off than the champion" in r for r in same_miss.reasons)
+    worse_miss = gate(challenger, metrics, CONFIG)
+    assert not worse_miss.promote
+    assert any(r.startswith("bucket M1 calibration") for r in worse_miss.reasons)
+
+
+def test_the_first_model_needs_the_auc_floor_and_overall_calibration(metrics):
+    bucket_miss = gate(_miss_bucket(metrics, "M1", 0.2), None, CONFIG)
+    assert bucket_miss.promote, bucket_miss.reasons
+    assert any(r.startswith("warning: bucket M1 calibration") for r in bucket_miss.reasons)
+    weak = copy.deepcopy(metrics)
+    weak["auc"] = CONFIG.min_auc - 0.01
+    refused = gate(weak, None, CONFIG)
+    assert not refused.promote
+    assert any(r.startswith("AUC") and "< floor" in r for r in refused.reasons)
+    off = copy.deepcopy(metrics)
+    off["mean_predicted"] += 3 * CONFIG.calibration_tolerance
+    assert not gate(off, None, CONFIG).promote
+
+
 def test_gate_refuses_metrics_from_another_window(metrics):
     other = copy.deepcopy(metrics)
     other["window"]["last_night"] = "2025-01-01"
@@ -115,7 +148,12 @@ def test_retrain_registers_and_gates_against_the_champion_on_the_same_window(boo
     registry = ModelRegistry(tmp_path / "registry")
     first = retrain(book.conn, END, registry, CONFIG, by="nightly")
     assert first.decision.promote and registry.champion() == first.version
-    second = retrain(book.conn, END, registry, CONFIG, by="nightly")
+    events = registry.events()
+    rerun = retrain(book.conn, END, registry, CONFIG, by="nightly")
+    assert rerun.reused and rerun.version == first.version
+    assert registry.events() == events, "a rerun on the same data registers nothing"
+    second = retrain(book.conn, END, registry, dataclasses.replace(CONFIG, seed=8), by="nightly")
+    assert not second.reused and second.version != first.version
     assert second.champion_metrics["window"] == second.metrics["window"]
     assert second.decision.promote and registry.champion() == second.version
     card = registry.card(second.version)

@@ -1,0 +1,308 @@
+"""The delinquency model, nightly: retrain and gate, score every open account, monitor.
+
+Thin shells around `models/` (training, evaluation, registry) and `pipelines/lib/model_nightly.py`
+(the warehouse side). A backfill range is one run: the model is retrained as of its last night,
+every night is scored, and reason codes and monitoring are computed for the last night only
+(they exist for tonight's letters and tonight's alerts).
+"""
+
+
+import time
+from datetime import date
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from models.config import ModelConfig
+from models.dataset import NotEnoughData
+from models.registry import ModelRegistry, card_markdown
+from models.retrain import retrain, retrain_due
+from pipelines.defs.ingest.assets import OWNERS, partition_nights
+from pipelines.defs.partitions import WAREHOUSE_POOL, nightly_partitions
+from pipelines.defs.resources import ModelRegistryResource
+from pipelines.lib.model_nightly import monitor_night, score_nights
+from pipelines.lib.nightly_tables import run_check
+from pipelines.lib.sql import sql_path
+
+MODEL_OWNERS = [*OWNERS, "team:credit-risk-models"]
+GATE_CHECK = "champion_challenger_gate"
+SCORE_CHECKS = (
+    ("assert_scores_match_features",
+     ("Every account of a scored night has exactly one score; written-off accounts none; "
+     "grades, early-warning and needs-reasons flags follow from the probability and bucket.")),
+    ("assert_reason_codes_for_needing_accounts",
+     ("Reason codes only for overdue and early-warning accounts, ranked 1-3 without gaps, each "
+     "raising the risk, in both languages, from the model that scored the account.")),
+)
+MONITORING_CHECKS = (
+    ("score_psi", "PSI of tonight's score distribution vs the training window <= 0.25."),
+    ("feature_psi", "PSI of every model feature vs the training window <= 0.25."),
+    ("auc_on_matured_labels",
+     ("AUC on the latest matured out-of-time window has not fallen by more than the gate's margin "
+     "below the model card's validation AUC.")),
+    ("roll_rate_by_bucket",
+     ("Mean predicted vs observed roll-forward rate per bucket, on the latest matured window, "
+     "within the gate's calibration allowance.")),
+)
+
+
+def _metrics_metadata(prefix: str, metrics: dict | None) -> dict:
+    if not metrics:
+        return {}
+    return {f"{prefix}{key}": dg.MetadataValue.float(float(metrics[key]))
+            for key in ("auc", "gini", "ks", "brier") if metrics.get(key) is not None}
+
+
+def _champion_metadata(registry: ModelRegistry) -> dict:
+    champion = registry.champion()
+    if not champion:
+        return {"champion": "none yet"}
+    card = registry.card(champion)
+    return {"champion": champion, "champion_as_of": card["data_window"]["as_of"],
+            **_metrics_metadata("champion_", card["metrics"]["validation"]),
+            "champion_card": dg.MetadataValue.path(
+                str(registry.root / champion / "card.md"))}
+
+
+@dg.asset(
+    group_name="model",
+    kinds={"xgboost", "python"},
+    owners=MODEL_OWNERS,
+    deps=["account_features", "account_snapshots"],
+    partitions_def=nightly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=WAREHOUSE_POOL,
+    description="Retrains the roll-forward model (XGBoost, monotone, out-of-time early stopping) "
+    "on matured labels as of the night, when the retrain cadence says so; registers it as a "
+    "challenger under $OVERDUE_HOME/registry and promotes it only if the gate passes. "
+    "Metadata: the challenger's model card figures and the champion's.",
+    check_specs=[dg.AssetCheckSpec(
+        GATE_CHECK, asset="delinquency_model", blocking=True,
+        description="The challenger is promoted only if its AUC on the latest matured "
+        "out-of-time window is not worse than the champion's by more than the margin and its "
+        "calibration holds overall and per bucket. A rejected challenger with a champion in "
+        "place warns (the champion keeps scoring); with no champion at all it fails and blocks "
+        "scoring. `overdue model promote|rollback` overrules it, recorded in the registry.")],
+)
+def delinquency_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
+                      model_registry: ModelRegistryResource):
+    as_of = partition_nights(context)[-1]
+    config = ModelConfig.from_env()
+    registry = model_registry.registry()
+    if not retrain_due(registry, as_of, config):
+        yield dg.MaterializeResult(metadata={
+            "status": f"no retrain: the newest model's data is from {registry.latest_as_of()}, "
+                      f"retrain every {config.retrain_every_days} day(s)",
+            **_champion_metadata(registry)})
+        yield dg.AssetCheckResult(check_name=GATE_CHECK, passed=True,
+                                  metadata={"challenger": "none tonight (not a retrain night)"})
+        return
+    started = time.perf_counter()
+    try:
+        with duckdb.get_connection() as conn:
+            result = retrain(conn, as_of, registry, config, by=f"dagster run {context.run_id}")
+    except NotEnoughData as reason:
+        context.log.info("no retrain as of %s: %s", as_of, reason)
+        yield dg.MaterializeResult(metadata={"status": f"not enough matured data: {reason}",
+                                             **_champion_metadata(registry)})
+        yield dg.AssetCheckResult(check_name=GATE_CHECK, passed=True,
+                                  metadata={"challenger": f"none tonight: {reason}"})
+        return
+    seconds = time.perf_counter() - started
+    card = registry.card(result.version)
+    yield dg.MaterializeResult(metadata={
+        "status": ("reused the identical model already registered" if result.reused
+                   else "retrained") + ("; promoted" if result.decision.promote
+                                        else "; kept as challenger"),
+        "challenger": result.version,
+        "as_of": as_of.isoformat(),
+        **_metrics_metadata("", result.metrics),
+        "training_rows": card["rows"]["training"],
+        "validation_rows": card["rows"]["validation"],
+        "validation_window": f"{card['data_window']['validation']['first_night']} .. "
+                             f"{card['data_window']['validation']['last_night']}",
+        "trees": card["parameters"]["trees"],
+        "score_psi_validation": dg.MetadataValue.float(float(card["psi"]["score"]["psi"])),
+        "seconds": dg.MetadataValue.float(round(seconds, 2)),
+        **_champion_metadata(registry),
+        "model_card": dg.MetadataValue.md(card_markdown(card)),
+        "card_path": dg.MetadataValue.path(str(registry.root / result.version / "card.md")),
+    })
+    champion_after = registry.champion()
+    yield dg.AssetCheckResult(
+        check_name=GATE_CHECK,
+        passed=result.decision.promote,
+        severity=dg.AssetCheckSeverity.WARN if champion_after else dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "challenger": result.version,
+            "champion_before": result.champion_before or "none",
+            "champion_after": champion_after or "none",
+            **_metrics_metadata("challenger_", result.metrics),
+            **_metrics_metadata("champion_same_window_", result.champion_metrics),
+            "reasons": dg.MetadataValue.md("\n".join(f"- {r}" for r in result.decision.reasons)),
+        },
+    )
+
+
+def _check_results(conn, checks, start: date, end: date):
+    for name, _ in checks:
+        outcome = run_check(conn, name, start, end)
+        yield dg.AssetCheckResult(
+            check_name=name, passed=outcome.passed, severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "offending_rows": len(outcome.offending),
+                "sample": dg.MetadataValue.md(outcome.offending.head(10).to_markdown(index=False))
+                if not outcome.passed else "none",
+                "sql": sql_path(f"checks/{name}"),
+            })
+
+
+@dg.asset(
+    group_name="model",
+    kinds={"xgboost", "duckdb"},
+    owners=MODEL_OWNERS,
+    deps=["delinquency_model", "account_features"],
+    partitions_def=nightly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=WAREHOUSE_POOL,
+    description="Tables `account_scores` (every account of the night: probability of rolling "
+    "forward within the horizon, risk grade A-E, early-warning flag, model version; written-off "
+    "accounts unscored) and `account_reason_codes` (top three risk-raising features as zh-CN and "
+    "en-US phrases, exact TreeSHAP, for every overdue and early-warning account). A backfill "
+    "scores every night with the champion and explains the last night only.",
+    check_specs=[dg.AssetCheckSpec(name, asset="account_scores", blocking=True, description=text)
+                 for name, text in SCORE_CHECKS],
+)
+def account_scores(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
+                   model_registry: ModelRegistryResource):
+    nights = partition_nights(context)
+    config = ModelConfig.from_env()
+    registry = model_registry.registry()
+    champion = registry.champion()
+    if champion is None:
+        yield dg.MaterializeResult(metadata={
+            "status": "no champion yet: nothing scored (tiers fall back to the bucket alone)",
+            "dagster/row_count": 0})
+        for name, _ in SCORE_CHECKS:
+            yield dg.AssetCheckResult(check_name=name, passed=True,
+                                      metadata={"judged": "nothing scored (no champion)"})
+        return
+    model = registry.load(champion)
+    with duckdb.get_connection() as conn:
+        run = score_nights(conn, model, config, nights, reason_nights={nights[-1]})
+        checks = list(_check_results(conn, SCORE_CHECKS, nights[0], nights[-1]))
+    reasons_per_second = (run.reason_accounts / run.seconds_reasons
+                          if run.seconds_reasons else None)
+    yield dg.MaterializeResult(metadata={
+        "dagster/row_count": run.rows,
+        "model_version": champion,
+        "nights": run.nights,
+        "scored_last_night": run.scored,
+        "early_warning_last_night": run.early_warning,
+        "needing_reasons_last_night": run.needing_reasons,
+        "reason_code_rows": run.reason_rows,
+        "mean_probability": dg.MetadataValue.float(run.mean_probability or 0.0),
+        "scoring_rows_per_second": dg.MetadataValue.float(
+            round(run.rows / run.seconds_scoring, 1) if run.seconds_scoring else 0.0),
+        "reason_accounts_per_second": dg.MetadataValue.float(round(reasons_per_second or 0.0, 1)),
+        "risk_grades": dg.MetadataValue.md(
+            "| grade | accounts |\n|---|---|\n"
+            + "\n".join(f"| {grade} | {count:,} |" for grade, count in run.grade_counts.items())),
+        "top_reasons": dg.MetadataValue.md(
+            run.top_reasons.head(12).to_markdown(index=False)
+            if run.top_reasons is not None else "none"),
+    })
+    yield from checks
+
+
+@dg.asset(
+    group_name="model",
+    kinds={"python", "duckdb"},
+    owners=MODEL_OWNERS,
+    deps=["account_scores"],
+    partitions_def=nightly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=WAREHOUSE_POOL,
+    description="Table `model_monitoring`: the champion's PSI (score and every feature) tonight vs "
+    "its training window; AUC, Gini, KS, Brier and predicted vs observed roll rate per bucket on "
+    "the latest matured out-of-time window. Warnings as checks. Monitors the last night of a "
+    "range, and only a night at or after the champion's data date (earlier would be in-sample).",
+    check_specs=[dg.AssetCheckSpec(name, asset="model_monitoring", description=text)
+                 for name, text in MONITORING_CHECKS],
+)
+def model_monitoring(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
+                     model_registry: ModelRegistryResource):
+    night = partition_nights(context)[-1]
+    config = ModelConfig.from_env()
+    registry = model_registry.registry()
+    champion = registry.champion()
+    card = registry.card(champion) if champion else None
+    if champion is None or date.fromisoformat(card["data_window"]["as_of"]) > night:
+        why = ("no champion yet" if champion is None
+               else f"champion {champion} was trained on data up to {card['data_window']['as_of']}"
+                    f", after {night}")
+        yield dg.MaterializeResult(metadata={"status": f"not monitored: {why}"})
+        for name, _ in MONITORING_CHECKS:
+            yield dg.AssetCheckResult(check_name=name, passed=True, metadata={"judged": why})
+        return
+    model = registry.load(champion)
+    with duckdb.get_connection() as conn:
+        report, rows = monitor_night(conn, model, card, config, night)
+    stability, performance = report["stability"], report["performance"]
+    features = stability["features"]
+    worst = features[0] if features else None
+    buckets = rows[(rows["measure"] == "mean_predicted")]
+    observed = rows[(rows["measure"] == "observed_rate")].set_index("subject")["value"]
+    bucket_table = "\n".join(
+        f"| {r.subject} | {r.value:.4f} | {observed.get(r.subject, float('nan')):.4f} | "
+        f"{r.status or 'not judged'} |" for r in buckets.itertuples())
+    metadata = {
+        "model_version": champion,
+        "score_psi": dg.MetadataValue.float(float(stability["score"]["psi"])),
+        "max_feature_psi": dg.MetadataValue.float(float(worst["psi"]) if worst else 0.0),
+        "psi": dg.MetadataValue.md("| feature | PSI | status |\n|---|---|---|\n" + "\n".join(
+            f"| {r['feature']} | {r['psi']:.4f} | {r['status']} |" for r in features[:15])),
+        "alerts": dg.MetadataValue.md("\n".join(f"- {a}" for a in report["alerts"]) or "none"),
+    }
+    if performance:
+        metadata.update(_metrics_metadata("matured_", performance))
+        metadata["matured_window"] = (f"{performance['window']['first_night']} .. "
+                                      f"{performance['window']['last_night']} "
+                                      f"({performance['window']['rows']:,} rows)")
+        metadata["roll_rate_by_bucket"] = dg.MetadataValue.md(
+            "| bucket | mean predicted | observed | status |\n|---|---|---|---|\n" + bucket_table)
+    yield dg.MaterializeResult(metadata=metadata)
+
+    acting = [r for r in features if r["status"] == "act"]
+    yield dg.AssetCheckResult(
+        check_name="score_psi", passed=stability["score"]["status"] != "act",
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"psi": float(stability["score"]["psi"]), "status": stability["score"]["status"]})
+    yield dg.AssetCheckResult(
+        check_name="feature_psi", passed=not acting, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"features_over_0_25": ", ".join(r["feature"] for r in acting) or "none",
+                  "max_psi": float(worst["psi"]) if worst else 0.0})
+    if performance is None:
+        for name in ("auc_on_matured_labels", "roll_rate_by_bucket"):
+            yield dg.AssetCheckResult(check_name=name, passed=True,
+                                      metadata={"judged": "no matured labels yet"})
+        return
+    reference_auc = card["metrics"]["validation"]["auc"]
+    yield dg.AssetCheckResult(
+        check_name="auc_on_matured_labels",
+        passed=performance["auc"] >= reference_auc - config.auc_margin,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"auc": float(performance["auc"]), "card_auc": float(reference_auc),
+                  "margin": config.auc_margin})
+    off = buckets[buckets["status"] == "alert"]["subject"].tolist()
+    yield dg.AssetCheckResult(
+        check_name="roll_rate_by_bucket", passed=not off, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"buckets_off": ", ".join(off) or "none",
+                  "table": dg.MetadataValue.md(
+                      "| bucket | mean predicted | observed | status |\n|---|---|---|---|\n"
+                      + bucket_table)})
+
+
+@dg.definitions
+def model_definitions() -> dg.Definitions:
+    return dg.Definitions(assets=[delinquency_model, account_scores, model_monitoring])

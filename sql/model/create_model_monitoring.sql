@@ -1,0 +1,21 @@
+-- model_monitoring: the champion's stability and performance, night by night (DOMAIN.md §3, §6).
+-- Grain: one row per (snapshot_date, model_version, measure, subject).
+-- Columns:
+--   snapshot_date: the night monitored
+--   model_version: the champion that night
+--   measure: psi (population stability vs the training window), auc, gini, ks, brier, rows, observed_rate, mean_predicted
+--   subject: what was measured: 'score', a feature name (psi); 'matured' (the latest matured out-of-time window, all rows); a bucket M0..M6 (mean_predicted, observed_rate, rows per bucket on that window)
+--   value: the figure
+--   status: psi: stable (< 0.1), watch (0.1-0.25), act (> 0.25); performance: ok, or alert when AUC fell by more than the gate's margin below the model card's validation AUC, or a bucket's predicted roll rate is off the observed by more than the gate's calibration allowance; null otherwise
+--   window_first_night: first observation night of the matured window (performance rows), else null
+--   window_last_night: last observation night of the matured window (performance rows), else null
+create table if not exists model_monitoring (
+    snapshot_date date not null,
+    model_version varchar not null,
+    measure varchar not null,
+    subject varchar not null,
+    value double,
+    status varchar,
+    window_first_night date,
+    window_last_night date
+)
