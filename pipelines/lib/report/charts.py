@@ -1,0 +1,494 @@
+"""The report's charts: matplotlib to static SVG, inlined in the HTML and drawn the same in the PDF.
+
+Text stays text in the SVG (fonts from the system: Noto Sans CJK), so the files stay small and the
+charts read in both languages. A chart function returns None when its figures are not there.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("svg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from pipelines.lib.report import formatting as fmt
+from pipelines.lib.report import markov
+
+FONTS = ["Noto Sans CJK SC", "Noto Sans", "DejaVu Sans"]
+STYLE = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "overdue-risk-report",
+    "font.family": "sans-serif",
+    "font.sans-serif": FONTS,
+    "font.size": 8,
+    "axes.titlesize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#dddddd",
+    "grid.linewidth": 0.5,
+    "legend.frameon": False,
+    "legend.fontsize": 7,
+    "figure.dpi": 100,
+}
+WIDTH = 7.0  # inches: the A4 text width at 15 mm margins
+BUCKET_COLOURS = {"M0": "#2e7d32", "M1": "#9ccc65", "M2": "#fdd835", "M3": "#fb8c00",
+                  "M4": "#f4511e", "M5": "#d81b60", "M6": "#8e24aa", "WO": "#424242",
+                  "closed": "#90a4ae"}
+# the report process draws only these charts: text objects take their font when created
+matplotlib.rcParams.update(STYLE)
+LINE_COLOURS = ["#1565c0", "#ef6c00", "#c62828", "#2e7d32", "#6a1b9a", "#00838f", "#5d4037",
+                "#ad1457", "#9e9d24", "#283593", "#4e342e", "#00695c", "#37474f"]
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title: str
+    units: str
+    caption: str
+    svg: str
+
+
+def _svg(fig) -> str:
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    text = buffer.getvalue()
+    text = text[text.index("<svg"):]
+    # drop the fixed size: the page's CSS sizes the chart, the viewBox keeps its proportions
+    return re.sub(r'^<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1', text, count=1)
+
+
+def _figure(height: float = 2.8, columns: int = 1):
+    return plt.subplots(1, columns, figsize=(WIDTH, height), squeeze=False)
+
+
+def _chart(key: str, strings: dict, fig) -> Chart:
+    text = strings["charts"][key]
+    return Chart(key, text["title"], text["units"], text["caption"], _scoped(_svg(fig), key))
+
+
+def _scoped(svg: str, key: str) -> str:
+    """Prefix the SVG's element ids with the chart's key: many charts share one HTML page."""
+    svg = re.sub(r'\bid="', f'id="{key}-', svg)
+    svg = svg.replace("url(#", f"url(#{key}-")
+    svg = re.sub(r'xlink:href="#', f'xlink:href="#{key}-', svg)
+    # WeasyPrint reads text-anchor as an attribute, not inside style
+    return re.sub(r'style="([^"]*?);? ?text-anchor: ?(\w+)"', r'style="\1" text-anchor="\2"', svg)
+
+
+def _money_axis(ax, currency: str, language: str):
+    ax.yaxis.set_major_formatter(FuncFormatter(
+        lambda v, _: fmt.compact_money(v, currency, language)))
+
+
+def bucket_mix(data, strings: dict, language: str) -> Chart | None:
+    if data.bucket_mix.empty:
+        return None
+    mix = data.bucket_mix.groupby("bucket")[["accounts", "balance"]].sum().reindex(
+        markov.BUCKETS, fill_value=0)
+    fig, axes = _figure(columns=2)
+    colours = [BUCKET_COLOURS[b] for b in mix.index]
+    labels = strings["axis"]
+    for ax, column, label in ((axes[0, 0], "accounts", labels["accounts"]),
+                              (axes[0, 1], "balance", labels["balance"])):
+        bars = ax.bar(mix.index, mix[column], color=colours)
+        ax.set_yscale("symlog", linthresh=max(mix[column].max() / 1000, 1))
+        ax.set_title(label)
+        ax.set_xlabel(labels["bucket"])
+        ax.grid(axis="x", visible=False)
+        for bar, value in zip(bars, mix[column]):
+            text = (fmt.number(value) if column == "accounts"
+                    else fmt.compact_money(value, data.currency, language))
+            ax.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                        ha="center", va="bottom", fontsize=6)
+    axes[0, 0].yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.number(v)))
+    _money_axis(axes[0, 1], data.currency, language)
+    return _chart("bucket_mix", strings, fig)
+
+
+GRADES = ("normal", "special_mention", "substandard", "doubtful", "loss")
+GRADE_COLOURS = ("#2e7d32", "#fdd835", "#fb8c00", "#e53935", "#424242")
+
+
+def grading_mix(data, strings: dict, language: str) -> Chart | None:
+    book = data.history[(data.history["product"] == "all")
+                        & (pd.to_datetime(data.history["snapshot_date"]).dt.date == data.night)]
+    if book.empty:
+        return None
+    row = book.iloc[0]
+    fig, axes = _figure(height=1.6)
+    ax = axes[0, 0]
+    names = strings["grades"]
+    for y, prefix in ((1, "accounts"), (0, "balance")):
+        values = np.array([float(row[f"{prefix}_{g}"]) for g in GRADES])
+        total = values.sum() or 1.0
+        left = 0.0
+        for grade, value, colour in zip(GRADES, values / total, GRADE_COLOURS):
+            ax.barh(y, value, left=left, color=colour, label=names[grade] if y else None)
+            if value >= 0.04:
+                ax.text(left + value / 2, y, fmt.percent(value), ha="center", va="center",
+                        fontsize=6, color="white" if grade in ("loss", "doubtful") else "black")
+            left += value
+    ax.set_yticks([1, 0], [strings["axis"]["by_accounts"], strings["axis"]["by_balance"]])
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlim(0, 1)
+    ax.grid(False)
+    ax.legend(ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.25))
+    return _chart("grading_mix", strings, fig)
+
+
+def _dates(frame: pd.DataFrame):
+    return pd.to_datetime(frame["snapshot_date"])
+
+
+def delinquency_trend(data, strings: dict, language: str) -> Chart | None:
+    book = data.history[data.history["product"] == "all"]
+    if len(book) < 2:
+        return None
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    for column, label, colour in (("rate_30plus_accounts", "30+", LINE_COLOURS[0]),
+                                  ("rate_60plus_accounts", "60+", LINE_COLOURS[1]),
+                                  ("rate_90plus_accounts", "90+", LINE_COLOURS[2])):
+        ax.plot(_dates(book), book[column], label=label, color=colour, linewidth=1.2)
+    ax.plot(_dates(book), book["rate_30plus_balance"], label=strings["axis"]["30plus_balance"],
+            color=LINE_COLOURS[0], linestyle="--", linewidth=0.8)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+    ax.set_ylabel(strings["axis"]["share"])
+    ax.legend(ncol=4)
+    fig.autofmt_xdate()
+    return _chart("delinquency_trend", strings, fig)
+
+
+def trend_by_product(data, strings: dict, language: str) -> Chart | None:
+    products = data.history[data.history["product"] != "all"]
+    if products.empty or len(products["snapshot_date"].unique()) < 2:
+        return None
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    for colour, (product, rows) in zip(LINE_COLOURS, products.groupby("product")):
+        ax.plot(_dates(rows), rows["rate_30plus_accounts"], label=f"{product} 30+",
+                color=colour, linewidth=1.2)
+        ax.plot(_dates(rows), rows["rate_90plus_accounts"], label=f"{product} 90+",
+                color=colour, linewidth=0.8, linestyle=":")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+    ax.set_ylabel(strings["axis"]["share"])
+    ax.legend(ncol=4)
+    fig.autofmt_xdate()
+    return _chart("trend_by_product", strings, fig)
+
+
+def _heatmap(ax, values: np.ndarray, rows, columns, *, cmap, vmin, vmax, text):
+    ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
+    ax.set_xticks(range(len(columns)), columns)
+    ax.set_yticks(range(len(rows)), rows)
+    ax.xaxis.tick_top()
+    ax.grid(False)
+    for i in range(len(rows)):
+        for j in range(len(columns)):
+            label = text(values[i, j])
+            if label:
+                dark = abs(values[i, j]) > (vmax * 0.6)
+                ax.text(j, i, label, ha="center", va="center", fontsize=6,
+                        color="white" if dark else "black")
+
+
+def _shares(matrix: markov.RollMatrix) -> tuple[np.ndarray, list[str]]:
+    counts = np.vstack([matrix.accounts, np.append(matrix.new_accounts, 0.0)])
+    totals = counts.sum(axis=1, keepdims=True)
+    shares = np.divide(counts, totals, out=np.full_like(counts, np.nan), where=totals > 0)
+    return shares, [*markov.STATES, "new"]
+
+
+def roll_heatmap(data, strings: dict, language: str) -> Chart | None:
+    if not data.chain:
+        return None
+    shares, rows = _shares(data.chain[-1])
+    keep = [i for i in range(len(rows)) if not np.isnan(shares[i]).all()]
+    fig, axes = _figure(height=3.2)
+    ax = axes[0, 0]
+    _heatmap(ax, np.nan_to_num(shares[keep]), [rows[i] for i in keep], markov.TO_STATES,
+             cmap="Reds", vmin=0, vmax=1,
+             text=lambda v: fmt.percent(v, 1) if v >= 0.0005 else "")
+    ax.set_ylabel(strings["axis"]["from_state"])
+    ax.set_xlabel(strings["axis"]["to_state"])
+    return _chart("roll_heatmap", strings, fig)
+
+
+def roll_change(data, strings: dict, language: str) -> Chart | None:
+    if len(data.chain) < 2:
+        return None
+    now, rows = _shares(data.chain[-1])
+    before, _ = _shares(data.chain[-2])
+    delta = now - before
+    keep = [i for i in range(len(rows)) if not np.isnan(delta[i]).all()]
+    if not keep:
+        return None
+    delta = np.nan_to_num(delta[keep])
+    limit = max(float(np.abs(delta).max()), 0.01)
+    fig, axes = _figure(height=3.2)
+    ax = axes[0, 0]
+    _heatmap(ax, delta, [rows[i] for i in keep], markov.TO_STATES, cmap="RdBu_r",
+             vmin=-limit, vmax=limit,
+             text=lambda v: f"{v * 100:+.1f}" if abs(v) >= 0.001 else "")
+    ax.set_ylabel(strings["axis"]["from_state"])
+    ax.set_xlabel(strings["axis"]["to_state"])
+    return _chart("roll_change", strings, fig)
+
+
+def flow_rates(data, strings: dict, language: str) -> Chart | None:
+    flows = data.flow_rates
+    if flows.empty:
+        return None
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    nights = sorted(flows["snapshot_date"].unique())
+    width = 0.8 / len(nights)
+    for k, night in enumerate(nights):
+        rows = flows[flows["snapshot_date"] == night]
+        x = np.arange(len(rows)) + k * width
+        label = pd.Timestamp(night).strftime("%Y-%m-%d")
+        bars = ax.bar(x, rows["flow_rate"].fillna(0), width=width, label=label,
+                      color=LINE_COLOURS[k])
+        for bar, value in zip(bars, rows["flow_rate"]):
+            ax.annotate(fmt.percent(value), (bar.get_x() + bar.get_width() / 2,
+                                             bar.get_height()), ha="center", va="bottom",
+                        fontsize=5.5)
+    rows = flows[flows["snapshot_date"] == nights[-1]]
+    ax.set_xticks(np.arange(len(rows)) + width * (len(nights) - 1) / 2,
+                  [f"{a}→{b}" for a, b in zip(rows["from_bucket"], rows["to_bucket"])])
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylabel(strings["axis"]["flow_rate"])
+    ax.grid(axis="x", visible=False)
+    ax.legend()
+    return _chart("flow_rates", strings, fig)
+
+
+def forecast_mix(data, strings: dict, language: str) -> Chart | None:
+    if data.forecast is None or not data.chain:
+        return None
+    vectors = [data.chain[-1].state_accounts(), *data.forecast.states]
+    labels = [strings["axis"]["tonight"]] + [strings["axis"]["month_ahead"].format(n=k)
+                                            for k in range(1, len(vectors))]
+    fig, axes = _figure(columns=2)
+    ax = axes[0, 0]
+    bottom = np.zeros(len(vectors))
+    shares = np.array([v / v.sum() for v in vectors])
+    for j, state in enumerate(markov.STATES):
+        if state in ("M0",):
+            continue
+        ax.bar(labels, shares[:, j], bottom=bottom, color=BUCKET_COLOURS[state], label=state)
+        bottom += shares[:, j]
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+    ax.set_title(strings["axis"]["mix_outside_m0"])
+    ax.legend(ncol=2, fontsize=6)
+    ax.grid(axis="x", visible=False)
+    ax2 = axes[0, 1]
+    losses = data.forecast_balance.writeoffs
+    bars = ax2.bar(labels[1:], losses, color=BUCKET_COLOURS["WO"])
+    for bar, value in zip(bars, losses):
+        ax2.annotate(fmt.compact_money(value, data.currency, language),
+                     (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center",
+                     va="bottom", fontsize=6)
+    ax2.set_title(strings["axis"]["forecast_losses"])
+    _money_axis(ax2, data.currency, language)
+    ax2.grid(axis="x", visible=False)
+    return _chart("forecast_mix", strings, fig)
+
+
+def backtest(data, strings: dict, language: str) -> Chart | None:
+    frame = data.backtest
+    if frame.empty:
+        return None
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    actual = frame.drop_duplicates("target").sort_values("target")
+    ax.plot(pd.to_datetime(actual["target"]), actual["actual_30plus"], color="black",
+            marker="o", linewidth=1.5, label=strings["axis"]["actual"])
+    for k, rows in frame.groupby("months_ahead"):
+        ax.plot(pd.to_datetime(rows["target"]), rows["forecast_30plus"], marker="x",
+                linestyle="--", linewidth=1, color=LINE_COLOURS[int(k)],
+                label=strings["axis"]["forecast_ahead"].format(n=int(k)))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+    ax.set_ylabel(strings["axis"]["share"])
+    ax.legend()
+    fig.autofmt_xdate()
+    return _chart("backtest", strings, fig)
+
+
+def vintage(data, strings: dict, language: str) -> Chart | None:
+    frame = data.vintage
+    if frame.empty:
+        return None
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    months = sorted(frame["open_month"].unique())
+    for k, month in enumerate(months):
+        rows = frame[frame["open_month"] == month]
+        ax.plot(rows["months_on_book"], rows["share_ever_30plus"], marker=".",
+                linewidth=1, color=LINE_COLOURS[k % len(LINE_COLOURS)],
+                label=pd.Timestamp(month).strftime("%Y-%m"))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+    ax.set_xlabel(strings["axis"]["months_on_book"])
+    ax.set_ylabel(strings["axis"]["ever_30plus"])
+    ax.legend(ncol=4, fontsize=6)
+    return _chart("vintage", strings, fig)
+
+
+def _monitoring(data) -> pd.DataFrame | None:
+    section = data.optional.get("model")
+    return None if section is None else section["model_monitoring_history"]
+
+
+def model_performance(data, strings: dict, language: str) -> Chart | None:
+    frame = _monitoring(data)
+    if frame is None:
+        return None
+    rows = frame[frame["measure"].isin(["auc", "ks"])]
+    if rows.empty:
+        return None
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    for colour, (measure, values) in zip(LINE_COLOURS, rows.groupby("measure")):
+        ax.plot(_dates(values), values["value"], marker=".", color=colour,
+                label=measure.upper(), linewidth=1.2)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel(strings["axis"]["metric"])
+    ax.legend()
+    fig.autofmt_xdate()
+    return _chart("model_performance", strings, fig)
+
+
+def calibration(data, strings: dict, language: str) -> Chart | None:
+    frame = _monitoring(data)
+    if frame is None:
+        return None
+    night = frame[pd.to_datetime(frame["snapshot_date"]).dt.date == data.night]
+    predicted = night[night["measure"] == "mean_predicted"].set_index("subject")["value"]
+    observed = night[night["measure"] == "observed_rate"].set_index("subject")["value"]
+    subjects = [s for s in markov.BUCKETS if s in predicted.index or s in observed.index]
+    subjects += sorted(set(predicted.index) | set(observed.index) - set(subjects))
+    if not subjects:
+        return None
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    x = np.arange(len(subjects))
+    ax.bar(x - 0.2, predicted.reindex(subjects).fillna(0), width=0.4,
+           label=strings["axis"]["predicted"], color=LINE_COLOURS[0])
+    ax.bar(x + 0.2, observed.reindex(subjects).fillna(0), width=0.4,
+           label=strings["axis"]["observed"], color=LINE_COLOURS[1])
+    ax.set_xticks(x, subjects)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylabel(strings["axis"]["roll_forward"])
+    ax.grid(axis="x", visible=False)
+    ax.legend()
+    return _chart("calibration", strings, fig)
+
+
+def stage_mix(data, strings: dict, language: str) -> Chart | None:
+    ecl = data.ecl[data.ecl["stage"] != "all"]
+    if ecl["accounts"].sum() == 0:
+        return None
+    fig, axes = _figure(columns=2)
+    labels = [strings["stages"][str(s)] for s in ecl["stage"]]
+    colours = ["#2e7d32", "#fb8c00", "#c62828"]
+    for ax, column, title in ((axes[0, 0], "ead", strings["axis"]["ead"]),
+                              (axes[0, 1], "ecl", strings["axis"]["ecl"])):
+        bars = ax.bar(labels, ecl[column], color=colours)
+        for bar, value in zip(bars, ecl[column]):
+            ax.annotate(fmt.compact_money(value, data.currency, language),
+                        (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center",
+                        va="bottom", fontsize=6)
+        ax.set_title(title)
+        _money_axis(ax, data.currency, language)
+        ax.grid(axis="x", visible=False)
+    return _chart("stage_mix", strings, fig)
+
+
+def tiers(data, strings: dict, language: str) -> Chart | None:
+    section = data.optional.get("tiers")
+    if section is None or section["collection_tiers"].empty:
+        return None
+    frame = section["collection_tiers"].groupby("tier")[["accounts", "suppressed"]].sum()
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    ax.bar(frame.index, frame["accounts"] - frame["suppressed"], color=LINE_COLOURS[0],
+           label=strings["axis"]["treated"])
+    ax.bar(frame.index, frame["suppressed"], bottom=frame["accounts"] - frame["suppressed"],
+           color="#b0bec5", label=strings["axis"]["suppressed"])
+    ax.set_ylabel(strings["axis"]["accounts"])
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.number(v)))
+    ax.grid(axis="x", visible=False)
+    ax.legend()
+    return _chart("tiers", strings, fig)
+
+
+def contacts(data, strings: dict, language: str) -> Chart | None:
+    section = data.optional.get("contacts")
+    if section is None or section["contact_history"].empty:
+        return None
+    frame = section["contact_history"].pivot_table(index="channel", columns="status",
+                                                   values="contacts", aggfunc="sum",
+                                                   fill_value=0)
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    bottom = np.zeros(len(frame))
+    for colour, status in zip(LINE_COLOURS, frame.columns):
+        ax.bar(frame.index, frame[status], bottom=bottom, label=status, color=colour)
+        bottom += frame[status].to_numpy()
+    ax.set_ylabel(strings["axis"]["contacts"])
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.number(v)))
+    ax.grid(axis="x", visible=False)
+    ax.legend(ncol=5)
+    return _chart("contacts", strings, fig)
+
+
+def cure_rates(data, strings: dict, language: str) -> Chart | None:
+    section = data.optional.get("cures")
+    if section is None or section["cure_rates"].empty:
+        return None
+    frame = section["cure_rates"]
+    labels = [f"{t}\n{m}" for t, m in zip(frame["tier"], frame["treatment"])]
+    contacts_ = frame["contacts"].where(frame["contacts"] > 0)
+    fig, axes = _figure(height=3.0)
+    ax = axes[0, 0]
+    x = np.arange(len(frame))
+    ax.bar(x - 0.2, (frame["cured_7d"] / contacts_).fillna(0), width=0.4,
+           label=strings["axis"]["cured_7d"], color=LINE_COLOURS[0])
+    ax.bar(x + 0.2, (frame["cured_30d"] / contacts_).fillna(0), width=0.4,
+           label=strings["axis"]["cured_30d"], color=LINE_COLOURS[3])
+    ax.set_xticks(x, labels, fontsize=6)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylabel(strings["axis"]["cure_rate"])
+    ax.grid(axis="x", visible=False)
+    ax.legend()
+    return _chart("cure_rates", strings, fig)
+
+
+# section number -> the charts it shows, in order
+SECTIONS = {
+    2: (bucket_mix, grading_mix),
+    3: (delinquency_trend, trend_by_product),
+    4: (roll_heatmap, roll_change, flow_rates),
+    5: (forecast_mix, backtest),
+    6: (vintage,),
+    7: (model_performance, calibration),
+    8: (stage_mix,),
+    9: (tiers, contacts, cure_rates),
+}
+
+
+def all_charts(data, strings: dict, language: str) -> dict[int, list[Chart]]:
+    return {section: [chart for chart in (draw(data, strings, language) for draw in draws)
+                      if chart is not None]
+            for section, draws in SECTIONS.items()}

@@ -1,0 +1,223 @@
+"""Every figure the risk report shows, read from the warehouse (one query per file, sql/report/).
+
+Only aggregates are read: counts, amounts, rates. The report never reads `customers`, and from
+`quarantine` never the quarantined record (it can hold personal data).
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from pipelines.lib.nightly_tables import load_macros
+from pipelines.lib.report import markov
+from pipelines.lib.report.ifrs9 import Assumptions, expected_credit_loss
+from pipelines.lib.row_checks import bind
+from pipelines.lib.sql import render_sql
+
+log = logging.getLogger(__name__)
+
+# Optional tables of later stages: a section reads them only when they exist and hold the night.
+OPTIONAL_TABLES = ("account_scores", "model_monitoring", "collection_tiers", "contact_history",
+                   "cure_rates", "credit_line_actions")
+
+
+class NoBookForNight(ValueError):
+    """The warehouse has no portfolio_daily row for the night: nothing to report on."""
+
+
+def one_month_earlier(night: date) -> date:
+    """DOMAIN §2 (the SQL macro one_month_earlier): same day last month, clamped; month end to
+    month end."""
+    first = night.replace(day=1)
+    previous_last = first - timedelta(days=1)
+    if night.day == calendar.monthrange(night.year, night.month)[1]:
+        return previous_last
+    return previous_last.replace(day=min(night.day, previous_last.day))
+
+
+def is_month_end(night: date) -> bool:
+    return night.day == calendar.monthrange(night.year, night.month)[1]
+
+
+@dataclass
+class ReportData:
+    night: date
+    currency: str
+    history: pd.DataFrame  # portfolio_daily, every product, up to the night
+    kpis: dict  # executive summary: name -> {"tonight", "previous_night", "month_earlier"}
+    compared_nights: dict  # "previous_night" / "month_earlier" -> date or None
+    bucket_mix: pd.DataFrame
+    matrices: dict  # night -> markov.RollMatrix
+    chain: list  # RollMatrix, oldest first, one month apart, ending tonight
+    flow_rates: pd.DataFrame
+    forecast: markov.Forecast | None
+    forecast_balance: markov.Forecast | None
+    backtest: pd.DataFrame
+    vintage: pd.DataFrame
+    ecl: pd.DataFrame
+    exposure: pd.DataFrame
+    pd_source: str
+    chain_pd: dict
+    assumptions: Assumptions
+    optional: dict = field(default_factory=dict)  # section -> {table: DataFrame} or None
+    quality: dict = field(default_factory=dict)
+
+
+def query(conn, name: str, **params) -> pd.DataFrame:
+    context = params.pop("context", {})
+    sql = render_sql(f"report/{name}", **context)
+    return conn.execute(sql, bind(sql, params)).df()
+
+
+def present_tables(conn) -> set[str]:
+    return set(query(conn, "tables_present")["table_name"])
+
+
+def _has_night(conn, tables: set[str], table: str, night: date) -> bool:
+    if table not in tables:
+        return False
+    rows = query(conn, "rows_for_night", night=night, context={"table": table})
+    return int(rows["rows"].iloc[0]) > 0
+
+
+def _kpis(history: pd.DataFrame, night: date) -> tuple[dict, dict]:
+    book = history[history["product"] == "all"].set_index("snapshot_date").sort_index()
+    book.index = pd.to_datetime(book.index).date
+    if night not in book.index:
+        raise NoBookForNight(f"no portfolio_daily row for {night}: build the features first")
+    earlier = [d for d in book.index if d < night]
+    previous = earlier[-1] if earlier else None
+    month_target = one_month_earlier(night)
+    month = max((d for d in earlier if d <= month_target), default=None)
+    since_month = book[(book.index > (month or date.min)) & (book.index <= night)]
+    measures = ("accounts", "balance", "rate_30plus_accounts", "rate_60plus_accounts",
+                "rate_90plus_accounts", "rate_30plus_balance", "new_writeoffs",
+                "new_writeoff_balance")
+    kpis = {}
+    for name in measures:
+        kpis[name] = {
+            "tonight": _number(book.at[night, name]),
+            "previous_night": _number(book.at[previous, name]) if previous else None,
+            "month_earlier": _number(book.at[month, name]) if month else None,
+        }
+    kpis["writeoffs_month"] = {"tonight": float(since_month["new_writeoffs"].sum()),
+                               "previous_night": None, "month_earlier": None}
+    kpis["writeoff_balance_month"] = {"tonight": float(since_month["new_writeoff_balance"].sum()),
+                                      "previous_night": None, "month_earlier": None}
+    return kpis, {"previous_night": previous, "month_earlier": month}
+
+
+def _number(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _chain_pd(transition: np.ndarray | None, assumptions: Assumptions) -> dict:
+    if transition is None:
+        return {}
+    return {"12m": markov.probability_of_writeoff(transition, assumptions.pd_12m_months),
+            "lifetime": markov.probability_of_writeoff(transition, assumptions.lifetime_months)}
+
+
+def _exposure(conn, night: date, assumptions: Assumptions, chain_pd: dict,
+              with_scores: bool) -> pd.DataFrame:
+    rows = [{"bucket": bucket, "horizon": horizon, "pd": value}
+            for horizon, by_bucket in chain_pd.items() for bucket, value in by_bucket.items()]
+    table = pd.DataFrame(rows, columns=["bucket", "horizon", "pd"]).astype(
+        {"bucket": str, "horizon": str, "pd": float})
+    conn.register("chain_pd", table)
+    try:
+        return query(conn, "ifrs9_exposure", night=night, ccf=assumptions.ccf,
+                     stage_2_rank=markov.BUCKETS.index(assumptions.stage_2_from_bucket),
+                     stage_3_rank=markov.BUCKETS.index(assumptions.stage_3_from_bucket),
+                     context={"with_scores": with_scores})
+    finally:
+        conn.unregister("chain_pd")
+
+
+def _optional(conn, names: tuple[str, ...], night: date) -> dict | None:
+    """The frames of an optional section, or None when its table is missing, empty for the night
+    or not in the shape this report expects (logged: the section says "not available")."""
+    frames = {}
+    for name in names:
+        try:
+            frames[name] = query(conn, name, night=night)
+        except duckdb.Error as error:
+            log.warning("report section query %s failed, section left out: %s", name,
+                        str(error).splitlines()[0])
+            return None
+    return frames
+
+
+def gather(conn: duckdb.DuckDBPyConnection, night: date, assumptions: Assumptions) -> ReportData:
+    """Read every figure of the night's report (the warehouse must hold the night's features)."""
+    load_macros(conn)
+    tables = present_tables(conn)
+    if "portfolio_daily" not in tables:
+        raise NoBookForNight("no portfolio_daily table: build the features first")
+    history = query(conn, "portfolio_history", night=night)
+    kpis, compared = _kpis(history, night)
+    bucket_mix = query(conn, "bucket_mix", night=night)
+    currency = (bucket_mix.groupby("currency")["accounts"].sum().idxmax()
+                if not bucket_mix.empty else "")
+
+    rolls = query(conn, "roll_rates_history", night=night) if "roll_rates" in tables else None
+    matrices = markov.matrices_from_rows(rolls) if rolls is not None and len(rolls) else {}
+    chain = markov.month_chain(matrices, night)
+    latest = chain[-1] if chain else None
+    month_earlier = latest.from_date if latest else one_month_earlier(night)
+    flows = (query(conn, "flow_rates_night", night=night, month_earlier=month_earlier)
+             if "flow_rates" in tables else pd.DataFrame())
+
+    if latest is not None:
+        state = bucket_mix["bucket"].where(~bucket_mix["closed"].astype(bool), "closed")
+        balance_start = (bucket_mix.groupby(state)["balance"].sum()
+                         .reindex(markov.STATES, fill_value=0.0).to_numpy(dtype=float))
+        projected = markov.forecast(latest.state_accounts(), latest.transition("accounts"),
+                                    latest.new_accounts)
+        projected_balance = markov.forecast(balance_start, latest.transition("balance"),
+                                            latest.new_balance)
+    else:
+        projected = projected_balance = None
+    backtest = markov.backtest(chain) if len(chain) > 1 else markov.backtest([])
+
+    with_scores = _has_night(conn, tables, "account_scores", night)
+    chain_pd = _chain_pd(latest.transition("balance") if latest else None, assumptions)
+    exposure = _exposure(conn, night, assumptions, chain_pd, with_scores)
+    ecl = expected_credit_loss(exposure, assumptions)
+
+    vintage = (query(conn, "vintage_night", night=night) if "vintage_curves" in tables
+               else pd.DataFrame())
+
+    optional = {
+        "model": (_optional(conn, ("model_monitoring_history",), night)
+                  if _has_night(conn, tables, "model_monitoring", night) else None),
+        "scores": _optional(conn, ("score_grades",), night) if with_scores else None,
+        "tiers": (_optional(conn, ("collection_tiers", "collection_suppressions"), night)
+                  if _has_night(conn, tables, "collection_tiers", night) else None),
+        "contacts": (_optional(conn, ("contact_history",), night)
+                     if _has_night(conn, tables, "contact_history", night) else None),
+        "cures": (_optional(conn, ("cure_rates",), night)
+                  if _has_night(conn, tables, "cure_rates", night) else None),
+        "credit_lines": (_optional(conn, ("credit_line_actions",), night)
+                         if _has_night(conn, tables, "credit_line_actions", night) else None),
+    }
+    quality = {
+        "files": query(conn, "ingest_quality", night=night) if "ingest_log" in tables
+        else pd.DataFrame(),
+        "quarantine": query(conn, "quarantine_by_rule", night=night) if "quarantine" in tables
+        else pd.DataFrame(),
+    }
+    return ReportData(
+        night=night, currency=currency, history=history, kpis=kpis, compared_nights=compared,
+        bucket_mix=bucket_mix, matrices=matrices, chain=chain, flow_rates=flows,
+        forecast=projected, forecast_balance=projected_balance, backtest=backtest,
+        vintage=vintage, ecl=ecl, exposure=exposure,
+        pd_source="model" if with_scores else "chain", chain_pd=chain_pd,
+        assumptions=assumptions, optional=optional, quality=quality)

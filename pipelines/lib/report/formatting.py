@@ -1,0 +1,71 @@
+"""Numbers for people: thousands separators, percentages with sensible decimals, currency."""
+
+from __future__ import annotations
+
+import math
+
+CURRENCY_SIGNS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$", "TWD": "NT$"}
+
+
+def missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def number(value, decimals: int = 0) -> str:
+    if missing(value):
+        return "–"
+    return f"{value:,.{decimals}f}"
+
+
+def percent(share, decimals: int | None = None) -> str:
+    """A share as a percentage: two decimals below 1 %, one below 10 %, none above."""
+    if missing(share):
+        return "–"
+    value = share * 100
+    if decimals is None:
+        decimals = 2 if abs(value) < 1 else 1 if abs(value) < 10 else 0
+        if value == 0:
+            decimals = 0
+    return f"{value:,.{decimals}f}%"
+
+
+def points(change) -> str:
+    """A change of a share, in percentage points with its sign."""
+    if missing(change):
+        return "–"
+    return f"{change * 100:+.2f} pp"
+
+
+def money(value, currency: str = "", decimals: int = 0) -> str:
+    if missing(value):
+        return "–"
+    sign = CURRENCY_SIGNS.get(currency, f"{currency} " if currency else "")
+    return f"{'-' if value < 0 else ''}{sign}{abs(value):,.{decimals}f}"
+
+
+def compact_money(value, currency: str = "", language: str = "en") -> str:
+    """Large amounts in the reader's units: 万/亿 in Chinese, k/M/bn in English."""
+    if missing(value):
+        return "–"
+    sign = CURRENCY_SIGNS.get(currency, f"{currency} " if currency else "")
+    size = abs(value)
+    if language.startswith("zh"):
+        for unit, scale in (("亿", 1e8), ("万", 1e4)):
+            if size >= scale:
+                return f"{sign}{value / scale:,.2f}{unit}"
+    else:
+        for unit, scale in (("bn", 1e9), ("M", 1e6), ("k", 1e3)):
+            if size >= scale:
+                return f"{sign}{value / scale:,.2f}{unit}"
+    return money(value, currency)
+
+
+def change(value, reference, kind: str) -> str:
+    """The change from `reference` to `value`: pp for rates, % for counts and amounts."""
+    if missing(value) or missing(reference):
+        return "–"
+    if kind == "rate":
+        return points(value - reference)
+    if reference == 0:
+        return "–" if value == 0 else "new"
+    return f"{(value - reference) / abs(reference) * 100:+.1f}%"

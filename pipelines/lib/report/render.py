@@ -1,0 +1,407 @@
+"""The risk report as self-contained HTML (charts inline, CSS inline, system fonts) and A4 PDF.
+
+`build_report` gathers the figures once and writes one HTML and one PDF per language and edition:
+`risk_report.<language>.html|pdf`, and on a month-end night also the month-end edition
+`risk_report.month-end.<language>.html|pdf` (with a section on the last twelve month ends).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+import yaml
+from markupsafe import Markup
+
+from pipelines import settings
+from pipelines.lib.report import charts as chart_lib
+from pipelines.lib.report import formatting as fmt
+from pipelines.lib.report import markov
+from pipelines.lib.report.figures import ReportData, gather, is_month_end
+from pipelines.lib.report.ifrs9 import Assumptions, load_assumptions
+from pipelines.lib.report.narrative import summary_sentences
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_DIR = settings.TEMPLATES_DIR / "risk_report"
+LANGUAGES = ("zh-CN", "en")
+KPI_ROWS = (("accounts", "count"), ("balance", "money"), ("rate_30plus_accounts", "rate"),
+            ("rate_60plus_accounts", "rate"), ("rate_90plus_accounts", "rate"),
+            ("rate_30plus_balance", "rate"), ("new_writeoffs", "count"),
+            ("new_writeoff_balance", "money"), ("writeoffs_month", "count"),
+            ("writeoff_balance_month", "money"))
+
+
+def report_languages() -> tuple[str, ...]:
+    """`OVERDUE_REPORT_LANGUAGES` (comma-separated, e.g. `en`), default both."""
+    chosen = tuple(x.strip() for x in os.environ.get("OVERDUE_REPORT_LANGUAGES", "").split(",")
+                   if x.strip()) or LANGUAGES
+    unknown = [x for x in chosen if x not in LANGUAGES]
+    if unknown:
+        raise ValueError(f"OVERDUE_REPORT_LANGUAGES: unknown language(s) {unknown}; "
+                         f"choose from {', '.join(LANGUAGES)}")
+    return chosen
+
+
+@functools.cache
+def strings() -> dict:
+    return yaml.safe_load((TEMPLATE_DIR / "strings.yaml").read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+                                     autoescape=True, undefined=jinja2.StrictUndefined)
+    return environment
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+    numeric: set[int] = field(default_factory=set)  # right-aligned columns
+
+
+@dataclass
+class ReportFiles:
+    night: date
+    edition: str
+    language: str
+    html: Path
+    pdf: Path
+    charts: list[str]
+    pdf_pages: int = 0
+
+
+@dataclass
+class ReportResult:
+    night: date
+    files: list[ReportFiles]
+    data: ReportData
+    seconds: dict
+
+
+def _value(value, kind: str, currency: str, language: str) -> str:
+    if kind == "rate":
+        return fmt.percent(value)
+    if kind == "money":
+        return fmt.money(value, currency)
+    return fmt.number(value)
+
+
+def kpi_table(data: ReportData, text: dict, language: str) -> Table:
+    rows = []
+    for key, kind in KPI_ROWS:
+        figure = data.kpis[key]
+        changes = [fmt.change(figure["tonight"], figure[when], kind)
+                   for when in ("previous_night", "month_earlier")]
+        rows.append([text["kpi"][key], _value(figure["tonight"], kind, data.currency, language),
+                     *[text["kpi"]["from_zero"] if c == "new" else c for c in changes]])
+    return Table([text["kpi"]["measure"], text["kpi"]["tonight"], text["kpi"]["previous_night"],
+                  text["kpi"]["month_earlier"]], rows, {1, 2, 3})
+
+
+def bucket_table(data: ReportData, text: dict) -> Table:
+    mix = data.bucket_mix.groupby("bucket")[["accounts", "balance"]].sum().reindex(
+        markov.BUCKETS, fill_value=0)
+    accounts, balance = mix["accounts"].sum(), mix["balance"].sum()
+    rows = [[bucket, fmt.number(row.accounts), fmt.percent(row.accounts / accounts if accounts
+                                                          else None),
+             fmt.money(row.balance, data.currency),
+             fmt.percent(row.balance / balance if balance else None)]
+            for bucket, row in mix.iterrows()]
+    rows.append([text["table"]["total"], fmt.number(accounts), "100%",
+                 fmt.money(balance, data.currency), "100%"])
+    t = text["table"]
+    return Table([t["bucket"], t["accounts"], t["share_accounts"], t["balance"],
+                  t["share_balance"]], rows, {1, 2, 3, 4})
+
+
+def flow_table(data: ReportData, text: dict) -> Table | None:
+    flows = data.flow_rates
+    if flows.empty:
+        return None
+    nights = sorted(flows["snapshot_date"].unique())
+    latest = flows[flows["snapshot_date"] == nights[-1]].set_index("from_bucket")
+    earlier = (flows[flows["snapshot_date"] == nights[0]].set_index("from_bucket")
+               if len(nights) > 1 else None)
+    rows = []
+    for bucket, row in latest.iterrows():
+        before = earlier.at[bucket, "flow_rate"] if earlier is not None else None
+        rows.append([f"{bucket} → {row.to_bucket}", fmt.money(row.from_balance, data.currency),
+                     fmt.percent(row.flow_rate), fmt.percent(before),
+                     fmt.percent(row.chained_flow_to_writeoff)])
+    names = {"zh-CN": ["流转", "月初余额", "本期流转率", "上期流转率", "链式流转至核销"],
+             "en": ["Flow", "Balance a month earlier", "Flow rate", "A month earlier",
+                    "Chained to write-off"]}[text["lang"]]
+    return Table(names, rows, {1, 2, 3, 4})
+
+
+def forecast_table(data: ReportData, text: dict, language: str) -> Table | None:
+    if data.forecast is None:
+        return None
+    t = text["table"]
+    now = data.chain[-1].state_accounts()
+    rows = [[text["axis"]["tonight"], fmt.percent(now[markov.THIRTY_PLUS].sum() / now.sum()),
+             "–", "–"]]
+    for k, state in enumerate(data.forecast.states, start=1):
+        rows.append([text["axis"]["month_ahead"].format(n=k), fmt.percent(data.forecast.rate_30plus(k)),
+                     fmt.number(data.forecast.writeoffs[k - 1]),
+                     fmt.money(data.forecast_balance.writeoffs[k - 1], data.currency)])
+    return Table([t["month_ahead"], t["mix_30plus"], t["writeoff_accounts"],
+                  t["writeoff_balance"]], rows, {1, 2, 3})
+
+
+def backtest_tables(data: ReportData, text: dict) -> tuple[Table, Table] | None:
+    frame = data.backtest
+    if frame.empty:
+        return None
+    t = text["table"]
+    detail = Table(
+        [t["origin"], t["months_ahead"], t["target"], t["forecast_30plus"], t["actual_30plus"],
+         t["error"], t["forecast_writeoffs"], t["actual_writeoffs"]],
+        [[str(r.origin), str(r.months_ahead), str(r.target), fmt.percent(r.forecast_30plus),
+          fmt.percent(r.actual_30plus), fmt.points(r.error_30plus),
+          fmt.number(r.forecast_writeoffs), fmt.number(r.actual_writeoffs)]
+         for r in frame.tail(12).itertuples(index=False)], {1, 3, 4, 5, 6, 7})
+    summary = frame.groupby("months_ahead")["error_30plus"].apply(lambda e: e.abs().mean())
+    mae = Table([t["months_ahead"], t["mae"]],
+                [[str(k), fmt.points(v).lstrip("+")] for k, v in summary.items()], {0, 1})
+    return detail, mae
+
+
+def ecl_tables(data: ReportData, text: dict) -> tuple[Table, Table, Table]:
+    t = text["table"]
+    a = data.assumptions
+    ecl = Table([t["stage"], t["accounts"], t["balance"], t["share_balance"], t["ead"],
+                 t["mean_pd"], t["ecl"], t["coverage"]],
+                [[text["stages"][str(r.stage)], fmt.number(r.accounts),
+                  fmt.money(r.balance, data.currency), fmt.percent(r.share_of_balance),
+                  fmt.money(r.ead, data.currency), fmt.percent(r.mean_pd),
+                  fmt.money(r.ecl, data.currency), fmt.percent(r.coverage)]
+                 for r in data.ecl.itertuples(index=False)], {1, 2, 3, 4, 5, 6, 7})
+    assumptions = Table(
+        [text["assumptions"], t["value"]],
+        [[f"{text['lgd']}: {product}", fmt.percent(value, 0)] for product, value in a.lgd.items()]
+        + [[text["ccf"], fmt.percent(a.ccf, 0)],
+           ["stage_2_from_bucket / stage_3_from_bucket",
+            f"{a.stage_2_from_bucket} / {a.stage_3_from_bucket}"],
+           ["pd_12m_months / lifetime_months", f"{a.pd_12m_months} / {a.lifetime_months}"]],
+        {1})
+    chain_pd = Table([t["bucket"], "PD 12m", "PD lifetime"],
+                     [[b, fmt.percent(data.chain_pd["12m"][b]),
+                       fmt.percent(data.chain_pd["lifetime"][b])]
+                      for b in markov.BUCKETS if b != "WO"] if data.chain_pd else [], {1, 2})
+    return ecl, assumptions, chain_pd
+
+
+def _frame_table(frame: pd.DataFrame, text: dict, money_columns=(), rate_columns=()) -> Table:
+    """A small warehouse frame as a table: headers translated, numbers formatted."""
+    headers = [text["table"].get(c, c) for c in frame.columns]
+    numeric = {i for i, c in enumerate(frame.columns)
+               if pd.api.types.is_numeric_dtype(frame[c])}
+    rows = []
+    for record in frame.itertuples(index=False):
+        row = []
+        for column, value in zip(frame.columns, record):
+            if column in rate_columns:
+                row.append(fmt.percent(value))
+            elif column in money_columns:
+                row.append(fmt.money(value))
+            elif isinstance(value, float):
+                row.append(fmt.number(value, 4 if abs(value) < 10 else 0))
+            elif isinstance(value, int):
+                row.append(fmt.number(value))
+            else:
+                row.append("" if value is None or value is pd.NA else str(value))
+        rows.append(row)
+    return Table(headers, rows, numeric)
+
+
+def model_tables(data: ReportData, text: dict, registry_dir: Path | None) -> dict:
+    tables = dict.fromkeys(("psi", "metrics", "grades", "registry"))
+    section = data.optional.get("model")
+    if section is not None:
+        frame = section["model_monitoring_history"]
+        night = frame[pd.to_datetime(frame["snapshot_date"]).dt.date == data.night]
+        psi = night[night["measure"] == "psi"][["subject", "value", "status", "model_version"]]
+        if not psi.empty:
+            tables["psi"] = _frame_table(psi, text)
+        latest = night[night["measure"].isin(["auc", "ks", "brier"])][
+            ["measure", "subject", "value", "model_version"]]
+        if not latest.empty:
+            tables["metrics"] = _frame_table(latest, text)
+    scores = data.optional.get("scores")
+    if scores is not None:
+        tables["grades"] = _frame_table(scores["score_grades"], text,
+                                        rate_columns=("mean_probability",))
+    registry = _registry_history(registry_dir)
+    if registry is not None:
+        tables["registry"] = _frame_table(registry, text)
+    return tables
+
+
+def _registry_history(registry_dir: Path | None) -> pd.DataFrame | None:
+    """Champion/challenger history from the model registry's event log (no model is loaded)."""
+    if registry_dir is None or not (Path(registry_dir) / "events.jsonl").is_file():
+        return None
+    from models.registry import ModelRegistry
+
+    events = ModelRegistry(registry_dir).events()
+    rows = [{"at": str(e.get("at", ""))[:19], "event": e.get("event", ""),
+             "version": e.get("version", ""), "by": e.get("by", "")}
+            for e in events if e.get("event") in ("registered", "promoted", "rolled_back", "gate")]
+    return pd.DataFrame(rows[-15:]) if rows else None
+
+
+def collections_tables(data: ReportData, text: dict) -> dict:
+    tables = dict.fromkeys(("tiers", "suppressions", "contacts", "cures", "credit_lines"))
+    if data.optional.get("tiers") is not None:
+        tables["tiers"] = _frame_table(data.optional["tiers"]["collection_tiers"], text)
+        tables["suppressions"] = _frame_table(
+            data.optional["tiers"]["collection_suppressions"].rename(
+                columns={"suppression_reason": "reason"}), text)
+    if data.optional.get("contacts") is not None:
+        tables["contacts"] = _frame_table(data.optional["contacts"]["contact_history"], text)
+    if data.optional.get("cures") is not None:
+        tables["cures"] = _frame_table(data.optional["cures"]["cure_rates"], text)
+    if data.optional.get("credit_lines") is not None:
+        tables["credit_lines"] = _frame_table(
+            data.optional["credit_lines"]["credit_line_actions"], text)
+    return tables
+
+
+def quality_tables(data: ReportData, text: dict) -> dict:
+    files = data.quality.get("files", pd.DataFrame())
+    quarantine = data.quality.get("quarantine", pd.DataFrame())
+    return {
+        "files": _frame_table(files.rename(columns={"message": "status_note"}), text)
+        if not files.empty else None,
+        "quarantine": _frame_table(quarantine.rename(columns={"column_name": "column"}), text)
+        if not quarantine.empty else None,
+    }
+
+
+def month_end_table(data: ReportData, text: dict) -> Table:
+    book = data.history[data.history["product"] == "all"].copy()
+    book["night"] = pd.to_datetime(book["snapshot_date"]).dt.date
+    ends = book[book["night"].map(is_month_end) | (book["night"] == data.night)].tail(12)
+    t, k = text["table"], text["kpi"]
+    return Table(
+        [t["month"], k["accounts"], k["balance"], k["rate_30plus_accounts"],
+         k["rate_90plus_accounts"], k["rate_30plus_balance"]],
+        [[str(r.night), fmt.number(r.accounts), fmt.money(r.balance, data.currency),
+          fmt.percent(r.rate_30plus_accounts), fmt.percent(r.rate_90plus_accounts),
+          fmt.percent(r.rate_30plus_balance)] for r in ends.itertuples(index=False)],
+        {1, 2, 3, 4, 5})
+
+
+def render_html(data: ReportData, language: str, edition: str, registry_dir: Path | None = None,
+                drawn: dict | None = None) -> tuple[str, list[str]]:
+    """The report page for one language and edition; returns (html, chart keys drawn).
+
+    `drawn`: the language's charts when already drawn (editions share them).
+    """
+    text = strings()[language]
+    drawn = drawn if drawn is not None else chart_lib.all_charts(data, text, language)
+    a = data.assumptions
+    context = {
+        "s": text,
+        "language": language,
+        "edition": edition,
+        "night": data.night,
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "currency": data.currency,
+        "compared": data.compared_nights,
+        "kpis": kpi_table(data, text, language),
+        "sentences": summary_sentences(data, language),
+        "charts": {k: [_chart_context(c) for c in v] for k, v in drawn.items()},
+        "buckets": bucket_table(data, text),
+        "flows": flow_table(data, text),
+        "forecast": forecast_table(data, text, language),
+        "forecast_note": text["forecast_note"].format(
+            from_date=data.chain[-1].from_date, night=data.night) if data.chain else "",
+        "backtest": backtest_tables(data, text),
+        "ecl": ecl_tables(data, text),
+        "stage_rule": text["stage_rule"].format(
+            stage2=a.stage_2_from_bucket, stage3=a.stage_3_from_bucket,
+            sicr=text["sicr_early_warning"] if a.early_warning_is_significant_increase else ""),
+        "pd_note": (text["pd_source_model"] if data.pd_source == "model"
+                    else text["pd_source_chain"].format(months12=a.pd_12m_months,
+                                                        lifetime=a.lifetime_months)),
+        "model": model_tables(data, text, registry_dir),
+        "model_available": data.optional.get("model") is not None
+        or data.optional.get("scores") is not None,
+        "collections": collections_tables(data, text),
+        "quality": quality_tables(data, text),
+        "month_end": month_end_table(data, text) if edition == "month-end" else None,
+        "css": Markup((TEMPLATE_DIR / "report.css").read_text(encoding="utf-8")),
+    }
+    html = _environment().get_template("report.html.j2").render(**context)
+    return html, [c.key for section in drawn.values() for c in section]
+
+
+def _chart_context(chart: chart_lib.Chart) -> dict:
+    return {"key": chart.key, "title": chart.title, "units": chart.units,
+            "caption": chart.caption, "svg": Markup(chart.svg)}
+
+
+def write_pdf(html: str, path: Path) -> int:
+    """Render with WeasyPrint (A4, fonts from the system); returns the number of pages."""
+    import weasyprint
+
+    document = weasyprint.HTML(string=html, base_url=str(TEMPLATE_DIR)).render()
+    document.write_pdf(path)
+    return len(document.pages)
+
+
+def report_dir(home: Path, night: date) -> Path:
+    return Path(home) / "out" / "reports" / night.isoformat()
+
+
+def file_name(language: str, edition: str, suffix: str) -> str:
+    return (f"risk_report.{language}.{suffix}" if edition == "nightly"
+            else f"risk_report.{edition}.{language}.{suffix}")
+
+
+def build_report(conn, night: date, out_dir: Path, *, languages: tuple[str, ...] | None = None,
+                 assumptions: Assumptions | None = None, registry_dir: Path | None = None,
+                 pdf: bool = True) -> ReportResult:
+    """Gather the night's figures and write every language and edition of the report."""
+    started = time.perf_counter()
+    data = gather(conn, night, assumptions or load_assumptions())
+    seconds = {"gather": time.perf_counter() - started}
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    editions = ["nightly"] + (["month-end"] if is_month_end(night) else [])
+    files = []
+    render_seconds = pdf_seconds = 0.0
+    drawn_by_language = {}
+    for edition in editions:
+        for language in languages or report_languages():
+            t0 = time.perf_counter()
+            if language not in drawn_by_language:
+                drawn_by_language[language] = chart_lib.all_charts(data, strings()[language],
+                                                                   language)
+            html, drawn = render_html(data, language, edition, registry_dir,
+                                      drawn_by_language[language])
+            html_path = out_dir / file_name(language, edition, "html")
+            html_path.write_text(html, encoding="utf-8")
+            t1 = time.perf_counter()
+            pdf_path = out_dir / file_name(language, edition, "pdf")
+            pages = write_pdf(html, pdf_path) if pdf else 0
+            render_seconds += t1 - t0
+            pdf_seconds += time.perf_counter() - t1
+            files.append(ReportFiles(night, edition, language, html_path, pdf_path, drawn, pages))
+            log.info("risk report %s %s %s: %s (%d charts, %d PDF pages)", night, edition,
+                     language, html_path, len(drawn), pages)
+    seconds |= {"html": render_seconds, "pdf": pdf_seconds,
+                "total": time.perf_counter() - started}
+    return ReportResult(night, files, data, seconds)

@@ -1,0 +1,6 @@
+-- Tonight's landed files by feed: status, rows read, loaded and quarantined, contract version.
+-- Grain: one row per (feed, source file version) of the night.
+select feed, status, rows_read, rows_loaded, rows_quarantined, contract_version, message
+from ingest_log
+where snapshot_date = $night
+order by feed, ingested_at

@@ -1,0 +1,10 @@
+-- Tonight's quarantined rows by feed, rule and column (never the quarantined record itself: it can
+-- hold personal data).
+-- Grain: one row per (feed, rule, column_name).
+--   rows: distinct data rows (0 for a whole-file rejection); violations: entries
+select feed, rule, coalesce(column_name, '') as column_name, count(distinct row_number) as rows,
+    count(*) as violations
+from quarantine
+where snapshot_date = $night
+group by all
+order by feed, rows desc, rule

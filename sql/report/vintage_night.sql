@@ -1,0 +1,8 @@
+-- Vintage curves as known on the report night: the latest open months only.
+-- Grain: one row per (open_month, months_on_book).
+--   open_month, months_on_book, accounts, share_ever_30plus: as in vintage_curves
+select open_month, months_on_book, accounts, share_ever_30plus
+from vintage_curves
+where snapshot_date = $night
+    and open_month >= cast(date_trunc('month', $night) as date) - interval 12 months
+order by open_month, months_on_book

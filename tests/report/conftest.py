@@ -1,0 +1,99 @@
+"""A simulated book run through the real nightly Dagster job once per test session, shared by the
+report tests (asset, personal-data scan, PDF and browser tests).
+
+The run materialises the ingest, features and report groups only: the model and collections
+stages are left out so their sections show "not available"; test_report_sections.py adds those
+tables by hand to check the sections that read them. Every third night is landed (a lender that
+skips nights), which keeps the session's backfill short and still gives monthly roll-rate
+matrices three months deep.
+"""
+
+import csv
+import os
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipelines.lib.contracts import load_contract
+from pipelines.simulator import simulate
+
+REPORT_NIGHT = date(2026, 4, 29)  # not a month end: the nightly edition only
+BOOK_DAYS = 100
+BOOK_ACCOUNTS = 600
+
+
+@dataclass(frozen=True)
+class ReportBook:
+    home: Path
+    night: date
+    first_night: date
+    out_dir: Path
+    personal_values: list[str]  # every customer's personal fields, as landed
+    run_success: bool
+    checks: dict  # check name -> passed
+    metadata: dict
+
+
+def personal_values(home: Path) -> list[str]:
+    """Every value of a personal-data column (contract tag) in every landed customers file."""
+    columns = load_contract("customers").personal_columns
+    values = set()
+    for path in sorted((home / "landing" / "customers").glob("*.csv")):
+        with path.open(encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                values |= {row[c].strip() for c in columns if row.get(c) and len(row[c]) >= 2}
+    return sorted(values)
+
+
+def run_groups(first: date, last: date, groups=("ingest", "features", "report")):
+    """The nightly job over first..last as one run, limited to the given groups' assets."""
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
+    from pipelines.definitions import defs
+
+    definitions = defs()
+    job = definitions.resolve_job_def("nightly")
+    graph = definitions.resolve_asset_graph()
+    keys = [key for key in graph.materializable_asset_keys
+            if graph.get(key).group_name in groups]
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    instance = dg.DagsterInstance.get()
+    return job.execute_in_process(
+        instance=instance, asset_selection=keys, raise_on_error=False,
+        tags={ASSET_PARTITION_RANGE_START_TAG: first.isoformat(),
+              ASSET_PARTITION_RANGE_END_TAG: last.isoformat()})
+
+
+@pytest.fixture(scope="session")
+def report_book(tmp_path_factory) -> ReportBook:
+    home = tmp_path_factory.mktemp("report_book")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OVERDUE_HOME", str(home))
+        patch.setenv("DAGSTER_HOME", str(home / "dagster_home"))
+        patch.setenv("GX_ANALYTICS_ENABLED", "false")
+        patch.delenv("OVERDUE_WAREHOUSE", raising=False)
+        patch.delenv("OVERDUE_REPORT_LANGUAGES", raising=False)
+        simulate(home, accounts=BOOK_ACCOUNTS, days=BOOK_DAYS, end_date=REPORT_NIGHT, seed=11)
+        values = personal_values(home)
+        first = REPORT_NIGHT - timedelta(days=BOOK_DAYS - 1)
+        for feed in ("account_snapshots", "customers", "contact_events"):
+            for path in (home / "landing" / feed).glob("*.csv"):
+                age = (REPORT_NIGHT - date.fromisoformat(path.stem)).days
+                if age % 3 and path.stem != first.isoformat():
+                    path.unlink()
+        result = run_groups(first, REPORT_NIGHT)
+        checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
+        materialization = [e for e in result.get_asset_materialization_events()
+                           if e.asset_key == dg.AssetKey("risk_report")]
+        metadata = (materialization[-1].materialization.metadata if materialization else {})
+        yield ReportBook(home, REPORT_NIGHT, first,
+                         home / "out" / "reports" / REPORT_NIGHT.isoformat(), values,
+                         result.success, checks, metadata)
