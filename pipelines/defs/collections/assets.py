@@ -1,0 +1,220 @@
+"""Collections: tiers, contact plans, compliant letter batches, credit-line actions, cure rates.
+
+The strategy (`pipelines/config/collection_strategy.yaml`) decides; plain logic lives in
+`pipelines/lib/collections/`. A range of nights (a backfill) tiers and plans every night but
+renders files only for its last night, so a 180-night backfill stays fast. Metadata carries
+counts only: never a name, phone, e-mail or address.
+"""
+
+
+import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from pipelines import settings
+from pipelines.defs.ingest.assets import OWNERS, partition_nights
+from pipelines.defs.partitions import WAREHOUSE_POOL, nightly_partitions
+from pipelines.lib.collections import tiering
+from pipelines.lib.collections.batch import summary_counts, write_batch
+from pipelines.lib.collections.strategy import load_strategy
+from pipelines.lib.row_checks import bind
+from pipelines.lib.sql import render_sql, sql_path
+
+GROUP = "collections"
+
+
+def letters_dir():
+    return settings.overdue_home() / "out" / "letters"
+
+
+def _md(frame: pd.DataFrame) -> dg.MetadataValue:
+    return dg.MetadataValue.md(frame.to_markdown(index=False) if not frame.empty else "none")
+
+
+def _query(conn, name: str, params: dict) -> pd.DataFrame:
+    sql = render_sql(f"collections/{name}")
+    return conn.execute(sql, bind(sql, params)).df()
+
+
+def _check(conn, name: str, params: dict, description: str) -> dg.AssetCheckResult:
+    offending = _query(conn, f"assert_{name}", params)
+    return dg.AssetCheckResult(
+        check_name=name, passed=offending.empty, severity=dg.AssetCheckSeverity.ERROR,
+        description=description,
+        metadata={"offending_rows": len(offending), "sample": _md(offending.head(10)),
+                  "sql": sql_path(f"collections/assert_{name}")})
+
+
+_COMMON = {"group_name": GROUP, "owners": OWNERS, "partitions_def": nightly_partitions,
+               "backfill_policy": dg.BackfillPolicy.single_run(), "pool": WAREHOUSE_POOL}
+
+
+@dg.asset(
+    kinds={"duckdb", "sql"},
+    deps=["account_features", "account_scores", "customers", "contact_events"],
+    description="Table `collection_tiers`: every open account's tier (T0-T5, null for current "
+    "low-risk accounts), treatment, tier entry and account-wide suppression, by the versioned "
+    "strategy. Runs on delinquency buckets alone when the night has no account_scores. "
+    "Columns: sql/collections/collection_tiers.sql.",
+    check_specs=[dg.AssetCheckSpec(
+        "collection_tiers_cover_open_accounts", asset="collection_tiers", blocking=True,
+        description="Exactly one tier row per account of the night that is not closed.")],
+    **_COMMON,
+)
+def collection_tiers(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    nights = partition_nights(context)
+    start, end = nights[0], nights[-1]
+    strategy = load_strategy()
+    with duckdb.get_connection() as conn:
+        rows = tiering.build_tiers(conn, strategy, start, end)
+        scored = tiering.table_exists(conn, "account_scores")
+        mix = _query(conn, "tier_mix", {"night": end})
+        yield dg.MaterializeResult(metadata={
+            "dagster/row_count": rows,
+            "nights": len(nights),
+            "strategy_version": strategy.version,
+            "scores_used": scored,
+            **{f"tier_{r.tier}": int(r.accounts) for r in mix.itertuples() if r.tier},
+            "tiers_last_night": _md(mix),
+            "sql": sql_path("collections/collection_tiers"),
+        })
+        yield _check(conn, "collection_tiers_cover_open_accounts",
+                     {"start_date": start, "end_date": end},
+                     "Exactly one tier row per account of the night that is not closed.")
+
+
+@dg.asset(
+    kinds={"duckdb", "sql"},
+    deps=["collection_tiers", "contact_events"],
+    description="Table `contact_history`: every planned contact (SMS, e-mail, print letter, "
+    "phone and review tasks) with its idempotency key, and the feed's calls merged in. A rerun "
+    "of a night plans nothing twice. Cadence reads it; caps are counted from it. Also records "
+    "each tier row's contacts planned and channel suppressions.",
+    check_specs=[dg.AssetCheckSpec(
+        "contact_history_keys_unique", asset="contact_history", blocking=True,
+        description="Idempotency keys, contact ids and letter references are unique.")],
+    **_COMMON,
+)
+def contact_history(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    nights = partition_nights(context)
+    strategy = load_strategy()
+    with duckdb.get_connection() as conn:
+        plans = tiering.plan_nights(conn, strategy, nights[0], nights[-1])
+        last = plans[-1]
+        suppressed: dict[str, int] = {}
+        for plan in plans:
+            for reason, n in plan.suppressed.items():
+                suppressed[reason] = suppressed.get(reason, 0) + n
+        by_channel = _query(conn, "planned_by_channel", {"night": nights[-1]})
+        yield dg.MaterializeResult(metadata={
+            "dagster/row_count": int(conn.execute(
+                "select count(*) from contact_history").fetchone()[0]),
+            "nights_planned": len(plans),
+            "new_contacts": sum(p.new_contacts for p in plans),
+            "new_contacts_last_night": last.new_contacts,
+            "planned_last_night": last.planned,
+            "channel_suppressions": dg.MetadataValue.json(suppressed),
+            "planned_by_channel_last_night": _md(by_channel),
+            "strategy_version": strategy.version,
+        })
+        yield _check(conn, "contact_history_keys_unique", {},
+                     "Idempotency keys, contact ids and letter references are unique.")
+
+
+@dg.asset(
+    kinds={"python", "pdf"},
+    deps=["contact_history"],
+    description="The night's letter batch under $OVERDUE_HOME/out/letters/<night>/: manifest.csv, "
+    "sms.jsonl, email/*.eml, print/*.pdf + index.csv, work_list.csv, held.csv. Every contact is "
+    "linted (DOMAIN §5) before it joins; a failing contact is held with its rule. In a range of "
+    "nights only the last night is rendered.",
+    check_specs=[dg.AssetCheckSpec(
+        "letter_batches_templates_pass_linter", asset="letter_batches", blocking=True,
+        description="No template fails the compliance linter for every contact it was rendered "
+        "for (such a template blocks the batch: it is written to <night>.blocked/, not released)."
+    )],
+    **_COMMON,
+)
+def letter_batches(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    nights = partition_nights(context)
+    night = nights[-1]
+    strategy = load_strategy()
+    with duckdb.get_connection() as conn:
+        tiering.register_strategy(conn, strategy)
+        summary = write_batch(conn, strategy, night, letters_dir())
+    counts = summary_counts(summary)
+    templates = pd.DataFrame(
+        [{"template": k, "rendered": n, "held_by_template_rules": h}
+         for k, (n, h) in summary.by_template.items()])
+    context.log.info("letters %s: %d contacts, %d held, blocked=%s", night, summary.rendered,
+                     summary.held, summary.blocked)
+    yield dg.MaterializeResult(metadata={
+        "dagster/row_count": summary.rendered,
+        "rendered_night": night.isoformat(),
+        "nights_in_run": len(nights),
+        "note": ("contacts were planned for every night of the run; files were rendered for "
+                 "its last night only") if len(nights) > 1 else "one night",
+        "released": counts["released"],
+        "held": summary.held,
+        **{f"channel_{k}": v for k, v in sorted(summary.by_channel.items())},
+        "held_by_rule": dg.MetadataValue.json(summary.held_by_rule),
+        "print_letters": summary.print_letters,
+        "print_seconds": round(summary.print_seconds, 2),
+        "render_and_lint_seconds": round(summary.render_seconds, 2),
+        "folder": str(summary.folder),
+        "blocked": summary.blocked,
+        "templates": _md(templates),
+    })
+    yield dg.AssetCheckResult(
+        check_name="letter_batches_templates_pass_linter",
+        passed=not summary.blocked,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "failing_templates": dg.MetadataValue.json(summary.failing_templates),
+            "held_by_rule": dg.MetadataValue.json(summary.held_by_rule),
+            "held": summary.held,
+            "contacts": summary.rendered,
+        })
+
+
+@dg.asset(
+    kinds={"duckdb", "sql"},
+    deps=["collection_tiers", "account_reason_codes"],
+    description="Table `credit_line_actions`: current or early-delinquent accounts at high risk "
+    "and high utilisation recommended for a limit freeze or reduction, with reason codes "
+    "(over-crediting). Columns: sql/collections/credit_line_actions.sql.",
+    **_COMMON,
+)
+def credit_line_actions(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    nights = partition_nights(context)
+    strategy = load_strategy()
+    with duckdb.get_connection() as conn:
+        rows = tiering.build_credit_line_actions(conn, strategy, nights[0], nights[-1])
+        mix = _query(conn, "credit_line_mix", {"night": nights[-1]})
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": rows, "nights": len(nights), "last_night": _md(mix),
+        "sql": sql_path("collections/credit_line_actions")})
+
+
+@dg.asset(
+    kinds={"duckdb", "sql"},
+    deps=["contact_history", "account_snapshots"],
+    description="Table `cure_rates`: for treatments sent, the share that paid or cured within 7 "
+    "and 30 nights, by tier and treatment, as known each night. Columns: "
+    "sql/collections/cure_rates.sql.",
+    **_COMMON,
+)
+def cure_rates(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    nights = partition_nights(context)
+    with duckdb.get_connection() as conn:
+        rows = tiering.build_cure_rates(conn, nights[0], nights[-1])
+        last = _query(conn, "cure_rates_night", {"night": nights[-1]})
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": rows, "nights": len(nights), "last_night": _md(last),
+        "sql": sql_path("collections/cure_rates")})
+
+
+@dg.definitions
+def collections_definitions() -> dg.Definitions:
+    return dg.Definitions(assets=[collection_tiers, contact_history, letter_batches,
+                                  credit_line_actions, cure_rates])

@@ -1,0 +1,318 @@
+"""The compliance linter: every rendered contact is checked before it joins a batch.
+
+One function per DOMAIN.md §5 rule. A contact that breaks a rule is held with the rule's name and
+the offending text span (or what is missing). Phrases and required elements are data
+(`reports/letters/lexicon/`), not code. The rules, in the order they are tried:
+
+- recipient_is_debtor: the contact goes to the account's holder, at a phone / e-mail / address
+  no other customer has (a shared number could tell a family member about the debt)
+- allowed_hours: scheduled inside the jurisdiction's hours in the customer's own time zone
+- contact_cap: within the jurisdiction's caps (messages per channel and window; US calls: at
+  most 7 in 7 days, none within 7 days after a conversation)
+- sms_length: an SMS fits the strategy's segments (70 UCS-2 / 160 GSM-7 characters each)
+- unmasked_account: the full account number never appears
+- opt_out: every SMS and e-mail carries the opt-out
+- required_elements: everything the jurisdiction requires for the channel and template
+- itemization_arithmetic: US validation notice: amount then + charges - payments - credits = now
+- amounts_match / dates_match: every amount and date in the text is one of the account's
+- official_channels: every link and e-mail address is the lender's (or the regulator's)
+- forbidden_phrase: no phrase of a forbidden category (threats, impersonation, third parties...)
+- time_barred_litigation: no threat of suit on time-barred debt (US)
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from pipelines.lib.collections.rendering import LETTERS_DIR, Rendered
+from pipelines.lib.collections.strategy import Strategy
+
+LEXICON_DIR = LETTERS_DIR / "lexicon"
+RULES = ("recipient_is_debtor", "allowed_hours", "contact_cap", "sms_length", "unmasked_account",
+         "opt_out", "required_elements", "itemization_arithmetic", "amounts_match",
+         "dates_match", "official_channels", "forbidden_phrase", "time_barred_litigation")
+OPT_OUT_ELEMENTS = ("opt_out_sms", "opt_out_link")
+AMOUNT_FIELDS = ("past_due_amount_text", "balance_text", "amount_due_text", "not_yet_due_text",
+                 "itemization_amount_text", "charges_since_text", "payments_since_text",
+                 "credits_since_text")
+DATE_FIELDS = ("letter_date_text", "deadline_text", "next_due_date_text",
+               "itemization_date_text", "validation_end_text")
+PERSONAL_FIELDS = ("full_name", "postal_address", "city", "region", "postal_code")
+GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRS"
+           "TUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà^{}\\[~]|€")
+AMOUNT = re.compile(r"(?<![\d,.])\d{1,3}(?:,\d{3})*\.\d{2}(?![\d.])")
+DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|(?:January|February|March|April|May|June|July|"
+                  r"August|September|October|November|December) \d{1,2}, \d{4}")
+LINK = re.compile(r"https?://([^/\s<>\"'，。；）)]+)[^\s<>\"'，。；）)]*|www\.([^/\s<>\"'，。；）)]+)"
+                  r"|[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    span: str
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    forbidden: re.Pattern
+    litigation: re.Pattern
+    category_of: dict[str, str]
+
+
+def _phrase_pattern(phrases: list[str], english: bool) -> re.Pattern:
+    ordered = sorted(phrases, key=len, reverse=True)
+    body = "|".join(re.escape(p) for p in ordered)
+    return re.compile(rf"\b(?:{body})\b" if english else f"(?:{body})",
+                      re.IGNORECASE if english else 0)
+
+
+@functools.cache
+def load_lexicon(locale: str, root: Path = LEXICON_DIR) -> Lexicon:
+    data = yaml.safe_load((root / f"{locale}.yaml").read_text(encoding="utf-8"))
+    english = locale.startswith("en")
+    category_of, forbidden, litigation = {}, [], []
+    for category, phrases in data["categories"].items():
+        for phrase in phrases:
+            category_of[phrase.lower() if english else phrase] = category
+            (litigation if category == "litigation_threat" else forbidden).append(phrase)
+    return Lexicon(_phrase_pattern(forbidden, english), _phrase_pattern(litigation, english),
+                   category_of)
+
+
+@functools.cache
+def load_requirements(root: Path = LEXICON_DIR) -> dict:
+    return yaml.safe_load((root / "required_elements.yaml").read_text(encoding="utf-8"))
+
+
+class Linter:
+    """Checks rendered contacts against DOMAIN §5 for their jurisdiction, channel and template."""
+
+    def __init__(self, strategy: Strategy, root: Path = LEXICON_DIR):
+        self.strategy = strategy
+        self.root = root
+        self.requirements = load_requirements(root)
+        self._zones: dict[str, ZoneInfo | None] = {}
+        self._elements: dict[tuple, tuple[tuple[str, str], ...]] = {}
+        self._lenders: dict[tuple[str, str], SimpleNamespace] = {}
+        self._domains: dict[str, tuple[str, ...]] = {}
+
+    # ------------------------------------------------------------------ lookups, cached
+    def _zone(self, name: str | None) -> ZoneInfo | None:
+        if name not in self._zones:
+            try:
+                self._zones[name] = ZoneInfo(name) if name else None
+            except (ZoneInfoNotFoundError, ValueError):
+                self._zones[name] = None
+        return self._zones[name]
+
+    def _lender(self, jurisdiction: str, locale: str) -> SimpleNamespace:
+        key = (jurisdiction, locale)
+        if key not in self._lenders:
+            self._lenders[key] = SimpleNamespace(
+                **self.strategy.jurisdiction(jurisdiction).lender_for(locale))
+        return self._lenders[key]
+
+    def _official_domains(self, jurisdiction: str) -> tuple[str, ...]:
+        if jurisdiction not in self._domains:
+            lender = self.strategy.jurisdiction(jurisdiction).lender
+            text = yaml.safe_dump(lender, allow_unicode=True)
+            found = {m.group(1) or m.group(2) or m.group(3) for m in LINK.finditer(text)}
+            found |= set(self.requirements.get("also_allowed_domains", []))
+            self._domains[jurisdiction] = tuple(_registrable(d) for d in found if d)
+        return self._domains[jurisdiction]
+
+    def elements(self, jurisdiction: str, channel: str, template: str,
+                 locale: str) -> tuple[tuple[str, str], ...]:
+        """(element, format) pairs required for this kind of contact."""
+        key = (jurisdiction, channel, template, locale)
+        if key not in self._elements:
+            by_channel = self.requirements["required"].get(
+                jurisdiction, self.requirements["required"][self.strategy.default_jurisdiction])
+            names = by_channel.get(channel, {})
+            names = names.get(template, names.get("default", []))
+            self._elements[key] = tuple(
+                (name, self.requirements["elements"][name][locale]) for name in names)
+        return self._elements[key]
+
+    # ------------------------------------------------------------------ the check
+    def lint(self, row: dict, rendered: Rendered | None) -> Finding | None:
+        """The first rule `row` (a contacts_to_render row) breaks, or None when it may go."""
+        channel = row["channel"]
+        for check in (self._recipient, self._hours, self._cap):
+            finding = check(row)
+            if finding:
+                return finding
+        if rendered is None:
+            return None
+        for check in (self._sms_length, self._unmasked, self._elements_present,
+                      self._itemization, self._amounts_and_dates, self._links,
+                      self._forbidden):
+            finding = check(row, rendered, channel)
+            if finding:
+                return finding
+        return None
+
+    def _recipient(self, row: dict) -> Finding | None:
+        if row["recipient_customer_id"] != row["customer_id"]:
+            return Finding("recipient_is_debtor", "recipient is not the account holder")
+        holders = row.get("destination_holders")
+        if row["channel"] != "review" and holders is not None and holders > 1:
+            return Finding("recipient_is_debtor",
+                           f"{row['channel']} destination shared by {holders} customers")
+        return None
+
+    def _hours(self, row: dict) -> Finding | None:
+        if row["channel"] == "review":
+            return None
+        zone = self._zone(row.get("timezone"))
+        scheduled: datetime | None = row.get("scheduled_at")
+        if zone is None or scheduled is None:
+            return Finding("allowed_hours", "unknown time zone")
+        local = scheduled.astimezone(zone).strftime("%H:%M")
+        rules = self.strategy.jurisdiction(row["jurisdiction"])
+        if not rules.allowed_start <= local < rules.allowed_end:
+            return Finding("allowed_hours", f"{local} local, allowed "
+                           f"{rules.allowed_start}-{rules.allowed_end}")
+        return None
+
+    def _cap(self, row: dict) -> Finding | None:
+        count, cap = row.get("cap_count"), row.get("cap_max")
+        if row["channel"] == "phone":
+            calls = self.strategy.jurisdiction(row["jurisdiction"]).calls
+            if cap is not None and count is not None and count >= cap:
+                return Finding("contact_cap", f"{count} calls in the last 6 nights, cap {cap} "
+                               "in 7 days")
+            after = calls.get("days_after_conversation")
+            last = row.get("last_conversation")
+            if after and last is not None and (row["snapshot_date"] - last).days < after:
+                return Finding("contact_cap", f"conversation {last}, no call for {after} days")
+            return None
+        if cap is not None and count is not None and count > cap:
+            return Finding("contact_cap", f"{row['channel']} number {count} in the window, "
+                           f"cap {cap}")
+        return None
+
+    def _sms_length(self, row: dict, rendered: Rendered, channel: str) -> Finding | None:
+        if channel != "sms":
+            return None
+        text = rendered.parts["txt"]
+        gsm = all(ch in GSM7 for ch in text)
+        single, multi = (160, 153) if gsm else (70, 67)
+        segments = 1 if len(text) <= single else -(-len(text) // multi)
+        if segments > self.strategy.sms_max_segments:
+            return Finding("sms_length", f"{len(text)} {'GSM-7' if gsm else 'UCS-2'} characters "
+                           f"= {segments} segments, max {self.strategy.sms_max_segments}")
+        return None
+
+    def _unmasked(self, row: dict, rendered: Rendered, channel: str) -> Finding | None:
+        if row["account_id"] in rendered.body:
+            return Finding("unmasked_account", "full account number in the text")
+        return None
+
+    def _elements_present(self, row: dict, rendered: Rendered, channel: str) -> Finding | None:
+        values = _FormatRow(row, self._lender(row["jurisdiction"], row["locale"]))
+        for name, fmt in self.elements(row["jurisdiction"], channel, row["template"],
+                                       row["locale"]):
+            try:
+                expected = fmt.format_map(values)
+            except (KeyError, AttributeError, IndexError):
+                return Finding("required_elements", f"{name}: no value for the account")
+            if expected in ("", "None"):
+                return Finding("required_elements", f"{name}: no value for the account")
+            for part, text in rendered.parts.items():
+                wanted = html.escape(expected, quote=True) if part == "html" else expected
+                if wanted not in text:
+                    rule = "opt_out" if name in OPT_OUT_ELEMENTS else "required_elements"
+                    return Finding(rule, f"{name} missing from the {part} part")
+        return None
+
+    def _itemization(self, row: dict, rendered: Rendered, channel: str) -> Finding | None:
+        if row["template"] != "validation_notice":
+            return None
+        parts = [row.get(k) for k in ("itemization_amount", "charges_since", "payments_since",
+                                      "credits_since", "balance")]
+        if any(p is None for p in parts) or row.get("itemization_date_text") is None:
+            return Finding("itemization_arithmetic", "no itemization date in range")
+        then, charges, payments, credits, now = (Decimal(str(p)) for p in parts)
+        if then + charges - payments - credits != now:
+            return Finding("itemization_arithmetic",
+                           f"{then} + {charges} - {payments} - {credits} != {now}")
+        return None
+
+    def _scannable(self, row: dict, rendered: Rendered) -> str:
+        """The contact's text without the customer's own data and without style sheets."""
+        texts = []
+        for part, text in rendered.parts.items():
+            if part == "html":
+                start = text.find("<body")
+                text = text[start:] if start >= 0 else text
+            for field in PERSONAL_FIELDS:
+                value = row.get(field)
+                if value:
+                    text = text.replace(html.escape(value, quote=True) if part == "html"
+                                        else value, " ")
+            texts.append(text)
+        return "\n".join(texts)
+
+    def _amounts_and_dates(self, row: dict, rendered: Rendered, channel: str) -> Finding | None:
+        text = self._scannable(row, rendered)
+        allowed = {row.get(f) for f in AMOUNT_FIELDS}
+        for amount in AMOUNT.findall(text):
+            if amount not in allowed:
+                return Finding("amounts_match", amount)
+        allowed = {row.get(f) for f in DATE_FIELDS}
+        for found in DATE.findall(text):
+            if found not in allowed:
+                return Finding("dates_match", found)
+        return None
+
+    def _links(self, row: dict, rendered: Rendered, channel: str) -> Finding | None:
+        official = self._official_domains(row["jurisdiction"])
+        for match in LINK.finditer(self._scannable(row, rendered)):
+            domain = _registrable(match.group(1) or match.group(2) or match.group(3) or "")
+            if domain not in official:
+                return Finding("official_channels", match.group(0)[:80])
+        return None
+
+    def _forbidden(self, row: dict, rendered: Rendered, channel: str) -> Finding | None:
+        text = self._scannable(row, rendered)
+        lexicon = load_lexicon(row["locale"], self.root)
+        found = lexicon.forbidden.search(text)
+        if found:
+            phrase = found.group(0)
+            category = lexicon.category_of.get(phrase.lower() if row["locale"].startswith("en")
+                                               else phrase, "forbidden")
+            return Finding("forbidden_phrase", f"{category}: {phrase}")
+        if row.get("time_barred"):
+            found = lexicon.litigation.search(text)
+            if found:
+                return Finding("time_barred_litigation", found.group(0))
+        return None
+
+
+def _registrable(domain: str) -> str:
+    """The last two labels of a host (pay.xinghe-finance.cn -> xinghe-finance.cn)."""
+    labels = domain.lower().rstrip(".").split(".")
+    return ".".join(labels[-2:])
+
+
+class _FormatRow(dict):
+    """A contact row for str.format_map, with the lender block as `lender`."""
+
+    def __init__(self, row: dict, lender: SimpleNamespace):
+        super().__init__(row)
+        self["lender"] = lender
+
+    def __missing__(self, key):
+        raise KeyError(key)

@@ -1,0 +1,133 @@
+"""Letter and message templates (`reports/letters/`): a sandboxed Jinja2 environment, template
+versions, and rendering one contact into its parts.
+
+Sandboxed because templates are edited by operations staff, not engineers; HTML parts are
+autoescaped, so a customer's name can never become markup. Values arrive formatted from SQL
+(`contacts_to_render.sql`): templates do no arithmetic.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from jinja2 import meta
+from jinja2.sandbox import SandboxedEnvironment
+
+from pipelines import settings
+from pipelines.lib.collections.strategy import Strategy
+
+LETTERS_DIR = settings.TEMPLATES_DIR / "letters"
+# channel -> the parts of a message and their file suffixes
+PARTS = {"sms": ("txt",), "email": ("txt", "html"), "letter": ("html",)}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    parts: dict[str, str]  # "txt" / "html" -> text
+    subject: str | None
+
+    @property
+    def body(self) -> str:
+        """What the linter reads: every part (e-mail: text then HTML)."""
+        return "\n".join(self.parts.values())
+
+
+def _autoescape(name: str | None) -> bool:
+    return bool(name) and name.endswith(".html.j2")
+
+
+@functools.cache
+def environment(root: Path = LETTERS_DIR) -> SandboxedEnvironment:
+    return SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(root),
+        autoescape=_autoescape,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def template_name(channel: str, template: str, locale: str, part: str) -> str:
+    return f"{channel}/{template}.{locale}.{part}.j2"
+
+
+def _sources(env: jinja2.Environment, name: str, seen: set[str]) -> list[str]:
+    if name in seen:
+        return []
+    seen.add(name)
+    source, _, _ = env.loader.get_source(env, name)
+    texts = [name, source]
+    for child in sorted(n for n in meta.find_referenced_templates(env.parse(source)) if n):
+        texts += _sources(env, child, seen)
+    return texts
+
+
+def template_versions(root: Path = LETTERS_DIR) -> dict[tuple[str, str, str], str]:
+    """(channel, template, locale) -> first 12 hex digits of the sha256 of every source involved
+    (all parts and everything they include or extend)."""
+    env = environment(root)
+    found: dict[tuple[str, str, str], list[str]] = {}
+    for channel, parts in PARTS.items():
+        for path in sorted((root / channel).glob("*.j2")):
+            if path.name.startswith("_"):
+                continue
+            stem, locale, part, _ = path.name.rsplit(".", 3)
+            if part in parts:
+                found.setdefault((channel, stem, locale), []).append(part)
+    versions = {}
+    for (channel, stem, locale), parts in found.items():
+        if set(parts) != set(PARTS[channel]):
+            continue
+        digest = hashlib.sha256()
+        seen: set[str] = set()
+        for part in PARTS[channel]:
+            for text in _sources(env, template_name(channel, stem, locale, part), seen):
+                digest.update(text.encode("utf-8"))
+        versions[(channel, stem, locale)] = digest.hexdigest()[:12]
+    return versions
+
+
+class Renderer:
+    """Renders contacts; templates and per-locale lender blocks are looked up once."""
+
+    def __init__(self, strategy: Strategy, root: Path = LETTERS_DIR):
+        self.strategy = strategy
+        self.env = environment(root)
+        self._templates: dict[tuple[str, str, str], tuple[jinja2.Template, ...]] = {}
+        self._lenders: dict[tuple[str, str], dict] = {}
+
+    def templates(self, channel: str, template: str, locale: str) -> tuple[jinja2.Template, ...]:
+        key = (channel, template, locale)
+        if key not in self._templates:
+            self._templates[key] = tuple(
+                self.env.get_template(template_name(channel, template, locale, part))
+                for part in PARTS[channel])
+        return self._templates[key]
+
+    def lender(self, jurisdiction: str, locale: str) -> dict:
+        key = (jurisdiction, locale)
+        if key not in self._lenders:
+            self._lenders[key] = self.strategy.jurisdiction(jurisdiction).lender_for(locale)
+        return self._lenders[key]
+
+    def render(self, row: dict) -> Rendered:
+        channel = row["channel"]
+        context = dict(row)
+        context["lender"] = self.lender(row["jurisdiction"], row["locale"])
+        parts = {}
+        subject = None
+        for part, template in zip(PARTS[channel],
+                                  self.templates(channel, row["template"], row["locale"]),
+                                  strict=True):
+            text = template.render(context)
+            if channel == "email" and part == "txt":
+                first, _, rest = text.partition("\n")
+                subject = first.removeprefix("Subject: ").strip()
+                text = rest.lstrip("\n")
+            parts[part] = text.strip() if channel == "sms" else text
+        return Rendered(parts, subject)

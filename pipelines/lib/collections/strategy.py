@@ -1,0 +1,403 @@
+"""The collection strategy (`pipelines/config/collection_strategy.yaml`): load, validate, expose.
+
+Every error names the key that is wrong, so an operations analyst editing the YAML can fix it
+without reading code. The strategy's rules reach SQL as small registered tables (values, never SQL
+text), so a strategy change never means a code change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import yaml
+
+from pipelines import settings
+
+STRATEGY_PATH = settings.REPO_ROOT / "pipelines" / "config" / "collection_strategy.yaml"
+BUCKETS = ("M0", "M1", "M2", "M3", "M4", "M5", "M6", "WO")
+TIERS = ("T0", "T1", "T2", "T3", "T4", "T5")
+CHANNELS = ("sms", "email", "letter", "phone", "review")
+MESSAGE_CHANNELS = ("sms", "email", "letter")
+TASK_CHANNELS = ("phone", "review")
+ACCOUNT_SUPPRESSIONS = ("deceased", "bankruptcy", "do_not_contact", "open_dispute", "complaint",
+                        "promise_to_pay", "paid_to_current")
+CHANNEL_SUPPRESSIONS = ("opt_out",)
+LOCALES = ("zh-CN", "en-US")
+_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+class StrategyError(ValueError):
+    """The strategy file is invalid; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Contact:
+    tier: str
+    treatment: str
+    order: int
+    channel: str
+    template: str | None
+    queue: str | None
+    priority: int | None
+    every_days: int | None
+    once_per_tier_entry: bool
+
+
+@dataclass(frozen=True)
+class Jurisdiction:
+    code: str
+    allowed_start: str
+    allowed_end: str
+    send_time: dict[str, str]
+    message_caps: dict[str, tuple[int, int]]  # channel -> (max, window_days)
+    calls: dict[str, int]
+    validation_period_days: int | None
+    time_barred_after_days: int | None
+    lender: dict[str, object]
+    letter_locales: tuple[str, ...]
+    template_overrides: dict[str, str]
+
+    def lender_for(self, locale: str) -> dict[str, object]:
+        """The lender block with every per-locale field resolved for `locale`."""
+        return {key: value[locale] if isinstance(value, dict) else value
+                for key, value in self.lender.items()}
+
+
+@dataclass(frozen=True)
+class Strategy:
+    version: str
+    path: Path
+    raw: dict = field(repr=False)
+    high_risk_grades: tuple[str, ...]
+    tier_rules: tuple[dict, ...]
+    contacts: tuple[Contact, ...]
+    treatment_names: dict[str, str]
+    suppression_lookback: dict[str, int | None]
+    jurisdictions: dict[str, Jurisdiction]
+    default_jurisdiction: str
+    payment_deadline_days: int
+    sms_max_segments: int
+    credit_line: dict
+    cure_windows_days: tuple[int, ...]
+
+    def jurisdiction(self, country: str | None) -> Jurisdiction:
+        return self.jurisdictions.get(country or "", self.jurisdictions[self.default_jurisdiction])
+
+    # ------------------------------------------------------------------ tables for SQL
+    def tier_rules_table(self) -> pa.Table:
+        """One row per (rule, bucket): tiering joins on the bucket, then keeps the first rule."""
+        rows = []
+        for order, rule in enumerate(self.tier_rules):
+            for bucket in rule["buckets"]:
+                rows.append({
+                    "rule_order": order, "bucket": bucket, "tier": rule["tier"],
+                    "treatment": self.treatment_names[rule["tier"]], "risk": rule.get("risk"),
+                    "min_balance": rule.get("min_balance"), "max_balance": rule.get("max_balance"),
+                    "early_warning": rule.get("early_warning"),
+                    "due_within_days": rule.get("due_within_days"),
+                })
+        return pa.Table.from_pylist(rows, schema=pa.schema([
+            ("rule_order", pa.int32()), ("bucket", pa.string()), ("tier", pa.string()),
+            ("treatment", pa.string()), ("risk", pa.string()), ("min_balance", pa.float64()),
+            ("max_balance", pa.float64()), ("early_warning", pa.bool_()),
+            ("due_within_days", pa.int32())]))
+
+    def suppression_table(self) -> pa.Table:
+        reasons = ACCOUNT_SUPPRESSIONS + CHANNEL_SUPPRESSIONS
+        return pa.Table.from_pylist(
+            [{"reason": r, "priority": i, "lookback_days": self.suppression_lookback[r]}
+             for i, r in enumerate(reasons)],
+            schema=pa.schema([("reason", pa.string()), ("priority", pa.int32()),
+                              ("lookback_days", pa.int32())]))
+
+    def contacts_table(self, template_versions: dict[tuple[str, str, str], str]) -> pa.Table:
+        """Treatment contacts x jurisdiction x locale, with the template and its version.
+
+        `template_versions` maps (channel, template, locale) to the version; a message contact
+        whose template is missing for a locale falls back to the jurisdiction's first letter
+        locale (print) or to zh-CN / en-US by jurisdiction.
+        """
+        rows = []
+        for code, jurisdiction in self.jurisdictions.items():
+            for contact in self.contacts:
+                template = jurisdiction.template_overrides.get(
+                    f"{contact.channel}/{contact.template}", contact.template)
+                for locale in LOCALES:
+                    used_locale = locale
+                    if contact.channel == "letter" and locale not in jurisdiction.letter_locales:
+                        used_locale = jurisdiction.letter_locales[0]
+                    version = None
+                    if contact.channel in MESSAGE_CHANNELS:
+                        version = template_versions.get((contact.channel, template, used_locale))
+                        if version is None:
+                            raise StrategyError(
+                                f"{self.path.name}: treatments.{contact.tier}: no template "
+                                f"reports/letters/{contact.channel}/{template}.{used_locale} "
+                                f"(jurisdiction {code})")
+                    send = jurisdiction.send_time[contact.channel]
+                    rows.append({
+                        "jurisdiction": code, "preferred_language": locale, "tier": contact.tier,
+                        "treatment": contact.treatment, "contact_order": contact.order,
+                        "channel": contact.channel, "template": template if version else None,
+                        "locale": used_locale if version else locale,
+                        "template_version": version, "queue": contact.queue,
+                        "priority": contact.priority, "every_days": contact.every_days,
+                        "once_per_tier_entry": contact.once_per_tier_entry,
+                        "send_minutes": int(send[:2]) * 60 + int(send[3:]),
+                        "cap_max": jurisdiction.message_caps.get(contact.channel, (None, None))[0],
+                        "cap_window_days": jurisdiction.message_caps.get(
+                            contact.channel, (None, None))[1],
+                    })
+        return pa.Table.from_pylist(rows)
+
+    def jurisdictions_table(self) -> pa.Table:
+        rows = []
+        for code, j in self.jurisdictions.items():
+            rows.append({
+                "jurisdiction": code,
+                "is_default": code == self.default_jurisdiction,
+                "default_locale": j.letter_locales[0],
+                "max_calls_per_7_days": j.calls.get("max_calls_per_7_days"),
+                "days_after_conversation": j.calls.get("days_after_conversation"),
+                "max_connected_per_day": j.calls.get("max_connected_per_day"),
+                "max_attempts_per_number_per_day": j.calls.get("max_attempts_per_number_per_day"),
+                "validation_period_days": j.validation_period_days,
+                "time_barred_after_days": j.time_barred_after_days,
+                "allowed_start": j.allowed_start, "allowed_end": j.allowed_end,
+            })
+        return pa.Table.from_pylist(rows, schema=pa.schema([
+            ("jurisdiction", pa.string()), ("is_default", pa.bool_()),
+            ("default_locale", pa.string()),
+            ("max_calls_per_7_days", pa.int32()), ("days_after_conversation", pa.int32()),
+            ("max_connected_per_day", pa.int32()),
+            ("max_attempts_per_number_per_day", pa.int32()),
+            ("validation_period_days", pa.int32()), ("time_barred_after_days", pa.int32()),
+            ("allowed_start", pa.string()), ("allowed_end", pa.string())]))
+
+
+# ---------------------------------------------------------------------- validation helpers
+def _fail(path: Path, key: str, message: str):
+    raise StrategyError(f"{path.name}: {key}: {message}")
+
+
+def _require(path: Path, mapping: dict, key: str, where: str, kind=None):
+    if not isinstance(mapping, dict) or key not in mapping:
+        _fail(path, f"{where}.{key}" if where else key, "missing")
+    value = mapping[key]
+    if kind is not None and not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+        _fail(path, f"{where}.{key}" if where else key,
+              f"expected {names}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _check_keys(path: Path, mapping: dict, allowed: set[str], where: str) -> None:
+    unknown = sorted(set(mapping) - allowed)
+    if unknown:
+        _fail(path, f"{where}.{unknown[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+def _non_negative_int(path: Path, value, key: str, allow_none: bool = False) -> int | None:
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        _fail(path, key, f"expected a whole number >= 0, got {value!r}")
+    return value
+
+
+def _tier_rules(path: Path, raw: dict) -> tuple[dict, ...]:
+    rules = _require(path, raw, "tiers", "", list)
+    allowed = {"tier", "name", "buckets", "risk", "min_balance", "max_balance", "early_warning",
+               "due_within_days"}
+    for i, rule in enumerate(rules):
+        where = f"tiers[{i}]"
+        if not isinstance(rule, dict):
+            _fail(path, where, f"expected a mapping, got {rule!r}")
+        _check_keys(path, rule, allowed, where)
+        tier = _require(path, rule, "tier", where, str)
+        if tier not in TIERS:
+            _fail(path, f"{where}.tier", f"unknown tier {tier!r} (expected {', '.join(TIERS)})")
+        buckets = _require(path, rule, "buckets", where, list)
+        for bucket in buckets:
+            if bucket not in BUCKETS:
+                _fail(path, f"{where}.buckets", f"unknown bucket {bucket!r} (expected "
+                      f"{', '.join(BUCKETS)})")
+        if rule.get("risk") not in (None, "high", "low"):
+            _fail(path, f"{where}.risk", f"expected high or low, got {rule['risk']!r}")
+        for key in ("min_balance", "max_balance"):
+            if rule.get(key) is not None and (not isinstance(rule[key], int | float)
+                                              or isinstance(rule[key], bool) or rule[key] < 0):
+                _fail(path, f"{where}.{key}", f"expected an amount >= 0, got {rule[key]!r}")
+        if rule.get("early_warning") not in (None, True, False):
+            _fail(path, f"{where}.early_warning", f"expected true or false, got "
+                  f"{rule['early_warning']!r}")
+        _non_negative_int(path, rule.get("due_within_days"), f"{where}.due_within_days", True)
+    return tuple(rules)
+
+
+def _treatments(path: Path, raw: dict, tiers_used: set[str]):
+    treatments = _require(path, raw, "treatments", "", dict)
+    contacts, names = [], {}
+    for tier in sorted(tiers_used - set(treatments)):
+        _fail(path, f"treatments.{tier}", "missing: a tier rule assigns this tier")
+    for tier, spec in treatments.items():
+        where = f"treatments.{tier}"
+        if tier not in TIERS:
+            _fail(path, where, f"unknown tier (expected {', '.join(TIERS)})")
+        _check_keys(path, spec, {"name", "contacts"}, where)
+        names[tier] = _require(path, spec, "name", where, str)
+        for i, contact in enumerate(_require(path, spec, "contacts", where, list)):
+            cwhere = f"{where}.contacts[{i}]"
+            _check_keys(path, contact, {"channel", "template", "queue", "priority", "cadence"},
+                        cwhere)
+            channel = _require(path, contact, "channel", cwhere, str)
+            if channel not in CHANNELS:
+                _fail(path, f"{cwhere}.channel", f"unknown channel {channel!r} (expected "
+                      f"{', '.join(CHANNELS)})")
+            template = contact.get("template")
+            if channel in MESSAGE_CHANNELS and not isinstance(template, str):
+                _fail(path, f"{cwhere}.template", f"a {channel} contact needs a template")
+            queue = contact.get("queue")
+            if channel in TASK_CHANNELS and not isinstance(queue, str):
+                _fail(path, f"{cwhere}.queue", f"a {channel} task needs a queue")
+            cadence = _require(path, contact, "cadence", cwhere)
+            if cadence == "once_per_tier_entry":
+                every, once = None, True
+            elif isinstance(cadence, dict) and set(cadence) == {"every_days"}:
+                every = _non_negative_int(path, cadence["every_days"], f"{cwhere}.cadence.every_days")
+                if every < 1:
+                    _fail(path, f"{cwhere}.cadence.every_days", "expected at least 1")
+                once = False
+            else:
+                _fail(path, f"{cwhere}.cadence",
+                      f"expected once_per_tier_entry or {{every_days: N}}, got {cadence!r}")
+            priority = _non_negative_int(path, contact.get("priority"), f"{cwhere}.priority", True)
+            contacts.append(Contact(tier, names[tier], i, channel, template, queue, priority,
+                                    every, once))
+    return tuple(contacts), names
+
+
+def _jurisdiction(path: Path, code: str, spec: dict) -> Jurisdiction:
+    where = f"jurisdictions.{code}"
+    _check_keys(path, spec, {"allowed_hours", "send_time", "caps", "validation_period_days",
+                             "time_barred_after_days", "lender", "letter_locales",
+                             "template_overrides"}, where)
+    hours = _require(path, spec, "allowed_hours", where, dict)
+    for key in ("start", "end"):
+        if not _TIME.match(str(_require(path, hours, key, f"{where}.allowed_hours"))):
+            _fail(path, f"{where}.allowed_hours.{key}", f"expected HH:MM, got {hours[key]!r}")
+    if hours["start"] >= hours["end"]:
+        _fail(path, f"{where}.allowed_hours", "start must be before end")
+    send = _require(path, spec, "send_time", where, dict)
+    for channel in CHANNELS:
+        value = str(_require(path, send, channel, f"{where}.send_time"))
+        if not _TIME.match(value):
+            _fail(path, f"{where}.send_time.{channel}", f"expected HH:MM, got {value!r}")
+        if channel != "review" and not hours["start"] <= value < hours["end"]:
+            _fail(path, f"{where}.send_time.{channel}",
+                  f"{value} is outside allowed_hours {hours['start']}-{hours['end']}")
+    caps = _require(path, spec, "caps", where, dict)
+    messages = {}
+    for channel, cap in _require(path, caps, "messages", f"{where}.caps", dict).items():
+        cwhere = f"{where}.caps.messages.{channel}"
+        if channel not in MESSAGE_CHANNELS:
+            _fail(path, cwhere, f"unknown message channel (expected {', '.join(MESSAGE_CHANNELS)})")
+        messages[channel] = (
+            _non_negative_int(path, _require(path, cap, "max", cwhere), f"{cwhere}.max"),
+            _non_negative_int(path, _require(path, cap, "window_days", cwhere),
+                              f"{cwhere}.window_days"))
+    calls = _require(path, caps, "calls", f"{where}.caps", dict)
+    call_keys = {"max_calls_per_7_days", "days_after_conversation", "max_connected_per_day",
+                 "max_attempts_per_number_per_day"}
+    _check_keys(path, calls, call_keys, f"{where}.caps.calls")
+    for key, value in calls.items():
+        _non_negative_int(path, value, f"{where}.caps.calls.{key}")
+    lender = _require(path, spec, "lender", where, dict)
+    for key in ("name", "address", "repayment_channels", "account_check", "dispute_contact",
+                "opt_out_url", "sms_signature", "hotline"):
+        value = _require(path, lender, key, f"{where}.lender")
+        per_locale = value if isinstance(value, dict) else {locale: value for locale in LOCALES}
+        for locale in LOCALES:
+            if locale not in per_locale:
+                _fail(path, f"{where}.lender.{key}.{locale}", "missing (give one text, or one "
+                      "per locale: zh-CN and en-US)")
+            if key == "repayment_channels" and (not isinstance(per_locale[locale], list)
+                                                or not per_locale[locale]):
+                _fail(path, f"{where}.lender.{key}", "expected a non-empty list")
+    letter_locales = tuple(spec.get("letter_locales") or LOCALES)
+    for locale in letter_locales:
+        if locale not in LOCALES:
+            _fail(path, f"{where}.letter_locales", f"unknown locale {locale!r}")
+    return Jurisdiction(
+        code=code, allowed_start=hours["start"], allowed_end=hours["end"],
+        send_time={k: str(v) for k, v in send.items()}, message_caps=messages, calls=calls,
+        validation_period_days=_non_negative_int(path, spec.get("validation_period_days"),
+                                                 f"{where}.validation_period_days", True),
+        time_barred_after_days=_non_negative_int(path, spec.get("time_barred_after_days"),
+                                                 f"{where}.time_barred_after_days", True),
+        lender=lender, letter_locales=letter_locales,
+        template_overrides=dict(spec.get("template_overrides") or {}))
+
+
+def load_strategy(path: Path | None = None) -> Strategy:
+    """The strategy at `path` (default: the repository's), validated; raises StrategyError."""
+    path = Path(path or STRATEGY_PATH)
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text)
+    except OSError as exc:
+        raise StrategyError(f"{path}: cannot read: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise StrategyError(f"{path.name}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise StrategyError(f"{path.name}: expected a mapping at the top level")
+    _check_keys(path, raw, {"version", "high_risk_grades", "tiers", "treatments", "suppressions",
+                            "payment_deadline_days", "default_jurisdiction", "jurisdictions",
+                            "sms_max_segments", "credit_line", "cure_windows_days"}, "(top)")
+    version = str(_require(path, raw, "version", ""))
+    grades = _require(path, raw, "high_risk_grades", "", list)
+    for grade in grades:
+        if grade not in ("A", "B", "C", "D", "E"):
+            _fail(path, "high_risk_grades", f"unknown grade {grade!r} (expected A..E)")
+    rules = _tier_rules(path, raw)
+    contacts, names = _treatments(path, raw, {r["tier"] for r in rules})
+    suppressions = _require(path, raw, "suppressions", "", dict)
+    lookback = {}
+    for reason in ACCOUNT_SUPPRESSIONS + CHANNEL_SUPPRESSIONS:
+        spec = _require(path, suppressions, reason, "suppressions", dict)
+        _check_keys(path, spec, {"lookback_days"}, f"suppressions.{reason}")
+        lookback[reason] = _non_negative_int(path, spec.get("lookback_days"),
+                                             f"suppressions.{reason}.lookback_days", True)
+    _check_keys(path, suppressions, set(lookback), "suppressions")
+    jurisdictions = {code: _jurisdiction(path, code, spec) for code, spec in
+                     _require(path, raw, "jurisdictions", "", dict).items()}
+    default = _require(path, raw, "default_jurisdiction", "", str)
+    if default not in jurisdictions:
+        _fail(path, "default_jurisdiction", f"{default!r} is not under jurisdictions")
+    credit = _require(path, raw, "credit_line", "", dict)
+    _check_keys(path, credit, {"buckets", "min_utilisation", "reduce_by"}, "credit_line")
+    for bucket in _require(path, credit, "buckets", "credit_line", list):
+        if bucket not in BUCKETS:
+            _fail(path, "credit_line.buckets", f"unknown bucket {bucket!r}")
+    for key in ("min_utilisation", "reduce_by"):
+        value = _require(path, credit, key, "credit_line", (int, float))
+        if not 0 <= value <= 1.5:
+            _fail(path, f"credit_line.{key}", f"expected a share between 0 and 1.5, got {value}")
+    windows = tuple(_require(path, raw, "cure_windows_days", "", list))
+    if windows != (7, 30):
+        _fail(path, "cure_windows_days", "the cure_rates table has 7- and 30-day columns: "
+              "expected [7, 30]")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    return Strategy(
+        version=f"{version}+{digest}", path=path, raw=raw, high_risk_grades=tuple(grades),
+        tier_rules=rules, contacts=contacts, treatment_names=names,
+        suppression_lookback=lookback, jurisdictions=jurisdictions, default_jurisdiction=default,
+        payment_deadline_days=_non_negative_int(
+            path, _require(path, raw, "payment_deadline_days", ""), "payment_deadline_days"),
+        sms_max_segments=_non_negative_int(path, _require(path, raw, "sms_max_segments", ""),
+                                           "sms_max_segments"),
+        credit_line=credit, cure_windows_days=windows)

@@ -1,0 +1,317 @@
+-- Collection tier per open account and night (DOMAIN.md §4), set-wise for nights in
+-- [$start_date, $end_date]. Grain: one row per (snapshot_date, account_id) of account_features
+-- whose status is not closed.
+-- Strategy as data: `tier_rules` (one row per rule and bucket, first rule wins) and
+-- `suppression_rules` (reason, priority, lookback_days) are registered by
+-- pipelines/lib/collections/tiering.py; $high_risk_grades and $strategy_version are parameters.
+-- Scores: `account_scores` when the table exists ({{ 'with' if has_scores else 'without' }} it in
+-- this rendering); unscored accounts have risk_grade null, are never high risk and never early
+-- warning, so tiering then runs on the delinquency bucket alone.
+-- Events: a contact event counts from the night whose file carried it (landing_date) and for
+-- lookback_days nights (null: any time on record). Customer-wide events (account_id null) apply
+-- to every account of the customer; deceased, bankruptcy and do_not_contact always do.
+-- Jurisdiction: the customer's country on the latest customers version landed by $end_date.
+--
+-- Columns:
+--   snapshot_date: the night
+--   account_id: the account
+--   customer_id: the account's holder tonight
+--   product: product tonight
+--   currency: ISO 4217 currency of the amounts
+--   status: account status tonight (open, frozen, charged_off)
+--   bucket: delinquency bucket tonight (M0-M6, WO)
+--   days_past_due: days past due tonight
+--   balance: total outstanding tonight
+--   credit_limit: credit limit tonight
+--   past_due_amount: amount past due tonight
+--   amount_due: amount due on the current statement and not yet paid
+--   next_due_date: the next payment due date on tonight's snapshot
+--   utilisation: balance / credit_limit (account_features)
+--   risk_grade: account_scores.risk_grade (A lowest risk .. E); null when unscored
+--   probability: account_scores.probability; null when unscored
+--   early_warning: account_scores.early_warning; false when unscored
+--   high_risk: risk_grade is one of the strategy's high_risk_grades
+--   model_version: the model that scored the account tonight; null when unscored
+--   jurisdiction: the customer's country (CN, US, ...) selecting the contact rules
+--   tier: T0-T5 by the first matching strategy rule; null for accounts no rule matches (current, low risk)
+--   tier_rule: 0-based index of the matching rule in the strategy's tiers list; null with tier
+--   treatment: the tier's treatment name (early_reminder, soft_notice, early_high, formal_demand, final_notice, write_off_review)
+--   tier_since: the first night of the account's current unbroken run in this tier (the tier entry); null with tier
+--   suppression_reason: the first account-wide suppression that applies, in strategy order (deceased, bankruptcy, do_not_contact, open_dispute, complaint, promise_to_pay, paid_to_current), for accounts with a tier; paid_to_current also when the tier is null; after contact planning, when every contact of the treatment was suppressed on its channel, that channel reason (opt_out, frequency_cap, no_destination)
+--   suppression_reasons: every account-wide suppression that applies, comma-separated
+--   channel_suppressions: after contact planning: channel=reason for each contact of the treatment not planned tonight (e.g. sms=opt_out,email=frequency_cap)
+--   contacts_planned: after contact planning: contacts of the treatment planned for this night (0 when none); null before planning
+--   strategy_version: the strategy's version + content hash that decided the row
+with
+
+-- ------------------------------------------------------------------ the nights' open accounts
+accounts as (
+    select
+        f.snapshot_date,
+        f.account_id,
+        f.customer_id,
+        f.product,
+        f.currency,
+        f.status,
+        f.bucket,
+        f.days_past_due,
+        f.balance,
+        f.credit_limit,
+        f.past_due_amount,
+        s.amount_due,
+        s.next_due_date,
+        f.utilisation,
+        f.days_since_delinquent
+    from account_features as f
+    inner join account_snapshots as s
+        on s.snapshot_date = f.snapshot_date and s.account_id = f.account_id
+    where f.snapshot_date between cast($start_date as date) and cast($end_date as date)
+        and s.snapshot_date between cast($start_date as date) and cast($end_date as date)
+        and f.status <> 'closed'
+),
+
+scores as (
+{%- if has_scores %}
+    select snapshot_date, account_id, probability, risk_grade, early_warning, model_version
+    from account_scores
+    where snapshot_date between cast($start_date as date) and cast($end_date as date)
+{%- else %}
+    select
+        cast(null as date) as snapshot_date,
+        cast(null as varchar) as account_id,
+        cast(null as double) as probability,
+        cast(null as varchar) as risk_grade,
+        cast(null as boolean) as early_warning,
+        cast(null as varchar) as model_version
+    where false
+{%- endif %}
+),
+
+scored as (
+    select
+        a.*,
+        sc.risk_grade,
+        sc.probability,
+        coalesce(sc.early_warning, false) as early_warning,
+        coalesce(list_contains(cast($high_risk_grades as varchar[]), sc.risk_grade), false)
+            as high_risk,
+        sc.model_version
+    from accounts as a
+    left join scores as sc
+        on sc.snapshot_date = a.snapshot_date and sc.account_id = a.account_id
+),
+
+-- ------------------------------------------------------------------ tier: first matching rule
+matched as (
+    select
+        s.snapshot_date,
+        s.account_id,
+        min(r.rule_order) as tier_rule
+    from scored as s
+    inner join tier_rules as r on r.bucket = s.bucket
+    where (r.risk is null or (r.risk = 'high') = s.high_risk)
+        and (r.min_balance is null or s.balance >= r.min_balance)
+        and (r.max_balance is null or s.balance < r.max_balance)
+        and (r.early_warning is null or r.early_warning = s.early_warning)
+        and (
+            r.due_within_days is null
+            or (s.amount_due > 0
+                and s.next_due_date between s.snapshot_date
+                and s.snapshot_date + r.due_within_days)
+        )
+    group by s.snapshot_date, s.account_id
+),
+
+rules as (
+    select distinct rule_order, tier, treatment from tier_rules
+),
+
+-- ------------------------------------------------------------------ account-wide suppressions
+customers_of_night as (
+    select distinct snapshot_date, customer_id from accounts
+),
+
+events as (
+    select
+        c.snapshot_date,
+        e.customer_id,
+        e.account_id,
+        e.event_type,
+        e.event_time,
+        e.until_date,
+        e.landing_date
+    from customers_of_night as c
+    inner join contact_events as e
+        on e.customer_id = c.customer_id and e.landing_date <= c.snapshot_date
+    where e.event_type in ('deceased', 'bankruptcy', 'do_not_contact', 'complaint',
+                           'promise_to_pay', 'dispute_opened', 'dispute_closed')
+),
+
+event_reasons as (
+    select
+        a.snapshot_date,
+        a.account_id,
+        case
+            when e.event_type in ('dispute_opened', 'dispute_closed') then 'open_dispute'
+            else e.event_type
+        end as reason,
+        e.event_type,
+        e.event_time,
+        e.until_date,
+        e.landing_date
+    from accounts as a
+    inner join events as e
+        on e.snapshot_date = a.snapshot_date and e.customer_id = a.customer_id
+    where e.account_id is null
+        or e.account_id = a.account_id
+        or e.event_type in ('deceased', 'bankruptcy', 'do_not_contact')
+),
+
+in_window as (
+    select er.*
+    from event_reasons as er
+    inner join suppression_rules as r on r.reason = er.reason
+    where r.lookback_days is null or er.landing_date > er.snapshot_date - r.lookback_days
+),
+
+applying as (
+    select snapshot_date, account_id, reason
+    from in_window
+    where reason in ('deceased', 'bankruptcy', 'do_not_contact', 'complaint')
+        or (reason = 'promise_to_pay' and until_date >= snapshot_date)
+    union all
+    -- the latest dispute event is an opening (a closing at the same instant wins)
+    select snapshot_date, account_id, 'open_dispute' as reason
+    from in_window
+    where reason = 'open_dispute'
+    group by snapshot_date, account_id
+    having arg_max(event_type, (event_time, event_type = 'dispute_closed')) = 'dispute_opened'
+    union all
+    -- delinquent on the previous snapshot within the lookback, current tonight
+    select a.snapshot_date, a.account_id, 'paid_to_current' as reason
+    from accounts as a
+    inner join suppression_rules as r on r.reason = 'paid_to_current'
+    where a.days_past_due = 0
+        and a.days_since_delinquent between 1 and coalesce(r.lookback_days, 100000)
+),
+
+suppressed as (
+    select
+        ap.snapshot_date,
+        ap.account_id,
+        arg_min(ap.reason, r.priority) as suppression_reason,
+        string_agg(ap.reason, ',' order by r.priority) as suppression_reasons
+    from (select distinct * from applying) as ap
+    inner join suppression_rules as r on r.reason = ap.reason
+    group by ap.snapshot_date, ap.account_id
+),
+
+-- ------------------------------------------------------------------ jurisdiction
+latest_customers as (
+    select customer_id, arg_max(country, landing_date) as country
+    from customers_history
+    where landing_date <= cast($end_date as date)
+        and customer_id in (select customer_id from customers_of_night)
+    group by customer_id
+),
+
+jurisdictions as (
+    select jurisdiction from jurisdiction_rules
+),
+
+-- ------------------------------------------------------------------ tier entry
+decided as (
+    select
+        s.*,
+        coalesce(j.jurisdiction, (select jurisdiction from jurisdiction_rules where is_default))
+            as jurisdiction,
+        ru.tier,
+        m.tier_rule,
+        ru.treatment,
+        sp.suppression_reason,
+        sp.suppression_reasons
+    from scored as s
+    left join matched as m on m.snapshot_date = s.snapshot_date and m.account_id = s.account_id
+    left join rules as ru on ru.rule_order = m.tier_rule
+    left join suppressed as sp
+        on sp.snapshot_date = s.snapshot_date and sp.account_id = s.account_id
+    left join latest_customers as lc on lc.customer_id = s.customer_id
+    left join jurisdictions as j on j.jurisdiction = lc.country
+),
+
+previous_night as (
+    select account_id, tier, tier_since
+    from collection_tiers
+    where snapshot_date = (
+        select max(snapshot_date) from collection_tiers
+        where snapshot_date < cast($start_date as date)
+    )
+),
+
+runs as (
+    select
+        d.*,
+        -- a new run of the same tier starts when the tier differs from the account's previous row
+        sum(case when d.tier is distinct from d.previous_tier then 1 else 0 end) over (
+            partition by d.account_id order by d.snapshot_date
+            rows between unbounded preceding and current row
+        ) as run_number
+    from (
+        select
+            dd.*,
+            coalesce(
+                lag(dd.tier) over (partition by dd.account_id order by dd.snapshot_date),
+                pn.tier
+            ) as previous_tier,
+            pn.tier as carried_tier,
+            pn.tier_since as carried_since
+        from decided as dd
+        left join previous_night as pn on pn.account_id = dd.account_id
+    ) as d
+),
+
+final as (
+    select
+        snapshot_date,
+        account_id,
+        customer_id,
+        product,
+        currency,
+        status,
+        bucket,
+        days_past_due,
+        balance,
+        credit_limit,
+        past_due_amount,
+        amount_due,
+        next_due_date,
+        utilisation,
+        risk_grade,
+        probability,
+        early_warning,
+        high_risk,
+        model_version,
+        jurisdiction,
+        tier,
+        tier_rule,
+        treatment,
+        case
+            when tier is null then null
+            when run_number = 0 and carried_tier = tier then coalesce(carried_since, snapshot_date)
+            else min(snapshot_date) over (partition by account_id, run_number)
+        end as tier_since,
+        case
+            when tier is not null or suppression_reason = 'paid_to_current'
+                then suppression_reason
+        end as suppression_reason,
+        case
+            when tier is not null or suppression_reason = 'paid_to_current'
+                then suppression_reasons
+        end as suppression_reasons,
+        cast(null as varchar) as channel_suppressions,
+        cast(null as integer) as contacts_planned,
+        cast($strategy_version as varchar) as strategy_version
+    from runs
+)
+
+select * from final

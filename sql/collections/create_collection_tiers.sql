@@ -1,0 +1,33 @@
+-- collection_tiers: one row per open account and night; columns defined in
+-- sql/collections/collection_tiers.sql, which fills it.
+create table if not exists collection_tiers (
+    snapshot_date date not null,
+    account_id varchar not null,
+    customer_id varchar not null,
+    product varchar,
+    currency varchar,
+    status varchar,
+    bucket varchar,
+    days_past_due integer,
+    balance decimal(18, 2),
+    credit_limit decimal(18, 2),
+    past_due_amount decimal(18, 2),
+    amount_due decimal(18, 2),
+    next_due_date date,
+    utilisation double,
+    risk_grade varchar,
+    probability double,
+    early_warning boolean,
+    high_risk boolean,
+    model_version varchar,
+    jurisdiction varchar,
+    tier varchar,
+    tier_rule integer,
+    treatment varchar,
+    tier_since date,
+    suppression_reason varchar,
+    suppression_reasons varchar,
+    channel_suppressions varchar,
+    contacts_planned integer,
+    strategy_version varchar not null
+)

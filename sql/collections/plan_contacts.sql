@@ -1,0 +1,238 @@
+-- Tonight's contact candidates (night $night): every contact of every tiered, unsuppressed
+-- account's treatment, with the reason it is not planned (channel_suppression) or null.
+-- Grain: one row per (account_id, contact_order) of collection_tiers rows of $night with a tier
+-- and no account-wide suppression.
+-- Inputs registered by pipelines/lib/collections/planning.py: `treatment_contacts` (the strategy's
+-- contacts per jurisdiction x preferred language, with template, locale and version) and
+-- `suppression_rules`. Cadence is counted from contact_history (planned, sent or delivered rows
+-- of the plan, not held or cancelled; another key than the candidate's own, so a rerun finds its
+-- own rows and plans nothing twice). Caps are not applied here: cap_count and cap_max go with the
+-- contact and the linter holds a contact over its cap (pipelines/lib/collections/linter.py).
+-- Customer: the latest customers version landed by $night.
+--
+-- Columns:
+--   snapshot_date, account_id, customer_id, tier, treatment, tier_since, jurisdiction: from collection_tiers
+--   contact_order: the contact's position in the treatment
+--   channel, template, template_version, locale, queue, priority: the contact
+--   idempotency_key: sha256 of account|night|treatment|channel|template or queue|locale|template_version
+--   contact_id: letter_id for messages, CT<yymmdd>-<10 hex> for tasks
+--   letter_id: <yymmdd>-<10 hex of the key>, upper case, for messages; null for tasks
+--   scheduled_at: night + 1 day at the jurisdiction's send time, in the customer's time zone; null when that zone is unknown
+--   cap_count: messages: the debtor's contacts on the channel in the cap window before tonight + this contact's rank among tonight's (by priority, then account); phone: feed calls in the 6 nights up to tonight (the call day makes 7)
+--   cap_max: messages: the jurisdiction's cap; phone: max_calls_per_7_days (null: no such cap)
+--   last_conversation: the debtor's latest connected call in the feed, if any
+--   channel_suppression: null when planned; else no_destination (no phone, e-mail or address for the channel), opt_out (the customer opted out of the channel), frequency_cap (the cadence: contacted on this channel for this treatment within every_days nights, or already once since the tier entry), same_debtor_call (one call task per debtor and night: the debtor's highest-priority account keeps it)
+with
+
+tiers as (
+    select *
+    from collection_tiers
+    where snapshot_date = $night and tier is not null and suppression_reasons is null
+),
+
+customer_versions as (
+    select
+        h.customer_id,
+        h.mobile_phone,
+        h.email,
+        h.postal_address,
+        h.timezone,
+        h.preferred_language,
+        row_number() over (
+            partition by h.customer_id order by h.landing_date desc, h.source_row desc
+        ) as version_rank
+    from customers_history as h
+    where h.landing_date <= $night
+        and h.customer_id in (select customer_id from tiers)
+),
+
+holders as (
+    select * exclude (version_rank) from customer_versions where version_rank = 1
+),
+
+known_zones as (
+    select name from pg_timezone_names()
+),
+
+candidates as (
+    select
+        t.snapshot_date,
+        t.account_id,
+        t.customer_id,
+        t.tier,
+        t.treatment,
+        t.tier_since,
+        t.jurisdiction,
+        t.days_past_due,
+        c.contact_order,
+        c.channel,
+        c.template,
+        c.template_version,
+        c.locale,
+        c.queue,
+        c.priority,
+        c.every_days,
+        c.once_per_tier_entry,
+        c.cap_max as message_cap_max,
+        c.cap_window_days,
+        h.mobile_phone,
+        h.email,
+        h.postal_address,
+        case
+            when h.timezone in (select name from known_zones)
+                then timezone(
+                    h.timezone,
+                    cast($night as date) + 1 + to_minutes(cast(c.send_minutes as bigint))
+                )
+        end as scheduled_at,
+        sha256(concat_ws('|', t.account_id, cast($night as varchar), t.treatment, c.channel,
+                         coalesce(c.template, c.queue), c.locale,
+                         coalesce(c.template_version, '-'))) as idempotency_key
+    from tiers as t
+    inner join holders as h on h.customer_id = t.customer_id
+    inner join treatment_contacts as c
+        on c.jurisdiction = t.jurisdiction
+        and c.tier = t.tier
+        and c.preferred_language = case
+            when h.preferred_language in ('zh-CN', 'en-US') then h.preferred_language
+            else (select default_locale from jurisdiction_rules as j
+                  where j.jurisdiction = t.jurisdiction)
+        end
+),
+
+-- ------------------------------------------------------------------ per-channel suppressions
+opt_outs as (
+    select distinct e.customer_id, e.channel
+    from contact_events as e
+    inner join suppression_rules as r on r.reason = 'opt_out'
+    where e.event_type = 'opt_out'
+        and e.landing_date <= $night
+        and (r.lookback_days is null or e.landing_date > cast($night as date) - r.lookback_days)
+        and e.customer_id in (select customer_id from tiers)
+),
+
+history as (
+    select *
+    from contact_history
+    where snapshot_date <= $night
+        and customer_id in (select customer_id from tiers)
+),
+
+cadence as (
+    select distinct c.account_id, c.contact_order
+    from candidates as c
+    inner join history as h
+        on h.account_id = c.account_id
+        and h.channel = c.channel
+        and h.treatment = c.treatment
+        and h.idempotency_key <> c.idempotency_key
+    where h.source = 'plan'
+        and h.status in ('planned', 'sent', 'delivered')
+        and (
+            (c.once_per_tier_entry and h.snapshot_date >= c.tier_since)
+            or (not c.once_per_tier_entry and h.snapshot_date > cast($night as date) - cast(c.every_days as integer))
+        )
+),
+
+earlier_messages as (
+    select c.account_id, c.contact_order, count(h.contact_id) as earlier
+    from candidates as c
+    inner join history as h
+        on h.customer_id = c.customer_id
+        and h.channel = c.channel
+        and h.snapshot_date < $night
+        and h.snapshot_date > cast($night as date) - cast(c.cap_window_days as integer)
+    where c.message_cap_max is not null
+        and h.source = 'plan'
+        and h.status in ('planned', 'sent', 'delivered', 'failed')
+    group by c.account_id, c.contact_order
+),
+
+calls as (
+    select
+        customer_id,
+        count(*) filter (where snapshot_date > cast($night as date) - 6) as calls_6_nights,
+        max(snapshot_date) filter (where event_type = 'call_connected') as last_conversation
+    from history
+    where source = 'events' and channel = 'phone'
+    group by customer_id
+),
+
+judged as (
+    select
+        c.*,
+        case
+            when c.channel in ('sms', 'phone') and c.mobile_phone is null then 'no_destination'
+            when c.channel = 'email' and c.email is null then 'no_destination'
+            when c.channel = 'letter' and c.postal_address is null then 'no_destination'
+            when o.customer_id is not null then 'opt_out'
+            when cd.account_id is not null then 'frequency_cap'
+        end as channel_suppression
+    from candidates as c
+    left join opt_outs as o
+        on o.customer_id = c.customer_id
+        and (o.channel = c.channel or (o.channel is null and c.channel <> 'review'))
+    left join cadence as cd on cd.account_id = c.account_id and cd.contact_order = c.contact_order
+),
+
+ranked as (
+    select
+        j.*,
+        row_number() over (
+            partition by j.customer_id, j.channel, j.channel_suppression is null
+            order by j.priority nulls last, j.days_past_due desc, j.account_id, j.contact_order
+        ) as rank_tonight
+    from judged as j
+),
+
+final as (
+    select
+        r.snapshot_date,
+        r.account_id,
+        r.customer_id,
+        r.tier,
+        r.treatment,
+        r.tier_since,
+        r.jurisdiction,
+        r.contact_order,
+        r.channel,
+        r.template,
+        r.template_version,
+        r.locale,
+        r.queue,
+        r.priority,
+        r.idempotency_key,
+        case
+            when r.channel in ('phone', 'review')
+                then 'CT' || strftime(cast($night as date), '%y%m%d') || '-'
+                    || upper(left(r.idempotency_key, 10))
+            else strftime(cast($night as date), '%y%m%d') || '-' || upper(left(r.idempotency_key, 10))
+        end as contact_id,
+        case
+            when r.channel not in ('phone', 'review')
+                then strftime(cast($night as date), '%y%m%d') || '-' || upper(left(r.idempotency_key, 10))
+        end as letter_id,
+        r.scheduled_at,
+        case
+            when r.channel = 'phone' then coalesce(ca.calls_6_nights, 0)
+            when r.message_cap_max is not null
+                then coalesce(em.earlier, 0) + r.rank_tonight
+        end as cap_count,
+        case
+            when r.channel = 'phone' then jr.max_calls_per_7_days
+            else r.message_cap_max
+        end as cap_max,
+        ca.last_conversation,
+        case
+            when r.channel_suppression is null and r.channel = 'phone' and r.rank_tonight > 1
+                then 'same_debtor_call'
+            else r.channel_suppression
+        end as channel_suppression
+    from ranked as r
+    left join earlier_messages as em
+        on em.account_id = r.account_id and em.contact_order = r.contact_order
+    left join calls as ca on ca.customer_id = r.customer_id
+    left join jurisdiction_rules as jr on jr.jurisdiction = r.jurisdiction
+)
+
+select * from final
