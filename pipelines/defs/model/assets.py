@@ -100,7 +100,7 @@ def delinquency_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
     started = time.perf_counter()
     try:
         with duckdb.get_connection() as conn:
-            result = retrain(conn, as_of, registry, config, by=f"dagster run {context.run_id}")
+            result = retrain(conn, as_of, registry, config, by=f"dagster run {context.run.run_id}")
     except NotEnoughData as reason:
         context.log.info("no retrain as of %s: %s", as_of, reason)
         yield dg.MaterializeResult(metadata={"status": f"not enough matured data: {reason}",
