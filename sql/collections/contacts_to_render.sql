@@ -6,7 +6,8 @@
 -- $night, with bidirectional-override and control characters removed (they could reorder or
 -- hide text in a letter, or inject e-mail headers). They only ever reach letters and work lists.
 -- Itemization (US validation notice, Regulation F): the itemization date is the latest snapshot
--- at or before one month before the night (within 45 days); charges since = balance now - balance
+-- at or before one month before the night (within 45 days), for a younger account its earliest
+-- snapshot in the last 45 days (none: the linter holds the notice); charges since = balance now - balance
 -- then + payments since, shown as interest, fees and other charges when positive, as credits when
 -- negative; so amount then + charges - payments - credits = amount now, exactly.
 --
@@ -89,13 +90,21 @@ snapshots as (
 ),
 
 itemization as (
+    -- the latest snapshot at or before one month ago (within 45 days); for a younger account,
+    -- its earliest snapshot of the last 45 days
     select
         s.account_id,
-        arg_max(s.snapshot_date, s.snapshot_date) as itemization_date,
-        arg_max(s.balance, s.snapshot_date) as itemization_amount
+        arg_max(s.snapshot_date, (s.snapshot_date <= cast($night as date) - interval 1 month,
+                                  case when s.snapshot_date <= cast($night as date) - interval 1 month
+                                      then epoch(s.snapshot_date) else -epoch(s.snapshot_date) end))
+            as itemization_date,
+        arg_max(s.balance, (s.snapshot_date <= cast($night as date) - interval 1 month,
+                            case when s.snapshot_date <= cast($night as date) - interval 1 month
+                                then epoch(s.snapshot_date) else -epoch(s.snapshot_date) end))
+            as itemization_amount
     from account_snapshots as s
     where s.account_id in (select account_id from contacts where jurisdiction = 'US')
-        and s.snapshot_date <= cast($night as date) - interval 1 month
+        and s.snapshot_date < $night
         and s.snapshot_date >= cast($night as date) - interval 45 day
     group by s.account_id
 ),

@@ -23,7 +23,6 @@ the offending text span (or what is missing). Phrases and required elements are 
 from __future__ import annotations
 
 import functools
-import html
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +32,7 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from markupsafe import escape
 
 from pipelines.lib.collections.rendering import LETTERS_DIR, Rendered
 from pipelines.lib.collections.strategy import Strategy
@@ -231,7 +231,7 @@ class Linter:
             if expected in ("", "None"):
                 return Finding("required_elements", f"{name}: no value for the account")
             for part, text in rendered.parts.items():
-                wanted = html.escape(expected, quote=True) if part == "html" else expected
+                wanted = str(escape(expected)) if part == "html" else expected
                 if wanted not in text:
                     rule = "opt_out" if name in OPT_OUT_ELEMENTS else "required_elements"
                     return Finding(rule, f"{name} missing from the {part} part")
@@ -260,8 +260,7 @@ class Linter:
             for field in PERSONAL_FIELDS:
                 value = row.get(field)
                 if value:
-                    text = text.replace(html.escape(value, quote=True) if part == "html"
-                                        else value, " ")
+                    text = text.replace(str(escape(value)) if part == "html" else value, " ")
             texts.append(text)
         return "\n".join(texts)
 
