@@ -139,8 +139,8 @@ def test_rerun_of_the_night_plans_no_new_contact(night_run, monkeypatch):
         after = conn.execute("select idempotency_key, letter_id, status from contact_history "
                              "order by 1").fetchall()
     assert after == before
-    history = [e for e in second.get_asset_materialization_events()
-               if e.asset_key == dg.AssetKey("contact_history")][0]
+    history = next(e for e in second.get_asset_materialization_events()
+               if e.asset_key == dg.AssetKey("contact_history"))
     assert history.materialization.metadata["new_contacts"].value == 0
 
 
@@ -186,7 +186,7 @@ def test_print_pdfs_really_hold_the_letters_in_chinese_and_english(night_run):
 
 
 def test_no_personal_data_in_any_metadata(night_run):
-    home, result = night_run
+    _home, result = night_run
     texts = []
     for event in result.all_events:
         texts.append(json.dumps(str(event.event_specific_data), ensure_ascii=False))

@@ -1,0 +1,202 @@
+"""The compliance linter: one case per DOMAIN §5 rule, each a letter or template that breaks it.
+
+Contacts are rows shaped like sql/collections/contacts_to_render.sql's; the good ones render from
+the real templates and pass; each violation changes one thing and must be held with its rule.
+"""
+
+import shutil
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from pipelines.lib.collections.linter import Linter
+from pipelines.lib.collections.rendering import LETTERS_DIR, Rendered, Renderer
+from pipelines.lib.collections.strategy import load_strategy
+
+NIGHT = date(2026, 5, 3)
+STRATEGY = load_strategy()
+
+
+def contact(channel="letter", template="formal_demand", locale="zh-CN", jurisdiction="CN",
+            **overrides) -> dict:
+    zh = locale == "zh-CN"
+    row = {
+        "contact_id": "260503-ABCDEF0123", "letter_id": "260503-ABCDEF0123",
+        "snapshot_date": NIGHT, "account_id": "AC00001234", "customer_id": "CU0001234",
+        "recipient_customer_id": "CU0001234", "tier": "T3", "treatment": "formal_demand",
+        "channel": channel, "template": template, "locale": locale,
+        "jurisdiction": jurisdiction, "queue": None, "priority": None,
+        "scheduled_at": datetime(2026, 5, 4, 2, 0, tzinfo=UTC) if jurisdiction == "CN"
+        else datetime(2026, 5, 4, 15, 0, tzinfo=UTC),
+        "timezone": "Asia/Shanghai" if jurisdiction == "CN" else "America/Chicago",
+        "cap_count": 1, "cap_max": 1, "last_conversation": None, "destination_holders": 1,
+        "full_name": "欧阳娜娜" if zh else "Mary O'Brien",
+        "postal_address": "朝阳区建国路88号" if zh else "12 Oak Street",
+        "city": "北京" if zh else "Springfield", "region": "北京" if zh else "IL",
+        "postal_code": "100022", "mobile_phone": "+8613800138000", "email": "n@example.cn",
+        "account_last4": "1234", "currency": "CNY", "currency_symbol": "¥",
+        "past_due_amount": Decimal("1234.56"), "balance": Decimal("5432.10"),
+        "amount_due": Decimal("250.00"), "not_yet_due": Decimal("4197.54"),
+        "days_past_due": 75, "bucket": "M3", "risk_grade": None,
+        "past_due_amount_text": "1,234.56", "balance_text": "5,432.10",
+        "amount_due_text": "250.00", "not_yet_due_text": "4,197.54",
+        "letter_date_text": "2026年5月3日" if zh else "May 3, 2026",
+        "deadline_text": "2026年5月13日" if zh else "May 13, 2026",
+        "next_due_date_text": "2026年5月20日" if zh else "May 20, 2026",
+        "itemization_date_text": None if zh else "April 3, 2026",
+        "itemization_amount": Decimal("5300.00"), "charges_since": Decimal("182.10"),
+        "payments_since": Decimal("50.00"), "credits_since": Decimal("0.00"),
+        "itemization_amount_text": "5,300.00", "charges_since_text": "182.10",
+        "payments_since_text": "50.00", "credits_since_text": "0.00",
+        "validation_end_text": None if zh else "June 7, 2026", "time_barred": False,
+        "reason_codes_zh": None, "reason_codes_en": None,
+    }
+    row.update(overrides)
+    return row
+
+
+def lint(row: dict, rendered: Rendered | None = None, renderer: Renderer | None = None):
+    rendered = rendered or (renderer or Renderer(STRATEGY)).render(row)
+    return Linter(STRATEGY).lint(row, rendered)
+
+
+GOOD = [
+    ("letter", "formal_demand", "zh-CN", "CN"), ("letter", "formal_demand", "en-US", "CN"),
+    ("letter", "final_notice", "zh-CN", "CN"), ("letter", "final_notice", "en-US", "US"),
+    ("letter", "validation_notice", "en-US", "US"),
+    ("email", "formal_demand", "zh-CN", "CN"), ("email", "formal_demand", "en-US", "US"),
+    ("email", "soft_notice", "zh-CN", "CN"), ("email", "soft_notice", "en-US", "US"),
+    ("email", "early_reminder", "zh-CN", "CN"), ("email", "early_reminder", "en-US", "US"),
+    ("sms", "soft_notice", "zh-CN", "CN"), ("sms", "soft_notice", "en-US", "US"),
+    ("sms", "early_high", "zh-CN", "CN"), ("sms", "early_high", "en-US", "US"),
+    ("sms", "early_reminder", "zh-CN", "CN"), ("sms", "early_reminder", "en-US", "US"),
+]
+
+
+@pytest.mark.parametrize(("channel", "template", "locale", "jurisdiction"), GOOD)
+def test_every_template_passes_for_a_clean_account(channel, template, locale, jurisdiction):
+    row = contact(channel, template, locale, jurisdiction,
+                  currency_symbol="$" if jurisdiction == "US" else "¥")
+    assert lint(row) is None
+
+
+def _edit(text: str, old: str, new: str) -> str:
+    assert old in text
+    return text.replace(old, new)
+
+
+def letter(locale="zh-CN", **overrides) -> tuple[dict, Rendered]:
+    row = contact(locale=locale, **overrides)
+    return row, Renderer(STRATEGY).render(row)
+
+
+def with_html(rendered: Rendered, html: str) -> Rendered:
+    return Rendered({"html": html}, rendered.subject)
+
+
+VIOLATIONS = {
+    # rule -> (make a violating contact) ; each returns (row, rendered)
+    "recipient_is_debtor": lambda: letter(recipient_customer_id="CU9999999"),
+    "recipient_is_debtor_shared": lambda: letter(destination_holders=2),
+    "allowed_hours": lambda: letter(scheduled_at=datetime(2026, 5, 3, 15, 0, tzinfo=UTC)),  # 23:00
+    "allowed_hours_unknown_zone": lambda: letter(timezone="Mars/Olympus"),
+    "contact_cap": lambda: letter(cap_count=2, cap_max=1),
+    "unmasked_account": lambda: (lambda r, x: (r, with_html(x, _edit(
+        x.parts["html"], "尾号1234的账户", "尾号1234（AC00001234）的账户"))))(*letter()),
+    "required_elements": lambda: (lambda r, x: (r, with_html(x, _edit(
+        x.parts["html"], "您的权利", "说明"))))(*letter()),
+    "amounts_match": lambda: (lambda r, x: (r, with_html(x, _edit(
+        x.parts["html"], "¥1,234.56</td>", "¥1,234.56</td><td>¥9,999.00</td>"))))(*letter()),
+    "dates_match": lambda: (lambda r, x: (r, with_html(x, _edit(
+        x.parts["html"], "现正式通知您", "2026年6月1日前现正式通知您"))))(*letter()),
+    "official_channels": lambda: (lambda r, x: (r, with_html(x, _edit(
+        x.parts["html"], "我们不会要求", "也可转账至 https://pay-me-now.example.com 。我们不会要求"))))(
+        *letter()),
+    "itemization_arithmetic": lambda: letter(
+        locale="en-US", jurisdiction="US", template="validation_notice",
+        charges_since=Decimal("182.11"), charges_since_text="182.11"),
+    "time_barred_litigation": lambda: (lambda r, x: (r, with_html(x, _edit(
+        x.parts["html"], "If you have already paid",
+        "We may file a lawsuit. If you have already paid"))))(
+        *letter(locale="en-US", jurisdiction="US", template="final_notice", time_barred=True)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(VIOLATIONS))
+def test_a_letter_breaking_a_rule_is_held_with_that_rule(case):
+    row, rendered = VIOLATIONS[case]()
+    finding = lint(row, rendered)
+    assert finding is not None
+    assert finding.rule == case.replace("_shared", "").replace("_unknown_zone", "")
+
+
+FORBIDDEN = {
+    "impersonation": ("zh-CN", "公安机关已掌握您的情况"), "threat": ("zh-CN", "否则后果自负"),
+    "insult": ("zh-CN", "老赖"), "violence": ("en-US", "we will hurt you"),
+    "third_party": ("zh-CN", "我们将联系您的家人"), "gang": ("en-US", "our associates will visit"),
+    "fake_blacklist": ("zh-CN", "您已被列入黑名单"), "false_legal": ("en-US", "you face arrest"),
+    "borrow_elsewhere": ("zh-CN", "可以以贷还贷"), "collection_fee": ("en-US",
+                                                              "a collection fee of 50 applies"),
+    "public_notice": ("zh-CN", "将在朋友圈曝光"), "exaggerated_consequence": ("en-US",
+                                                                     "this will ruin your credit"),
+}
+
+
+@pytest.mark.parametrize("category", sorted(FORBIDDEN))
+def test_each_forbidden_phrase_category_holds_the_letter(category):
+    locale, phrase = FORBIDDEN[category]
+    row, rendered = letter(locale=locale)
+    marker = "<h3>" if locale == "zh-CN" else "<h3>"
+    finding = lint(row, with_html(rendered, rendered.parts["html"].replace(
+        marker, f"<p>{phrase}</p>{marker}", 1)))
+    assert finding is not None and finding.rule == "forbidden_phrase"
+    assert finding.span.startswith(category)
+
+
+def test_a_template_that_forgets_the_opt_out_is_held(tmp_path):
+    root = tmp_path / "letters"
+    shutil.copytree(LETTERS_DIR, root)
+    path = root / "sms" / "soft_notice.en-US.txt.j2"
+    path.write_text(path.read_text(encoding="utf-8").replace(" Reply STOP to opt out", ""),
+                    encoding="utf-8")
+    row = contact("sms", "soft_notice", "en-US", "US", currency_symbol="$")
+    assert lint(row, renderer=Renderer(STRATEGY, root)).rule == "opt_out"
+
+
+def test_a_too_long_chinese_sms_is_held(tmp_path):
+    root = tmp_path / "letters"
+    shutil.copytree(LETTERS_DIR, root)
+    path = root / "sms" / "soft_notice.zh-CN.txt.j2"
+    path.write_text(path.read_text(encoding="utf-8").replace("回T退订", "感谢您一直以来的支持与信任。回T退订"),
+                    encoding="utf-8")
+    finding = lint(contact("sms", "soft_notice"), renderer=Renderer(STRATEGY, root))
+    assert finding.rule == "sms_length" and "UCS-2" in finding.span
+
+
+def test_customer_data_never_trips_the_phrase_or_amount_rules():
+    row = contact(full_name="Police 12.50", postal_address="1 Sheriff Lane, 2026年1月1日",
+                  locale="en-US")
+    assert lint(row) is None
+
+
+def test_us_and_chinese_customers_get_their_own_jurisdictions_rules():
+    # 21:30 local: allowed in China (until 22:00), not in the US (until 21:00)
+    china = contact(scheduled_at=datetime(2026, 5, 4, 13, 30, tzinfo=UTC))
+    us = contact(locale="en-US", jurisdiction="US", template="final_notice",
+                 timezone="America/Chicago", scheduled_at=datetime(2026, 5, 5, 2, 30, tzinfo=UTC))
+    assert lint(china) is None
+    assert lint(us).rule == "allowed_hours"
+    # a call within 7 days of a conversation: presumed harassment in the US only
+    call = {"channel": "phone", "template": None, "queue": "phone_formal",
+            "last_conversation": date(2026, 5, 1), "cap_count": 0, "cap_max": None}
+    assert Linter(STRATEGY).lint(contact(**call), None) is None
+    us_call = contact(locale="en-US", jurisdiction="US", timezone="America/Chicago",
+                      **call | {"cap_max": 7})
+    assert Linter(STRATEGY).lint(us_call, None).rule == "contact_cap"
+    # suing on time-barred debt is held in the US
+    assert lint(contact(locale="en-US", jurisdiction="US", template="final_notice",
+                        time_barred=True)) is None  # our notice threatens nothing
+    # the US formal letter is the validation notice, in English
+    assert STRATEGY.jurisdiction("US").template_overrides["letter/formal_demand"] == \
+        "validation_notice"
