@@ -190,7 +190,8 @@ def cmd_demo(args) -> None:
 
     home = settings.overdue_home()
     if args.fresh:
-        for generated in ("landing", "truth", "warehouse.duckdb", "dagster_home"):
+        for generated in ("landing", "truth", "warehouse.duckdb", "dagster_home", "registry",
+                          "out"):
             target = home / generated
             if target.is_dir():
                 shutil.rmtree(target)
@@ -211,7 +212,7 @@ def cmd_demo(args) -> None:
 
 def _demo_report(home: Path, night: date) -> str:
     from pipelines.faults import read_fault_manifest
-    from pipelines.lib.summary import warehouse_summary
+    from pipelines.lib.summary import model_summary, warehouse_summary
 
     faults = read_fault_manifest(home, "account_snapshots", night)
     by_class: dict[str, int] = {}
@@ -228,6 +229,7 @@ def _demo_report(home: Path, night: date) -> str:
         + ", ".join(f"{k} {v}" for k, v in sorted(by_class.items())),
         "",
         warehouse_summary(settings.warehouse_path()),
+        model_summary(settings.registry_dir(), settings.warehouse_path(), night),
     ]
     return "\n".join(lines)
 
@@ -279,9 +281,10 @@ def cmd_model(args) -> None:
 
 
 def cmd_summary(args) -> None:
-    from pipelines.lib.summary import warehouse_summary
+    from pipelines.lib.summary import model_summary, warehouse_summary
 
     sys.stdout.write(warehouse_summary(settings.warehouse_path()))
+    sys.stdout.write(model_summary(settings.registry_dir(), settings.warehouse_path()))
 
 
 def build_parser() -> argparse.ArgumentParser:

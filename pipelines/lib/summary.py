@@ -11,7 +11,6 @@ import duckdb
 
 from pipelines.lib.sql import render_sql
 
-
 NIGHTLY_TABLES = (
     ("account_snapshots", "snapshot_date"),
     ("customers_history", "landing_date"),
@@ -21,6 +20,9 @@ NIGHTLY_TABLES = (
     ("flow_rates", "snapshot_date"),
     ("portfolio_daily", "snapshot_date"),
     ("vintage_curves", "snapshot_date"),
+    ("account_scores", "snapshot_date"),
+    ("account_reason_codes", "snapshot_date"),
+    ("model_monitoring", "snapshot_date"),
 )
 
 
@@ -58,3 +60,57 @@ def warehouse_summary(path: Path) -> str:
         return "\n".join(lines) + "\n"
     finally:
         conn.close()
+
+
+def model_summary(registry_root: Path, warehouse: Path, night=None) -> str:
+    """The champion, its card figures and gate, and what it said about the night's book
+    (default: the latest scored night)."""
+    from models.registry import ModelRegistry
+
+    registry = ModelRegistry(registry_root)
+    cards = registry.list()
+    if not cards:
+        return "model: none registered yet (not enough matured labels)\n"
+    champion = registry.champion()
+    lines = ["model registry " + str(registry_root) + ": " + ", ".join(
+        f"{c['version']} {c['status']} (as of {c['data_window']['as_of']}, AUC "
+        f"{c['metrics']['validation']['auc']:.4f})" for c in cards)]
+    gates = [e for e in registry.events() if e["event"] == "gate"]
+    if gates:
+        last = gates[-1]
+        lines.append(f"last gate: {last['version']} vs {last['against'] or 'no champion'}: "
+                     f"{'promoted' if last['promote'] else 'kept as challenger'}; "
+                     + "; ".join(last["reasons"]))
+    if champion:
+        card = registry.card(champion)
+        metrics = card["metrics"]["validation"]
+        window = card["data_window"]["validation"]
+        lines.append(f"champion {champion}: out-of-time {window['first_night']}..{window['last_night']}"
+                     f" ({window['rows']:,} rows): AUC {metrics['auc']:.4f}, Gini {metrics['gini']:.4f}"
+                     f", KS {metrics['ks']:.4f}, Brier {metrics['brier']:.4f}; card "
+                     f"{registry_root / champion / 'card.md'}")
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        present = {name for (name,) in conn.execute(render_sql("ingest/list_tables")).fetchall()}
+        if "account_scores" in present and night is None:
+            night = conn.execute(render_sql("model/latest_scored_night")).fetchone()[0]
+        if "account_scores" in present:
+            grades = conn.execute(render_sql("model/summary_grades"), {"night": night}).fetchall()
+            if grades:
+                lines.append(f"scores on {night}: " + ", ".join(
+                    f"{grade or 'unscored'} {count:,}" for grade, count, _, _ in grades)
+                    + f"; early warning {sum(g[2] for g in grades):,}; needing reasons "
+                    f"{sum(g[3] for g in grades):,}")
+        if "account_reason_codes" in present:
+            top = conn.execute(render_sql("model/summary_top_reasons"), {"night": night}).fetchall()
+            if top:
+                lines.append("most frequent first reasons: " + "; ".join(
+                    f"{feature} ({count:,})" for feature, count in top))
+        if "model_monitoring" in present:
+            alerts = conn.execute(render_sql("model/summary_alerts"), {"night": night}).fetchall()
+            lines.append("monitoring alerts: " + (", ".join(
+                f"{measure} {subject} {value:.3f} ({status})"
+                for measure, subject, value, status in alerts) or "none"))
+    finally:
+        conn.close()
+    return "\n".join(lines) + "\n"
