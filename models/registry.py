@@ -285,6 +285,9 @@ def card_markdown(card: dict) -> str:
     if card.get("gate"):
         lines += ["", "## Gate", "", f"Promote: {card['gate']['promote']}", ""]
         lines += [f"- {reason}" for reason in card["gate"]["reasons"]]
+    if card.get("benchmarks"):
+        lines += ["", "## Benchmarks (make bench)", "", "```json",
+                  json.dumps(card["benchmarks"], indent=2, sort_keys=True, default=str), "```"]
     parameters = card["parameters"]
     lines += ["", "## Parameters", "", (f"Trees: {parameters['trees']} (best iteration "
                                         f"{parameters['best_iteration']}), XGBoost "

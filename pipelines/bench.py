@@ -174,6 +174,26 @@ def run_stage(stage: str, home: Path, accounts: int) -> dict:
     return {"seconds": round(seconds, 3), "peak_rss_mb": round(peak_mb, 1), "rows": rows}
 
 
+# Workloads with their own module: (name, module run as `python -m MODULE --accounts N --json`).
+EXTRA_WORKLOADS = [
+    ("model", "pipelines.bench_model"),
+]
+
+
+def run_workload(module: str, accounts: int) -> tuple[str, dict]:
+    """Run one workload module in its own process; its text report and its figures."""
+    work = settings.overdue_home() / "bench" / "work" / module.rsplit(".", 1)[-1]
+    shutil.rmtree(work, ignore_errors=True)
+    completed = subprocess.run(
+        [sys.executable, "-m", module, "--accounts", str(accounts), "--home", str(work), "--json"],
+        capture_output=True, text=True, check=False,
+        env=os.environ | {"GX_ANALYTICS_ENABLED": "false"})
+    if completed.returncode != 0:
+        raise RuntimeError(f"{module} failed: {completed.stderr.strip()[-2000:]}")
+    *text, figures = completed.stdout.strip().splitlines()
+    return "\n".join(text) + "\n", json.loads(figures)
+
+
 def _machine() -> str:
     return f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}"
 
@@ -249,9 +269,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.stage:
         sys.stdout.write(json.dumps(run_stage(args.stage, Path(args.home), args.accounts)) + "\n")
         return 0
-    figures = orchestrate(args.accounts, set(filter(None, args.skip.split(","))))
+    skip = set(filter(None, args.skip.split(",")))
+    figures = orchestrate(args.accounts, skip)
     text, record = report(args.accounts, figures)
     sys.stdout.write(text)
+    for name, module in EXTRA_WORKLOADS:
+        if name in skip:
+            continue
+        extra_text, extra_figures = run_workload(module, args.accounts)
+        sys.stdout.write(extra_text)
+        record["workloads"][name] = extra_figures
     out = settings.overdue_home() / "bench" / f"{record['measured_at'].replace(':', '')}.json"
     out.write_text(json.dumps(record, indent=2))
     sys.stdout.write(f"written {out}\n")

@@ -114,7 +114,8 @@ def known_truth_quality(conn, home: Path, as_of: date, config: ModelConfig) -> d
         "calibration_by_bucket": buckets,
         "buckets_within_10pct": [b["bucket"] for b in judged if abs(b["relative_difference"]) <= 0.10],
         "buckets_outside_10pct": [b["bucket"] for b in judged if abs(b["relative_difference"]) > 0.10],
-        "_train": train, "_validation": validation,
+        "_train": train, "_validation": validation, "_model": model, "_metrics": metrics,
+        "_frame": frame,
     }
 
 
@@ -245,7 +246,33 @@ def run(home: Path, accounts: int, book_accounts: int = 10_000, book_days: int =
         "taiwan_2005": taiwan_quality(home / "taiwan"),
         "speed": speed(quality, tonight, accounts, config),
     }
+    figures["model_card"] = str(register_with_benchmarks(home / "registry", quality, config,
+                                                         summary.end_date, figures))
     return figures
+
+
+def register_with_benchmarks(root: Path, quality: dict, config: ModelConfig, as_of: date,
+                             figures: dict) -> Path:
+    """Register the simulated book's model with this run's figures on its card; the card's path."""
+    from models.dataset import coverage_of
+    from models.monitoring import stability
+    from models.registry import ModelRegistry, build_card
+
+    model = quality["_model"]
+    card = build_card(model, quality["_metrics"], config,
+                      stability=stability(model, quality["_validation"]),
+                      coverage=coverage_of(quality["_frame"]), as_of=as_of.isoformat())
+    card["benchmarks"] = {
+        "simulated_book": {k: figures["simulated_book"][k] for k in (
+            "accounts", "days", "auc", "oracle_auc", "auc_over_oracle", "calibration_by_bucket",
+            "buckets_outside_10pct")},
+        "taiwan_2005": {k: figures["taiwan_2005"][k] for k in (
+            "auc", "gini", "ks", "test_rows", "target_auc", "published")},
+        "speed": figures["speed"],
+    }
+    registry = ModelRegistry(root)
+    version = registry.register(model, card)
+    return root / version / "card.md"
 
 
 def report(figures: dict) -> str:
@@ -282,6 +309,7 @@ def report(figures: dict) -> str:
         f"{fast['reason_seconds']:.1f} s (<= 20 s {verdict(fast['reason_seconds'] <= 20)}; bare "
         f"pred_contribs {fast['raw_contributions_seconds']:.1f} s, ratio {fast['reasons_over_raw']})"
         f"; peak RSS {fast['peak_rss_mb']:,.0f} MB"),
+        f"  model card with these figures: {figures['model_card']}",
     ]
     return "\n".join(lines) + "\n"
 
