@@ -106,6 +106,7 @@ class Linter:
         self._elements: dict[tuple, tuple[tuple[str, str], ...]] = {}
         self._lenders: dict[tuple[str, str], SimpleNamespace] = {}
         self._domains: dict[str, tuple[str, ...]] = {}
+        self._scanned: tuple[Rendered, str] | None = None
 
     # ------------------------------------------------------------------ lookups, cached
     def _zone(self, name: str | None) -> ZoneInfo | None:
@@ -155,6 +156,7 @@ class Linter:
                 return finding
         if rendered is None:
             return None
+        self._scanned = None
         for check in (self._sms_length, self._unmasked, self._elements_present,
                       self._itemization, self._amounts_and_dates, self._links,
                       self._forbidden):
@@ -252,6 +254,8 @@ class Linter:
 
     def _scannable(self, row: dict, rendered: Rendered) -> str:
         """The contact's text without the customer's own data and without style sheets."""
+        if self._scanned is not None and self._scanned[0] is rendered:
+            return self._scanned[1]
         texts = []
         for part, text in rendered.parts.items():
             if part == "html":
@@ -262,7 +266,8 @@ class Linter:
                 if value:
                     text = text.replace(str(escape(value)) if part == "html" else value, " ")
             texts.append(text)
-        return "\n".join(texts)
+        self._scanned = (rendered, "\n".join(texts))
+        return self._scanned[1]
 
     def _amounts_and_dates(self, row: dict, rendered: Rendered, channel: str) -> Finding | None:
         text = self._scannable(row, rendered)
