@@ -108,7 +108,7 @@ class ModelConfig:
         return {
             "objective": "binary:logistic",
             "tree_method": "hist",
-            "eval_metric": ["auc", "logloss"],  # early stopping watches the last: logloss
+            "eval_metric": "logloss",  # early stopping watches it; AUC per round costs a sort
             "max_depth": self.max_depth,
             "learning_rate": self.learning_rate,
             "min_child_weight": self.min_child_weight,

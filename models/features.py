@@ -159,30 +159,47 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
 
 def _numbers(series: pd.Series) -> np.ndarray:
     """Float values with NaN for null, whatever pandas dtype DuckDB handed over."""
+    if series.dtype == np.float64:
+        return series.to_numpy()
     if not (pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype)):
         series = pd.to_numeric(series, errors="coerce")
-    return series.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    return series.to_numpy(dtype="float64", na_value=np.nan)
 
 
-def feature_matrix(frame: pd.DataFrame, names: Iterable[str] = FEATURE_NAMES) -> pd.DataFrame:
-    """The encoded features of `frame` (account_features rows) as float64 columns, NaN = missing.
+def _bucket_ranks(series: pd.Series) -> np.ndarray:
+    """BUCKET_RANK of each value, NaN for null or unknown (via category codes: 1M rows in ms)."""
+    codes = pd.Categorical(series, categories=list(BUCKET_RANK)).codes
+    ranks = np.asarray(list(BUCKET_RANK.values()), dtype="float64")
+    return np.where(codes >= 0, ranks[codes], np.nan)
+
+
+def feature_array(frame: pd.DataFrame, names: Iterable[str] = FEATURE_NAMES,
+                  dtype: str = "float64") -> np.ndarray:
+    """The encoded features of `frame` (account_features rows): one row per row, one column per
+    name, NaN = missing. float32 is what XGBoost computes in, so the booster gets that.
 
     A column the frame lacks (an older warehouse, a feed not delivered) becomes all-missing
     instead of failing: XGBoost never splits on it and reason codes never name it.
     """
     names = list(names)
     assert_no_protected_attributes(names)
-    columns: dict[str, np.ndarray] = {}
-    for name, feature in feature_by_name(names).items():
+    out = np.empty((len(frame), len(names)), dtype=dtype)
+    for position, (name, feature) in enumerate(feature_by_name(names).items()):
         source = _column(frame, feature.source)
         if feature.encoding == "bucket_rank":
-            values = source.map(BUCKET_RANK).astype("float64").to_numpy(na_value=np.nan)
+            values = _bucket_ranks(source)
         elif feature.encoding.startswith("one_hot:"):
             category = feature.encoding.split(":", 1)[1]
             known = source.notna().to_numpy()
-            values = np.where(known, (source == category).fillna(False).to_numpy(dtype=bool),
-                              np.nan).astype("float64")
+            values = np.where(known, (source == category).to_numpy(dtype=bool, na_value=False),
+                              np.nan)
         else:  # numeric, or a flag (a boolean as 0/1)
             values = _numbers(source)
-        columns[name] = values
-    return pd.DataFrame(columns, index=frame.index)
+        out[:, position] = values
+    return out
+
+
+def feature_matrix(frame: pd.DataFrame, names: Iterable[str] = FEATURE_NAMES) -> pd.DataFrame:
+    """feature_array as a DataFrame (float64, the frame's index): for PSI and inspection."""
+    names = list(names)
+    return pd.DataFrame(feature_array(frame, names), columns=names, index=frame.index)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import string
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -140,14 +141,40 @@ def template_for(source: str, value, language: str, phrases: Mapping | None = No
     key = value_text(value)
     if key in cases:
         return cases[key][language]
-    if "zero" in entry and _as_number(value) == 0:
+    number = _as_number(value)
+    if "zero" in entry and number is not None and (
+            number == 0 or abs(number) < float(entry.get("zero_below", 0))):
         return entry["zero"][language]
     return entry[language]
 
 
+_VALUE_FIELDS = frozenset({"value", "count_zh", "count_en", "percent", "signed_points", "amount",
+                           "signed_amount", "currency"})
+
+
+def _fields(template: str) -> frozenset[str]:
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
+
+
 def render_reason(source: str, value, row: Mapping, language: str,
-                  phrases: Mapping | None = None) -> str:
-    """The phrase for one account's value of `source` in `language` (zh-CN or en-US)."""
+                  phrases: Mapping | None = None, cache: dict | None = None) -> str:
+    """The phrase for one account's value of `source` in `language` (zh-CN or en-US).
+
+    `cache` (a dict the caller keeps for one batch) memoises phrases that depend only on the
+    value and the currency: a night's reasons repeat the same few hundred phrases.
+    """
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, got {language!r}")
-    return template_for(source, value, language, phrases).format_map(placeholders(value, row))
+    template = template_for(source, value, language, phrases)
+    if cache is None:
+        return template.format_map(placeholders(value, row))
+    fields = cache.get(template)
+    if fields is None:
+        fields = cache[template] = _fields(template)
+    if not fields <= _VALUE_FIELDS:
+        return template.format_map(placeholders(value, row))
+    key = (template, value_text(value), row.get("currency") if "currency" in fields else None)
+    text = cache.get(key)
+    if text is None:
+        text = cache[key] = template.format_map(placeholders(value, row))
+    return text

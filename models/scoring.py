@@ -60,10 +60,10 @@ def score(model: TrainedModel, features_frame: pd.DataFrame, config: ModelConfig
     Returns:
         account_id, probability, risk_grade, model_version; one row per input row, same order.
     """
-    probability = np.full(len(features_frame), np.nan)
     scored = in_population(model, features_frame)
-    if scored.any():
-        probability[scored] = model.predict(features_frame[scored])
+    probability = (model.predict(features_frame) if scored.any()
+                   else np.full(len(features_frame), np.nan))
+    probability[~scored] = np.nan
     return pd.DataFrame({
         "account_id": features_frame["account_id"].to_numpy(),
         "probability": probability,
@@ -135,6 +135,7 @@ def reason_codes(model: TrainedModel, features_frame: pd.DataFrame,
     chosen = np.take_along_axis(values, order, axis=1)
     sources = np.asarray(by_source.columns)
     rows = frame.to_dict("records")
+    cache: dict = {}
     out = []
     for row, picked, amounts in zip(rows, order, chosen):
         raising = [(c, a) for c, a in zip(picked, amounts) if a > 0]
@@ -145,7 +146,7 @@ def reason_codes(model: TrainedModel, features_frame: pd.DataFrame,
                 "account_id": row["account_id"], "rank": rank, "feature": source,
                 "contribution": float(amount),
                 "value": value_text(value) or None,
-                "reason_zh": render_reason(source, value, row, "zh-CN"),
-                "reason_en": render_reason(source, value, row, "en-US"),
+                "reason_zh": render_reason(source, value, row, "zh-CN", cache=cache),
+                "reason_en": render_reason(source, value, row, "en-US", cache=cache),
             })
     return pd.DataFrame(out, columns=REASON_COLUMNS)

@@ -21,6 +21,7 @@ from models.evaluate import reference_distribution
 from models.features import (
     FEATURE_NAMES,
     assert_no_protected_attributes,
+    feature_array,
     feature_by_name,
     feature_matrix,
 )
@@ -58,7 +59,7 @@ class TrainedModel:
 
     def matrix(self, frame: pd.DataFrame) -> xgb.DMatrix:
         """The booster's input for account_features rows `frame`."""
-        return xgb.DMatrix(feature_matrix(frame, self.feature_names),
+        return xgb.DMatrix(feature_array(frame, self.feature_names, dtype="float32"),
                            feature_names=list(self.feature_names),
                            nthread=int(self.params.get("nthread", 2)))
 
@@ -81,7 +82,8 @@ def monotone_constraints(names: list[str]) -> tuple[int, ...]:
 def _dmatrix(frame: pd.DataFrame, names: list[str], nthread: int) -> xgb.DMatrix:
     weights = (frame["weight"].to_numpy(dtype="float64") if "weight" in frame.columns
                else np.ones(len(frame)))
-    return xgb.DMatrix(feature_matrix(frame, names), label=frame["label"].to_numpy(dtype="float64"),
+    return xgb.DMatrix(feature_array(frame, names, dtype="float32"),
+                       label=frame["label"].to_numpy(dtype="float64"),
                        weight=weights, feature_names=names, nthread=nthread)
 
 
