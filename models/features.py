@@ -99,6 +99,8 @@ FEATURES: tuple[Feature, ...] = (
     _numeric("past_due_ratio"),
     _numeric("payment_ratio"),
     _numeric("days_since_last_payment"),
+    _numeric("days_until_due"),
+    _numeric("amount_due_ratio"),
     _numeric("balance_change_30d"),
     _numeric("balance_change_90d"),
     _numeric("utilisation_change_30d"),

@@ -38,7 +38,7 @@ def check_phrases(sources: Iterable[str], phrases: Mapping | None = None) -> lis
             problems.append(f"{source}: no phrase")
             continue
         variants = [("default", entry)]
-        variants += [(key, entry[key]) for key in ("missing", "zero") if key in entry]
+        variants += [(key, entry[key]) for key in ("missing", "zero", "negative") if key in entry]
         variants += [(f"case {case}", text) for case, text in (entry.get("cases") or {}).items()]
         for name, variant in variants:
             for language in LANGUAGES:
@@ -142,6 +142,8 @@ def template_for(source: str, value, language: str, phrases: Mapping | None = No
     if key in cases:
         return cases[key][language]
     number = _as_number(value)
+    if "negative" in entry and number is not None and number < 0:
+        return entry["negative"][language]
     if "zero" in entry and number is not None and (
             number == 0 or abs(number) < float(entry.get("zero_below", 0))):
         return entry["zero"][language]

@@ -344,6 +344,7 @@ def test_every_column_of_one_account_stated_by_hand():
         "utilisation": 0.3, "past_due_ratio": 0.0,
         "payment_ratio": 1.0,  # (60 + 20) paid since 20 May / 80 due on 20 May
         "days_since_last_payment": 2,
+        "days_until_due": None, "amount_due_ratio": 50.0 / 450.0,
         "max_dpd_30d": 0, "max_dpd_90d": 12, "max_dpd_180d": 35,
         "times_30plus_180d": 1, "times_60plus_180d": 0,
         "days_since_delinquent": 31, "on_time_cycles": 1, "cures_180d": 2,
@@ -510,3 +511,17 @@ def test_no_protected_attribute_is_read_or_output():
     code = "\n".join(line.split("--")[0] for line in render_sql(ACCOUNT_FEATURES_SQL).splitlines())
     assert not re.search(r"\bcustomers(_history)?\b", code)  # the customer table is not read
     assert not [word for word in protected if re.search(rf"\b{word}", code)]
+
+
+def test_a_warehouse_from_an_older_release_gains_new_columns_on_rebuild():
+    from pipelines.lib.nightly_tables import rebuild_nights
+
+    conn = book([snap(1, next_due_date=ago(-9)), snap(0, next_due_date=ago(-9))])
+    rebuild_nights(conn, "account_features", "features/account_features", ago(1), ago(1))
+    conn.execute("alter table account_features drop column days_until_due")
+    conn.execute("alter table account_features drop column amount_due_ratio")
+
+    rebuild_nights(conn, "account_features", "features/account_features", NIGHT, NIGHT)
+
+    rows = dict(conn.execute("select snapshot_date, days_until_due from account_features").fetchall())
+    assert rows == {ago(1): None, NIGHT: 9}

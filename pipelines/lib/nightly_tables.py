@@ -40,6 +40,22 @@ def chunks(start: date, end: date, days: int | None) -> list[tuple[date, date]]:
     return ranges
 
 
+def add_new_columns(conn: duckdb.DuckDBPyConnection, table: str, query: str, params: dict) -> list:
+    """Columns the query returns that the table lacks (a warehouse built by an older release) are
+    added, so an upgrade never needs a rebuild of history; older nights hold null in them."""
+    describe = render_sql("features/query_columns", query=query)
+    wanted = conn.execute(describe, bind(describe, params)).fetchall()
+    present = {name for (name,) in conn.execute(render_sql("features/table_columns"),
+                                                {"table_name": table}).fetchall()}
+    added = []
+    for name, column_type, *_ in wanted:
+        if name not in present:
+            conn.execute(render_sql("features/add_column", table=table, column=name,
+                                    column_type=column_type))
+            added.append(name)
+    return added
+
+
 def rebuild_nights(conn: duckdb.DuckDBPyConnection, table: str, query_name: str,
                    start: date, end: date, *, before: tuple[str, ...] = (),
                    chunk_days: int | None = None) -> int:
@@ -59,6 +75,7 @@ def rebuild_nights(conn: duckdb.DuckDBPyConnection, table: str, query_name: str,
             conn.execute(sql, bind(sql, params))
         create = render_sql("features/create_table_from_query", table=table, query=query)
         conn.execute(create, bind(create, params))
+        add_new_columns(conn, table, query, params)
         delete = render_sql("features/delete_nights", table=table)
         conn.execute(delete, bind(delete, params))
         insert = render_sql("features/insert_from_query", table=table, query=query)

@@ -32,6 +32,8 @@
 --   past_due_ratio: past_due_amount / balance; 0 when the balance is 0
 --   payment_ratio: payments since one_month_earlier(night) (payment_amount of the snapshots dated in (one_month_earlier(night), night]) / amount_due on the latest snapshot at or before one_month_earlier(night) within 180 days; null when that amount is 0 or there is no such snapshot
 --   days_since_last_payment: night - last_payment_date on tonight's snapshot; null when never paid
+--   days_until_due: next_due_date - night on tonight's snapshot (negative once the date has passed); null when no payment is scheduled
+--   amount_due_ratio: amount_due / balance on tonight's snapshot; 0 when the balance is 0
 --   max_dpd_30d: max days_past_due over the account's snapshots within 30 days
 --   max_dpd_90d: max days_past_due over the account's snapshots within 90 days
 --   max_dpd_180d: max days_past_due over the account's snapshots within 180 days
@@ -87,7 +89,8 @@ history as not materialized (
         past_due_amount,
         days_past_due,
         payment_amount,
-        last_payment_date
+        last_payment_date,
+        next_due_date
     from account_snapshots
     where snapshot_date between cast($start_date as date) - 179 and cast($end_date as date)
 ),
@@ -409,6 +412,11 @@ final as (
             / nullif(window_features.amount_due_month_ago, 0) as double
         ) as payment_ratio,
         tonight.snapshot_date - tonight.last_payment_date as days_since_last_payment,
+        tonight.next_due_date - tonight.snapshot_date as days_until_due,
+        case
+            when tonight.balance > 0 then cast(tonight.amount_due / tonight.balance as double)
+            else 0.0
+        end as amount_due_ratio,
 
         -- delinquency history
         window_features.max_dpd_30d,
