@@ -230,7 +230,7 @@ def speed(quality: dict, tonight: pd.DataFrame, rows: int, config: ModelConfig) 
     }
 
 
-def run(home: Path, accounts: int, book_accounts: int = 10_000, book_days: int = 150) -> dict:
+def run(home: Path, accounts: int, book_accounts: int = 20_000, book_days: int = 180) -> dict:
     """Every figure of the module docstring; `home` is a scratch directory."""
     home.mkdir(parents=True, exist_ok=True)
     config = ModelConfig()
