@@ -127,23 +127,11 @@ rules as (
 ),
 
 -- ------------------------------------------------------------------ account-wide suppressions
-customers_of_night as (
-    select distinct snapshot_date, customer_id from accounts
-),
-
 events as (
-    select
-        c.snapshot_date,
-        e.customer_id,
-        e.account_id,
-        e.event_type,
-        e.event_time,
-        e.until_date,
-        e.landing_date
-    from customers_of_night as c
-    inner join contact_events as e
-        on e.customer_id = c.customer_id and e.landing_date <= c.snapshot_date
-    where e.event_type in ('deceased', 'bankruptcy', 'do_not_contact', 'complaint',
+    select customer_id, account_id, event_type, event_time, until_date, landing_date
+    from contact_events
+    where landing_date <= cast($end_date as date)
+        and event_type in ('deceased', 'bankruptcy', 'do_not_contact', 'complaint',
                            'promise_to_pay', 'dispute_opened', 'dispute_closed')
 ),
 
@@ -161,7 +149,7 @@ event_reasons as (
         e.landing_date
     from accounts as a
     inner join events as e
-        on e.snapshot_date = a.snapshot_date and e.customer_id = a.customer_id
+        on e.customer_id = a.customer_id and e.landing_date <= a.snapshot_date
     where e.account_id is null
         or e.account_id = a.account_id
         or e.event_type in ('deceased', 'bankruptcy', 'do_not_contact')
@@ -211,7 +199,6 @@ latest_customers as (
     select customer_id, arg_max(country, landing_date) as country
     from customers_history
     where landing_date <= cast($end_date as date)
-        and customer_id in (select customer_id from customers_of_night)
     group by customer_id
 ),
 
@@ -242,12 +229,24 @@ decided as (
 previous_night as (
     select account_id, tier, tier_since
     from collection_tiers
-    where snapshot_date = (
+    where tier is not null and snapshot_date = (
         select max(snapshot_date) from collection_tiers
         where snapshot_date < cast($start_date as date)
     )
 ),
 
+{%- if single_night %}
+-- one night (the nightly run): the tier entry carries over from the previous night's row
+runs as (
+    select
+        d.*,
+        0 as run_number,
+        pn.tier as carried_tier,
+        pn.tier_since as carried_since
+    from decided as d
+    left join previous_night as pn on pn.account_id = d.account_id and pn.tier = d.tier
+),
+{%- else %}
 runs as (
     select
         d.*,
@@ -269,6 +268,7 @@ runs as (
         left join previous_night as pn on pn.account_id = dd.account_id
     ) as d
 ),
+{%- endif %}
 
 final as (
     select
@@ -298,7 +298,11 @@ final as (
         case
             when tier is null then null
             when run_number = 0 and carried_tier = tier then coalesce(carried_since, snapshot_date)
+{%- if single_night %}
+            else snapshot_date
+{%- else %}
             else min(snapshot_date) over (partition by account_id, run_number)
+{%- endif %}
         end as tier_since,
         case
             when tier is not null or suppression_reason = 'paid_to_current'

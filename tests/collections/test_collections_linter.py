@@ -167,3 +167,26 @@ def test_us_and_chinese_customers_get_their_own_jurisdictions_rules():
     # the US formal letter is the validation notice, in English
     assert STRATEGY.jurisdiction("US").template_overrides["letter/formal_demand"] == \
         "validation_notice"
+
+
+FIELD_TRAPS = {
+    "amounts_match": {"account_last4": "12.50"},
+    "official_channels": {"account_last4": "1234 https://pay-me-now.example.com/x"},
+    "forbidden_phrase": {"account_last4": "1234, you face arrest"},
+    None: {"full_name": "Police 12.50 https://evil.example.com"},  # personal: never scanned
+}
+
+
+@pytest.mark.parametrize("expected", list(FIELD_TRAPS), ids=str)
+@pytest.mark.parametrize(("channel", "template"), [("sms", "soft_notice"),
+                                                   ("email", "formal_demand")])
+def test_compiled_fast_path_lints_exactly_like_the_full_text(channel, template, expected):
+    """Compiled templates are linted from their literal text (once) plus each field's window;
+    a field carrying an amount, a link or a phrase is held just as the full-text scan holds it."""
+    row = contact(channel, template, "en-US", "US", currency_symbol="$", **FIELD_TRAPS[expected])
+    rendered = Renderer(STRATEGY).render(row)
+    assert rendered.layout is not None
+    plain = Rendered(rendered.parts, rendered.subject)
+    fast, slow = Linter(STRATEGY).lint(row, rendered), Linter(STRATEGY).lint(row, plain)
+    assert fast == slow
+    assert (fast.rule if fast else None) in {expected, "sms_length"}  # a long field: 2 segments

@@ -50,6 +50,14 @@ DATE_FIELDS = ("letter_date_text", "deadline_text", "next_due_date_text",
 PERSONAL_FIELDS = ("full_name", "postal_address", "city", "region", "postal_code")
 GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRS"
            "TUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà^{}\\[~]|€")
+NON_GSM7 = re.compile("[^" + re.escape("".join(sorted(GSM7))) + "]")
+# characters a link cannot cross (LINK's excluded characters)
+LINK_STOP = re.compile(r"[\s<>\"'，。；）)]")
+# around a field marker: the run a link could extend over, and the stretch a window covers
+_LINK_RUN = re.compile(r"[^\s<>\"'，。；）)\x00]*\x00[^\s<>\"'，。；）)\x00]*")
+# context kept around a contact's field when its surroundings are scanned: longer than any
+# amount, date or forbidden phrase (links are widened to the nearest character they cannot cross)
+CONTEXT = 48
 AMOUNT = re.compile(r"(?<![\d,.])\d{1,3}(?:,\d{3})*\.\d{2}(?![\d.])")
 DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|(?:January|February|March|April|May|June|July|"
                   r"August|September|October|November|December) \d{1,2}, \d{4}")
@@ -68,6 +76,7 @@ class Lexicon:
     forbidden: re.Pattern
     litigation: re.Pattern
     category_of: dict[str, str]
+    longest: int
 
 
 def _phrase_pattern(phrases: list[str], english: bool) -> re.Pattern:
@@ -87,7 +96,7 @@ def load_lexicon(locale: str, root: Path = LEXICON_DIR) -> Lexicon:
             category_of[phrase.lower() if english else phrase] = category
             (litigation if category == "litigation_threat" else forbidden).append(phrase)
     return Lexicon(_phrase_pattern(forbidden, english), _phrase_pattern(litigation, english),
-                   category_of)
+                   category_of, max(map(len, category_of), default=0))
 
 
 @functools.cache
@@ -107,6 +116,8 @@ class Linter:
         self._lenders: dict[tuple[str, str], SimpleNamespace] = {}
         self._domains: dict[str, tuple[str, ...]] = {}
         self._scanned: tuple[Rendered, str] | None = None
+        self._hours_seen: dict[tuple, Finding | None] = {}
+        self._layouts: dict[int, _LayoutScan | None] = {}
 
     # ------------------------------------------------------------------ lookups, cached
     def _zone(self, name: str | None) -> ZoneInfo | None:
@@ -177,6 +188,12 @@ class Linter:
     def _hours(self, row: dict) -> Finding | None:
         if row["channel"] == "review":
             return None
+        key = (row.get("scheduled_at"), row.get("timezone"), row["jurisdiction"])
+        if key not in self._hours_seen:
+            self._hours_seen[key] = self._hours_of(row)
+        return self._hours_seen[key]
+
+    def _hours_of(self, row: dict) -> Finding | None:
         zone = self._zone(row.get("timezone"))
         scheduled: datetime | None = row.get("scheduled_at")
         if zone is None or scheduled is None:
@@ -209,7 +226,7 @@ class Linter:
         if channel != "sms":
             return None
         text = rendered.parts["txt"]
-        gsm = all(ch in GSM7 for ch in text)
+        gsm = NON_GSM7.search(text) is None
         single, multi = (160, 153) if gsm else (70, 67)
         segments = 1 if len(text) <= single else -(-len(text) // multi)
         if segments > self.strategy.sms_max_segments:
@@ -252,11 +269,21 @@ class Linter:
                            f"{then} + {charges} - {payments} - {credits} != {now}")
         return None
 
+    def _layout_scan(self, row: dict, rendered: Rendered) -> _LayoutScan | None:
+        layout = rendered.layout
+        if layout is None:
+            return None
+        key = id(layout)
+        if key not in self._layouts:
+            self._layouts[key] = _LayoutScan.of(self, layout, row)
+        scan = self._layouts[key]
+        return scan if scan is not None and scan.layout is layout else None
+
     def _scannable(self, row: dict, rendered: Rendered) -> str:
         """The contact's text without the customer's own data and without style sheets."""
         if self._scanned is not None and self._scanned[0] is rendered:
             return self._scanned[1]
-        texts = []
+        texts = [rendered.subject or ""]
         for part, text in rendered.parts.items():
             if part == "html":
                 start = text.find("<body")
@@ -270,6 +297,9 @@ class Linter:
         return self._scanned[1]
 
     def _amounts_and_dates(self, row: dict, rendered: Rendered, channel: str) -> Finding | None:
+        scan = self._layout_scan(row, rendered)
+        if scan is not None:
+            return scan.amounts_and_dates(row)
         text = self._scannable(row, rendered)
         allowed = {row.get(f) for f in AMOUNT_FIELDS}
         for amount in AMOUNT.findall(text):
@@ -282,15 +312,26 @@ class Linter:
         return None
 
     def _links(self, row: dict, rendered: Rendered, channel: str) -> Finding | None:
-        official = self._official_domains(row["jurisdiction"])
-        for match in LINK.finditer(self._scannable(row, rendered)):
+        scan = self._layout_scan(row, rendered)
+        if scan is not None:
+            return scan.links(row)
+        return self._links_in(self._scannable(row, rendered), row["jurisdiction"])
+
+    def _links_in(self, text: str, jurisdiction: str) -> Finding | None:
+        official = self._official_domains(jurisdiction)
+        for match in LINK.finditer(text):
             domain = _registrable(match.group(1) or match.group(2) or match.group(3) or "")
             if domain not in official:
                 return Finding("official_channels", match.group(0)[:80])
         return None
 
     def _forbidden(self, row: dict, rendered: Rendered, channel: str) -> Finding | None:
-        text = self._scannable(row, rendered)
+        scan = self._layout_scan(row, rendered)
+        if scan is not None:
+            return scan.forbidden(row)
+        return self._forbidden_in(self._scannable(row, rendered), row)
+
+    def _forbidden_in(self, text: str, row: dict) -> Finding | None:
         lexicon = load_lexicon(row["locale"], self.root)
         found = lexicon.forbidden.search(text)
         if found:
@@ -303,6 +344,163 @@ class Linter:
             if found:
                 return Finding("time_barred_litigation", found.group(0))
         return None
+
+
+class _LayoutScan:
+    """The scanning checks for contacts rendered from one compiled template (Compiled).
+
+    A rendered contact is the template's literal texts with the contact's fields between them.
+    The literal text (fields replaced by a character no pattern matches) is scanned once; per
+    contact only each field with CONTEXT characters of its surroundings (to the nearest
+    character a link cannot cross, for links) is scanned, so every match that involves a field
+    is seen whole. Literal matches that touch a field are left to those windows. Personal fields
+    are never scanned (as in Linter._scannable). Literal amounts and dates are kept and compared
+    with each contact's own. HTML parts are scanned from `<body` on."""
+
+    def __init__(self, linter: Linter, layout, jurisdiction: str, locale: str,
+                 segments: list[list[tuple[str, str | None, bool, bool]]]):
+        self.linter, self.layout = linter, layout
+        self.jurisdiction, self.locale = jurisdiction, locale
+        # per part: (literal, the field after it or None, html, that field is personal)
+        self.segments = segments
+        self._last: tuple | None = None
+        # fields to scan become a marker no pattern matches; personal ones a space (as in
+        # Linter._scannable); parts are joined as Linter._scannable joins them
+        literal = "\n".join(
+            "".join(text + ("\x00" if field else " " if personal else "")
+                    for text, field, _, personal in part) for part in segments)
+        self.literal_amounts = [m.group(0) for m in AMOUNT.finditer(literal)
+                                if not _touches(literal, m)]
+        self.literal_dates = [m.group(0) for m in DATE.finditer(literal)
+                              if not _touches(literal, m)]
+        self.literal_link = linter._links_in(_LINK_RUN.sub("\x00", literal), jurisdiction)
+        lexicon = load_lexicon(locale, linter.root)
+        # a phrase touching the blanked stretch lies inside the field's window; "_" is a word
+        # character, so blanking makes no new word boundary
+        reach = CONTEXT - lexicon.longest - 2
+        near = re.sub(rf"[^\x00\n]{{0,{reach}}}\x00[^\x00\n]{{0,{reach}}}",
+                      lambda m: "_" * len(m.group(0)), literal)
+        self.literal_forbidden = lexicon.forbidden.search(near)
+        self.literal_litigation = lexicon.litigation.search(near)
+
+    @classmethod
+    def of(cls, linter: Linter, layout, row: dict) -> _LayoutScan | None:
+        if load_lexicon(row["locale"], linter.root).longest > CONTEXT - 10:
+            return None
+        segments = []
+        for part, literals, fields, html in layout.parts:
+            start = 0
+            if html:
+                found = [i for i, text in enumerate(literals) if "<body" in text]
+                if not found:
+                    return None
+                start = found[0]
+                first = literals[start][literals[start].index("<body"):]
+                literals = (first, *literals[start + 1:])
+                fields = fields[start:]
+            part_segments = []
+            for i, text in enumerate(literals):
+                field = fields[i] if i < len(fields) else None
+                personal = field in PERSONAL_FIELDS
+                part_segments.append((text, None if personal else field, html, personal))
+            segments.append(part_segments)
+        return cls(linter, layout, row["jurisdiction"], row["locale"], segments)
+
+    def windows(self, row: dict, links: bool = False) -> list[str]:
+        """Each run of the contact's fields with its surroundings, as the contact reads it."""
+        key = (id(row), links)
+        if self._last is not None and self._last[0] == key and self._last[1] is row:
+            return self._last[2]
+        found = self._windows(row, links)
+        self._last = (key, row, found)
+        return found
+
+    def _windows(self, row: dict, links: bool) -> list[str]:
+        found = []
+        for part in self.segments:
+            current: list[str] | None = None
+            for i, (text, field, html, _) in enumerate(part):
+                if current is not None:
+                    if len(text) <= 2 * CONTEXT and field is not None:
+                        current.append(text)
+                    else:
+                        current.append(_head(text, links))
+                        found.append("".join(current))
+                        current = None
+                if field is None:
+                    continue
+                value = row[field]
+                value = str(escape(value)) if html else str(value)
+                if current is None:
+                    current = [_tail(text, links)]
+                current.append(value)
+                if i + 1 == len(part):
+                    found.append("".join(current))
+                    current = None
+            if current is not None:
+                found.append("".join(current))
+        return found
+
+    def amounts_and_dates(self, row: dict) -> Finding | None:
+        windows = None
+        allowed = {row.get(f) for f in AMOUNT_FIELDS}
+        for amount in self.literal_amounts:
+            if amount not in allowed:
+                return Finding("amounts_match", amount)
+        windows = self.windows(row)
+        for window in windows:
+            for amount in AMOUNT.findall(window):
+                if amount not in allowed:
+                    return Finding("amounts_match", amount)
+        allowed = {row.get(f) for f in DATE_FIELDS}
+        for found in self.literal_dates:
+            if found not in allowed:
+                return Finding("dates_match", found)
+        for window in windows:
+            for found in DATE.findall(window):
+                if found not in allowed:
+                    return Finding("dates_match", found)
+        return None
+
+    def links(self, row: dict) -> Finding | None:
+        if self.literal_link:
+            return self.literal_link
+        return self.linter._links_in("\n".join(self.windows(row, links=True)),
+                                     self.jurisdiction)
+
+    def forbidden(self, row: dict) -> Finding | None:
+        windows = "\n".join(self.windows(row))
+        if self.literal_forbidden:
+            return self.linter._forbidden_in(self.literal_forbidden.group(0), row)
+        finding = self.linter._forbidden_in(windows, row | {"time_barred": False})
+        if finding:
+            return finding
+        if row.get("time_barred"):
+            if self.literal_litigation:
+                return Finding("time_barred_litigation", self.literal_litigation.group(0))
+            return self.linter._forbidden_in(windows, row)
+        return None
+
+
+def _touches(text: str, match: re.Match) -> bool:
+    start, end = match.span()
+    return (start > 0 and text[start - 1] == "\x00") or (end < len(text) and text[end] == "\x00")
+
+
+def _tail(text: str, links: bool) -> str:
+    tail = text[-CONTEXT:]
+    if links:
+        stops = list(LINK_STOP.finditer(text))
+        tail = text[stops[-1].start():] if stops else text
+    return tail
+
+
+def _head(text: str, links: bool) -> str:
+    head = text[:CONTEXT]
+    if links:
+        stop = LINK_STOP.search(text)
+        head = text[:stop.end()] if stop else text
+    return head
 
 
 def _registrable(domain: str) -> str:

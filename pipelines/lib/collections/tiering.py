@@ -53,7 +53,8 @@ def build_tiers(conn: duckdb.DuckDBPyConnection, strategy: Strategy, start: date
     register_strategy(conn, strategy)
     params = {"start_date": start, "end_date": end, "strategy_version": strategy.version,
               "high_risk_grades": list(strategy.high_risk_grades)}
-    query = render_sql("collections/collection_tiers", has_scores=table_exists(conn, "account_scores"))
+    query = render_sql("collections/collection_tiers", single_night=start == end,
+                       has_scores=table_exists(conn, "account_scores"))
     conn.execute("begin transaction")
     try:
         _run(conn, "delete_nights", params, table="collection_tiers")
