@@ -82,6 +82,15 @@ def test_the_nightly_run_writes_both_languages_and_its_checks_pass(report_book):
     assert meta["html_nightly_zh-CN"].value == str(report_book.out_dir / "risk_report.zh-CN.html")
 
 
+def test_the_demo_lists_the_nights_files(report_book):
+    from pipelines.lib.report import report_files
+
+    assert [p.name for p in report_files(report_book.home, report_book.night)] == [
+        "risk_report.zh-CN.html", "risk_report.en.html", "risk_report.zh-CN.pdf",
+        "risk_report.en.pdf"]
+    assert report_files(report_book.home, report_book.first_night) == []
+
+
 def test_metadata_holds_the_books_figures_as_numbers(report_book):
     import duckdb
 

@@ -127,3 +127,17 @@ def test_a_month_end_night_also_gets_the_month_end_edition(warehouse, report_boo
     words = strings()["zh-CN"]
     assert words["edition_month_end"] in month_end and 'id="section-11"' in month_end
     assert 'id="section-11"' not in result.files[0].html.read_text(encoding="utf-8")
+
+
+def test_a_range_reports_its_last_night_with_a_book(warehouse, report_book):
+    from datetime import timedelta
+
+    from pipelines.lib.report.figures import latest_book_night
+
+    night = report_book.night
+    assert latest_book_night(warehouse, report_book.first_night, night + timedelta(days=2)) == night
+    # a skipped night (no file) in the middle of the book: the night before it with a file
+    assert latest_book_night(warehouse, report_book.first_night, night - timedelta(days=1)) == \
+        night - timedelta(days=6)
+    assert latest_book_night(warehouse, night + timedelta(days=1),
+                             night + timedelta(days=5)) is None

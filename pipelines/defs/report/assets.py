@@ -12,7 +12,9 @@ from dagster_duckdb import DuckDBResource
 from pipelines import settings
 from pipelines.defs.ingest.assets import OWNERS, partition_nights
 from pipelines.defs.partitions import WAREHOUSE_POOL, nightly_partitions
-from pipelines.lib.report.render import ReportResult, build_report, report_dir
+from pipelines.lib.report import report_dir
+from pipelines.lib.report.figures import latest_book_night
+from pipelines.lib.report.render import ReportResult, build_report
 
 UPSTREAM = (
     "portfolio_daily", "roll_rates", "flow_rates", "vintage_curves",
@@ -85,16 +87,19 @@ def kpi_markdown(result: ReportResult) -> str:
 )
 def risk_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     nights = partition_nights(context)
-    night = nights[-1]
-    out_dir = report_dir(settings.overdue_home(), night)
     with duckdb.get_connection() as conn:
+        night = latest_book_night(conn, nights[0], nights[-1])
+        if night is None:
+            yield from _no_book(context, nights)
+            return
+        out_dir = report_dir(settings.overdue_home(), night)
         result = build_report(conn, night, out_dir, registry_dir=settings.registry_dir())
     files = {f"{f.edition}_{f.language}": f for f in result.files}
     metadata = {
         "report_night": night.isoformat(),
         "nights_in_run": len(nights),
-        "note": ("one report, for the last night of the run's range "
-                 f"({nights[0]} .. {night}); earlier nights of a backfill get none")
+        "note": ("one report, for the last night with a book in the run's range "
+                 f"({nights[0]} .. {nights[-1]}); earlier nights of a backfill get none")
         if len(nights) > 1 else "report for the run's night",
         "edition": "month-end" if any(f.edition == "month-end" for f in result.files)
         else "nightly",
@@ -124,6 +129,16 @@ def risk_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         check_name=PDF_CHECK,
         passed=all(f.pdf.is_file() and f.pdf_pages >= 3 for f in result.files),
         metadata={f.pdf.name: f.pdf_pages for f in result.files})
+
+
+def _no_book(context: dg.AssetExecutionContext, nights: list):
+    """No night of the run has a book (every account_snapshots file missing): no report."""
+    note = f"no book loaded for {nights[0]} .. {nights[-1]}: no report written"
+    context.log.warning(note)
+    yield dg.MaterializeResult(metadata={"nights_in_run": len(nights), "note": note})
+    for check in (CHARTS_CHECK, PDF_CHECK):
+        yield dg.AssetCheckResult(check_name=check, passed=False,
+                                  severity=dg.AssetCheckSeverity.WARN, metadata={"note": note})
 
 
 def _svg_in_html(html: str, key: str) -> bool:

@@ -285,13 +285,15 @@ def forecast_mix(data, strings: dict, language: str) -> Chart | None:
     bottom = np.zeros(len(vectors))
     shares = np.array([v / v.sum() for v in vectors])
     for j, state in enumerate(markov.STATES):
-        if state in ("M0",):
+        if state in ("M0", "closed"):
             continue
         ax.bar(labels, shares[:, j], bottom=bottom, color=BUCKET_COLOURS[state], label=state)
         bottom += shares[:, j]
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
     ax.set_title(strings["axis"]["mix_outside_m0"])
-    ax.legend(ncol=2, fontsize=6)
+    handles, names = ax.get_legend_handles_labels()
+    ax.legend(handles[::-1], names[::-1], fontsize=6, loc="upper left",
+              bbox_to_anchor=(1.0, 1.0))
     ax.grid(axis="x", visible=False)
     ax2 = axes[0, 1]
     losses = data.forecast_balance.writeoffs

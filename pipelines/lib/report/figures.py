@@ -80,6 +80,14 @@ def present_tables(conn) -> set[str]:
     return set(query(conn, "tables_present")["table_name"])
 
 
+def latest_book_night(conn, start: date, end: date) -> date | None:
+    """The last night in start..end with a book (portfolio_daily), or None."""
+    if "portfolio_daily" not in present_tables(conn):
+        return None
+    night = query(conn, "latest_book_night", start_date=start, end_date=end)["night"].iloc[0]
+    return None if pd.isna(night) else pd.Timestamp(night).date()
+
+
 def _has_night(conn, tables: set[str], table: str, night: date) -> bool:
     if table not in tables:
         return False

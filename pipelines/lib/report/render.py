@@ -22,8 +22,8 @@ from markupsafe import Markup
 
 from pipelines import settings
 from pipelines.lib.report import charts as chart_lib
+from pipelines.lib.report import file_name, markov
 from pipelines.lib.report import formatting as fmt
-from pipelines.lib.report import markov
 from pipelines.lib.report.figures import ReportData, gather, is_month_end
 from pipelines.lib.report.ifrs9 import Assumptions, load_assumptions
 from pipelines.lib.report.narrative import summary_sentences
@@ -357,18 +357,17 @@ def write_pdf(html: str, path: Path) -> int:
     """Render with WeasyPrint (A4, fonts from the system); returns the number of pages."""
     import weasyprint
 
-    document = weasyprint.HTML(string=html, base_url=str(TEMPLATE_DIR)).render()
-    document.write_pdf(path)
+    # WeasyPrint's HTML pass warns about every SVG presentation property (fill, stroke...) it
+    # leaves to its SVG renderer: hundreds of lines per report that say nothing
+    css_log = logging.getLogger("weasyprint")
+    level = css_log.level
+    css_log.setLevel(logging.ERROR)
+    try:
+        document = weasyprint.HTML(string=html, base_url=str(TEMPLATE_DIR)).render()
+        document.write_pdf(path)
+    finally:
+        css_log.setLevel(level)
     return len(document.pages)
-
-
-def report_dir(home: Path, night: date) -> Path:
-    return Path(home) / "out" / "reports" / night.isoformat()
-
-
-def file_name(language: str, edition: str, suffix: str) -> str:
-    return (f"risk_report.{language}.{suffix}" if edition == "nightly"
-            else f"risk_report.{edition}.{language}.{suffix}")
 
 
 def build_report(conn, night: date, out_dir: Path, *, languages: tuple[str, ...] | None = None,
