@@ -54,10 +54,10 @@ def run_stage(stage: str, home: Path, accounts: int) -> dict:
     import numpy as np
 
     from pipelines.lib.contracts import load_contract
-    from pipelines.lib.sql import render_sql
     from pipelines.lib.ingest import ingest_file
     from pipelines.lib.landing import read_landing_file
     from pipelines.lib.row_checks import run_row_checks
+    from pipelines.lib.sql import render_sql
 
     contract = load_contract(FEED)
     path = _landing_file(home)
@@ -99,7 +99,12 @@ def run_stage(stage: str, home: Path, accounts: int) -> dict:
         if result.status != "unchanged":
             raise RuntimeError(f"rerun of an identical file was not a no-op: {result.status}")
     elif stage in ("contract_ge", "contract_ge_sampled"):
-        from pipelines.lib.ge_suite import GE_MAX_ROWS, _validator_parts, ge_sample, validate_with_ge
+        from pipelines.lib.ge_suite import (
+            GE_MAX_ROWS,
+            _validator_parts,
+            ge_sample,
+            validate_with_ge,
+        )
 
         landed = read_landing_file(path, contract)
         _validator_parts()
@@ -177,6 +182,8 @@ def run_stage(stage: str, home: Path, accounts: int) -> dict:
 # Workloads with their own module: (name, module run as `python -m MODULE --accounts N --json`).
 EXTRA_WORKLOADS = [
     ("model", "pipelines.bench_model"),
+    ("collections", "pipelines.bench_collections"),
+    ("report", "pipelines.bench_report"),
 ]
 
 
@@ -209,7 +216,8 @@ def orchestrate(accounts: int, skip: set[str]) -> dict:
         completed = subprocess.run(
             [sys.executable, "-m", "pipelines.bench", "--stage", stage, "--home", str(work),
              "--accounts", str(accounts)],
-            capture_output=True, text=True, env=os.environ | {"GX_ANALYTICS_ENABLED": "false"})
+            capture_output=True, text=True, check=False,
+            env=os.environ | {"GX_ANALYTICS_ENABLED": "false"})
         if completed.returncode != 0:
             raise RuntimeError(f"stage {stage} failed: {completed.stderr.strip()[-2000:]}")
         figures[stage] = json.loads(completed.stdout.strip().splitlines()[-1])

@@ -14,6 +14,7 @@ the letters planned.
 import argparse
 import json
 import os
+import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -126,13 +127,35 @@ def run(home: Path, accounts: int) -> dict:
     return figures
 
 
+def report(figures: dict) -> str:
+    """The figures as lines for `make bench`, each with its baseline and target."""
+    def verdict(ok: bool) -> str:
+        return "ok" if ok else "MISSED"
+
+    lines = [f"collections at {figures.get('accounts', 0):,} accounts:"]
+    for key, value in figures.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            lines.append(f"  {key}: {value:,}")
+    if "tiering_seconds" in figures:
+        lines.append(f"  targets: tiering <= 3 s {verdict(figures['tiering_seconds'] <= 3)}; "
+                     f"print PDFs <= 120 s {verdict(figures.get('print_seconds', 1e9) <= 120)}; "
+                     "render + lint >= 50,000 contacts/s per core")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=1_000_000)
-    parser.add_argument("--home", default=os.environ.get("OVERDUE_HOME", "var"))
+    parser.add_argument("--home", help="scratch directory (default $OVERDUE_HOME/bench/collections)")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON line")
     args = parser.parse_args(argv)
-    figures = run(Path(args.home) / "bench", args.accounts)
-    print(json.dumps(figures, indent=2))
+    home = (Path(args.home) if args.home
+            else Path(os.environ.get("OVERDUE_HOME", "var")) / "bench" / "collections")
+    figures = run(home, args.accounts)
+    figures.setdefault("accounts", args.accounts)
+    sys.stdout.write(report(figures))
+    if args.json:
+        sys.stdout.write(json.dumps(figures, default=str) + "\n")
     return 0
 
 

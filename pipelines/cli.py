@@ -213,6 +213,7 @@ def cmd_demo(args) -> None:
 def _demo_report(home: Path, night: date) -> str:
     from pipelines.faults import read_fault_manifest
     from pipelines.lib.collections.demo import letters_summary
+    from pipelines.lib.report import report_files
     from pipelines.lib.summary import model_summary, warehouse_summary
 
     faults = read_fault_manifest(home, "account_snapshots", night)
@@ -232,6 +233,10 @@ def _demo_report(home: Path, night: date) -> str:
         warehouse_summary(settings.warehouse_path()),
         model_summary(settings.registry_dir(), settings.warehouse_path(), night),
         letters_summary(home, night),
+        "",
+        "risk committee report (opens offline):",
+        *(f"  {path}" for path in report_files(home, night)),
+        "",
     ]
     return "\n".join(lines)
 
