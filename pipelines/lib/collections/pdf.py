@@ -52,14 +52,20 @@ def render_print_batches(letters: list[tuple[dict, str]], folder: Path,
     """Write `letters` ((contact row, rendered HTML)) as print files; returns the index rows."""
     ordered = sorted(letters, key=lambda item: (item[0]["locale"], item[0]["postal_code"] or "",
                                                 item[0]["letter_id"]))
+    workers = max(1, workers or os.cpu_count() or 1)
+    # as many files as LETTERS_PER_FILE asks for, rounded up to a multiple of the workers and
+    # filled evenly, so no worker renders the last file alone
+    files = -(-len(ordered) // LETTERS_PER_FILE)
+    files = -(-files // workers) * workers
+    per_file = max(1, -(-len(ordered) // files)) if files else LETTERS_PER_FILE
     jobs = []
-    for number, start in enumerate(range(0, len(ordered), LETTERS_PER_FILE), 1):
-        chunk = ordered[start:start + LETTERS_PER_FILE]
+    for number, start in enumerate(range(0, len(ordered), per_file), 1):
+        chunk = ordered[start:start + per_file]
         head = chunk[0][1][:chunk[0][1].index(START)]
         html = head + "".join(_section(h) for _, h in chunk) + "</body></html>"
         target = folder / f"letters-{number:03d}.pdf"
         jobs.append((html, target, [row["letter_id"] for row, _ in chunk]))
-    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    workers = max(1, min(workers, len(jobs)))
     if workers == 1:
         results = [_job(job) for job in jobs]
     else:
