@@ -11,10 +11,7 @@ whose tier entry falls tonight in steady state (T3 + T4 stock / 30 nights in tie
 the letters planned.
 """
 
-import argparse
-import json
 import os
-import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -22,6 +19,7 @@ from pathlib import Path
 import duckdb
 import jinja2
 
+from pipelines.bench_workload import workload_main
 from pipelines.lib.collections import tiering
 from pipelines.lib.collections.batch import fetch_contacts
 from pipelines.lib.collections.linter import Linter
@@ -144,19 +142,7 @@ def report(figures: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--accounts", type=int, default=1_000_000)
-    parser.add_argument("--home", help="scratch directory (default $OVERDUE_HOME/bench/collections)")
-    parser.add_argument("--json", action="store_true", help="print the figures as one JSON line")
-    args = parser.parse_args(argv)
-    home = (Path(args.home) if args.home
-            else Path(os.environ.get("OVERDUE_HOME", "var")) / "bench" / "collections")
-    figures = run(home, args.accounts)
-    figures.setdefault("accounts", args.accounts)
-    sys.stdout.write(report(figures))
-    if args.json:
-        sys.stdout.write(json.dumps(figures, default=str) + "\n")
-    return 0
+    return workload_main("collections", __doc__, run, report, argv)
 
 
 if __name__ == "__main__":

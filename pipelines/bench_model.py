@@ -16,10 +16,7 @@ Run as `python -m pipelines.bench_model --accounts 1000000 [--home DIR]`; `make 
 
 from __future__ import annotations
 
-import argparse
-import json
 import resource
-import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -35,6 +32,7 @@ from models.features import feature_matrix
 from models.scoring import accounts_needing_reasons, reason_codes, score
 from models.train import train_model
 from pipelines import settings
+from pipelines.bench_workload import workload_main
 from pipelines.lib.contracts import load_contract
 from pipelines.lib.ingest import ingest_file
 from pipelines.lib.nightly_tables import rebuild_nights
@@ -315,17 +313,7 @@ def report(figures: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipelines.bench_model", description=__doc__)
-    parser.add_argument("--accounts", type=int, default=1_000_000)
-    parser.add_argument("--home", help="scratch directory (default $OVERDUE_HOME/bench/model)")
-    parser.add_argument("--json", action="store_true", help="print the figures as one JSON line")
-    args = parser.parse_args(argv)
-    home = Path(args.home) if args.home else settings.overdue_home() / "bench" / "model"
-    figures = run(home, args.accounts)
-    sys.stdout.write(report(figures))
-    if args.json:
-        sys.stdout.write(json.dumps(figures, default=str) + "\n")
-    return 0
+    return workload_main("model", __doc__, run, report, argv)
 
 
 if __name__ == "__main__":

@@ -11,11 +11,8 @@ A4 document with as many pages and the same fonts but no charts.
 
 from __future__ import annotations
 
-import argparse
-import json
 import resource
 import shutil
-import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,6 +21,7 @@ import duckdb
 import pandas as pd
 
 from pipelines import settings
+from pipelines.bench_workload import workload_main
 from pipelines.lib.ingest import ensure_warehouse
 from pipelines.lib.nightly_tables import load_macros, rebuild_nights
 from pipelines.lib.report.figures import one_month_earlier
@@ -154,17 +152,7 @@ def report(figures: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipelines.bench_report", description=__doc__)
-    parser.add_argument("--accounts", type=int, default=1_000_000)
-    parser.add_argument("--home", help="scratch directory (default $OVERDUE_HOME/bench/report)")
-    parser.add_argument("--json", action="store_true", help="print the figures as one JSON line")
-    args = parser.parse_args(argv)
-    home = Path(args.home) if args.home else settings.overdue_home() / "bench" / "report"
-    figures = run(home, args.accounts)
-    sys.stdout.write(report(figures))
-    if args.json:
-        sys.stdout.write(json.dumps(figures, default=str) + "\n")
-    return 0
+    return workload_main("report", __doc__, run, report, argv)
 
 
 if __name__ == "__main__":
