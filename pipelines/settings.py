@@ -53,3 +53,8 @@ def first_partition_date(default: str = "2020-01-01") -> str:
 def duckdb_config() -> dict[str, str]:
     """DuckDB settings for warehouse connections: a memory cap (DuckDB spills to disk above it)."""
     return {"memory_limit": os.environ.get("OVERDUE_DUCKDB_MEMORY_LIMIT", "3GB")}
+
+
+def warehouse_lock_wait_seconds() -> float:
+    """How long a run waits for a warehouse file another process (not a run) keeps locked."""
+    return float(os.environ.get("OVERDUE_WAREHOUSE_LOCK_WAIT_SECONDS", "60"))

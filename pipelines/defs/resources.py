@@ -5,9 +5,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
 from pipelines import settings
+from pipelines.lib.warehouse_lock import RunLock, WarehouseUnavailable, connect
 
 MEMORY_LIMIT = re.compile(r"^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
 
@@ -37,24 +40,63 @@ class WarehouseResource(DuckDBResource):
 
     Set with SET rather than as connection config: DuckDB refuses a second connection to the same
     file with a different config, which would break read-only readers in the same process.
+
+    A run holds the warehouse's run lock from its first connection to its end
+    (`pipelines/lib/warehouse_lock.py`), so a second run launched meanwhile fails at once with a
+    message naming the run that holds it, instead of interleaving its steps with the first. A
+    damaged file or a file another process keeps locked (for longer than `lock_wait_seconds`)
+    fails the step naming the file, never as an empty result.
     """
 
     memory_limit: str = "3GB"
+    lock_wait_seconds: float = 60.0
+    _run_lock: RunLock | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        run = context.run
+        if run is None or self.database == ":memory:":
+            return
+        tags = run.tags
+        nights = tags.get("dagster/partition") or "..".join(
+            filter(None, (tags.get("dagster/asset_partition_range_start"),
+                          tags.get("dagster/asset_partition_range_end")))) or "no partition"
+        self._run_lock = RunLock(Path(self.database), f"run {run.run_id}, night(s) {nights}")
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._run_lock is not None:
+            self._run_lock.release()
 
     @contextmanager
     def get_connection(self):
         if not MEMORY_LIMIT.match(self.memory_limit):
             raise ValueError(f"OVERDUE_DUCKDB_MEMORY_LIMIT: not a size like 3GB: {self.memory_limit!r}")
-        with super().get_connection() as conn:
+        try:
+            if self._run_lock is not None:
+                self._run_lock.acquire()
+            conn = connect(Path(self.database), self.lock_wait_seconds, read_only=False,
+                           config={"custom_user_agent": "dagster", **self.connection_config})
+        except WarehouseUnavailable as error:
+            raise dg.Failure(description=str(error)) from error
+        try:
             conn.execute(f"set memory_limit = '{self.memory_limit}'")
             yield conn
+        except duckdb.IOException as error:
+            if self.database not in str(error):
+                raise
+            raise dg.Failure(description=(
+                f"warehouse {self.database} could not be read, it is damaged "
+                f"({str(error).strip().splitlines()[0]}); move it away to rebuild from the landing "
+                "files, or restore it from a backup")) from error
+        finally:
+            conn.close()
 
 
 @dg.definitions
 def resources() -> dg.Definitions:
     return dg.Definitions(resources={
         "duckdb": WarehouseResource(database=str(settings.warehouse_path()),
-                                    memory_limit=settings.duckdb_config()["memory_limit"]),
+                                    memory_limit=settings.duckdb_config()["memory_limit"],
+                                    lock_wait_seconds=settings.warehouse_lock_wait_seconds()),
         "landing": LandingResource(path=str(settings.landing_dir())),
         "model_registry": ModelRegistryResource(path=str(settings.registry_dir())),
     })
