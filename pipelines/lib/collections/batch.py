@@ -120,6 +120,9 @@ def _eml(row: dict, rendered: Rendered, lender: dict) -> bytes:
     message["X-Letter-Reference"] = row["letter_id"]
     message.set_content(rendered.parts["txt"])
     message.add_alternative(rendered.parts["html"], subtype="html")
+    # Python draws a random MIME boundary: a rerun of the night would write different bytes (and
+    # sha256 in the manifest and contact_history) for the same letter. The letter id is unique.
+    message.set_boundary(f"==overdue-{row['letter_id']}==")
     return message.as_bytes()
 
 
