@@ -1,0 +1,268 @@
+"""Reliability harness: run `overdue` as a separate process, kill it, and fingerprint a home.
+
+Shared by the fast tests in this folder and by `scripts/chaos` (the long trials). Plain Python,
+no pytest import, so the script can use it too.
+
+A fingerprint is what must be equal between a night that was killed and rerun and a night that
+ran once cleanly in another home: one sha256 per warehouse table (rows ordered by every column)
+and one per output file under `$OVERDUE_HOME/out/`. The home's own path is replaced by
+`$OVERDUE_HOME` before hashing, since the two homes differ by path only. Values that are
+legitimately different from run to run are listed below with the reason; nothing else is left out.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+REPO = Path(__file__).resolve().parents[2]
+OVERDUE = Path(sys.executable).with_name("overdue")
+
+# Columns written with the wall clock of the run that wrote the row. A rerun after a kill writes
+# them again at a later time, so they cannot be equal to a clean run's; every other column must be.
+RUN_DEPENDENT_COLUMNS = {
+    "ingest_log": {"ingested_at": "when the file was loaded (datetime.now in lib/ingest.py)"},
+    "contact_history": {
+        "planned_at": "when the contact row was first written (now() in SQL)",
+        "updated_at": "when its status last changed (now() in SQL)",
+    },
+}
+
+# Output files that embed the time they were made, found by comparing two clean runs of the same
+# night: the risk report's "Generated: <UTC minute>" line (HTML and PDF), and in the HTML the
+# `<dc:date>` that matplotlib writes into every inline SVG chart. These parts are cut out before
+# hashing; a report PDF is compared by its text (pdftotext), since the PDF's own streams are
+# compressed and carry the line too. Everything else in those files must be equal.
+GENERATED_LINE = re.compile(rb"Generated: \d{4}-\d\d-\d\d \d\d:\d\d UTC")
+SVG_DATE = re.compile(rb"<dc:date>[^<]*</dc:date>")
+
+
+def _report_html(data: bytes) -> bytes:
+    return SVG_DATE.sub(b"<dc:date/>", GENERATED_LINE.sub(b"Generated: <time>", data))
+
+
+def _report_pdf(path: Path) -> bytes:
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          check=True).stdout
+    return b"pdf text:" + GENERATED_LINE.sub(b"Generated: <time>", text)
+
+
+RUN_DEPENDENT_FILES = {
+    "risk_report*.html": "Generated: line and matplotlib's <dc:date> in each SVG: cut out",
+    "risk_report*.pdf": "Generated: line, PDF creation date: compared by text, line cut out",
+}
+
+HOME_TOKEN = "$OVERDUE_HOME"
+
+# The fast tests run every stage but the risk report (about 15 s of charts and PDF per night on a
+# tiny book); `scripts/chaos` runs whole nights.
+FAST_GROUPS = ["ingest", "features", "model", "collections"]
+
+
+def overdue_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment for an `overdue` process working in `home` (nothing inherited of ours)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("OVERDUE_", "DAGSTER_", "PYTEST_"))}
+    env |= {"OVERDUE_HOME": str(home), "DAGSTER_HOME": str(home / "dagster_home"),
+            "GX_ANALYTICS_ENABLED": "false", "PYTHONUNBUFFERED": "1"}
+    for key in ("OVERDUE_START_DATE", "OVERDUE_REPORT_LANGUAGES"):
+        if key in os.environ:
+            env[key] = os.environ[key]
+    env |= extra
+    return env
+
+
+def start_overdue(home: Path, *args: str, **extra_env: str) -> subprocess.Popen:
+    """`overdue ARGS` as its own process group (so a kill reaches nothing else of ours)."""
+    log = (home / "overdue.log").open("ab")
+    return subprocess.Popen([str(OVERDUE), *args], cwd=REPO, env=overdue_env(home, **extra_env),
+                            stdout=log, stderr=subprocess.PIPE, start_new_session=True)
+
+
+def run_overdue(home: Path, *args: str, timeout: float = 600, **extra_env: str):
+    """Run `overdue ARGS` to the end: (exit code, stderr text)."""
+    process = start_overdue(home, *args, **extra_env)
+    _, err = process.communicate(timeout=timeout)
+    return process.returncode, err.decode("utf-8", "replace")
+
+
+def night_args(night: date, groups: list[str] | None = None) -> list[str]:
+    return ["run", "--date", night.isoformat()] + (["--groups", *groups] if groups else [])
+
+
+def copy_home(template: Path, target: Path) -> Path:
+    """A copy of a prepared home; the warehouse and the Dagster history are plain files."""
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(template, target, symlinks=True)
+    return target
+
+
+def _hash_rows(conn, table: str, home: Path) -> tuple[str, int]:
+    columns = conn.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = 'main' and table_name = ? order by ordinal_position",
+        [table]).fetchall()
+    skip = RUN_DEPENDENT_COLUMNS.get(table, {})
+    home_literal = "'" + str(home).replace("'", "''") + "'"
+    kept = []
+    for name, kind in columns:
+        if name in skip:
+            continue
+        quoted = '"' + name.replace('"', '""') + '"'
+        kept.append(f"replace({quoted}, {home_literal}, '{HOME_TOKEN}')" if kind == "VARCHAR" else quoted)
+    select = ", ".join(kept)
+    order = ", ".join(str(i + 1) for i in range(len(kept)))
+    digest = hashlib.sha256()
+    count = 0
+    cursor = conn.execute(f'select {select} from "{table}" order by {order}')
+    while batch := cursor.fetchmany(5000):
+        for row in batch:
+            digest.update(repr(row).encode())
+            count += 1
+    return digest.hexdigest(), count
+
+
+def warehouse_fingerprint(home: Path) -> dict[str, str]:
+    """sha256 and row count of every base table of the home's warehouse (read-only)."""
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
+        tables = [t for (t,) in conn.execute(
+            "select table_name from information_schema.tables "
+            "where table_schema = 'main' and table_type = 'BASE TABLE' order by 1").fetchall()]
+        result = {}
+        for table in tables:
+            digest, count = _hash_rows(conn, table, home)
+            result[table] = f"{digest[:16]} ({count} rows)"
+        return result
+
+
+def output_fingerprint(home: Path) -> dict[str, str]:
+    """sha256 of every file under out/, home path replaced, times cut out of the reports."""
+    out = home / "out"
+    result = {}
+    for path in sorted(p for p in out.rglob("*") if p.is_file()) if out.is_dir() else []:
+        name = path.relative_to(out).as_posix()
+        if fnmatch.fnmatch(path.name, "risk_report*.pdf"):
+            data = _report_pdf(path)
+        elif fnmatch.fnmatch(path.name, "risk_report*.html"):
+            data = _report_html(path.read_bytes())
+        else:
+            data = path.read_bytes()
+        data = data.replace(str(home).encode(), HOME_TOKEN.encode())
+        result[name] = hashlib.sha256(data).hexdigest()[:16]
+    return result
+
+
+def registry_fingerprint(home: Path) -> dict[str, str]:
+    """Each registered version's model file hash: one version per distinct model."""
+    registry = home / "registry"
+    return {model.parent.name: hashlib.sha256(model.read_bytes()).hexdigest()[:16]
+            for model in sorted(registry.glob("v*/model.json"))}
+
+
+def fingerprint(home: Path) -> dict[str, dict[str, str]]:
+    return {"tables": warehouse_fingerprint(home), "files": output_fingerprint(home),
+            "registry": registry_fingerprint(home)}
+
+
+def differences(a: dict, b: dict) -> list[str]:
+    """What differs between two fingerprints, one line per table or file."""
+    lines = []
+    for part in ("tables", "files", "registry"):
+        for key in sorted(set(a[part]) | set(b[part])):
+            if a[part].get(key) != b[part].get(key):
+                lines.append(f"{part}/{key}: {a[part].get(key)} != {b[part].get(key)}")
+    return lines
+
+
+def duplicate_contacts(home: Path) -> list[tuple]:
+    """Idempotency keys planned more than once (contact_history), empty when all are unique."""
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
+        if not conn.execute("select count(*) from information_schema.tables "
+                            "where table_name = 'contact_history'").fetchone()[0]:
+            return []
+        return conn.execute("select idempotency_key, count(*) from contact_history "
+                            "group by 1 having count(*) > 1").fetchall()
+
+
+def duplicate_models(home: Path) -> list[list[str]]:
+    """Registry versions holding a byte-identical model (the same data registered twice)."""
+    by_hash: dict[str, list[str]] = {}
+    for version, digest in registry_fingerprint(home).items():
+        by_hash.setdefault(digest, []).append(version)
+    return [versions for versions in by_hash.values() if len(versions) > 1]
+
+
+@dataclass
+class Trial:
+    seed: int
+    delay_s: float
+    killed: bool
+    killed_exit: int | None
+    rerun_exit: int
+    rerun_error: str
+    differences: list[str] = field(default_factory=list)
+    duplicate_contacts: list = field(default_factory=list)
+    duplicate_models: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return (self.rerun_exit == 0 and not self.differences and not self.duplicate_contacts
+                and not self.duplicate_models)
+
+    def line(self) -> str:
+        state = "OK" if self.ok else "FAIL"
+        what = (f"killed at {self.delay_s:.1f}s" if self.killed
+                else f"finished before {self.delay_s:.1f}s (exit {self.killed_exit})")
+        extra = "" if self.ok else (f"; rerun exit {self.rerun_exit} {self.rerun_error.strip()}; "
+                                    f"diff {self.differences[:8]}; dup contacts "
+                                    f"{self.duplicate_contacts[:5]}; dup models "
+                                    f"{self.duplicate_models}")
+        return f"trial seed={self.seed}: {what}, rerun {self.seconds:.0f}s: {state}{extra}"
+
+
+def kill_trial(template: Path, work: Path, night: date, seed: int, max_delay_s: float,
+               reference: dict, groups: list[str] | None = None,
+               min_delay_s: float = 1.0, env: dict[str, str] | None = None) -> Trial:
+    """Copy `template` to `work`, start the night, SIGKILL it after a seeded random delay, rerun
+    it to the end and compare with `reference` (the fingerprint of a clean run)."""
+    delay = random.Random(seed).uniform(min_delay_s, max_delay_s)
+    copy_home(template, work)
+    process = start_overdue(work, *night_args(night, groups), **(env or {}))
+    try:
+        process.wait(timeout=delay)
+        killed, killed_exit = False, process.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        killed, killed_exit = True, None
+    process.stderr.close()
+    started = time.monotonic()
+    code, err = run_overdue(work, *night_args(night, groups), **(env or {}))
+    trial = Trial(seed, delay, killed, killed_exit, code, err,
+                  seconds=time.monotonic() - started)
+    if code == 0:
+        trial.differences = differences(reference, fingerprint(work))
+        trial.duplicate_contacts = duplicate_contacts(work)
+        trial.duplicate_models = duplicate_models(work)
+    return trial
+
+
+def write_report(path: Path, trials: list[Trial]) -> None:
+    path.write_text(json.dumps([t.__dict__ | {"ok": t.ok} for t in trials], indent=1,
+                               default=str))

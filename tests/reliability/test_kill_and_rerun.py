@@ -1,0 +1,21 @@
+"""kill -9 at seeded random points of a night, rerun it: the same tables and files as a clean run.
+
+Two trials here on a tiny night (every stage but the risk report); `scripts/chaos` (make chaos)
+runs ten or more on a book with history, a model and whole nights, the report included.
+"""
+
+import pytest
+
+from tests.reliability.harness import FAST_GROUPS, kill_trial
+
+
+@pytest.mark.parametrize("seed", [101, 202])
+def test_a_night_killed_at_a_random_point_and_rerun_equals_a_clean_run(tiny_night, seed):
+    reference = tiny_night.reference
+    assert not reference["tables"]["contact_history"].endswith("(0 rows)"), "nothing planned"
+    assert any(name.endswith("manifest.csv") for name in reference["files"]), "no letter batch"
+    trial = kill_trial(tiny_night.template, tiny_night.root / f"trial-{seed}", tiny_night.night,
+                       seed, max_delay_s=tiny_night.clean_seconds, min_delay_s=3.0,
+                       reference=reference, groups=FAST_GROUPS)
+    assert trial.ok, trial.line()
+    assert trial.killed, f"the run ended before the kill: nothing was tested ({trial.line()})"
