@@ -119,6 +119,12 @@ def _timed(figures: dict, name: str, fn):
     return value
 
 
+def _progress(setup: dict, step: str) -> None:
+    """A line on stderr per setup step: at 1M accounts the setup takes minutes."""
+    sys.stderr.write(f"bench_night setup: {step} done ({setup.get(step, '')} s)\n")
+    sys.stderr.flush()
+
+
 def build_book(home: Path, accounts: int, history_days: int) -> dict:
     """Everything before the measured night; returns the setup's seconds by step."""
     import duckdb
@@ -150,6 +156,7 @@ def build_book(home: Path, accounts: int, history_days: int) -> dict:
         "insert into account_snapshots " + snapshots,
         bind(snapshots, {"accounts": accounts, "first_night": first, "last_night": before,
                          "end_date": NIGHT})))
+    _progress(setup, "history")
     customers = ("insert into customers_history select cast($landing_date as date), *, "
                  "cast(null as json), 'bench', row_number() over () from ("
                  + render_sql("bench/night_book_customers") + ")")
@@ -168,6 +175,7 @@ def build_book(home: Path, accounts: int, history_days: int) -> dict:
     setup["account_features"] = round(time.perf_counter() - started, 2)
     setup["account_features_nights"] = len(feature_nights)
 
+    _progress(setup, "account_features")
     report_nights = [n for n in bench_nights(NIGHT) if first <= n <= before]
     started = time.perf_counter()
     load_macros(conn)
@@ -181,6 +189,7 @@ def build_book(home: Path, accounts: int, history_days: int) -> dict:
             rebuild_nights(conn, table, f"features/{table}", start, end)
     setup["report_history"] = round(time.perf_counter() - started, 2)
 
+    _progress(setup, "report_history")
     config = ModelConfig.from_env()
     started = time.perf_counter()
     try:
@@ -190,6 +199,7 @@ def build_book(home: Path, accounts: int, history_days: int) -> dict:
         setup["champion"] = f"none: {reason}"
     setup["champion_seconds"] = round(time.perf_counter() - started, 2)
 
+    _progress(setup, "champion_seconds")
     strategy = load_strategy()
     started = time.perf_counter()
     if steady:
@@ -198,6 +208,7 @@ def build_book(home: Path, accounts: int, history_days: int) -> dict:
     setup["collections_history"] = round(time.perf_counter() - started, 2)
     conn.execute("checkpoint")
 
+    _progress(setup, "collections_history")
     started = time.perf_counter()
     write_landing(conn, home, accounts)
     setup["landing_files"] = round(time.perf_counter() - started, 2)

@@ -1,0 +1,47 @@
+"""The end-to-end night bench (issue 7) at a tiny size: a real book, the real nightly job, the
+kernels in the same run, and the JSON record `make bench` compares from run to run."""
+
+import json
+
+from pipelines import bench_night
+
+REQUIRED_STAGES = ("ingest", "contracts", "features", "roll rates", "retrain+gate",
+                   "scoring+reason codes", "tiers", "letters", "report")
+
+
+def test_a_tiny_night_gives_every_stage_a_time_and_the_issue_json(home, capsys):
+    assert bench_night.main(["--accounts", "2000", "--history-days", "40",
+                             "--home", str(home / "books")]) == 0
+
+    (written,) = (home / "bench").glob("night-*.json")
+    record = json.loads(written.read_text())
+    assert set(record) == {"measured_at", "machine", "workloads"}
+    (name, workload), = record["workloads"].items()
+    assert name == "2000x40"
+    assert {"accounts", "history_days", "total_s", "kernels_s", "peak_rss_mb",
+            "stages"} <= set(workload)
+    assert (workload["accounts"], workload["history_days"]) == (2000, 40)
+    for stage in REQUIRED_STAGES:
+        assert workload["stages"][stage] > 0, stage
+    assert sum(workload["stages"].values()) <= workload["total_s"] + 0.01
+    assert 0 < workload["kernels_s"] < workload["total_s"]
+    assert workload["peak_rss_mb"] > 100
+    for kernel in bench_night.KERNEL_OF.values():
+        assert kernel in workload["kernels"]
+
+    # the night really ran: its landing file was loaded and its letters and report written
+    night_home = home / "books" / name
+    night = bench_night.NIGHT.isoformat()
+    assert (night_home / "out" / "reports" / night).is_dir()
+    assert (night_home / "out" / "letters" / night / "manifest.csv").exists()
+    printed = capsys.readouterr().out
+    assert "pipeline / kernels" in printed and "letters" in printed
+
+    # figures only: no customer's personal data in the record or the table
+    customers = (night_home / "landing" / "customers" / f"{night}.csv").read_text().splitlines()
+    header = customers[0].split(",")
+    for line in customers[1:]:
+        row = dict(zip(header, line.split(","), strict=True))
+        for column in ("full_name", "mobile_phone", "email"):
+            assert row[column] not in written.read_text()
+            assert row[column] not in printed
