@@ -198,7 +198,9 @@ def credit_line_actions(context: dg.AssetExecutionContext, duckdb: DuckDBResourc
 
 @dg.asset(
     kinds={"duckdb", "sql"},
-    deps=["contact_history", "account_snapshots"],
+    # letter_batches marks the contacts its linter held, which are not treatments sent: without
+    # this edge cure_rates could run first and a rerun of the night would count differently.
+    deps=["contact_history", "account_snapshots", "letter_batches"],
     description="Table `cure_rates`: for treatments sent, the share that paid or cured within 7 "
     "and 30 nights, by tier and treatment, as known each night. Columns: "
     "sql/collections/cure_rates.sql.",
