@@ -229,7 +229,8 @@ class Trial:
         state = "OK" if self.ok else "FAIL"
         what = (f"killed at {self.delay_s:.1f}s" if self.killed
                 else f"finished before {self.delay_s:.1f}s (exit {self.killed_exit})")
-        extra = "" if self.ok else (f"; rerun exit {self.rerun_exit} {self.rerun_error.strip()}; "
+        last = (self.rerun_error.strip().splitlines() or [""])[-1] if self.rerun_exit else ""
+        extra = "" if self.ok else (f"; rerun exit {self.rerun_exit} {last}; "
                                     f"diff {self.differences[:8]}; dup contacts "
                                     f"{self.duplicate_contacts[:5]}; dup models "
                                     f"{self.duplicate_models}")
