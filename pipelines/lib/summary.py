@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lib.sql import render_sql
+from pipelines.lib.warehouse_lock import WarehouseUnavailable
 
 NIGHTLY_TABLES = (
     ("account_snapshots", "snapshot_date"),
@@ -29,6 +30,14 @@ NIGHTLY_TABLES = (
 def warehouse_summary(path: Path) -> str:
     if not path.exists():
         return f"no warehouse at {path}\n"
+    try:
+        return _warehouse_summary(path)
+    except duckdb.Error as error:  # DuckDB's message for a damaged block omits the file
+        first_line = str(error).strip().splitlines()[0]
+        raise WarehouseUnavailable(f"warehouse {path} could not be read ({first_line})") from error
+
+
+def _warehouse_summary(path: Path) -> str:
     conn = duckdb.connect(str(path), read_only=True)
     try:
         lines = [f"warehouse {path}"]
