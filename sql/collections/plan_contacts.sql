@@ -126,6 +126,7 @@ cadence as (
         and h.channel = c.channel
         and h.treatment = c.treatment
         and h.idempotency_key <> c.idempotency_key
+        and h.snapshot_date <= cast($night as date)
     where h.source = 'plan'
         and h.status in ('planned', 'sent', 'delivered')
         and (

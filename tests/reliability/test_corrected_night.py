@@ -91,10 +91,6 @@ def test_contacts_already_planned_are_not_planned_again(home, corrected):
     assert {a for k, (a, _, _) in after.items() if k not in corrected} == {"AC00000002"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a contact planned for an account the corrected file shows current stays 'planned' and "
-    "is rendered again into the night's batch: an SMS saying 逾期0天，逾期金额¥0.00 asks the "
-    "customer to repay (plan_night only adds keys; nothing cancels the night's unsent ones)"))
 def test_a_corrected_to_current_account_gets_no_collection_message(home, corrected):
     assert "AC00000003" not in sms_texts(home)
     assert all(status != "planned" for account, _, status in contacts().values()

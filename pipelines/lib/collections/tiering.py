@@ -97,6 +97,7 @@ def plan_night(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date,
         before = conn.execute("select count(*) from contact_history").fetchone()[0]
         _run(conn, "insert_planned_contacts", params)
         after = conn.execute("select count(*) from contact_history").fetchone()[0]
+        _run(conn, "cancel_stale_contacts", params)
         _run(conn, "zero_tier_contacts", params)
         _run(conn, "update_tier_contacts", params)
         summary = conn.execute(render_sql("collections/summarise_candidates")).fetchall()
