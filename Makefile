@@ -9,8 +9,9 @@ export GX_ANALYTICS_ENABLED := false
 DEMO_ACCOUNTS ?= 20000
 DEMO_DAYS ?= 180
 BENCH_ACCOUNTS ?= 1000000
+CHAOS_TRIALS ?= 10
 
-.PHONY: setup demo test ui bench lint clean
+.PHONY: setup demo test ui bench lint clean chaos fresh-check
 
 setup: $(VENV)/.installed
 
@@ -35,6 +36,14 @@ ui: setup
 
 bench: setup
 	$(BIN)/python -m pipelines.bench --accounts $(BENCH_ACCOUNTS)
+
+# kill -9 at seeded points of a night, rerun, compare with a clean night (tables, files, registry)
+chaos: setup
+	$(BIN)/python scripts/chaos --trials $(CHAOS_TRIALS) --work $(OVERDUE_HOME)/chaos
+
+# clone HEAD into an empty directory and run the README's two commands exactly as written
+fresh-check:
+	scripts/fresh-check
 
 lint: setup
 	$(BIN)/ruff check pipelines models tests
