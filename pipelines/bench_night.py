@@ -3,8 +3,8 @@
 Issue 7's end-to-end bench. For each workload a book is built straight into DuckDB (setup, not
 measured): `history_days` of daily snapshots (sql/bench/night_book_snapshots.sql), customers,
 account_features on the nights the model's training set reads plus the last 8 nights, the
-report's history tables, account milestones, a champion model a week old, and 8 nights of tiers
-and planned contacts (so tonight's letters are the steady-state entries, not a
+report's history tables, account milestones, a champion model a week old, its scores and 8
+nights of tiers and planned contacts (so tonight's letters are the steady-state entries, not a
 fresh book's every delinquent account). Then the night's landing files are written and the night
 runs through `pipelines.cli.run_nights` (the Dagster job `nightly`, in-process) in a process of
 its own, so its peak RSS is the night's. Stage times come from the run's Dagster events.
@@ -143,6 +143,7 @@ def build_book(home: Path, accounts: int, history_days: int) -> dict:
     from pipelines.lib.collections import tiering
     from pipelines.lib.collections.strategy import load_strategy
     from pipelines.lib.ingest import ensure_warehouse
+    from pipelines.lib.model_nightly import score_nights
     from pipelines.lib.nightly_tables import load_macros, rebuild_nights
     from pipelines.lib.row_checks import bind
     from pipelines.lib.sql import render_sql
@@ -198,12 +199,17 @@ def build_book(home: Path, accounts: int, history_days: int) -> dict:
     _progress(setup, "report_history")
     config = ModelConfig.from_env()
     started = time.perf_counter()
+    registry = ModelRegistry(home / "registry")
     try:
-        result = retrain(conn, champion_as_of, ModelRegistry(home / "registry"), config,
-                         by="bench setup")
+        result = retrain(conn, champion_as_of, registry, config, by="bench setup")
         setup["champion"] = result.version if result.decision.promote else None
     except NotEnoughData as reason:
         setup["champion"] = f"none: {reason}"
+    if registry.champion() and steady:
+        # last nights' tiers use risk grades as tonight's do, so no account changes tier
+        # tonight only because it was scored
+        score_nights(conn, registry.load(registry.champion()), config, sorted(steady),
+                     reason_nights={before})
     setup["champion_seconds"] = round(time.perf_counter() - started, 2)
 
     _progress(setup, "champion_seconds")

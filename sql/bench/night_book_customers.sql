@@ -6,7 +6,9 @@
 -- Grain: one row per customer.
 -- Columns (the customers feed, DOMAIN §7):
 --   customer_id: 'BC' + 9-digit customer number
---   full_name, mobile_phone (E.164), email, postal_address, city, region, postal_code: made up
+--   full_name, mobile_phone (E.164), email, postal_address, city, region, postal_code: made up;
+--     phone, e-mail and address are each the customer's own (the letter linter holds a contact
+--     whose destination another customer shares)
 --   country: US for customer number % 10 = 0, else CN
 --   preferred_language: en-US or zh-CN by country
 --   timezone: America/Chicago or Asia/Shanghai by country
@@ -35,8 +37,8 @@ final as (
             as mobile_phone,
         'c' || customer_number || case when is_us then '@example.com' else '@example.cn' end
             as email,
-        case when is_us then (customer_number % 900 + 100) || ' Lake Shore Drive'
-            else '建国路' || (customer_number % 900 + 1) || '号' end as postal_address,
+        case when is_us then customer_number || ' Lake Shore Drive'
+            else '建国路' || customer_number || '号' end as postal_address,
         case when is_us then 'Chicago' else '北京' end as city,
         case when is_us then 'IL' else '北京' end as region,
         case when is_us then '60611' else '100022' end as postal_code,
