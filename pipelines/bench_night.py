@@ -274,7 +274,7 @@ def stage_seconds(records: list, total: float, wall_start: float) -> tuple[dict,
         if event is None:
             continue
         kind = event.event_type_value
-        if kind == "RUN_START":
+        if kind in ("RUN_START", "PIPELINE_START"):  # RUN_START's value is still PIPELINE_START
             run_start = record.timestamp
         if not record.step_key:
             continue
