@@ -10,6 +10,7 @@ DEMO_ACCOUNTS ?= 20000
 DEMO_DAYS ?= 180
 BENCH_ACCOUNTS ?= 1000000
 CHAOS_TRIALS ?= 10
+BENCH_WORKLOADS ?= W1M,W1M-360
 
 .PHONY: setup demo test ui bench lint clean chaos fresh-check
 
@@ -36,6 +37,7 @@ ui: setup
 
 bench: setup
 	$(BIN)/python -m pipelines.bench --accounts $(BENCH_ACCOUNTS)
+	$(BIN)/python -m pipelines.bench_night --workloads $(BENCH_WORKLOADS)
 
 # kill -9 at seeded points of a night, rerun, compare with a clean night (tables, files, registry)
 chaos: setup
