@@ -25,6 +25,8 @@ from pipelines.lib.nightly_tables import run_check
 from pipelines.lib.sql import sql_path
 
 MODEL_OWNERS = [*OWNERS, "team:credit-risk-models"]
+NIGHTLY = {"owners": MODEL_OWNERS, "partitions_def": nightly_partitions,
+           "backfill_policy": dg.BackfillPolicy.single_run(), "pool": WAREHOUSE_POOL}
 GATE_CHECK = "champion_challenger_gate"
 SCORE_CHECKS = (
     ("assert_scores_match_features",
@@ -67,11 +69,8 @@ def _champion_metadata(registry: ModelRegistry) -> dict:
 @dg.asset(
     group_name="model",
     kinds={"xgboost", "python"},
-    owners=MODEL_OWNERS,
     deps=["account_features", "account_snapshots"],
-    partitions_def=nightly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=WAREHOUSE_POOL,
+    **NIGHTLY,
     description="Retrains the roll-forward model (XGBoost, monotone, out-of-time early stopping) "
     "on matured labels as of the night, when the retrain cadence says so; registers it as a "
     "challenger under $OVERDUE_HOME/registry and promotes it only if the gate passes. "
@@ -160,11 +159,8 @@ def _check_results(conn, checks, start: date, end: date):
 @dg.asset(
     group_name="model",
     kinds={"xgboost", "duckdb"},
-    owners=MODEL_OWNERS,
     deps=["delinquency_model", "account_features"],
-    partitions_def=nightly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=WAREHOUSE_POOL,
+    **NIGHTLY,
     description="Tables `account_scores` (every account of the night: probability of rolling "
     "forward within the horizon, risk grade A-E, early-warning flag, model version; written-off "
     "accounts unscored) and `account_reason_codes` (top three risk-raising features as zh-CN and "
@@ -218,11 +214,8 @@ def account_scores(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
 @dg.asset(
     group_name="model",
     kinds={"python", "duckdb"},
-    owners=MODEL_OWNERS,
     deps=["account_scores"],
-    partitions_def=nightly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=WAREHOUSE_POOL,
+    **NIGHTLY,
     description="Table `model_monitoring`: the champion's PSI (score and every feature) tonight vs "
     "its training window; AUC, Gini, KS, Brier and predicted vs observed roll rate per bucket on "
     "the latest matured out-of-time window. Warnings as checks. Monitors the last night of a "
