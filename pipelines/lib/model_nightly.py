@@ -37,7 +37,7 @@ def ensure_model_tables(conn: duckdb.DuckDBPyConnection) -> None:
 def replace_nights(conn: duckdb.DuckDBPyConnection, table: str, start: date, end: date,
                    frame: pd.DataFrame) -> None:
     """Delete nights [start, end] of `table` and insert `frame`, in one transaction."""
-    delete = render_sql("model/delete_nights", table=table)
+    delete = render_sql("features/delete_nights", table=table)
     conn.execute("begin transaction")
     try:
         conn.execute(delete, bind(delete, {"start_date": start, "end_date": end}))

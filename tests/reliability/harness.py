@@ -118,18 +118,22 @@ def _hash_rows(conn, table: str, home: Path) -> tuple[str, int]:
         "where table_schema = 'main' and table_name = ? order by ordinal_position",
         [table]).fetchall()
     skip = RUN_DEPENDENT_COLUMNS.get(table, {})
-    home_literal = "'" + str(home).replace("'", "''") + "'"
-    kept = []
+    kept, params = [], []
     for name, kind in columns:
         if name in skip:
             continue
         quoted = '"' + name.replace('"', '""') + '"'
-        kept.append(f"replace({quoted}, {home_literal}, '{HOME_TOKEN}')" if kind == "VARCHAR" else quoted)
+        if kind == "VARCHAR":
+            kept.append(f"replace({quoted}, ?, ?)")
+            params += [str(home), HOME_TOKEN]
+        else:
+            kept.append(quoted)
     select = ", ".join(kept)
     order = ", ".join(str(i + 1) for i in range(len(kept)))
     digest = hashlib.sha256()
     count = 0
-    cursor = conn.execute(f'select {select} from "{table}" order by {order}')
+    table_name = '"' + table.replace('"', '""') + '"'
+    cursor = conn.execute(f"select {select} from {table_name} order by {order}", params)
     while batch := cursor.fetchmany(5000):
         for row in batch:
             digest.update(repr(row).encode())

@@ -42,7 +42,8 @@ def register_strategy(conn: duckdb.DuckDBPyConnection, strategy: Strategy,
 
 
 def _run(conn, name: str, params: dict, **context):
-    sql = render_sql(f"collections/{name}", **context)
+    """Run `sql/collections/<name>.sql`, or `sql/<name>.sql` for a name with its folder."""
+    sql = render_sql(name if "/" in name else f"collections/{name}", **context)
     return conn.execute(sql, bind(sql, params))
 
 
@@ -57,9 +58,9 @@ def build_tiers(conn: duckdb.DuckDBPyConnection, strategy: Strategy, start: date
                        has_scores=table_exists(conn, "account_scores"))
     conn.execute("begin transaction")
     try:
-        _run(conn, "delete_nights", params, table="collection_tiers")
+        _run(conn, "features/delete_nights", params, table="collection_tiers")
         _run(conn, "insert_collection_tiers", params, query=query)
-        rows = _run(conn, "count_nights", params, table="collection_tiers").fetchone()[0]
+        rows = _run(conn, "features/count_nights", params, table="collection_tiers").fetchone()[0]
         conn.execute("commit")
     except Exception:
         conn.execute("rollback")
@@ -132,9 +133,9 @@ def replace_nights(conn: duckdb.DuckDBPyConnection, table: str, query_name: str,
     query = render_sql(f"collections/{query_name}", **context)
     conn.execute("begin transaction")
     try:
-        _run(conn, "delete_nights", params, table=table)
+        _run(conn, "features/delete_nights", params, table=table)
         _run(conn, "insert_by_name", params, table=table, query=query)
-        rows = _run(conn, "count_nights", params, table=table).fetchone()[0]
+        rows = _run(conn, "features/count_nights", params, table=table).fetchone()[0]
         conn.execute("commit")
     except Exception:
         conn.execute("rollback")

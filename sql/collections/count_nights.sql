@@ -1,2 +1,0 @@
--- Rows of nights [$start_date, $end_date] in a collections table.
-select count(*) from {{ table }} where snapshot_date between $start_date and $end_date
