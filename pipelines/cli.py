@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 the work failed (a rejected file, a failed night, a dir
 from __future__ import annotations
 
 import argparse
+import fcntl
 import logging
 import os
 import sys
@@ -37,7 +38,11 @@ def _dagster_instance():
     config = home / "dagster.yaml"
     if not config.exists():
         config.write_text("telemetry:\n  enabled: false\n")
-    return dg.DagsterInstance.get()
+    # Opening the instance creates and stamps its SQLite storages; two runs launched at once on a
+    # new home would race on that (UNIQUE constraint failed: alembic_version), so one at a time.
+    with open(home / ".instance.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return dg.DagsterInstance.get()
 
 
 def _failure_reason(result) -> str:
