@@ -69,17 +69,14 @@ def observation_nights(nights: list[date], every_days: int) -> list[date]:
     return sorted(picked)
 
 
-def label_coverage(conn: duckdb.DuckDBPyConnection, nights: list[date], as_of: date,
-                   config: ModelConfig) -> pd.DataFrame:
-    """Per observation night: accounts, excluded (written off), absent at the label date, labelled.
-
-    Why: an account that leaves the file before its label date is left out of training; this is
-    where it is counted, so the exclusion is visible on the model card rather than silent.
-    """
+def load_label_keys(conn: duckdb.DuckDBPyConnection, nights: list[date], as_of: date,
+                    config: ModelConfig) -> None:
+    """The temp table label_keys: every account of `nights` and where it went on the way to a label."""
     load_model_macros(conn)
-    return _query(conn, "model/label_coverage", {
+    sql = render_sql("model/create_label_keys")
+    conn.execute(sql, bind(sql, {
         "nights": list(nights), "as_of": as_of, "horizon_months": config.horizon_months,
-        "excluded_buckets": list(config.excluded_buckets)})
+        "excluded_buckets": list(config.excluded_buckets)}))
 
 
 def labels_for_nights(conn: duckdb.DuckDBPyConnection, nights: list[date], as_of: date,
@@ -96,15 +93,13 @@ def labels_for_nights(conn: duckdb.DuckDBPyConnection, nights: list[date], as_of
 
     Returns:
         One row per labelled (night, account), ordered by night then account; the per-night
-        counts of label_coverage travel in `attrs` (read them with `coverage_of`).
+        counts of label_coverage.sql travel in `attrs` (read them with `coverage_of`).
     """
-    load_model_macros(conn)
+    load_label_keys(conn, nights, as_of, config)
     share = config.sample_current_share if current_share is None else current_share
     frame = _query(conn, "model/labels", {
-        "nights": list(nights), "as_of": as_of, "horizon_months": config.horizon_months,
-        "excluded_buckets": list(config.excluded_buckets), "current_share": float(share),
-        "seed": config.seed})
-    coverage = label_coverage(conn, nights, as_of, config)
+        "as_of": as_of, "current_share": float(share), "seed": config.seed})
+    coverage = _query(conn, "model/label_coverage", {})
     # attrs are deep-copied by every pandas operation: keep them as one string
     frame.attrs["coverage"] = coverage.to_json(orient="records", date_format="iso")
     frame.attrs["as_of"] = as_of.isoformat()

@@ -1,13 +1,8 @@
--- labels: the model's training rows, DOMAIN.md §3: account_features on each observation night
--- in $nights with the roll-forward label read at the label date.
--- Label date: months_later(night, $horizon_months). The account's bucket then is taken from its
--- snapshot on that date or, when that night is missing, its latest snapshot up to 3 days before
--- (the same tolerance as bucket_1m_ago). Only snapshots dated at or before $as_of are read, so no
--- label can come from data the model could not have had; nights whose label date is after $as_of
--- have no label and are left out.
--- Population: accounts whose bucket on the night is not in $excluded_buckets (default WO: a
--- written-off account cannot roll forward). Accounts with no snapshot at the label date (closed and
--- dropped out) are left out here and counted by label_coverage.sql.
+-- labels: the model's training rows, DOMAIN.md §3: account_features on the observation nights of
+-- label_keys (create_label_keys.sql, which says how the label date and the bucket then are read)
+-- with the roll-forward label. Nights whose label date is after $as_of have no label and are left
+-- out; so are excluded buckets and accounts absent at the label date (counted by
+-- label_coverage.sql).
 -- Sampling, stratified by bucket: every delinquent row is kept; current (M0) rows are kept at the
 -- rate that makes them about $current_share of the rows (all of them when they already are or when
 -- $current_share >= 1), chosen by md5 of (account, night, $seed) so the choice does not depend on
@@ -20,72 +15,29 @@
 --   weight: 1 / the keep rate of the row's stratum
 with
 
-observation_nights as (
-    select distinct
-        cast(night as date) as night,
-        months_later(cast(night as date), $horizon_months) as label_date
-    from (select unnest(cast($nights as date[])) as night)
-),
-
-features as (
-    select
-        account_features.*,
-        observation_nights.label_date
-    from account_features
-    inner join observation_nights on account_features.snapshot_date = observation_nights.night
-    where not list_contains(cast($excluded_buckets as varchar[]), account_features.bucket)
-),
-
-label_days as (
-    -- the label date and the 3 days before it: an equality join reads only those snapshots
-    select
-        night,
-        cast(unnest(generate_series(label_date - 3, label_date, interval 1 day)) as date) as day
-    from observation_nights
-),
-
-label_snapshots as (
-    select
-        label_days.night,
-        account_snapshots.account_id,
-        account_snapshots.snapshot_date,
-        delinquency_bucket(account_snapshots.days_past_due, account_snapshots.status)
-            as bucket_later
-    from label_days
-    inner join account_snapshots on account_snapshots.snapshot_date = label_days.day
-    where account_snapshots.snapshot_date <= cast($as_of as date)
-),
-
-later as (
-    select
-        night as snapshot_date,
-        account_id,
-        max(snapshot_date) as label_snapshot_date,
-        arg_max(bucket_later, snapshot_date) as bucket_later
-    from label_snapshots
-    group by night, account_id
-),
-
 labelled as (
     select
-        features.*,
-        later.label_snapshot_date,
-        later.bucket_later,
-        cast(bucket_rank(later.bucket_later) > bucket_rank(features.bucket) as integer) as label,
+        label_keys.snapshot_date,
+        label_keys.account_id,
+        label_keys.bucket,
+        label_keys.label_date,
+        label_keys.label_snapshot_date,
+        label_keys.bucket_later,
+        cast(bucket_rank(label_keys.bucket_later) > bucket_rank(label_keys.bucket) as integer)
+            as label,
         -- a uniform draw in [0, 1) fixed by (account, night, seed), for the sampling below: the
         -- top 32 bits of the md5 (a shift, as modulo on a 128-bit integer is slow)
         cast(
             md5_number(
-                features.account_id || '|' || cast(features.snapshot_date as varchar) || '|'
+                label_keys.account_id || '|' || cast(label_keys.snapshot_date as varchar) || '|'
                 || cast($seed as varchar)
             ) >> 96 as bigint
         ) / 4294967296.0 as draw
-    from features
-    inner join later
-        on
-            features.snapshot_date = later.snapshot_date
-            and features.account_id = later.account_id
-    where features.label_date <= cast($as_of as date)
+    from label_keys
+    where
+        not label_keys.excluded
+        and label_keys.label_snapshot_date is not null
+        and label_keys.label_date <= cast($as_of as date)
 ),
 
 strata as (
@@ -108,7 +60,7 @@ keep_rate as (
     from strata
 ),
 
-final as (
+kept as (
     select
         labelled.* exclude (draw),
         case
@@ -117,7 +69,22 @@ final as (
         end as weight
     from labelled
     where labelled.bucket <> 'M0' or labelled.draw < (select current_keep_rate from keep_rate)
-    order by labelled.snapshot_date, labelled.account_id
+),
+
+final as (
+    select
+        account_features.*,
+        kept.label_date,
+        kept.label_snapshot_date,
+        kept.bucket_later,
+        kept.label,
+        kept.weight
+    from kept
+    inner join account_features
+        on
+            kept.snapshot_date = account_features.snapshot_date
+            and kept.account_id = account_features.account_id
+    order by kept.snapshot_date, kept.account_id
 )
 
 select * from final
