@@ -43,27 +43,37 @@ RUN_DEPENDENT_COLUMNS = {
 }
 
 # Output files that embed the time they were made, found by comparing two clean runs of the same
-# night: the risk report's "Generated: <UTC minute>" line (HTML and PDF), and in the HTML the
-# `<dc:date>` that matplotlib writes into every inline SVG chart. These parts are cut out before
-# hashing; a report PDF is compared by its text (pdftotext), since the PDF's own streams are
-# compressed and carry the line too. Everything else in those files must be equal.
-GENERATED_LINE = re.compile(rb"Generated: \d{4}-\d\d-\d\d \d\d:\d\d UTC")
+# night: the risk report's "Generated: <UTC minute>" line (HTML and PDF), in the HTML the
+# `<dc:date>` that matplotlib writes into every inline SVG chart, and the model registry's event
+# log (each event's time and the Dagster run that promoted a model), which the report shows.
+# These parts are cut out before hashing; a report PDF is compared by its text (pdftotext) with
+# runs of spaces made one, since the PDF's own streams are compressed and carry those parts too
+# and a table's column widths follow the width of its cells' text. Everything else must be equal.
+GENERATED_TIME = re.compile(rb"\d{4}-\d\d-\d\d \d\d:\d\d UTC")  # "Generated:" in any language
 SVG_DATE = re.compile(rb"<dc:date>[^<]*</dc:date>")
+EVENT_TIME = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
+RUN_ID = re.compile(rb"dagster run [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _without_times(data: bytes) -> bytes:
+    data = GENERATED_TIME.sub(b"<generated time>", data)
+    return RUN_ID.sub(b"dagster run <run>", EVENT_TIME.sub(b"<event time>", data))
 
 
 def _report_html(data: bytes) -> bytes:
-    return SVG_DATE.sub(b"<dc:date/>", GENERATED_LINE.sub(b"Generated: <time>", data))
+    return SVG_DATE.sub(b"<dc:date/>", _without_times(data))
 
 
 def _report_pdf(path: Path) -> bytes:
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
                           check=True).stdout
-    return b"pdf text:" + GENERATED_LINE.sub(b"Generated: <time>", text)
+    return b"pdf text:" + re.sub(rb"[ \t]+", b" ", _without_times(text))
 
 
 RUN_DEPENDENT_FILES = {
-    "risk_report*.html": "Generated: line and matplotlib's <dc:date> in each SVG: cut out",
-    "risk_report*.pdf": "Generated: line, PDF creation date: compared by text, line cut out",
+    "risk_report*.html": "Generated: line, matplotlib's <dc:date> in each SVG, registry event "
+                         "times and run ids: cut out",
+    "risk_report*.pdf": "the same and the PDF's creation date: compared by text, parts cut out",
 }
 
 HOME_TOKEN = "$OVERDUE_HOME"
