@@ -20,8 +20,8 @@ $(VENV)/.installed: requirements.lock pyproject.toml scripts/install-system-pack
 	scripts/install-system-packages
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check uv==0.13.9
-	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/uv pip install --quiet --system-certs --compile-bytecode --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --system-certs --python $(BIN)/python --no-deps -e .
 	touch $@
 
 demo: setup
