@@ -67,9 +67,14 @@ def write_night(home: Path, night: date, snapshots: list[dict], customers: list[
     return snapshot_path
 
 
+def use_home(patch: pytest.MonkeyPatch, home: Path) -> Path:
+    """Point this process's $OVERDUE_HOME and Dagster home at `home` (warehouse inside it)."""
+    patch.setenv("OVERDUE_HOME", str(home))
+    patch.setenv("DAGSTER_HOME", str(home / "dagster_home"))
+    patch.delenv("OVERDUE_WAREHOUSE", raising=False)
+    return home
+
+
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("OVERDUE_HOME", str(tmp_path))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
-    monkeypatch.delenv("OVERDUE_WAREHOUSE", raising=False)
-    return tmp_path
+    return use_home(monkeypatch, tmp_path)

@@ -22,7 +22,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from tests.conftest import customer_row, snapshot_row, write_night
+from tests.conftest import customer_row, snapshot_row, use_home, write_night
 
 NIGHT = date(2026, 5, 3)
 HOSTILE = {2: "<script>alert(1)</script>", 3: '=HYPERLINK("http://x","y")',
@@ -78,9 +78,7 @@ def night_run(tmp_path_factory):
     """Two nights run one after the other (the US notice itemizes from the earlier one)."""
     home = tmp_path_factory.mktemp("collections_home")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OVERDUE_HOME", str(home))
-        patch.setenv("DAGSTER_HOME", str(home / "dagster_home"))
-        patch.delenv("OVERDUE_WAREHOUSE", raising=False)
+        use_home(patch, home)
         snapshots, customers = book()
         earlier = NIGHT - timedelta(days=1)
         write_night(home, earlier, book(earlier)[0], customers)

@@ -8,7 +8,7 @@ import pytest
 
 from pipelines import settings
 from pipelines.cli import CommandError, main, run_nights
-from tests.conftest import NIGHT, snapshot_row, write_night
+from tests.conftest import NIGHT, snapshot_row, use_home, write_night
 
 GROUPS = ["ingest", "features"]
 
@@ -18,9 +18,7 @@ def good_warehouse(tmp_path_factory) -> bytes:
     """The bytes of a warehouse holding one night (ingest and features)."""
     home = tmp_path_factory.mktemp("good")
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("OVERDUE_HOME", str(home))
-        env.setenv("DAGSTER_HOME", str(home / "dagster_home"))
-        env.delenv("OVERDUE_WAREHOUSE", raising=False)
+        use_home(env, home)
         write_night(home, NIGHT, [snapshot_row(number=i) for i in range(1, 4)])
         run_nights(NIGHT, NIGHT, GROUPS)
         return settings.warehouse_path().read_bytes()

@@ -13,7 +13,7 @@ import pytest
 
 from pipelines import settings
 from pipelines.cli import run_nights
-from tests.conftest import NIGHT, customer_row, snapshot_row, write_night
+from tests.conftest import NIGHT, customer_row, snapshot_row, use_home, write_night
 from tests.reliability.harness import FAST_GROUPS
 
 CUSTOMERS = [customer_row(n, mobile_phone=f"+86138001380{n:02d}", email=f"c{n}@example.cn")
@@ -50,9 +50,7 @@ def home(tmp_path_factory):
     """One home for the module: the two runs take most of its time."""
     home = tmp_path_factory.mktemp("corrected")
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("OVERDUE_HOME", str(home))
-        env.setenv("DAGSTER_HOME", str(home / "dagster_home"))
-        env.delenv("OVERDUE_WAREHOUSE", raising=False)
+        use_home(env, home)
         yield home
 
 

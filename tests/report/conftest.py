@@ -21,6 +21,7 @@ from pipelines.defs.ingest import assets as ingest_assets
 from pipelines.lib.contracts import load_contract
 from pipelines.lib.report.figures import one_month_earlier
 from pipelines.simulator import simulate
+from tests.conftest import use_home
 
 REPORT_NIGHT = date(2026, 4, 29)  # not a month end: the nightly edition only
 MONTH_END = date(2026, 3, 31)  # landed too, for the month-end edition
@@ -96,10 +97,8 @@ def landed_nights(first: date) -> set[date]:
 def report_book(tmp_path_factory) -> ReportBook:
     home = tmp_path_factory.mktemp("report_book")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OVERDUE_HOME", str(home))
-        patch.setenv("DAGSTER_HOME", str(home / "dagster_home"))
+        use_home(patch, home)
         patch.setenv("GX_ANALYTICS_ENABLED", "false")
-        patch.delenv("OVERDUE_WAREHOUSE", raising=False)
         patch.delenv("OVERDUE_REPORT_LANGUAGES", raising=False)
         # great-expectations on one night of the backfill (OVERDUE_GE_BACKFILL_NIGHTS): the
         # ingest tests cover it; this session is about the report
