@@ -17,6 +17,10 @@ JSON under `$OVERDUE_HOME/bench/`.
 
     python -m pipelines.bench_night --accounts 1000000 --history-days 90
     python -m pipelines.bench_night --workloads W1M,W1M-360[,W10M] [--home DIR] [--profile]
+
+A W10M book takes over an hour to build: `--book-only` builds it and stops, `--reuse-book` then
+measures the night on a book built earlier whose night has not run yet (a night already run would
+be measured as a rerun, so that is refused).
 """
 
 from __future__ import annotations
@@ -43,6 +47,9 @@ STEADY_NIGHTS = 8
 # tonight's retrain's (both weekly, ending a month before their as-of night).
 CHAMPION_AGE_DAYS = 7
 CHANGED_CUSTOMERS = 0.002  # share of customers in the night's delta file
+# The setup is not measured: it may use more of the machine's memory than a night is allowed.
+SETUP_MEMORY_LIMIT = os.environ.get("OVERDUE_BENCH_SETUP_MEMORY_LIMIT", "12GB")
+BOOK_MARKER = "book.json"  # written when a book's setup completed
 WORKLOADS = {"W1M": (1_000_000, 90), "W1M-360": (1_000_000, 360), "W10M": (10_000_000, 90)}
 DEFAULT_WORKLOADS = ("W1M", "W1M-360")
 
@@ -154,7 +161,8 @@ def build_book(home: Path, accounts: int, history_days: int) -> dict:
     home.mkdir(parents=True)
     first, before = _first_night(history_days), NIGHT - timedelta(days=1)
     setup: dict = {}
-    conn = duckdb.connect(str(home / "warehouse.duckdb"), config=settings.duckdb_config())
+    conn = duckdb.connect(str(home / "warehouse.duckdb"),
+                          config=settings.duckdb_config() | {"memory_limit": SETUP_MEMORY_LIMIT})
     conn.execute("set enable_progress_bar = false")
     ensure_warehouse(conn)
     snapshots = render_sql("bench/night_book_snapshots")
@@ -434,12 +442,40 @@ def measure_kernels(home: Path) -> dict:
 
 # --- a workload, the record, the table --------------------------------------------------------
 
-def run(home: Path, accounts: int, history_days: int = 90, profile: bool = False) -> dict:
-    """Build the book under `home`, run its night in a process of its own; the figures."""
-    home = Path(home).resolve()
+def built_book(home: Path, accounts: int, history_days: int) -> dict | None:
+    """The setup record of a book built earlier under `home`, if it can be measured as is."""
+    marker = home / BOOK_MARKER
+    if not marker.exists():
+        return None
+    book = json.loads(marker.read_text())
+    if (book["accounts"], book["history_days"]) != (accounts, history_days):
+        raise ValueError(f"{home} holds a book of {book['accounts']:,} accounts x "
+                         f"{book['history_days']} days, not {accounts:,} x {history_days}")
+    if (home / "night.log").exists():
+        raise ValueError(f"the night of the book in {home} has already run; measuring it again "
+                         "would time a rerun. Build it again (without --reuse-book).")
+    return book
+
+
+def build(home: Path, accounts: int, history_days: int) -> dict:
+    """Build the book under `home` and mark it complete; its setup record."""
     started = time.perf_counter()
     setup = build_book(home, accounts, history_days)
-    setup_seconds = time.perf_counter() - started
+    book = {"accounts": accounts, "history_days": history_days, "setup": setup,
+            "setup_s": round(time.perf_counter() - started, 1)}
+    (home / BOOK_MARKER).write_text(json.dumps(book, indent=2, default=str))
+    return book
+
+
+def run(home: Path, accounts: int, history_days: int = 90, profile: bool = False,
+        reuse_book: bool = False) -> dict:
+    """Build the book under `home` (or reuse one built by --book-only), run its night in a
+    process of its own; the figures."""
+    home = Path(home).resolve()
+    book = built_book(home, accounts, history_days) if reuse_book else None
+    if book is None:
+        book = build(home, accounts, history_days)
+    setup, setup_seconds = book["setup"], book["setup_s"]
     command = [sys.executable, "-m", "pipelines.bench_night", "--night-of", str(home),
                "--accounts", str(accounts)] + (["--profile"] if profile else [])
     completed = subprocess.run(command, capture_output=True, text=True, check=False,
@@ -521,6 +557,10 @@ def main(argv: list[str] | None = None) -> int:
                         "$OVERDUE_HOME/bench/night); one folder per workload")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile the night; stats in <workload home>/night.prof.txt")
+    parser.add_argument("--book-only", action="store_true",
+                        help="build each workload's book and stop (the night is not run)")
+    parser.add_argument("--reuse-book", action="store_true",
+                        help="measure the night on a book --book-only built, if there is one")
     parser.add_argument("--night-of", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.night_of:
@@ -540,8 +580,14 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(args.home) if args.home else bench / "night"
     record = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
               "machine": _machine(), "workloads": {}}
+    if args.book_only:
+        for name, (accounts, days) in chosen.items():
+            book = build((root / name).resolve(), accounts, days)
+            sys.stdout.write(f"{name}: book built in {root / name} ({book['setup_s']:.0f} s)\n")
+        return 0
     for name, (accounts, days) in chosen.items():
-        record["workloads"][name] = run(root / name, accounts, days, args.profile)
+        record["workloads"][name] = run(root / name, accounts, days, args.profile,
+                                        args.reuse_book)
     bench.mkdir(parents=True, exist_ok=True)
     out = bench / f"night-{record['measured_at'].replace(':', '')}.json"
     out.write_text(json.dumps(record, indent=2, default=str))
