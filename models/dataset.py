@@ -80,7 +80,8 @@ def load_label_keys(conn: duckdb.DuckDBPyConnection, nights: list[date], as_of: 
 
 
 def labels_for_nights(conn: duckdb.DuckDBPyConnection, nights: list[date], as_of: date,
-                      config: ModelConfig, *, current_share: float | None = None) -> pd.DataFrame:
+                      config: ModelConfig, *, current_share: float | None = None,
+                      max_rows: int | None = None) -> pd.DataFrame:
     """account_features rows of `nights` with label and weight (sql/model/labels.sql).
 
     Args:
@@ -90,6 +91,8 @@ def labels_for_nights(conn: duckdb.DuckDBPyConnection, nights: list[date], as_of
         config: horizon, population and seed.
         current_share: share of current rows to sample down to; default the config's, 1.0 keeps
             every row (monitoring wants the whole book).
+        max_rows: cap on the rows returned (all strata thinned alike, weights adjusted); default
+            the config's max_training_rows, 0 for no cap.
 
     Returns:
         One row per labelled (night, account), ordered by night then account; the per-night
@@ -97,8 +100,9 @@ def labels_for_nights(conn: duckdb.DuckDBPyConnection, nights: list[date], as_of
     """
     load_label_keys(conn, nights, as_of, config)
     share = config.sample_current_share if current_share is None else current_share
+    cap = config.max_training_rows if max_rows is None else max_rows
     frame = _query(conn, "model/labels", {
-        "as_of": as_of, "current_share": float(share), "seed": config.seed})
+        "as_of": as_of, "current_share": float(share), "max_rows": int(cap), "seed": config.seed})
     coverage = _query(conn, "model/label_coverage", {})
     # attrs are deep-copied by every pandas operation: keep them as one string
     frame.attrs["coverage"] = coverage.to_json(orient="records", date_format="iso")
@@ -151,7 +155,7 @@ def newly_matured_labels(conn: duckdb.DuckDBPyConnection, after: date, as_of: da
     chosen = observation_nights(nights, config.observation_every_days)
     if not chosen:
         return pd.DataFrame()
-    return labels_for_nights(conn, chosen, as_of, config, current_share=1.0)
+    return labels_for_nights(conn, chosen, as_of, config, current_share=1.0, max_rows=0)
 
 
 def split_out_of_time(frame: pd.DataFrame,

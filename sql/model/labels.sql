@@ -6,13 +6,16 @@
 -- Sampling, stratified by bucket: every delinquent row is kept; current (M0) rows are kept at the
 -- rate that makes them about $current_share of the rows (all of them when they already are or when
 -- $current_share >= 1), chosen by md5 of (account, night, $seed) so the choice does not depend on
--- row order or on other rows. weight = 1 / keep rate, so weighted means stay the book's.
+-- row order or on other rows. Then, when more than $max_rows (> 0) rows are kept, every row is
+-- kept at one further rate, cap_rate, with the same draw (a current row kept at the cap was kept
+-- without it), so the training set's size is bounded whatever the book's size or history.
+-- weight = 1 / keep rate, so weighted means stay the book's.
 -- Columns: every account_features column, then
 --   label_date: months_later(snapshot_date, $horizon_months)
 --   label_snapshot_date: the snapshot the label was read from (label_date or up to 3 days before)
 --   bucket_later: the account's bucket on label_snapshot_date
 --   label: 1 when bucket_rank(bucket_later) > bucket_rank(bucket) (worse; write-off counts), else 0
---   weight: 1 / the keep rate of the row's stratum
+--   weight: 1 / (the keep rate of the row's stratum x cap_rate)
 with
 
 labelled as (
@@ -49,6 +52,8 @@ strata as (
 
 keep_rate as (
     select
+        current_rows,
+        delinquent_rows,
         case
             when cast($current_share as double) >= 1 or current_rows = 0 then 1.0
             else least(
@@ -60,15 +65,34 @@ keep_rate as (
     from strata
 ),
 
+cap as (
+    select
+        current_keep_rate,
+        case
+            when
+                cast($max_rows as bigint) > 0
+                and delinquent_rows + current_rows * current_keep_rate > cast($max_rows as bigint)
+                then cast($max_rows as bigint) / (delinquent_rows + current_rows * current_keep_rate)
+            else 1.0
+        end as cap_rate
+    from keep_rate
+),
+
 kept as (
     select
         labelled.* exclude (draw),
         case
-            when labelled.bucket = 'M0' then 1.0 / (select current_keep_rate from keep_rate)
-            else 1.0
+            when labelled.bucket = 'M0'
+                then 1.0 / ((select current_keep_rate from cap) * (select cap_rate from cap))
+            else 1.0 / (select cap_rate from cap)
         end as weight
     from labelled
-    where labelled.bucket <> 'M0' or labelled.draw < (select current_keep_rate from keep_rate)
+    where
+        case
+            when labelled.bucket = 'M0'
+                then labelled.draw < (select current_keep_rate * cap_rate from cap)
+            else (select cap_rate from cap) >= 1 or labelled.draw < (select cap_rate from cap)
+        end
 ),
 
 final as (

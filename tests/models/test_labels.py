@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 
 import numpy as np
@@ -92,6 +93,24 @@ def test_sampling_keeps_delinquent_rows_and_weights_back_the_current_ones(labell
     coverage = coverage_of(labelled)
     labelled_rows = sum(row["labelled"] for row in coverage)
     assert labelled["weight"].sum() == pytest.approx(labelled_rows, rel=0.03)
+
+
+def test_a_row_cap_thins_every_stratum_alike_and_weights_still_give_the_book(book, labelled):
+    """A book ten times larger trains on the same number of rows: the cap keeps the current
+    share and the weighted totals, and only drops rows the uncapped sample had."""
+    cap = len(labelled) // 3
+    capped = matured_labels(book.conn, END, dataclasses.replace(CONFIG, max_training_rows=cap))
+    assert len(capped) == pytest.approx(cap, rel=0.05)
+    assert (capped["bucket"] == "M0").mean() == pytest.approx(
+        (labelled["bucket"] == "M0").mean(), abs=0.02)
+    assert capped["weight"].sum() == pytest.approx(labelled["weight"].sum(), rel=0.05)
+    for bucket in ("M0", "M1"):
+        assert capped.loc[capped["bucket"] == bucket, "label"].mean() == pytest.approx(
+            labelled.loc[labelled["bucket"] == bucket, "label"].mean(), abs=0.05)
+    keys = ["snapshot_date", "account_id"]
+    assert len(capped.merge(labelled[keys], on=keys)) == len(capped)
+    uncapped = matured_labels(book.conn, END, dataclasses.replace(CONFIG, max_training_rows=0))
+    pd.testing.assert_frame_equal(uncapped, labelled)
 
 
 def test_no_unmatured_label_is_used(book):
