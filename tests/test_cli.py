@@ -12,7 +12,8 @@ OVERDUE = [sys.executable, "-m", "pipelines.cli"]
 
 def overdue(home: Path, *args: str) -> subprocess.CompletedProcess:
     env = os.environ | {"OVERDUE_HOME": str(home), "DAGSTER_HOME": str(home / "dagster_home")}
-    return subprocess.run([*OVERDUE, *args], capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run([*OVERDUE, *args], capture_output=True, text=True, env=env, timeout=300,
+                          check=False)
 
 
 def test_validate_clean_file_exits_zero(tmp_path):

@@ -104,7 +104,7 @@ def test_tolerated_faults_load_every_row(clean_file, tmp_path, fault_class):
 def test_engines_agree_over_the_whole_row_fault_corpus(clean_file, tmp_path):
     target = tmp_path / clean_file.name
     faults = inject_faults(clean_file, target, {c: 0.004 for c in ROW_RULES}, seed=9)
-    conn, result, rules_by_row = _ingest(target)
+    _, result, rules_by_row = _ingest(target)
     assert result.reconciles and result.rows_quarantined == len(rules_by_row)
     assert {f.row_number for f in faults} == set(rules_by_row)
     contract = load_contract("account_snapshots")

@@ -82,9 +82,9 @@ def test_row_shares_and_products(conn):
                 snapshot(before, "c", 0, 50, product="installment"),
                 snapshot(after, "c", 0, 50, product="installment")])
     rebuild_nights(conn, "roll_rates", "features/roll_rates", after, after)
-    shares = dict(((f, t), (a, b)) for f, t, a, b in conn.execute(
+    shares = {(f, t): (a, b) for f, t, a, b in conn.execute(
         "select from_bucket, to_bucket, share_of_row_accounts, share_of_row_balance "
-        "from roll_rates where product = 'revolving'").fetchall())
+        "from roll_rates where product = 'revolving'").fetchall()}
     assert shares == {("M0", "M0"): (0.5, 0.25), ("M0", "M1"): (0.5, 0.75)}
     assert matrix(conn, after, "installment") == {("M0", "M0"): (1, 50.0)}
     assert matrix(conn, after)[("M0", "M0")] == (2, 150.0)

@@ -6,6 +6,7 @@ Account-months the contract quarantines (delinquent with nothing owed) are absen
 warehouse, so the direct count treats them as absent too: they land in `new`/`gone`.
 """
 
+import itertools
 from datetime import date
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def warehouse(tmp_path_factory):
 
 def test_roll_rate_matrices_equal_a_direct_count_of_pay_codes(warehouse):
     book = pd.read_csv(SOURCE)
-    for (before, pay_before, bill_before), (after, pay_after, bill_after) in zip(MONTHS, MONTHS[1:]):
+    for (before, pay_before, bill_before), (after, pay_after, bill_after) in itertools.pairwise(MONTHS):
         earlier = direct_states(book, pay_before, bill_before)
         later = direct_states(book, pay_after, bill_after)
         pairs = pd.DataFrame({"from_bucket": earlier.fillna("new"), "to_bucket": later.fillna("gone")})

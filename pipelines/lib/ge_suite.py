@@ -158,7 +158,7 @@ def validate_with_ge(table: pa.Table, contract: Contract, night: date, *,
                      complete: bool = False) -> list[ExpectationOutcome]:
     """Run the contract's suite over one landed file; `complete` returns every flagged row."""
     gx = _gx()
-    context, batch_definition = _validator_parts()
+    _, batch_definition = _validator_parts()
     suite = gx.ExpectationSuite(name=f"{contract.feed}-{contract.version}-{night.isoformat()}")
     for expectation in expectations_for(contract, night):
         suite.add_expectation(expectation)

@@ -142,7 +142,7 @@ def ingest_file(conn: duckdb.DuckDBPyConnection, contract: Contract, path: Path)
         return IngestResult(contract.feed, landed.night, "unchanged", str(path), landed.sha256,
                             *logged, contract_version=contract.version,
                             message="identical file already loaded", landed=landed)
-    checks = run_row_checks(conn, contract, landed)
+    run_row_checks(conn, contract, landed)  # fills the temp tables the statements below read
     structural = [{"row_number": r.row_number, "column_name": None, "rule": "row_field_count",
                    "message": r.message, "raw_record": r.raw_record}
                   for r in landed.structural_rejects]

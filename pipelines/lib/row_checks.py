@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import duckdb
 import pyarrow as pa
@@ -20,7 +20,7 @@ from pipelines.lib.sql import quote_identifier, render_sql
 
 def latest_instant_of(night: date) -> datetime:
     """The end of `night` anywhere on Earth: midnight at UTC-12, i.e. the next day 12:00 UTC."""
-    return datetime.combine(night + timedelta(days=1), time(12), tzinfo=timezone.utc)
+    return datetime.combine(night + timedelta(days=1), time(12), tzinfo=UTC)
 
 
 def rule_bound(contract: Contract, rule: Rule, night: date):
