@@ -25,7 +25,6 @@ from pipelines.lib.report import markov
 FONTS = ["Noto Sans CJK SC", "Noto Sans", "DejaVu Sans"]
 STYLE = {
     "svg.fonttype": "none",
-    "svg.hashsalt": "overdue-risk-report",
     "font.family": "sans-serif",
     "font.sans-serif": FONTS,
     "font.size": 8,
