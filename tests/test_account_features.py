@@ -470,6 +470,36 @@ def test_a_range_of_nights_equals_the_nights_run_one_by_one():
     assert together == one_by_one
 
 
+def test_a_large_book_run_in_customer_ranges_gives_the_same_rows_as_in_one_statement():
+    """Above OVERDUE_FEATURE_ROWS_PER_PASS window rows the query runs once per customer range
+    (a 10M-account night in one statement spilled for over 25 minutes); nothing may change."""
+    from pipelines.lib.nightly_tables import customer_ranges, rebuild_nights
+
+    first = date(2024, 1, 1)
+    snapshots, events, macros, scores = _random_book(5, first, 220)
+    # more customers, and customers with several accounts, so the ranges cut between them
+    for copy in range(1, 4):
+        snapshots += [row | {"account_id": f"{row['account_id']}-{copy}",
+                             "customer_id": f"{row['customer_id']}-{copy % 2}"}
+                      for row in snapshots if row["account_id"] in ("A1", "A2", "A3")]
+    conn = book(snapshots, events, macros, scores)
+    start, end = date(2024, 7, 25), date(2024, 8, 7)
+    ranges = customer_ranges(conn, start, end, rows_per_pass=500)
+    assert len(ranges) >= 4 and ranges[0][0] is None and ranges[-1][1] is None
+    assert customer_ranges(conn, start, end) == [(None, None)]
+
+    rebuild_nights(conn, "account_features", ACCOUNT_FEATURES_SQL, start, end)
+    whole = conn.execute("select * from account_features order by all").fetchall()
+    rebuild_nights(conn, "account_features", ACCOUNT_FEATURES_SQL, start, end, chunk_days=5,
+                   rows_per_pass=500)
+    ranged = conn.execute("select * from account_features order by all").fetchall()
+    assert len(whole) > 150
+    assert ranged == whole
+    # and the same as the query run directly
+    direct = features(conn, start, end)
+    assert len(direct) == len(whole)
+
+
 def test_no_feature_of_a_night_changes_when_later_data_arrives():
     first, start, end = date(2024, 1, 1), date(2024, 7, 1), date(2024, 7, 10)
     snapshots, events, macros, scores = _random_book(11, first, 192)

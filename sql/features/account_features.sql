@@ -92,7 +92,14 @@ history as not materialized (
         last_payment_date,
         next_due_date
     from account_snapshots
-    where snapshot_date between cast($start_date as date) - 179 and cast($end_date as date)
+    where
+        snapshot_date between cast($start_date as date) - 179 and cast($end_date as date)
+        {%- if customer_from is defined and customer_from %}
+        and customer_id >= $customer_from
+        {%- endif %}
+        {%- if customer_to is defined and customer_to %}
+        and customer_id < $customer_to
+        {%- endif %}
 ),
 
 tonight as (
