@@ -58,8 +58,7 @@ def add_new_columns(conn: duckdb.DuckDBPyConnection, table: str, query: str, par
     return added
 
 
-# Above this many joined window rows (window rows x nights), the feature query runs once per
-# customer range:
+# Above this many snapshot rows in its windows, the feature query runs once per customer range:
 # one statement over a 10M-account book spills its 10M-group aggregate and took over 25 min for
 # one night on 2 cores; ten ranges of 1M accounts took 15 s each (when the warehouse is stored in
 # customer order, each range reads only its own row groups).
@@ -73,12 +72,12 @@ CustomerRange = tuple[str | None, str | None]
 
 def customer_ranges(conn: duckdb.DuckDBPyConnection, start: date, end: date,
                     rows_per_pass: int | None = None) -> list[CustomerRange]:
-    """[from, to) customer-id ranges of about `rows_per_pass` joined window rows (window rows x
-    nights) each; [(None, None)] (the whole book at once) when there are fewer."""
+    """[from, to) customer-id ranges of about `rows_per_pass` window rows each; [(None, None)]
+    (the whole book at once) when the nights' windows hold fewer."""
     rows_per_pass = rows_per_pass or ROWS_PER_PASS
-    rows, nights = conn.execute(render_sql("features/window_rows"),
-                                {"start_date": start, "end_date": end}).fetchone()
-    passes = -(-rows * max(nights, 1) // rows_per_pass)
+    (rows,) = conn.execute(render_sql("features/window_rows"),
+                           {"start_date": start, "end_date": end}).fetchone()
+    passes = -(-rows // rows_per_pass)
     if passes <= 1:
         return [(None, None)]
     (bounds,) = conn.execute(render_sql("features/customer_boundaries"), {
