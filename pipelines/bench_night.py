@@ -359,7 +359,7 @@ def measure_kernels(home: Path) -> dict:
     from pipelines.lib.collections.batch import fetch_contacts
     from pipelines.lib.collections.rendering import LETTERS_DIR, PARTS, Renderer, template_name
     from pipelines.lib.collections.strategy import load_strategy
-    from pipelines.lib.nightly_tables import customer_ranges, load_macros
+    from pipelines.lib.nightly_tables import customer_ranges, load_macros, ranged_statements
     from pipelines.lib.row_checks import bind
     from pipelines.lib.sql import render_sql
 
@@ -388,13 +388,14 @@ def measure_kernels(home: Path) -> dict:
     load_macros(conn)
 
     def feature_query():
-        # in the customer ranges the night itself uses (one statement up to ~1M accounts)
-        for number, (low, high) in enumerate(customer_ranges(conn, NIGHT, NIGHT)):
-            query = render_sql("features/account_features", customer_from=low is not None,
-                               customer_to=high is not None)
-            statement = f"create or replace temp table kernel_features_{number} as " + query
-            conn.execute(statement, bind(statement, {
-                "start_date": NIGHT, "end_date": NIGHT, "customer_from": low, "customer_to": high}))
+        # the night's own statements: one per customer range (one up to ~1M accounts)
+        nights = {"start_date": NIGHT, "end_date": NIGHT}
+        conn.execute("create or replace temp table kernel_features as "
+                     "select * from account_features limit 0")
+        ranges = customer_ranges(conn, NIGHT, NIGHT)
+        for insert, bounds in ranged_statements("features/account_features", "kernel_features",
+                                                ranges):
+            conn.execute(insert, bind(insert, bounds | nights))
 
     _timed(kernels, "feature_query", feature_query)
 

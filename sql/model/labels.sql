@@ -79,20 +79,16 @@ cap as (
 ),
 
 kept as (
+    -- draw is in [0, 1): a stratum kept at rate 1 keeps every row
     select
         labelled.* exclude (draw),
-        case
-            when labelled.bucket = 'M0'
-                then 1.0 / ((select current_keep_rate from cap) * (select cap_rate from cap))
-            else 1.0 / (select cap_rate from cap)
-        end as weight
+        1.0 / (case when labelled.bucket = 'M0' then cap.current_keep_rate else 1.0 end
+            * cap.cap_rate) as weight
     from labelled
+    cross join cap
     where
-        case
-            when labelled.bucket = 'M0'
-                then labelled.draw < (select current_keep_rate * cap_rate from cap)
-            else (select cap_rate from cap) >= 1 or labelled.draw < (select cap_rate from cap)
-        end
+        labelled.draw
+        < case when labelled.bucket = 'M0' then cap.current_keep_rate else 1.0 end * cap.cap_rate
 ),
 
 final as (
