@@ -33,9 +33,11 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Self
 
 from pipelines import settings
 
@@ -79,6 +81,74 @@ def _peak_mb() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return round(max(own, children) / 1024, 1)
+
+
+def _tree_rss_mb(pid: int) -> float | None:
+    """Resident memory of `pid` and every live descendant (print PDF workers), from /proc; None
+    where there is no /proc."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    children: dict[int, list[int]] = {}
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    page_mb = os.sysconf("SC_PAGE_SIZE") / 2**20
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            total += int((proc / str(current) / "statm").read_text().split()[1]) * page_mb
+        except (OSError, IndexError, ValueError):
+            continue
+        todo.extend(children.get(current, ()))
+    return total
+
+
+class RssSampler:
+    """Samples the process tree's resident memory a few times a second, so that the peak can be
+    given per step: getrusage only knows the whole run's maximum."""
+
+    def __init__(self, every_s: float = 0.2):
+        self.every_s = every_s
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="rss-sampler", daemon=True)
+
+    def _sample(self) -> None:
+        pid = os.getpid()
+        while True:
+            rss = _tree_rss_mb(pid)
+            if rss is None:
+                return
+            self.samples.append((time.time(), rss))
+            if self._stop.wait(self.every_s):
+                return
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def peak_between(self, start: float, end: float) -> float | None:
+        """The largest sample taken in [start, end] (epoch seconds), in MB; for a step shorter
+        than the sampling interval, the sample nearest to it."""
+        inside = [rss for at, rss in self.samples if start <= at <= end]
+        if inside:
+            return round(max(inside), 1)
+        if not self.samples:
+            return None
+        middle = (start + end) / 2
+        return round(min(self.samples, key=lambda sample: abs(sample[0] - middle))[1], 1)
+
+    def peak(self) -> float | None:
+        return round(max(rss for _, rss in self.samples), 1) if self.samples else None
 
 
 def _machine() -> str:
@@ -269,13 +339,27 @@ def night_env(home: Path) -> dict[str, str]:
                   "OVERDUE_START_DATE": NIGHT.isoformat(), "GX_ANALYTICS_ENABLED": "false"}
 
 
+def step_windows(records: list) -> dict[str, tuple[float, float]]:
+    """Each step's (start, end) epoch seconds from the run's event log."""
+    starts, ends = {}, {}
+    for record in records:
+        event = record.dagster_event
+        if event is None or not record.step_key:
+            continue
+        if event.event_type_value == "STEP_START":
+            starts[record.step_key] = record.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"):
+            ends[record.step_key] = record.timestamp
+    return {step: (start, ends.get(step, start)) for step, start in starts.items()}
+
+
 def stage_seconds(records: list, total: float, wall_start: float) -> tuple[dict, dict]:
     """Seconds per stage from the run's event log; also seconds per step (asset).
 
     `startup` is from the call of run_nights to the run's start (definitions loaded, job
     resolved); `orchestration` is what remains of the total outside every step.
     """
-    starts, ends, materialised = {}, {}, {}
+    materialised = {}
     run_start = None
     for record in records:
         event = record.dagster_event
@@ -284,21 +368,14 @@ def stage_seconds(records: list, total: float, wall_start: float) -> tuple[dict,
         kind = event.event_type_value
         if kind in ("RUN_START", "PIPELINE_START"):  # RUN_START's value is still PIPELINE_START
             run_start = record.timestamp
-        if not record.step_key:
-            continue
-        if kind == "STEP_START":
-            starts[record.step_key] = record.timestamp
-        elif kind in ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"):
-            ends[record.step_key] = record.timestamp
-        elif kind == "ASSET_MATERIALIZATION":
+        elif kind == "ASSET_MATERIALIZATION" and record.step_key:
             materialised.setdefault(record.step_key, record.timestamp)
     from pipelines.lib.contracts import feeds
 
     ingest_steps = set(feeds())
     stages = dict.fromkeys(STAGES, 0.0)
     steps = {}
-    for step, start in starts.items():
-        end = ends.get(step, start)
+    for step, (start, end) in step_windows(records).items():
         steps[step] = round(end - start, 3)
         if step in ingest_steps and step in materialised:
             stages["ingest"] += materialised[step] - start
@@ -315,29 +392,36 @@ def measure_night(home: Path, accounts: int, profile: bool = False) -> dict:
     from pipelines.cli import _dagster_instance, run_nights
 
     os.environ.update(night_env(home))
-    wall_start = time.time()
-    started = time.perf_counter()
-    if profile:
-        import cProfile
-        import pstats
+    with RssSampler() as sampler:
+        wall_start = time.time()
+        started = time.perf_counter()
+        if profile:
+            import cProfile
+            import pstats
 
-        profiler = cProfile.Profile()
-        profiler.runcall(run_nights, NIGHT, NIGHT)
+            profiler = cProfile.Profile()
+            profiler.runcall(run_nights, NIGHT, NIGHT)
+        else:
+            run_nights(NIGHT, NIGHT)
+        total = time.perf_counter() - started
+    if profile:
         profiler.dump_stats(home / "night.prof")
         stats = pstats.Stats(str(home / "night.prof"))
         with (home / "night.prof.txt").open("w") as out:
             stats.stream = out
             stats.sort_stats("cumulative").print_stats(60)
             stats.sort_stats("tottime").print_stats(40)
-    else:
-        run_nights(NIGHT, NIGHT)
-    total = time.perf_counter() - started
-    peak = _peak_mb()
+    # getrusage misses print workers running side by side; sampling may miss a short spike
+    peak = max(_peak_mb(), sampler.peak() or 0.0)
     instance = _dagster_instance()
     run = instance.get_runs(limit=1)[0]
-    stages, steps = stage_seconds(instance.all_logs(run.run_id), total, wall_start)
+    records = instance.all_logs(run.run_id)
+    stages, steps = stage_seconds(records, total, wall_start)
+    step_peaks = {step: sampler.peak_between(start, end)
+                  for step, (start, end) in step_windows(records).items()}
     kernels = measure_kernels(home)
     return {"total_s": round(total, 2), "peak_rss_mb": peak, "stages": stages, "steps": steps,
+            "step_peak_rss_mb": step_peaks, "sampled_peak_rss_mb": sampler.peak(),
             "kernels": kernels, "run_id": run.run_id, "profile": profile}
 
 
@@ -506,6 +590,8 @@ def run(home: Path, accounts: int, history_days: int = 90, profile: bool = False
         "pipeline_over_kernels": round(night["total_s"] / kernels_s, 2) if kernels_s else None,
         "kernels": kernels,
         "steps": night["steps"],
+        "step_peak_rss_mb": night["step_peak_rss_mb"],
+        "sampled_peak_rss_mb": night["sampled_peak_rss_mb"],
         "setup_s": round(setup_seconds, 1),
         "setup": setup,
         "load_average": [round(x, 2) for x in os.getloadavg()],
@@ -547,6 +633,11 @@ def table(record: dict) -> str:
             share = seconds / w["total_s"] if w["total_s"] else 0
             lines.append(f"  {stage:<22}{seconds:>9.2f}{share:>8.0%}{kernel or '-':>18}"
                          f"{k_seconds if k_seconds is not None else '-':>9}{ratio:>8}")
+        by_step = sorted(((rss, step) for step, rss in w.get("step_peak_rss_mb", {}).items()
+                          if rss is not None), reverse=True)[:6]
+        if by_step:
+            lines.append("  peak RSS by step (sampled, MB): "
+                         + ", ".join(f"{step} {rss:,.0f}" for rss, step in by_step))
         if w["stages"].get("letters") is not None:
             lines.append(f"  contacts rendered by the kernel: {w['kernels']['contacts_rendered']:,}"
                          f"; XGBoost kernel on {w['kernels'].get('xgboost_train_rows', 0):,} rows,"

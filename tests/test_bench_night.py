@@ -31,6 +31,10 @@ def test_a_tiny_night_gives_every_stage_a_time_and_the_issue_json(home, capsys):
     assert sum(workload["stages"].values()) <= workload["total_s"] + 0.01
     assert 0 < workload["kernels_s"] < workload["total_s"]
     assert workload["peak_rss_mb"] > 100
+    # the peak per step is sampled from the process tree: every asset of the night has one
+    step_peaks = workload["step_peak_rss_mb"]
+    assert {"account_features", "delinquency_model", "letter_batches"} <= set(step_peaks)
+    assert 100 < max(step_peaks.values()) <= workload["peak_rss_mb"]
     for kernel in bench_night.KERNEL_OF.values():
         assert kernel in workload["kernels"]
 
@@ -41,6 +45,7 @@ def test_a_tiny_night_gives_every_stage_a_time_and_the_issue_json(home, capsys):
     assert (night_home / "out" / "letters" / night / "manifest.csv").exists()
     printed = capsys.readouterr().out
     assert "pipeline / kernels" in printed and "letters" in printed
+    assert "peak RSS by step" in printed
     assert workload["setup"]["account_features_nights"] > 0
 
     # a book whose night has run would time a rerun: reusing it again is refused
@@ -55,3 +60,28 @@ def test_a_tiny_night_gives_every_stage_a_time_and_the_issue_json(home, capsys):
         for column in ("full_name", "mobile_phone", "email"):
             assert row[column] not in written.read_text()
             assert row[column] not in printed
+
+
+def test_the_sampled_peak_counts_child_processes():
+    """Print PDFs render in worker processes: a peak that missed them would flatter the night."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    alone = bench_night._tree_rss_mb(os.getpid())
+    child = subprocess.Popen([sys.executable, "-c",
+                              ("import sys, time; block = bytearray(300 * 2**20); "
+                               "print('ready', flush=True); time.sleep(30)")],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        with bench_night.RssSampler(every_s=0.05) as sampler:
+            time.sleep(0.3)
+        assert sampler.peak() - alone > 250
+        last_at, last_rss = sampler.samples[-1]
+        assert sampler.peak_between(last_at + 1, last_at + 2) == round(last_rss, 1)
+    finally:
+        child.kill()
+        child.wait()
+    assert bench_night.RssSampler().peak_between(0, 1) is None
