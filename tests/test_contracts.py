@@ -275,3 +275,12 @@ def test_parquet_timestamps_with_a_zone_pass_the_event_time_rule(tmp_path):
     conn = duckdb.connect()
     run_row_checks(conn, contract, landed)
     assert flagged_rows_by_rule(conn) == {"event_time_not_after_file_date": {2}}
+
+
+def test_contract_clustering_by_an_unknown_column_is_refused(tmp_path):
+    text = load_contract("account_snapshots").path.read_text().replace(
+        "value: [customer_id, account_id]", "value: [customer, account_id]")
+    path = tmp_path / "broken.odcs.yaml"
+    path.write_text(text)
+    with pytest.raises(ContractError, match="clusterBy names unknown column"):
+        parse_contract(path)

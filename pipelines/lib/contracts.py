@@ -81,6 +81,9 @@ class Contract:
     rules: tuple[Rule, ...]
     required_feed: bool
     file_date_column: str | None
+    # the order rows are stored in within a night: a query reading a range of these columns
+    # (the feature query's customer ranges) then reads only that range's row groups
+    cluster_by: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -187,6 +190,10 @@ def parse_contract(path: Path) -> Contract:
         unknown = {c for c in referenced if c} - known
         if unknown:
             raise ContractError(f"{path}: rule {rule.name} names unknown column(s) {sorted(unknown)}")
+    cluster_by = tuple(props.get("clusterBy") or ())
+    if set(cluster_by) - known:
+        raise ContractError(f"{path}: clusterBy names unknown column(s) "
+                            f"{sorted(set(cluster_by) - known)}")
     names = [r.name for r in rules]
     if len(names) != len(set(names)):
         raise ContractError(f"{path}: duplicate rule names")
@@ -198,6 +205,7 @@ def parse_contract(path: Path) -> Contract:
         rules=tuple(rules),
         required_feed=bool(props.get("requiredFeed", False)),
         file_date_column=props.get("fileDateColumn"),
+        cluster_by=cluster_by,
     )
 
 

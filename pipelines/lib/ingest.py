@@ -155,7 +155,7 @@ def ingest_file(conn: duckdb.DuckDBPyConnection, contract: Contract, path: Path)
         _execute(conn, "contracts/insert_clean_rows",
                  base | {extra["param"]: extra["name"] for extra in extras}, table=table,
                  columns=contract.columns, file_date_column=contract.file_date_column,
-                 extras=extras)
+                 extras=extras, cluster_by=contract.cluster_by)
         _execute(conn, "ingest/delete_quarantine_night", base)
         _execute(conn, "ingest/insert_quarantine_violations", base)
         _insert_records(conn, base, structural)

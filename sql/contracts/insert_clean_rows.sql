@@ -1,4 +1,5 @@
--- Load every staged row that broke no rule into the feed's table, typed, with its lineage.
+-- Load every staged row that broke no rule into the feed's table, typed, with its lineage, in
+-- the contract's clusterBy order (row groups then hold narrow ranges of it).
 insert into {{ table }} (
     {%- if not file_date_column %}landing_date, {% endif %}
     {%- for column in columns %}{{ column.name }}, {% endfor -%}
@@ -34,3 +35,6 @@ final as (
 )
 
 select * from final
+{%- if cluster_by %}
+order by {% for column in cluster_by %}{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
+{%- endif %}
