@@ -163,16 +163,25 @@ def bin_edges(expected: np.ndarray, bins: int = 10, weights: np.ndarray | None =
     return [float(edge) for edge in np.unique(edges)]
 
 
-def bin_shares(values: np.ndarray, edges: list, weights: np.ndarray | None = None) -> np.ndarray:
-    """Share of the values in each bin (below the first edge ... at or above the last) and, last,
-    the share missing: a feature that starts arriving null is a shift too."""
+def bin_counts(values: np.ndarray, edges: list, weights: np.ndarray | None = None) -> np.ndarray:
+    """Weight of the values in each bin (below the first edge ... at or above the last) and, last,
+    the weight missing: a feature that starts arriving null is a shift too. Counts add up, so a
+    night too large for memory can be binned a chunk at a time."""
     values = np.asarray(values, dtype="float64")
     weights = np.ones(len(values)) if weights is None else np.asarray(weights, dtype="float64")
     index = np.searchsorted(np.asarray(edges, dtype="float64"), values, side="right")
     index[np.isnan(values)] = len(edges) + 1
-    counts = np.bincount(index, weights, minlength=len(edges) + 2)
+    return np.bincount(index, weights, minlength=len(edges) + 2)
+
+
+def shares_of(counts: np.ndarray) -> np.ndarray:
     total = counts.sum()
     return counts / total if total else counts
+
+
+def bin_shares(values: np.ndarray, edges: list, weights: np.ndarray | None = None) -> np.ndarray:
+    """Share of the values in each bin; see bin_counts."""
+    return shares_of(bin_counts(values, edges, weights))
 
 
 def psi_from_shares(expected_shares: np.ndarray, actual_shares: np.ndarray) -> float:
@@ -210,9 +219,3 @@ def reference_distribution(values: np.ndarray, weights: np.ndarray | None = None
     """
     edges = bin_edges(values, bins, weights)
     return {"edges": edges, "shares": [float(s) for s in bin_shares(values, edges, weights)]}
-
-
-def psi_against(reference: dict, actual: np.ndarray, weights: np.ndarray | None = None) -> float:
-    """PSI of `actual` against a stored `reference_distribution`."""
-    return psi_from_shares(np.asarray(reference["shares"]),
-                           bin_shares(actual, reference["edges"], weights))

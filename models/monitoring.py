@@ -7,10 +7,12 @@ matured since training, say whether the model is still right (DOMAIN.md §3, §6
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
-from models.evaluate import evaluate, psi_against, psi_status
+from models.evaluate import bin_counts, evaluate, psi_from_shares, psi_status, shares_of
 from models.features import feature_matrix
 from models.scoring import in_population
 from models.train import TrainedModel
@@ -22,35 +24,55 @@ def _weights(frame: pd.DataFrame) -> np.ndarray:
     return np.ones(len(frame))
 
 
-def stability(model: TrainedModel, frame: pd.DataFrame) -> dict:
+def stability(model: TrainedModel, frame: pd.DataFrame | Iterable[pd.DataFrame]) -> dict:
     """PSI of the score and of every feature of `frame` against the model's training window.
 
-    Rows outside the model's population are left out, as they were from training.
+    `frame` may also be chunks of one night (bins are counted chunk by chunk: a 10M-account
+    night need not be in memory whole; the PSI is the same). Rows outside the model's
+    population are left out, as they were from training.
 
     Returns:
         {"rows", "score": {"psi", "status"}, "features": [{"feature", "psi", "status"}, ...]}
         with features sorted by PSI, largest first.
     """
-    frame = frame[in_population(model, frame)]
-    weights = _weights(frame)
-    score_psi = psi_against(model.reference["score"], model.predict(frame), weights)
-    matrix = feature_matrix(frame, model.feature_names)
+    frames = [frame] if isinstance(frame, pd.DataFrame) else frame
+    reference = model.reference
+    score_counts = np.zeros(len(reference["score"]["edges"]) + 2)
+    feature_counts = {name: np.zeros(len(reference["features"][name]["edges"]) + 2)
+                      for name in model.feature_names}
+    rows = 0
+    for chunk in frames:
+        chunk = chunk[in_population(model, chunk)]
+        if chunk.empty:
+            continue
+        rows += len(chunk)
+        weights = _weights(chunk)
+        score_counts += bin_counts(model.predict(chunk), reference["score"]["edges"], weights)
+        matrix = feature_matrix(chunk, model.feature_names)
+        for name in model.feature_names:
+            feature_counts[name] += bin_counts(matrix[name].to_numpy(),
+                                               reference["features"][name]["edges"], weights)
+
+    def psi_of(reference_bins: dict, counts: np.ndarray) -> float:
+        return psi_from_shares(np.asarray(reference_bins["shares"]), shares_of(counts))
+
+    score_psi = psi_of(reference["score"], score_counts)
     features = []
     for name in model.feature_names:
-        value = psi_against(model.reference["features"][name], matrix[name].to_numpy(), weights)
+        value = psi_of(reference["features"][name], feature_counts[name])
         features.append({"feature": name, "psi": value, "status": psi_status(value)})
     features.sort(key=lambda row: (-row["psi"], row["feature"]))
-    return {"rows": len(frame), "score": {"psi": score_psi, "status": psi_status(score_psi)},
+    return {"rows": rows, "score": {"psi": score_psi, "status": psi_status(score_psi)},
             "features": features}
 
 
-def monitor(model: TrainedModel, tonight: pd.DataFrame,
+def monitor(model: TrainedModel, tonight: pd.DataFrame | Iterable[pd.DataFrame],
             matured: pd.DataFrame | None = None) -> dict:
     """Tonight's monitoring report for one model.
 
     Args:
         model: the champion.
-        tonight: account_features rows of tonight.
+        tonight: account_features rows of tonight (or chunks of them; see stability).
         matured: labelled rows that matured since the training window
             (models.dataset.newly_matured_labels), or None/empty when none yet.
 

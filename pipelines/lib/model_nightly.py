@@ -7,7 +7,9 @@ transaction, so a rerun of a night leaves the tables as they were.
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -16,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from models.config import ModelConfig
-from models.dataset import features_for_night, latest_matured_window
+from models.dataset import latest_matured_window
 from models.monitoring import monitor
 from models.registry import bucket_calibration_allowance
 from models.scoring import REASON_COLUMNS, reason_codes, score
@@ -25,6 +27,9 @@ from pipelines.lib.row_checks import bind
 from pipelines.lib.sql import render_sql
 
 MODEL_TABLES = ("account_scores", "account_reason_codes", "model_monitoring")
+# account_features rows scored at a time: a 10M-account night never sits in memory whole
+# (each row is scored and explained on its own, so the chunking changes no value)
+SCORING_CHUNK_ROWS = int(os.environ.get("OVERDUE_SCORING_CHUNK_ROWS", "500000"))
 SCORE_TABLE_COLUMNS = ["snapshot_date", "account_id", "bucket", "days_past_due", "probability",
                        "risk_grade", "early_warning", "needs_reasons", "model_version"]
 
@@ -93,33 +98,63 @@ class ScoringRun:
     top_reasons: pd.DataFrame | None = None
 
 
+def feature_chunks(conn: duckdb.DuckDBPyConnection, night: date,
+                   rows: int) -> Iterator[pd.DataFrame]:
+    """One night's account_features rows in account order, about `rows` at a time (whole
+    DuckDB vectors). The connection is busy until the last chunk is read."""
+    sql = render_sql("model/features_for_night")
+    conn.execute(sql, bind(sql, {"night": night}))
+    vectors = max(1, -(-rows // duckdb.__standard_vector_size__))
+    chunk = conn.fetch_df_chunk(vectors)
+    yield chunk  # even when empty: it carries the columns and their types
+    while len(chunk):
+        chunk = conn.fetch_df_chunk(vectors)
+        if len(chunk):
+            yield chunk
+
+
 def score_nights(conn: duckdb.DuckDBPyConnection, model: TrainedModel, config: ModelConfig,
-                 nights: list[date], reason_nights: set[date]) -> ScoringRun:
+                 nights: list[date], reason_nights: set[date],
+                 chunk_rows: int | None = None) -> ScoringRun:
     """Score every account of `nights`; compute reason codes for the nights in `reason_nights`.
 
     Each night is replaced on its own (scores and, when computed, its reason codes), so a long
-    backfill never holds millions of rows in memory at once.
+    backfill never holds millions of rows in memory at once; within a night the features are
+    read `chunk_rows` at a time and only the scores and reasons are kept.
     """
     ensure_model_tables(conn)
+    chunk_rows = chunk_rows or SCORING_CHUNK_ROWS
     run = ScoringRun()
     last_scores = None
     for night in nights:
+        explain = night in reason_nights
+        scored_chunks, reason_chunks = [], []
+        seconds_reasons = 0.0
         started = time.perf_counter()
-        features = features_for_night(conn, night)
-        scores = score_frame(model, features, config, night)
+        for features in feature_chunks(conn, night, chunk_rows):
+            scores = score_frame(model, features, config, night)
+            scored_chunks.append(scores)
+            if explain:
+                reasons_started = time.perf_counter()
+                needing = scores.loc[scores["needs_reasons"], "account_id"].tolist()
+                reason_chunks.append(reason_codes(model, features, needing,
+                                                  method=config.reason_code_method))
+                seconds_reasons += time.perf_counter() - reasons_started
+            del features
+        scores = pd.concat(scored_chunks, ignore_index=True)
         replace_nights(conn, "account_scores", night, night, scores)
-        run.seconds_scoring += time.perf_counter() - started
+        run.seconds_scoring += time.perf_counter() - started - seconds_reasons
         run.nights += 1
         run.rows += len(scores)
-        if night in reason_nights:
+        if explain:
             started = time.perf_counter()
-            needing = scores.loc[scores["needs_reasons"], "account_id"].tolist()
-            reasons = reason_codes(model, features, needing, method=config.reason_code_method)
+            reasons = pd.concat([r for r in reason_chunks if len(r)] or reason_chunks[:1],
+                                ignore_index=True)
             reasons.insert(0, "snapshot_date", pd.Timestamp(night).date())
             reasons["model_version"] = model.version or "unregistered"
             replace_nights(conn, "account_reason_codes", night, night,
                            reasons[["snapshot_date", *REASON_COLUMNS, "model_version"]])
-            run.seconds_reasons += time.perf_counter() - started
+            run.seconds_reasons += seconds_reasons + time.perf_counter() - started
             run.reason_nights.append(night.isoformat())
             run.reason_rows += len(reasons)
             run.reason_accounts += int(reasons["account_id"].nunique()) if len(reasons) else 0
@@ -185,8 +220,8 @@ def monitor_night(conn: duckdb.DuckDBPyConnection, model: TrainedModel, card: di
     """Monitor the champion on `night`: PSI vs its training window, performance on the latest
     matured out-of-time window. Writes and returns the night's model_monitoring rows."""
     ensure_model_tables(conn)
-    tonight = features_for_night(conn, night)
     matured = latest_matured_window(conn, night, config)
+    tonight = feature_chunks(conn, night, SCORING_CHUNK_ROWS)
     report = monitor(model, tonight, matured if len(matured) else None)
     rows = monitoring_rows(report, night, model, card, config)
     replace_nights(conn, "model_monitoring", night, night, rows)

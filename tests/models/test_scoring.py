@@ -189,3 +189,65 @@ def test_monitoring_report(book, model, tonight):
     buckets = {row["bucket"]: row for row in report["roll_rate_by_bucket"]}
     assert buckets["M1"]["observed_rate"] > buckets["M0"]["observed_rate"]
     assert abs(buckets["M0"]["mean_predicted"] - buckets["M0"]["observed_rate"]) < 0.02
+
+
+def test_a_night_scored_in_chunks_equals_the_night_scored_whole(book, model):
+    """A 10M-account night is scored and explained a chunk of features at a time: every score
+    and every reason row must be the one the whole night gives."""
+    from pipelines.lib.model_nightly import feature_chunks, score_nights
+
+    chunks = [len(chunk) for chunk in feature_chunks(book.conn, END, 1)]
+    assert len(chunks) >= 2 and sum(chunks) == len(features_for_night(book.conn, END))
+
+    def tables():
+        return {table: book.conn.execute(
+                    f"select * exclude (model_version) from {table} order by all").fetchall()
+                for table in ("account_scores", "account_reason_codes")}
+
+    try:
+        whole = score_nights(book.conn, model, CONFIG, [END], {END}, chunk_rows=10**7)
+        expected = tables()
+        chunked = score_nights(book.conn, model, CONFIG, [END], {END}, chunk_rows=1)
+        assert tables() == expected
+        assert expected["account_reason_codes"] and whole.reason_rows == chunked.reason_rows
+        assert (whole.scored, whole.needing_reasons, whole.grade_counts) == (
+            chunked.scored, chunked.needing_reasons, chunked.grade_counts)
+    finally:
+        for table in ("account_scores", "account_reason_codes"):
+            book.conn.execute(f"drop table if exists {table}")
+
+
+def test_an_empty_night_scores_nothing_and_keeps_the_tables_typed(book, model):
+    from pipelines.lib.model_nightly import score_nights
+
+    try:
+        run = score_nights(book.conn, model, CONFIG, [date(1999, 1, 1)], {date(1999, 1, 1)})
+        assert (run.rows, run.reason_rows, run.scored) == (0, 0, 0)
+        assert book.conn.execute("select count(*) from account_scores").fetchone() == (0,)
+    finally:
+        for table in ("account_scores", "account_reason_codes"):
+            book.conn.execute(f"drop table if exists {table}")
+
+
+def test_stability_counted_chunk_by_chunk_equals_the_whole_night(book, model, tonight):
+    from models.evaluate import bin_shares, psi_from_shares
+    from models.monitoring import stability
+    from models.scoring import in_population
+    from pipelines.lib.model_nightly import feature_chunks
+
+    whole = stability(model, tonight)
+    assert stability(model, feature_chunks(book.conn, END, 1)) == whole
+    # the score's PSI, from the whole night's shares as it was computed before chunking
+    population = tonight[in_population(model, tonight)]
+    reference = model.reference["score"]
+    expected = psi_from_shares(np.asarray(reference["shares"]),
+                               bin_shares(model.predict(population), reference["edges"]))
+    assert whole["score"]["psi"] == pytest.approx(expected, rel=1e-12)
+    assert whole["rows"] == len(population)
+    # a shifted night is seen as shifted whichever way it is read
+    shifted = tonight.assign(utilisation=tonight["utilisation"] * 3)
+    chunks = [shifted.iloc[:1000], shifted.iloc[1000:]]
+    by_feature = {row["feature"]: row["psi"] for row in stability(model, chunks)["features"]}
+    assert by_feature == {row["feature"]: row["psi"]
+                          for row in stability(model, shifted)["features"]}
+    assert by_feature["utilisation"] > 0.25
