@@ -233,6 +233,7 @@ class Trial:
     duplicate_contacts: list = field(default_factory=list)
     duplicate_models: list = field(default_factory=list)
     seconds: float = 0.0
+    finished_after_s: float | None = None  # when the first run ended on its own before the kill
 
     @property
     def ok(self) -> bool:
@@ -259,9 +260,12 @@ def kill_trial(template: Path, work: Path, night: date, seed: int, max_delay_s: 
     delay = random.Random(seed).uniform(min_delay_s, max_delay_s)
     copy_home(template, work)
     process = start_overdue(work, *night_args(night, groups), **(env or {}))
+    launched = time.monotonic()
+    finished_after = None
     try:
         process.wait(timeout=delay)
         killed, killed_exit = False, process.returncode
+        finished_after = time.monotonic() - launched
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
@@ -270,7 +274,7 @@ def kill_trial(template: Path, work: Path, night: date, seed: int, max_delay_s: 
     started = time.monotonic()
     code, err = run_overdue(work, *night_args(night, groups), **(env or {}))
     trial = Trial(seed, delay, killed, killed_exit, code, err,
-                  seconds=time.monotonic() - started)
+                  seconds=time.monotonic() - started, finished_after_s=finished_after)
     if code == 0:
         trial.differences = differences(reference, fingerprint(work))
         trial.duplicate_contacts = duplicate_contacts(work)
