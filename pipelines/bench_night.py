@@ -20,7 +20,9 @@ JSON under `$OVERDUE_HOME/bench/`.
 
 A W10M book takes over an hour to build: `--book-only` builds it and stops, `--reuse-book` then
 measures the night on a book built earlier whose night has not run yet (a night already run would
-be measured as a rerun, so that is refused).
+be measured as a rerun, so that is refused). A setup that crashed (the W10M one was killed by the
+kernel's OOM killer once, scoring 10M accounts before scoring read them in chunks) continues from
+its last finished step (`book.partial.json`) when it is started again.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ CHANGED_CUSTOMERS = 0.002  # share of customers in the night's delta file
 # The setup is not measured: it may use more of the machine's memory than a night is allowed.
 SETUP_MEMORY_LIMIT = os.environ.get("OVERDUE_BENCH_SETUP_MEMORY_LIMIT", "12GB")
 BOOK_MARKER = "book.json"  # written when a book's setup completed
+BOOK_PROGRESS = "book.partial.json"  # the setup steps done so far: a crashed setup continues
 WORKLOADS = {"W1M": (1_000_000, 90), "W1M-360": (1_000_000, 360), "W10M": (10_000_000, 90)}
 DEFAULT_WORKLOADS = ("W1M", "W1M-360")
 
@@ -227,83 +230,103 @@ def build_book(home: Path, accounts: int, history_days: int) -> dict:
 
     if history_days < 2:
         raise ValueError("history_days must be at least 2 (history before the measured night)")
-    shutil.rmtree(home, ignore_errors=True)
-    home.mkdir(parents=True)
+    progress_file = home / BOOK_PROGRESS
+    progress = json.loads(progress_file.read_text()) if progress_file.exists() else None
+    if not progress or (progress["accounts"], progress["history_days"]) != (accounts,
+                                                                            history_days):
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(parents=True)
+        progress = {"accounts": accounts, "history_days": history_days, "setup": {}, "done": []}
+    setup, done = progress["setup"], progress["done"]
+    if done:
+        sys.stderr.write(f"bench_night setup: continuing the book in {home} after {done}\n")
+
+    def finished(step: str) -> None:
+        done.append(step)
+        progress_file.write_text(json.dumps(progress, indent=2, default=str))
+        _progress(setup, step)
+
     first, before = _first_night(history_days), NIGHT - timedelta(days=1)
-    setup: dict = {}
     conn = duckdb.connect(str(home / "warehouse.duckdb"),
                           config=settings.duckdb_config() | {"memory_limit": SETUP_MEMORY_LIMIT})
     conn.execute("set enable_progress_bar = false")
     ensure_warehouse(conn)
-    snapshots = render_sql("bench/night_book_snapshots")
-    _timed(setup, "history", lambda: conn.execute(
-        "insert into account_snapshots " + snapshots,
-        bind(snapshots, {"accounts": accounts, "first_night": first, "last_night": before,
-                         "end_date": NIGHT})))
-    _progress(setup, "history")
-    customers = ("insert into customers_history select cast($landing_date as date), *, "
-                 "cast(null as json), 'bench', row_number() over () from ("
-                 + render_sql("bench/night_book_customers") + ")")
-    _timed(setup, "customers", lambda: conn.execute(customers, bind(customers, {
-        "accounts": accounts, "changed_share": 0, "seed": 0, "landing_date": first})))
-    conn.execute("checkpoint")
+    if "history" not in done:
+        snapshots = render_sql("bench/night_book_snapshots")
+        _timed(setup, "history", lambda: conn.execute(
+            "insert into account_snapshots " + snapshots,
+            bind(snapshots, {"accounts": accounts, "first_night": first, "last_night": before,
+                             "end_date": NIGHT})))
+        customers = ("insert into customers_history select cast($landing_date as date), *, "
+                     "cast(null as json), 'bench', row_number() over () from ("
+                     + render_sql("bench/night_book_customers") + ")")
+        _timed(setup, "customers", lambda: conn.execute(customers, bind(customers, {
+            "accounts": accounts, "changed_share": 0, "seed": 0, "landing_date": first})))
+        conn.execute("checkpoint")
+        finished("history")
 
     steady = [before - timedelta(days=d) for d in range(STEADY_NIGHTS) if
               before - timedelta(days=d) >= first]
     champion_as_of = NIGHT - timedelta(days=CHAMPION_AGE_DAYS)
-    feature_nights = set(steady) | set(training_nights(NIGHT, first)) | set(
-        training_nights(champion_as_of, first))
-    started = time.perf_counter()
-    for start, end in _runs(list(feature_nights)):
-        rebuild_nights(conn, "account_features", "features/account_features", start, end,
-                       chunk_days=10)
-    setup["account_features"] = round(time.perf_counter() - started, 2)
-    setup["account_features_nights"] = len(feature_nights)
+    if "account_features" not in done:
+        feature_nights = set(steady) | set(training_nights(NIGHT, first)) | set(
+            training_nights(champion_as_of, first))
+        started = time.perf_counter()
+        for start, end in _runs(list(feature_nights)):
+            rebuild_nights(conn, "account_features", "features/account_features", start, end,
+                           chunk_days=10)
+        setup["account_features"] = round(time.perf_counter() - started, 2)
+        setup["account_features_nights"] = len(feature_nights)
+        finished("account_features")
 
-    _progress(setup, "account_features")
-    report_nights = [n for n in bench_nights(NIGHT) if first <= n <= before]
-    started = time.perf_counter()
-    load_macros(conn)
-    conn.execute("begin transaction")
-    for statement in MILESTONES:
-        sql = render_sql(statement)
-        conn.execute(sql, bind(sql, {"start_date": first, "end_date": before}))
-    conn.execute("commit")
-    for table in FEATURE_TABLES[1:]:
-        for start, end in _runs(report_nights):
-            rebuild_nights(conn, table, f"features/{table}", start, end)
-    setup["report_history"] = round(time.perf_counter() - started, 2)
+    if "report_history" not in done:
+        report_nights = [n for n in bench_nights(NIGHT) if first <= n <= before]
+        started = time.perf_counter()
+        load_macros(conn)
+        conn.execute("begin transaction")
+        for statement in MILESTONES:
+            sql = render_sql(statement)
+            conn.execute(sql, bind(sql, {"start_date": first, "end_date": before}))
+        conn.execute("commit")
+        for table in FEATURE_TABLES[1:]:
+            for start, end in _runs(report_nights):
+                rebuild_nights(conn, table, f"features/{table}", start, end)
+        setup["report_history"] = round(time.perf_counter() - started, 2)
+        finished("report_history")
 
-    _progress(setup, "report_history")
     config = ModelConfig.from_env()
-    started = time.perf_counter()
     registry = ModelRegistry(home / "registry")
-    try:
-        result = retrain(conn, champion_as_of, registry, config, by="bench setup")
-        setup["champion"] = result.version if result.decision.promote else None
-    except NotEnoughData as reason:
-        setup["champion"] = f"none: {reason}"
-    if registry.champion() and steady:
-        # last nights' tiers use risk grades as tonight's do, so no account changes tier
-        # tonight only because it was scored
-        score_nights(conn, registry.load(registry.champion()), config, sorted(steady),
-                     reason_nights={before})
-    setup["champion_seconds"] = round(time.perf_counter() - started, 2)
+    if "champion_seconds" not in done:
+        started = time.perf_counter()
+        if registry.champion() is None:
+            try:
+                result = retrain(conn, champion_as_of, registry, config, by="bench setup")
+                setup["champion"] = result.version if result.decision.promote else None
+            except NotEnoughData as reason:
+                setup["champion"] = f"none: {reason}"
+        if registry.champion() and steady:
+            # last nights' tiers use risk grades as tonight's do, so no account changes tier
+            # tonight only because it was scored
+            score_nights(conn, registry.load(registry.champion()), config, sorted(steady),
+                         reason_nights={before})
+        setup["champion_seconds"] = round(time.perf_counter() - started, 2)
+        finished("champion_seconds")
 
-    _progress(setup, "champion_seconds")
-    strategy = load_strategy()
-    started = time.perf_counter()
-    if steady:
-        tiering.build_tiers(conn, strategy, min(steady), before)
-        tiering.plan_nights(conn, strategy, min(steady), before)
-    setup["collections_history"] = round(time.perf_counter() - started, 2)
-    conn.execute("checkpoint")
+    if "collections_history" not in done:
+        strategy = load_strategy()
+        started = time.perf_counter()
+        if steady:
+            tiering.build_tiers(conn, strategy, min(steady), before)
+            tiering.plan_nights(conn, strategy, min(steady), before)
+        setup["collections_history"] = round(time.perf_counter() - started, 2)
+        conn.execute("checkpoint")
+        finished("collections_history")
 
-    _progress(setup, "collections_history")
     started = time.perf_counter()
     write_landing(conn, home, accounts)
     setup["landing_files"] = round(time.perf_counter() - started, 2)
     conn.close()
+    progress_file.unlink()
     return setup
 
 
