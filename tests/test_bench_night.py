@@ -85,3 +85,36 @@ def test_the_sampled_peak_counts_child_processes():
         child.kill()
         child.wait()
     assert bench_night.RssSampler().peak_between(0, 1) is None
+
+
+def test_a_crashed_book_setup_continues_from_its_last_finished_step(home, monkeypatch):
+    """A W10M setup takes two hours: killed in its tiers step, it must not start again."""
+    import duckdb
+
+    from pipelines.lib.collections import tiering
+
+    book = (home / "books" / "crash").resolve()
+
+    def crash(*args, **kwargs):
+        raise MemoryError("killed while building tiers")
+
+    monkeypatch.setattr(tiering, "build_tiers", crash)
+    with pytest.raises(MemoryError):
+        bench_night.build(book, 500, 30)
+    progress = json.loads((book / bench_night.BOOK_PROGRESS).read_text())
+    assert progress["done"] == ["history", "account_features", "report_history",
+                                "champion_seconds"]
+    assert not (book / bench_night.BOOK_MARKER).exists()
+    with duckdb.connect(str(book / "warehouse.duckdb")) as conn:
+        snapshots_before = conn.execute("select count(*) from account_snapshots").fetchone()
+
+    monkeypatch.undo()
+    built = bench_night.build(book, 500, 30)
+    assert (book / bench_night.BOOK_MARKER).exists()
+    assert not (book / bench_night.BOOK_PROGRESS).exists()
+    assert built["setup"]["history"] == progress["setup"]["history"]
+    with duckdb.connect(str(book / "warehouse.duckdb")) as conn:
+        # the history was not inserted a second time, and the steps after the crash ran
+        assert conn.execute("select count(*) from account_snapshots").fetchone() == snapshots_before
+        assert conn.execute("select count(*) from collection_tiers").fetchone()[0] > 0
+    assert bench_night.built_book(book, 500, 30)["accounts"] == 500
