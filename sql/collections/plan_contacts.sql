@@ -17,6 +17,10 @@
 --   idempotency_key: sha256 of account|night|treatment|channel|template or queue|locale|template_version
 --   contact_id: letter_id for messages, CT<yymmdd>-<10 hex> for tasks
 --   letter_id: <yymmdd>-<10 hex of the key>, upper case, for messages; null for tasks
+--   (a reference's 10 hex are 40 bits: at ~600k contacts a night two keys share them about once
+--   in six nights. Every key of the night whose 10 hex another key of the night shares, planned
+--   tonight or already in contact_history, gets 20 hex instead, whatever order they came in;
+--   stored references never change.)
 --   scheduled_at: night + 1 day at the jurisdiction's send time, in the customer's time zone; null when that zone is unknown
 --   cap_count: messages: the debtor's contacts on the channel in the cap window before tonight + this contact's rank among tonight's (by priority, then account); phone: feed calls in the 6 nights up to tonight (the call day makes 7)
 --   cap_max: messages: the jurisdiction's cap; phone: max_calls_per_7_days (null: no such cap)
@@ -234,6 +238,37 @@ final as (
         on em.account_id = r.account_id and em.contact_order = r.contact_order
     left join calls as ca on ca.customer_id = r.customer_id
     left join jurisdiction_rules as jr on jr.jurisdiction = r.jurisdiction
+),
+
+short_references as (
+    select upper(left(idempotency_key, 10)) as short_hash, idempotency_key
+    from final
+    where channel_suppression is null
+    union
+    select split_part(contact_id, '-', 2), idempotency_key
+    from contact_history
+    where snapshot_date = $night
+        and source = 'plan'
+        and length(split_part(contact_id, '-', 2)) = 10
+),
+
+shared_short_hashes as (
+    select short_hash
+    from short_references
+    group by short_hash
+    having count(distinct idempotency_key) > 1
 )
 
-select * from final
+select
+    f.* replace (
+        case
+            when s.short_hash is null then f.contact_id
+            else split_part(f.contact_id, '-', 1) || '-' || upper(left(f.idempotency_key, 20))
+        end as contact_id,
+        case
+            when s.short_hash is null or f.letter_id is null then f.letter_id
+            else split_part(f.letter_id, '-', 1) || '-' || upper(left(f.idempotency_key, 20))
+        end as letter_id
+    )
+from final as f
+left join shared_short_hashes as s on s.short_hash = upper(left(f.idempotency_key, 10))
