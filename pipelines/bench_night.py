@@ -376,8 +376,8 @@ def step_windows(records: list) -> dict[str, tuple[float, float]]:
     return {step: (start, ends.get(step, start)) for step, start in starts.items()}
 
 
-def stage_seconds(records: list, total: float, wall_start: float,
-                  windows: dict[str, tuple[float, float]] | None = None) -> tuple[dict, dict]:
+def stage_seconds(records: list, windows: dict[str, tuple[float, float]], total: float,
+                  wall_start: float) -> tuple[dict, dict]:
     """Seconds per stage from the run's event log; also seconds per step (asset).
 
     `startup` is from the call of run_nights to the run's start (definitions loaded, job
@@ -399,7 +399,6 @@ def stage_seconds(records: list, total: float, wall_start: float,
     ingest_steps = set(feeds())
     stages = dict.fromkeys(STAGES, 0.0)
     steps = {}
-    windows = step_windows(records) if windows is None else windows
     for step, (start, end) in windows.items():
         steps[step] = round(end - start, 3)
         if step in ingest_steps and step in materialised:
@@ -442,7 +441,7 @@ def measure_night(home: Path, accounts: int, profile: bool = False) -> dict:
     run = instance.get_runs(limit=1)[0]
     records = instance.all_logs(run.run_id)
     windows = step_windows(records)
-    stages, steps = stage_seconds(records, total, wall_start, windows)
+    stages, steps = stage_seconds(records, windows, total, wall_start)
     step_peaks = {step: sampler.peak_between(start, end) for step, (start, end) in windows.items()}
     kernels = measure_kernels(home)
     return {"total_s": round(total, 2), "peak_rss_mb": peak, "stages": stages, "steps": steps,
