@@ -36,8 +36,8 @@ ui: setup
 	$(BIN)/dg dev --host 127.0.0.1 --port 3000
 
 bench: setup
-	$(BIN)/python -m pipelines.bench --accounts $(BENCH_ACCOUNTS)
-	$(BIN)/python -m pipelines.bench_night --workloads $(BENCH_WORKLOADS)
+	$(BIN)/python -m tooling.bench.stages --accounts $(BENCH_ACCOUNTS)
+	$(BIN)/python -m tooling.bench.night --workloads $(BENCH_WORKLOADS)
 
 # kill -9 at seeded points of a night, rerun, compare with a clean night (tables, files, registry)
 chaos: setup
@@ -48,7 +48,7 @@ fresh-check:
 	scripts/fresh-check
 
 lint: setup
-	$(BIN)/ruff check pipelines models tests
+	$(BIN)/ruff check pipelines models tooling tests
 
 # Regenerate the lock after changing dependencies in pyproject.toml.
 lock:

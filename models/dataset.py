@@ -18,8 +18,8 @@ import duckdb
 import pandas as pd
 
 from models.config import ModelConfig
-from pipelines.lib.features import load_feature_macros
-from pipelines.lib.row_checks import bind
+from pipelines.lib.features.account_features import load_feature_macros
+from pipelines.lib.ingest.row_checks import bind
 from pipelines.lib.sql import render_sql
 
 log = logging.getLogger(__name__)

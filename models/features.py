@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipelines.lib.features import feature_dictionary
+from pipelines.lib.features.account_features import feature_dictionary
 
 BUCKETS = ("M0", "M1", "M2", "M3", "M4", "M5", "M6", "WO")
 BUCKET_RANK = {bucket: rank for rank, bucket in enumerate(BUCKETS)}  # as the bucket_rank macro

@@ -99,8 +99,8 @@ def run_nights(start: date, end: date, groups: list[str] | None = None) -> None:
 
 
 def cmd_simulate(args) -> None:
-    from pipelines.faults import inject_faults, parse_fault_spec, write_fault_manifest
-    from pipelines.simulator import simulate
+    from tooling.faults import inject_faults, parse_fault_spec, write_fault_manifest
+    from tooling.simulator import simulate
 
     home = Path(args.home or settings.overdue_home())
     summary = simulate(home, accounts=args.accounts, days=args.days, end_date=args.end_date,
@@ -122,9 +122,9 @@ def cmd_simulate(args) -> None:
 def cmd_validate(args) -> int:
     import duckdb
 
-    from pipelines.lib.contracts import load_contract
-    from pipelines.lib.landing import FileRejected, read_landing_file
-    from pipelines.lib.row_checks import run_row_checks
+    from pipelines.lib.ingest.contracts import load_contract
+    from pipelines.lib.ingest.landing import FileRejected, read_landing_file
+    from pipelines.lib.ingest.row_checks import run_row_checks
     from pipelines.lib.sql import render_sql
 
     path = Path(args.file)
@@ -216,10 +216,10 @@ def cmd_demo(args) -> None:
 
 
 def _demo_report(home: Path, night: date) -> str:
-    from pipelines.faults import read_fault_manifest
-    from pipelines.lib.collections.demo import letters_summary
     from pipelines.lib.report import report_files
     from pipelines.lib.summary import model_summary, warehouse_summary
+    from tooling.demo import letters_summary
+    from tooling.faults import read_fault_manifest
 
     faults = read_fault_manifest(home, "account_snapshots", night)
     by_class: dict[str, int] = {}
@@ -247,7 +247,7 @@ def _demo_report(home: Path, night: date) -> str:
 
 
 def cmd_import(args) -> None:
-    from pipelines.importers.taiwan import import_taiwan
+    from pipelines.adapters.taiwan import import_taiwan
 
     source = Path(args.path)
     if not source.exists():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.lib.contracts import load_contract
+from pipelines.lib.ingest.contracts import load_contract
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 # Partitions are defined once per process: start them early enough for every test's nights.

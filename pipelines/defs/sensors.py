@@ -7,7 +7,7 @@ import dagster as dg
 
 from pipelines import settings
 from pipelines.defs.jobs import nightly_job
-from pipelines.lib.landing import find_landing_file, landed_nights
+from pipelines.lib.ingest.landing import find_landing_file, landed_nights
 
 LOOKBACK_DAYS = int(os.environ.get("OVERDUE_SENSOR_LOOKBACK_DAYS", "7"))
 

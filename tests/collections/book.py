@@ -13,8 +13,8 @@ import pyarrow as pa
 from pipelines.lib.collections import tiering
 from pipelines.lib.collections.batch import BatchSummary, write_batch
 from pipelines.lib.collections.strategy import load_strategy
-from pipelines.lib.features import account_features
-from pipelines.lib.ingest import ensure_warehouse
+from pipelines.lib.features.account_features import account_features
+from pipelines.lib.ingest.load import ensure_warehouse
 
 STRATEGY = load_strategy()
 _ids = itertools.count(1)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.simulator import simulate
 from tests.reliability.harness import FAST_GROUPS, copy_home, fingerprint, night_args, run_overdue
+from tooling.simulator import simulate
 
 
 @dataclass(frozen=True)

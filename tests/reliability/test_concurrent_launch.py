@@ -2,7 +2,6 @@
 
 import time
 
-from pipelines.simulator import simulate
 from tests.reliability.harness import (
     FAST_GROUPS,
     copy_home,
@@ -10,6 +9,7 @@ from tests.reliability.harness import (
     night_args,
     start_overdue,
 )
+from tooling.simulator import simulate
 
 
 def test_two_launches_of_a_night_at_once_one_runs_the_other_fails_naming_it(tiny_night):

@@ -18,10 +18,10 @@ import dagster as dg
 import pytest
 
 from pipelines.defs.ingest import assets as ingest_assets
-from pipelines.lib.contracts import load_contract
+from pipelines.lib.ingest.contracts import load_contract
 from pipelines.lib.report.figures import one_month_earlier
-from pipelines.simulator import simulate
 from tests.conftest import use_home
+from tooling.simulator import simulate
 
 REPORT_NIGHT = date(2026, 4, 29)  # not a month end: the nightly edition only
 MONTH_END = date(2026, 3, 31)  # landed too, for the month-end edition

@@ -8,8 +8,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from pipelines.lib.ingest import ensure_warehouse
-from pipelines.lib.nightly_tables import load_macros
+from pipelines.lib.features.nightly_tables import load_macros
+from pipelines.lib.ingest.load import ensure_warehouse
 from pipelines.lib.report import formatting as fmt
 from pipelines.lib.report import narrative
 from pipelines.lib.report.figures import _exposure, one_month_earlier

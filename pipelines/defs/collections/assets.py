@@ -17,7 +17,7 @@ from pipelines.defs.partitions import WAREHOUSE_POOL, nightly_partitions
 from pipelines.lib.collections import tiering
 from pipelines.lib.collections.batch import summary_counts, write_batch
 from pipelines.lib.collections.strategy import load_strategy
-from pipelines.lib.row_checks import bind
+from pipelines.lib.ingest.row_checks import bind
 from pipelines.lib.sql import render_sql, sql_path
 
 GROUP = "collections"

@@ -11,8 +11,8 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.ingest.assets import OWNERS, partition_nights
 from pipelines.defs.partitions import WAREHOUSE_POOL, nightly_partitions
-from pipelines.lib.data_dictionary import data_dictionary as build_data_dictionary
-from pipelines.lib.nightly_tables import preview, rebuild_nights, run_check
+from pipelines.lib.features.data_dictionary import data_dictionary as build_data_dictionary
+from pipelines.lib.features.nightly_tables import preview, rebuild_nights, run_check
 from pipelines.lib.sql import render_sql, sql_path
 
 

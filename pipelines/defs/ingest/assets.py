@@ -13,16 +13,16 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.partitions import WAREHOUSE_POOL, nightly_partitions
 from pipelines.defs.resources import LandingResource
-from pipelines.lib.contracts import Contract, feeds, load_contract
-from pipelines.lib.ge_suite import ge_sample, validate_with_ge
-from pipelines.lib.ingest import (
+from pipelines.lib.ingest.contracts import Contract, feeds, load_contract
+from pipelines.lib.ingest.ge_suite import ge_sample, validate_with_ge
+from pipelines.lib.ingest.landing import ROW_NUMBER, FileRejected
+from pipelines.lib.ingest.load import (
     IngestResult,
     MissingLandingFile,
     ingest_night,
     table_name,
 )
-from pipelines.lib.landing import ROW_NUMBER, FileRejected
-from pipelines.lib.row_checks import bind
+from pipelines.lib.ingest.row_checks import bind
 from pipelines.lib.sql import render_sql, sql_path
 
 OWNERS = ["team:risk-data"]

@@ -20,8 +20,8 @@ from models.retrain import retrain, retrain_due
 from pipelines.defs.ingest.assets import OWNERS, partition_nights
 from pipelines.defs.partitions import WAREHOUSE_POOL, nightly_partitions
 from pipelines.defs.resources import ModelRegistryResource
-from pipelines.lib.model_nightly import monitor_night, score_nights
-from pipelines.lib.nightly_tables import run_check
+from pipelines.lib.features.nightly_tables import run_check
+from pipelines.lib.model.nightly import monitor_night, score_nights
 from pipelines.lib.sql import sql_path
 
 MODEL_OWNERS = [*OWNERS, "team:credit-risk-models"]

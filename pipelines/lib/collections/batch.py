@@ -33,7 +33,7 @@ from pipelines.lib.collections.pdf import render_print_batches
 from pipelines.lib.collections.rendering import Rendered, Renderer
 from pipelines.lib.collections.strategy import Strategy
 from pipelines.lib.collections.tiering import register_strategy, table_exists
-from pipelines.lib.row_checks import bind
+from pipelines.lib.ingest.row_checks import bind
 from pipelines.lib.sql import render_sql
 
 MESSAGE_CHANNELS = ("sms", "email", "letter")

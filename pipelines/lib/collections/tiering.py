@@ -14,7 +14,7 @@ import duckdb
 
 from pipelines.lib.collections.rendering import template_versions
 from pipelines.lib.collections.strategy import Strategy
-from pipelines.lib.row_checks import bind
+from pipelines.lib.ingest.row_checks import bind
 from pipelines.lib.sql import render_sql
 
 TABLES = ("collection_tiers", "contact_history", "credit_line_actions", "cure_rates")

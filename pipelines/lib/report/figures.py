@@ -15,10 +15,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipelines.lib.nightly_tables import load_macros
+from pipelines.lib.features.nightly_tables import load_macros
+from pipelines.lib.ingest.row_checks import bind
 from pipelines.lib.report import markov
 from pipelines.lib.report.ifrs9 import Assumptions, expected_credit_loss
-from pipelines.lib.row_checks import bind
 from pipelines.lib.sql import render_sql
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,189 @@
+"""great-expectations 1.x suites generated from the contracts: the engine of record.
+
+The frame GE validates is parsed by pandas, independently of DuckDB, from the same raw text:
+`<column>` holds the trimmed text (blank -> missing) and `<column>__value` the typed value, or
+missing where the text does not match its type's pattern or does not parse.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from pipelines.lib.ingest.contracts import TYPE_PATTERNS, Contract
+from pipelines.lib.ingest.landing import ROW_NUMBER
+from pipelines.lib.ingest.row_checks import rule_bound, when_condition
+
+ROW_ID = "row_number"
+# great-expectations costs ~45 s per 1M-row file (STACK.md; measured in `make bench`): above this
+# many rows it validates every row the SQL checks flagged plus a seeded sample of the others.
+GE_MAX_ROWS = int(os.environ.get("OVERDUE_GE_MAX_ROWS", "100000"))
+
+
+@dataclass
+class ExpectationOutcome:
+    rule: str
+    column: str
+    expectation: str
+    success: bool
+    element_count: int
+    unexpected_count: int
+    sample_rows: list[int]
+    row_numbers: set[int] = field(default_factory=set)
+    observed_value: object = None
+
+
+def ge_sample(table: pa.Table, flagged: set[int], *, seed: str, max_rows: int = GE_MAX_ROWS) -> pa.Table:
+    """The rows great-expectations validates: all of a small file; for a large one, every flagged
+    row (both copies of a duplicate key are flagged, so uniqueness holds within the sample) and a
+    sample of clean rows seeded by the file's hash, so a rerun validates the same rows."""
+    if table.num_rows <= max_rows:
+        return table
+    numbers = table[ROW_NUMBER].to_numpy()
+    is_flagged = np.isin(numbers, np.fromiter(flagged, dtype=np.int64, count=len(flagged)))
+    clean_positions = np.flatnonzero(~is_flagged)
+    room = max(max_rows - int(is_flagged.sum()), 0)
+    rng = np.random.default_rng(int(hashlib.sha256(seed.encode()).hexdigest()[:16], 16))
+    chosen = rng.choice(clean_positions, size=min(room, len(clean_positions)), replace=False)
+    positions = np.sort(np.concatenate([np.flatnonzero(is_flagged), chosen]))
+    return table.take(pa.array(positions))
+
+
+def _gx():
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx  # 3 s to import: only when a suite actually runs
+
+    return gx
+
+
+def _parse(text: pd.Series, logical_type: str) -> pd.Series:
+    valid = text.str.fullmatch(TYPE_PATTERNS[logical_type].strip("^$"), na=False)
+    candidate = text.where(valid)
+    if logical_type == "date":
+        return pd.to_datetime(candidate, format="%Y-%m-%d", errors="coerce")
+    if logical_type == "timestamp":
+        return pd.to_datetime(candidate, format="ISO8601", errors="coerce", utc=True)
+    return pd.to_numeric(candidate, errors="coerce")
+
+
+def ge_frame(table: pa.Table, contract: Contract) -> pd.DataFrame:
+    """The frame the suite validates: trimmed text and pandas-parsed values per contract column."""
+    frame = pd.DataFrame({ROW_ID: table[ROW_NUMBER].to_numpy()})
+    for column in contract.columns:
+        if column.name in table.column_names:
+            text = table[column.name].to_pandas().astype("string").str.strip()
+            text = text.mask(text == "")
+        else:
+            text = pd.Series(pd.NA, index=frame.index, dtype="string")
+        frame[column.name] = text.astype(object).where(text.notna(), None)
+        if column.logical_type != "string":
+            frame[f"{column.name}__value"] = _parse(text, column.logical_type)
+    return frame
+
+
+def _value_column(contract: Contract, name: str) -> str:
+    return name if contract.column(name).logical_type == "string" else f"{name}__value"
+
+
+def expectations_for(contract: Contract, night: date) -> list:
+    """One GE expectation per contract rule, tagged with the rule name in `meta`."""
+    gx = _gx()
+    from great_expectations.expectations.row_conditions import Column
+
+    E = gx.expectations
+    result = []
+    for rule in contract.rules:
+        meta = {"rule": rule.name, "column": rule.column}
+        column = rule.column
+        value = _value_column(contract, column)
+        bound = rule_bound(contract, rule, night)
+        if type(bound) is date:  # pandas compares its timestamps with datetimes only
+            bound = datetime.combine(bound, time())
+        if rule.kind == "required":
+            expectation = E.ExpectColumnValuesToNotBeNull(column=column, meta=meta)
+        elif rule.kind == "type":
+            expectation = E.ExpectColumnValuesToNotBeNull(
+                column=value, row_condition=Column(column).is_not_null(), meta=meta)
+        elif rule.kind == "unique":
+            expectation = E.ExpectColumnValuesToBeUnique(column=column, meta=meta)
+        elif rule.kind == "valid_values":
+            expectation = E.ExpectColumnValuesToBeInSet(column=column, value_set=bound, meta=meta)
+        elif rule.kind == "pattern":
+            expectation = E.ExpectColumnValuesToMatchRegex(column=column, regex=bound, meta=meta)
+        elif rule.kind == "minimum":
+            expectation = E.ExpectColumnValuesToBeBetween(column=value, min_value=bound, meta=meta)
+        elif rule.kind == "maximum":
+            expectation = E.ExpectColumnValuesToBeBetween(column=value, max_value=bound, meta=meta)
+        elif rule.kind == "equals_file_date":
+            expectation = E.ExpectColumnValuesToBeBetween(
+                column=value, min_value=bound, max_value=bound, meta=meta)
+        elif rule.kind == "not_after_file_date":
+            expectation = E.ExpectColumnValuesToBeBetween(column=value, max_value=bound, meta=meta)
+        elif rule.kind == "column_not_above":
+            expectation = E.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A=_value_column(contract, rule.params["other"]), column_B=value,
+                or_equal=True, ignore_row_if="either_value_is_missing", meta=meta)
+        elif rule.kind in ("conditional_minimum", "conditional_maximum"):
+            when_column, operator, when_value = when_condition(rule)
+            subject = Column(_value_column(contract, when_column))
+            condition = {">": subject > when_value, "==": subject == when_value,
+                         "<": subject < when_value}[operator]
+            limits = ({"min_value": bound} if rule.kind == "conditional_minimum"
+                      else {"max_value": bound})
+            expectation = E.ExpectColumnValuesToBeBetween(
+                column=value, row_condition=condition, meta=meta, **limits)
+        else:
+            raise ValueError(f"rule {rule.name}: no great-expectations form for {rule.kind}")
+        result.append(expectation)
+    return result
+
+
+@functools.cache
+def _validator_parts():
+    gx = _gx()
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    asset = context.data_sources.add_pandas("landing").add_dataframe_asset("landed_file")
+    return context, asset.add_batch_definition_whole_dataframe("whole_file")
+
+
+def validate_with_ge(table: pa.Table, contract: Contract, night: date, *,
+                     complete: bool = False) -> list[ExpectationOutcome]:
+    """Run the contract's suite over one landed file; `complete` returns every flagged row."""
+    gx = _gx()
+    _, batch_definition = _validator_parts()
+    suite = gx.ExpectationSuite(name=f"{contract.feed}-{contract.version}-{night.isoformat()}")
+    for expectation in expectations_for(contract, night):
+        suite.add_expectation(expectation)
+    frame = ge_frame(table, contract)
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    result_format = {"result_format": "COMPLETE" if complete else "SUMMARY",
+                     "unexpected_index_column_names": [ROW_ID], "partial_unexpected_count": 10}
+    validation = batch.validate(suite, result_format=result_format)
+    outcomes = []
+    personal = contract.personal_columns
+    for item in validation.results:
+        config = item.expectation_config
+        if (item.exception_info or {}).get("raised_exception"):
+            raise RuntimeError(f"great-expectations could not evaluate rule {config.meta['rule']}: "
+                               f"{item.exception_info.get('exception_message')}")
+        result = item.result or {}
+        rows = {int(entry[ROW_ID]) for entry in result.get("unexpected_index_list") or []}
+        partial = result.get("partial_unexpected_index_list") or result.get("unexpected_index_list") or []
+        samples = sorted(int(entry[ROW_ID]) for entry in partial)[:10]
+        observed = result.get("partial_unexpected_list", [])[:10]
+        if config.meta["column"] in personal:
+            observed = None
+        outcomes.append(ExpectationOutcome(
+            rule=config.meta["rule"], column=config.meta["column"], expectation=config.type,
+            success=bool(item.success), element_count=int(result.get("element_count") or 0),
+            unexpected_count=int(result.get("unexpected_count") or 0), sample_rows=samples,
+            row_numbers=rows, observed_value=[str(v) for v in observed] if observed else None))
+    return outcomes

@@ -1,0 +1,220 @@
+"""One feed-night from landing file to warehouse: all rows loaded or quarantined, in one transaction.
+
+Idempotent by design: the night's partition is replaced (DELETE + INSERT) inside one
+transaction, and a file already loaded under the same contract version is a no-op.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from pipelines.lib.ingest.contracts import Contract, feeds, load_contract
+from pipelines.lib.ingest.landing import (
+    FileRejected,
+    LandedFile,
+    find_landing_file,
+    night_of,
+    read_landing_file,
+)
+from pipelines.lib.ingest.row_checks import bind, run_row_checks
+from pipelines.lib.sql import quote_identifier, render_sql
+
+log = logging.getLogger(__name__)
+
+LATEST_VIEWS = {"customers": "customers"}
+
+
+def table_name(contract: Contract) -> str:
+    """Feeds with a latest-version view keep every version in `<feed>_history`."""
+    return f"{contract.feed}_history" if contract.feed in LATEST_VIEWS else contract.feed
+
+
+class MissingLandingFile(Exception):
+    """A required feed has no file for the night."""
+
+
+@dataclass
+class IngestResult:
+    feed: str
+    night: date
+    status: str  # loaded | unchanged | rejected | absent
+    source_file: str | None = None
+    sha256: str | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    contract_version: str = ""
+    quarantined_by_rule: dict[str, int] = field(default_factory=dict)
+    message: str = ""
+    landed: LandedFile | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def reconciles(self) -> bool:
+        return self.rows_read == self.rows_loaded + self.rows_quarantined
+
+
+def ensure_warehouse(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create every ingest table (and the customers view) that does not exist yet."""
+    conn.execute(render_sql("ingest/create_quarantine"))
+    conn.execute(render_sql("ingest/create_ingest_log"))
+    for feed in feeds():
+        contract = load_contract(feed)
+        conn.execute(render_sql(
+            "contracts/create_feed_table", table=table_name(contract),
+            columns=contract.columns, file_date_column=contract.file_date_column))
+    conn.execute(render_sql("ingest/create_customers_view"))
+
+
+def _execute(conn, name: str, params: dict, **context):
+    sql = render_sql(name, **context)
+    return conn.execute(sql, bind(sql, params))
+
+
+def _already_loaded(conn, contract: Contract, landed: LandedFile, base: dict) -> tuple | None:
+    logged = _execute(conn, "ingest/select_loaded_file",
+                      base | {"contract_version": contract.version}).fetchone()
+    if logged is None:
+        return None
+    (count,) = _execute(conn, "ingest/count_feed_partition", base, table=table_name(contract),
+                        partition_column=contract.partition_column).fetchone()
+    return logged if count == logged[1] else None
+
+
+def _log_entry(conn, base: dict, result: IngestResult) -> None:
+    _execute(conn, "ingest/delete_ingest_log_file", base)
+    _execute(conn, "ingest/insert_ingest_log", base | {
+        "status": result.status, "rows_read": result.rows_read, "rows_loaded": result.rows_loaded,
+        "rows_quarantined": result.rows_quarantined, "contract_version": result.contract_version,
+        "message": result.message, "ingested_at": datetime.now(UTC),
+    })
+
+
+def _insert_records(conn, base: dict, records: list[dict]) -> None:
+    if not records:
+        return
+    table = pa.Table.from_pylist(records, schema=pa.schema([
+        ("row_number", pa.int64()), ("column_name", pa.string()), ("rule", pa.string()),
+        ("message", pa.string()), ("raw_record", pa.string())]))
+    conn.register("records", table)
+    _execute(conn, "ingest/insert_quarantine_records", base)
+    conn.unregister("records")
+
+
+def record_rejection(conn, contract: Contract, path: Path, night: date, error: FileRejected) -> IngestResult:
+    """Log a rejected file and quarantine it as one whole-file entry; data tables stay as they were."""
+    sha = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
+    base = {"feed": contract.feed, "file_date": night, "source_file": str(path), "sha256": sha}
+    result = IngestResult(contract.feed, night, "rejected", str(path), sha,
+                          contract_version=contract.version, message=f"{error.message} [{error.rule}]")
+    conn.execute("begin transaction")
+    try:
+        _execute(conn, "ingest/delete_quarantine_file", base)
+        _insert_records(conn, base, [{"row_number": None, "column_name": None, "rule": error.rule,
+                                      "message": error.message, "raw_record": None}])
+        _log_entry(conn, base, result)
+        conn.execute("commit")
+    except Exception:
+        conn.execute("rollback")
+        raise
+    return result
+
+
+def ingest_file(conn: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> IngestResult:
+    """Load one landing file. Raises FileRejected (after recording it) for a file-level defect."""
+    ensure_warehouse(conn)
+    try:
+        landed = read_landing_file(path, contract)
+    except FileRejected as error:
+        record_rejection(conn, contract, path, night_of(path), error)
+        raise
+    base = {"feed": contract.feed, "file_date": landed.night, "source_file": str(path),
+            "sha256": landed.sha256}
+    logged = _already_loaded(conn, contract, landed, base)
+    if logged is not None:
+        return IngestResult(contract.feed, landed.night, "unchanged", str(path), landed.sha256,
+                            *logged, contract_version=contract.version,
+                            message="identical file already loaded", landed=landed)
+    run_row_checks(conn, contract, landed)  # fills the temp tables the statements below read
+    structural = [{"row_number": r.row_number, "column_name": None, "rule": "row_field_count",
+                   "message": r.message, "raw_record": r.raw_record}
+                  for r in landed.structural_rejects]
+    table = table_name(contract)
+    conn.execute("begin transaction")
+    try:
+        _execute(conn, "ingest/delete_feed_partition", base, table=table,
+                 partition_column=contract.partition_column)
+        extras = _extras(contract, landed)
+        _execute(conn, "contracts/insert_clean_rows",
+                 base | {extra["param"]: extra["name"] for extra in extras}, table=table,
+                 columns=contract.columns, file_date_column=contract.file_date_column,
+                 extras=extras, cluster_by=contract.cluster_by)
+        _execute(conn, "ingest/delete_quarantine_night", base)
+        _execute(conn, "ingest/insert_quarantine_violations", base)
+        _insert_records(conn, base, structural)
+        (rows_loaded,) = _execute(conn, "ingest/count_feed_partition", base, table=table,
+                                  partition_column=contract.partition_column).fetchone()
+        by_rule = dict(conn.execute(render_sql("ingest/count_violations_by_rule")).fetchall())
+        (flagged_rows,) = conn.execute(render_sql("ingest/count_violating_rows")).fetchone()
+        if structural:
+            by_rule["row_field_count"] = len(structural)
+        notes = list(landed.notes)
+        if landed.absent_optional_columns:
+            notes.append("optional column(s) absent, loaded as null: "
+                         + ", ".join(landed.absent_optional_columns))
+        result = IngestResult(
+            contract.feed, landed.night, "loaded", str(path), landed.sha256,
+            rows_read=landed.rows_read, rows_loaded=rows_loaded,
+            rows_quarantined=flagged_rows + len(structural), contract_version=contract.version,
+            quarantined_by_rule=by_rule, message="; ".join(notes), landed=landed)
+        if not result.reconciles:
+            raise RuntimeError(
+                f"{path}: rows read {result.rows_read} != loaded {result.rows_loaded}"
+                f" + quarantined {result.rows_quarantined}; nothing was committed")
+        _execute(conn, "ingest/mark_replaced_files", base)
+        _log_entry(conn, base, result)
+        conn.execute("commit")
+    except Exception:
+        conn.execute("rollback")
+        raise
+    finally:
+        for name in ("landed", "contract_rules"):
+            conn.unregister(name)
+    log.info("%s %s: read %d, loaded %d, quarantined %d", contract.feed, landed.night,
+             result.rows_read, result.rows_loaded, result.rows_quarantined)
+    return result
+
+
+def _extras(contract: Contract, landed: LandedFile) -> list[dict]:
+    known = set(contract.column_names) | {"__row_number"}
+    extras = [c for c in landed.table.column_names if c not in known]
+    return [{"ident": quote_identifier(name), "param": f"extra_{i}", "name": name}
+            for i, name in enumerate(extras)]
+
+
+def ingest_night(conn: duckdb.DuckDBPyConnection, feed: str, night: date, landing: Path) -> IngestResult:
+    """Ingest a feed's file for one night; a missing required file raises MissingLandingFile."""
+    contract = load_contract(feed)
+    path = find_landing_file(landing, feed, night)
+    if path is None:
+        if contract.required_feed:
+            raise MissingLandingFile(
+                f"required feed {feed} has no file for {night}: expected "
+                f"{landing / feed / (night.isoformat() + '.csv')} (or .parquet)")
+        return IngestResult(feed, night, "absent", contract_version=contract.version,
+                            message="optional feed: no file tonight")
+    return ingest_file(conn, contract, path)
+
+
+def violation_counts(results: list[IngestResult]) -> Counter:
+    counts: Counter = Counter()
+    for result in results:
+        counts.update(result.quarantined_by_rule)
+    return counts

@@ -1,0 +1,149 @@
+"""Benchmark of the collections stage on a synthetic night (issue 5 targets, 1M accounts):
+tiering <= 3 s, rendering + linting >= 50k contacts/s per core, print PDFs for the night's formal
+letters <= 2 min. Each figure has a baseline measured in the same run on the same rows.
+
+    python -m tooling.bench.collections --accounts 1000000
+
+The book is synthesised set-wise in SQL (sql/collections/bench_*.sql) into a fresh warehouse
+under `home`; nothing else there is touched. PDFs: a fresh book has every T3/T4 account entering
+its tier tonight, which no real night has, so the PDF figure renders the letters of accounts
+whose tier entry falls tonight in steady state (T3 + T4 stock / 30 nights in tier), capped at
+the letters planned.
+"""
+
+import os
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import jinja2
+
+from pipelines.lib.collections import tiering
+from pipelines.lib.collections.batch import fetch_contacts
+from pipelines.lib.collections.linter import Linter
+from pipelines.lib.collections.pdf import render_print_batches
+from pipelines.lib.collections.rendering import LETTERS_DIR, PARTS, Renderer, template_name
+from pipelines.lib.collections.strategy import load_strategy
+from pipelines.lib.ingest.row_checks import bind
+from pipelines.lib.sql import render_sql
+from tooling.bench.workload import workload_main
+
+NIGHT = date(2026, 5, 3)
+TEXT_CHANNELS = ("sms", "email")
+
+
+def _statement(conn, name: str, params: dict) -> None:
+    sql = render_sql(f"collections/{name}")
+    for statement in (s for s in sql.split(";\n") if s.strip()):
+        conn.execute(statement, bind(statement, params))
+
+
+def _timed(fn):
+    started = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - started, value
+
+
+def run(home: Path, accounts: int) -> dict:
+    """Measure tiering, rendering + linting and print PDFs on `accounts` accounts."""
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / "bench_collections.duckdb"
+    if path.exists():
+        path.unlink()
+    strategy = load_strategy()
+    figures: dict = {"accounts": accounts, "night": NIGHT.isoformat()}
+    with duckdb.connect(str(path)) as conn:
+        params = {"night": NIGHT, "accounts": accounts}
+        figures["book_seconds"], _ = _timed(lambda: [
+            _statement(conn, name, params)
+            for name in ("bench_book", "bench_features", "bench_customers")])
+        baseline_sql = render_sql("collections/bench_group_by")
+        figures["tiering_baseline_group_by_seconds"], _ = _timed(
+            lambda: conn.execute(baseline_sql, {"night": NIGHT}).fetchall())
+        figures["tiering_seconds"], rows = _timed(
+            lambda: tiering.build_tiers(conn, strategy, NIGHT, NIGHT))
+        figures["tiering_rows"] = rows
+        figures["tiering_vs_group_by"] = round(
+            figures["tiering_seconds"] / figures["tiering_baseline_group_by_seconds"], 1)
+        figures["planning_seconds"], plan = _timed(
+            lambda: tiering.plan_night(conn, strategy, NIGHT))
+        figures["contacts_planned"] = plan.planned
+        figures["fetch_contacts_seconds"], contacts = _timed(
+            lambda: fetch_contacts(conn, strategy, NIGHT))
+
+    texts = [row for row in contacts if row["channel"] in TEXT_CHANNELS]
+    renderer, linter = Renderer(strategy), Linter(strategy)
+
+    def render_and_lint():
+        for row in texts:
+            linter.lint(row, renderer.render(row))
+
+    raw = jinja2.Environment(loader=jinja2.FileSystemLoader(LETTERS_DIR), autoescape=True)
+
+    def raw_render():
+        templates = {}
+        for row in texts:
+            context = dict(row, lender=renderer.lender(row["jurisdiction"], row["locale"]))
+            for part in PARTS[row["channel"]]:
+                key = (row["channel"], row["template"], row["locale"], part)
+                if key not in templates:
+                    templates[key] = raw.get_template(template_name(*key))
+                templates[key].render(context)
+
+    everything = texts
+    for channel in (None, *TEXT_CHANNELS):
+        texts = [r for r in everything if channel is None or r["channel"] == channel]
+        suffix = f"_{channel}" if channel else ""
+        render_and_lint()  # warm the template caches
+        seconds, _ = _timed(render_and_lint)
+        raw_seconds, _ = _timed(raw_render)
+        figures[f"text_contacts{suffix}"] = len(texts)
+        figures[f"render_lint_contacts_per_s_per_core{suffix}"] = (
+            round(len(texts) / seconds) if texts else 0)
+        figures[f"baseline_raw_jinja_contacts_per_s{suffix}"] = (
+            round(len(texts) / raw_seconds) if texts else 0)
+
+    letters_planned = [row for row in contacts if row["channel"] == "letter"]
+    with duckdb.connect(str(path), read_only=True) as conn:
+        stock = conn.execute("select count(*) from collection_tiers where tier in ('T3', 'T4')"
+                             ).fetchone()[0]
+    steady = min(len(letters_planned), max(1, round(stock / 30)))
+    sample = letters_planned[:steady]
+    rendered = [(row, renderer.render(row).parts["html"]) for row in sample]
+    out = home / "bench_collections_print"
+    out.mkdir(exist_ok=True)
+    for old in out.glob("*.pdf"):
+        old.unlink()
+    figures["print_letters"] = len(rendered)
+    figures["print_letters_planned_fresh_book"] = len(letters_planned)
+    figures["print_seconds"], index = _timed(lambda: render_print_batches(rendered, out))
+    figures["print_pages"] = sum(int(entry["pages"]) for entry in index)
+    figures["print_pages_per_s"] = round(figures["print_pages"] / figures["print_seconds"], 1)
+    figures["cores"] = os.cpu_count()
+    path.unlink()
+    return figures
+
+
+def report(figures: dict) -> str:
+    """The figures as lines for `make bench`, each with its baseline and target."""
+    def verdict(ok: bool) -> str:
+        return "ok" if ok else "MISSED"
+
+    lines = [f"collections at {figures.get('accounts', 0):,} accounts:"]
+    for key, value in figures.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            lines.append(f"  {key}: {value:,}")
+    if "tiering_seconds" in figures:
+        lines.append(f"  targets: tiering <= 3 s {verdict(figures['tiering_seconds'] <= 3)}; "
+                     f"print PDFs <= 120 s {verdict(figures.get('print_seconds', 1e9) <= 120)}; "
+                     "render + lint >= 50,000 contacts/s per core")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    return workload_main("collections", __doc__, run, report, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
