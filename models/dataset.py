@@ -19,8 +19,8 @@ import pandas as pd
 
 from models.config import ModelConfig
 from pipelines.lib.features.account_features import load_feature_macros
-from pipelines.lib.ingest.row_checks import bind
-from pipelines.lib.sql import render_sql
+from pipelines.lib.sql import bind, render_sql
+from pipelines.lib.warehouse import load_macros
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class NotEnoughData(ValueError):
 def load_model_macros(conn: duckdb.DuckDBPyConnection) -> None:
     """The domain macros (bucket, rank) and the model's own months_later."""
     load_feature_macros(conn)
-    conn.execute(render_sql("model/create_macros"))
+    load_macros(conn, "model/macros")
 
 
 def _query(conn: duckdb.DuckDBPyConnection, name: str, params: dict) -> pd.DataFrame:

@@ -139,7 +139,7 @@ def cmd_validate(args) -> int:
         return 1
     conn = duckdb.connect()
     run_row_checks(conn, contract, landed)
-    violations = conn.execute(render_sql("contracts/validate_report"), {"limit": 50}).fetchall()
+    violations = conn.execute(render_sql("ingest/validate_report"), {"limit": 50}).fetchall()
     counts = conn.execute(render_sql("ingest/count_violations_by_rule")).fetchall()
     (bad_rows,) = conn.execute(render_sql("ingest/count_violating_rows")).fetchone()
     bad_rows += len(landed.structural_rejects)

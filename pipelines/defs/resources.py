@@ -10,7 +10,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from pipelines import settings
-from pipelines.lib.warehouse_lock import RunLock, WarehouseUnavailable, connect
+from pipelines.lib.warehouse import RunLock, WarehouseUnavailable, connect
 
 MEMORY_LIMIT = re.compile(r"^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
 
@@ -42,7 +42,7 @@ class WarehouseResource(DuckDBResource):
     file with a different config, which would break read-only readers in the same process.
 
     A run holds the warehouse's run lock from its first connection to its end
-    (`pipelines/lib/warehouse_lock.py`), so a second run launched meanwhile fails at once with a
+    (`pipelines/lib/warehouse.py`), so a second run launched meanwhile fails at once with a
     message naming the run that holds it, instead of interleaving its steps with the first. A
     damaged file or a file another process keeps locked (for longer than `lock_wait_seconds`)
     fails the step naming the file, never as an empty result.

@@ -7,6 +7,7 @@ landing file's header); values always travel as DuckDB parameters.
 from __future__ import annotations
 
 import functools
+import re
 
 import jinja2
 
@@ -34,3 +35,9 @@ def render_sql(name: str, **context) -> str:
 def quote_identifier(name: str) -> str:
     """A header name from a landing file, safe inside double quotes."""
     return name.replace('"', '""')
+
+
+def bind(sql: str, params: dict) -> dict:
+    """The parameters a statement uses: DuckDB rejects named parameters it does not reference."""
+    used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql))
+    return {k: v for k, v in params.items() if k in used}

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lib.sql import render_sql
-from pipelines.lib.warehouse_lock import WarehouseUnavailable
+from pipelines.lib.warehouse import WarehouseUnavailable
 
 NIGHTLY_TABLES = (
     ("account_snapshots", "snapshot_date"),
@@ -41,7 +41,7 @@ def _warehouse_summary(path: Path) -> str:
     conn = duckdb.connect(str(path), read_only=True)
     try:
         lines = [f"warehouse {path}"]
-        present = {name for (name,) in conn.execute(render_sql("ingest/list_tables")).fetchall()}
+        present = {name for (name,) in conn.execute(render_sql("shared/list_tables")).fetchall()}
         for table, night_column in NIGHTLY_TABLES:
             if table not in present:
                 continue
@@ -100,7 +100,7 @@ def model_summary(registry_root: Path, warehouse: Path, night=None) -> str:
                      f"{registry_root / champion / 'card.md'}")
     conn = duckdb.connect(str(warehouse), read_only=True)
     try:
-        present = {name for (name,) in conn.execute(render_sql("ingest/list_tables")).fetchall()}
+        present = {name for (name,) in conn.execute(render_sql("shared/list_tables")).fetchall()}
         if "account_scores" in present and night is None:
             night = conn.execute(render_sql("model/latest_scored_night")).fetchone()[0]
         if "account_scores" in present:

@@ -30,7 +30,7 @@ def contacts(conn) -> dict[tuple[str, str], tuple[str, str, str | None]]:
 
 
 def duplicate_references(conn) -> list[tuple]:
-    return conn.execute(render_sql("collections/assert_contact_history_keys_unique")).fetchall()
+    return conn.execute(render_sql("checks/assert_contact_history_keys_unique")).fetchall()
 
 
 def sms_key_parts(conn, account: str) -> list[str]:

@@ -33,7 +33,7 @@ def test_the_run_lock_is_released_when_a_run_is_killed(tmp_path):
     import os
     import signal
 
-    from pipelines.lib.warehouse_lock import RunLock
+    from pipelines.lib.warehouse import RunLock
 
     home = tmp_path / "home"
     night = simulate(home, accounts=20, days=1, seed=5).end_date

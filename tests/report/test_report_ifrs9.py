@@ -8,12 +8,12 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from pipelines.lib.features.nightly_tables import load_macros
 from pipelines.lib.ingest.load import ensure_warehouse
 from pipelines.lib.report import formatting as fmt
 from pipelines.lib.report import narrative
 from pipelines.lib.report.figures import _exposure, one_month_earlier
 from pipelines.lib.report.ifrs9 import Assumptions, expected_credit_loss, load_assumptions
+from pipelines.lib.warehouse import load_macros
 
 NIGHT = date(2026, 5, 20)
 ASSUMPTIONS = Assumptions(stage_2_from_bucket="M1", stage_3_from_bucket="M3",

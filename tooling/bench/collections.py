@@ -25,8 +25,7 @@ from pipelines.lib.collections.linter import Linter
 from pipelines.lib.collections.pdf import render_print_batches
 from pipelines.lib.collections.rendering import LETTERS_DIR, PARTS, Renderer, template_name
 from pipelines.lib.collections.strategy import load_strategy
-from pipelines.lib.ingest.row_checks import bind
-from pipelines.lib.sql import render_sql
+from pipelines.lib.sql import bind, render_sql
 from tooling.bench.workload import workload_main
 
 NIGHT = date(2026, 5, 3)
@@ -34,7 +33,7 @@ TEXT_CHANNELS = ("sms", "email")
 
 
 def _statement(conn, name: str, params: dict) -> None:
-    sql = render_sql(f"collections/{name}")
+    sql = render_sql(f"bench/{name}")
     for statement in (s for s in sql.split(";\n") if s.strip()):
         conn.execute(statement, bind(statement, params))
 
@@ -57,8 +56,8 @@ def run(home: Path, accounts: int) -> dict:
         params = {"night": NIGHT, "accounts": accounts}
         figures["book_seconds"], _ = _timed(lambda: [
             _statement(conn, name, params)
-            for name in ("bench_book", "bench_features", "bench_customers")])
-        baseline_sql = render_sql("collections/bench_group_by")
+            for name in ("collections_book", "collections_features", "collections_customers")])
+        baseline_sql = render_sql("bench/collections_group_by")
         figures["tiering_baseline_group_by_seconds"], _ = _timed(
             lambda: conn.execute(baseline_sql, {"night": NIGHT}).fetchall())
         figures["tiering_seconds"], rows = _timed(

@@ -220,11 +220,11 @@ def build_book(home: Path, accounts: int, history_days: int) -> dict:
     from models.retrain import retrain
     from pipelines.lib.collections import tiering
     from pipelines.lib.collections.strategy import load_strategy
-    from pipelines.lib.features.nightly_tables import load_macros, rebuild_nights
+    from pipelines.lib.features.nightly_tables import rebuild_nights
     from pipelines.lib.ingest.load import ensure_warehouse
-    from pipelines.lib.ingest.row_checks import bind
     from pipelines.lib.model.nightly import score_nights
-    from pipelines.lib.sql import render_sql
+    from pipelines.lib.sql import bind, render_sql
+    from pipelines.lib.warehouse import load_macros
     from tooling.bench.features import FEATURE_TABLES, MILESTONES
     from tooling.bench.report import bench_nights
 
@@ -332,8 +332,7 @@ def build_book(home: Path, accounts: int, history_days: int) -> dict:
 
 def write_landing(conn, home: Path, accounts: int) -> None:
     """The night's files in landing format v1: every account, the changed customers, no events."""
-    from pipelines.lib.ingest.row_checks import bind
-    from pipelines.lib.sql import render_sql
+    from pipelines.lib.sql import bind, render_sql
     from tooling.simulator import CONTACT_COLUMNS
 
     landing = home / "landing"
@@ -467,13 +466,9 @@ def measure_kernels(home: Path) -> dict:
     from pipelines.lib.collections.batch import fetch_contacts
     from pipelines.lib.collections.rendering import LETTERS_DIR, PARTS, Renderer, template_name
     from pipelines.lib.collections.strategy import load_strategy
-    from pipelines.lib.features.nightly_tables import (
-        customer_ranges,
-        load_macros,
-        ranged_statements,
-    )
-    from pipelines.lib.ingest.row_checks import bind
-    from pipelines.lib.sql import render_sql
+    from pipelines.lib.features.nightly_tables import customer_ranges, ranged_statements
+    from pipelines.lib.sql import bind, render_sql
+    from pipelines.lib.warehouse import load_macros
 
     kernels: dict = {}
     path = home / "landing" / "account_snapshots" / f"{NIGHT}.csv"
@@ -492,7 +487,7 @@ def measure_kernels(home: Path) -> dict:
     scratch = duckdb.connect()
     scratch.execute("create table snapshots as select * from read_csv($path, header = true)",
                     {"path": str(path)})
-    checks = render_sql("checks/bench_contract_kernel")
+    checks = render_sql("bench/contract_kernel")
     _timed(kernels, "contract_checks",
            lambda: scratch.execute(checks, {"night": NIGHT}).fetchall())
     scratch.close()

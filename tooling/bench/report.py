@@ -21,12 +21,13 @@ import duckdb
 import pandas as pd
 
 from pipelines import settings
-from pipelines.lib.features.nightly_tables import load_macros, rebuild_nights
+from pipelines.lib.features.nightly_tables import rebuild_nights
 from pipelines.lib.ingest.load import ensure_warehouse
 from pipelines.lib.report.figures import one_month_earlier
 from pipelines.lib.report.ifrs9 import load_assumptions
 from pipelines.lib.report.render import build_report, write_pdf
 from pipelines.lib.sql import render_sql
+from pipelines.lib.warehouse import load_macros
 from tooling.bench.workload import workload_main
 
 NIGHT = date(2026, 5, 20)  # not a month end: the nightly edition, as on most nights
@@ -52,7 +53,7 @@ def build_book(conn: duckdb.DuckDBPyConnection, accounts: int) -> dict:
     load_macros(conn)
     nights = bench_nights()
     conn.register("bench_nights", pd.DataFrame({"snapshot_date": pd.to_datetime(nights)}))
-    conn.execute(render_sql("report/bench_book"), {"accounts": accounts, "end_date": NIGHT})
+    conn.execute(render_sql("bench/report_book"), {"accounts": accounts, "end_date": NIGHT})
     conn.unregister("bench_nights")
     generated = time.perf_counter() - started
     for table in TABLES:

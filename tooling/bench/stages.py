@@ -82,7 +82,7 @@ def run_stage(stage: str, home: Path, accounts: int) -> dict:
         conn.execute("create table snapshots as select * from read_csv($path, header = true)",
                      {"path": str(path)})
         started = time.perf_counter()
-        conn.execute(render_sql("checks/bench_contract_kernel"), {"night": NIGHT}).fetchall()
+        conn.execute(render_sql("bench/contract_kernel"), {"night": NIGHT}).fetchall()
     elif stage in ("contract_sql", "ingest"):
         started = time.perf_counter()
         if stage == "ingest":

@@ -12,13 +12,14 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipelines import settings
+from pipelines.defs.checks import sql_check_result
 from pipelines.defs.ingest.assets import OWNERS, partition_nights
 from pipelines.defs.partitions import WAREHOUSE_POOL, nightly_partitions
 from pipelines.lib.collections import tiering
 from pipelines.lib.collections.batch import summary_counts, write_batch
 from pipelines.lib.collections.strategy import load_strategy
-from pipelines.lib.ingest.row_checks import bind
-from pipelines.lib.sql import render_sql, sql_path
+from pipelines.lib.sql import bind, render_sql, sql_path
+from pipelines.lib.warehouse import table_exists
 
 GROUP = "collections"
 
@@ -37,12 +38,7 @@ def _query(conn, name: str, params: dict) -> pd.DataFrame:
 
 
 def _check(conn, name: str, params: dict, description: str) -> dg.AssetCheckResult:
-    offending = _query(conn, f"assert_{name}", params)
-    return dg.AssetCheckResult(
-        check_name=name, passed=offending.empty, severity=dg.AssetCheckSeverity.ERROR,
-        description=description,
-        metadata={"offending_rows": len(offending), "sample": _md(offending.head(10)),
-                  "sql": sql_path(f"collections/assert_{name}")})
+    return sql_check_result(conn, name, f"assert_{name}", params, description=description)
 
 
 _COMMON = {"group_name": GROUP, "owners": OWNERS, "partitions_def": nightly_partitions,
@@ -67,7 +63,7 @@ def collection_tiers(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     strategy = load_strategy()
     with duckdb.get_connection() as conn:
         rows = tiering.build_tiers(conn, strategy, start, end)
-        scored = tiering.table_exists(conn, "account_scores")
+        scored = table_exists(conn, "account_scores")
         mix = _query(conn, "tier_mix", {"night": end})
         yield dg.MaterializeResult(metadata={
             "dagster/row_count": rows,

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from pipelines.defs.checks import sql_check_result
 from pipelines.defs.ingest.assets import OWNERS, partition_nights
 from pipelines.defs.partitions import WAREHOUSE_POOL, nightly_partitions
 from pipelines.lib.features.data_dictionary import data_dictionary as build_data_dictionary
-from pipelines.lib.features.nightly_tables import preview, rebuild_nights, run_check
+from pipelines.lib.features.nightly_tables import preview, rebuild_nights
 from pipelines.lib.sql import render_sql, sql_path
 
 
@@ -103,18 +104,7 @@ def build_nightly_table_asset(spec: NightlyTable) -> dg.AssetsDefinition:
                     else f"no rows for {end}"),
             })
             for name, _ in spec.checks:
-                outcome = run_check(conn, name, start, end)
-                yield dg.AssetCheckResult(
-                    check_name=name, passed=outcome.passed,
-                    severity=dg.AssetCheckSeverity.ERROR,
-                    metadata={
-                        "offending_rows": len(outcome.offending),
-                        "sample": dg.MetadataValue.md(
-                            outcome.offending.head(10).to_markdown(index=False))
-                        if not outcome.passed else "none",
-                        "sql": sql_path(f"checks/{name}"),
-                    },
-                )
+                yield sql_check_result(conn, name, name, {"start_date": start, "end_date": end})
 
     return nightly_table
 

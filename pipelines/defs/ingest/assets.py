@@ -11,6 +11,7 @@ import dagster as dg
 import numpy as np
 from dagster_duckdb import DuckDBResource
 
+from pipelines.defs.checks import sql_check_result
 from pipelines.defs.partitions import WAREHOUSE_POOL, nightly_partitions
 from pipelines.defs.resources import LandingResource
 from pipelines.lib.ingest.contracts import Contract, feeds, load_contract
@@ -22,8 +23,7 @@ from pipelines.lib.ingest.load import (
     ingest_night,
     table_name,
 )
-from pipelines.lib.ingest.row_checks import bind
-from pipelines.lib.sql import render_sql, sql_path
+from pipelines.lib.sql import bind, render_sql
 
 OWNERS = ["team:risk-data"]
 GE_BACKFILL_NIGHTS = int(os.environ.get("OVERDUE_GE_BACKFILL_NIGHTS", "7"))
@@ -36,21 +36,11 @@ def partition_nights(context: dg.AssetExecutionContext) -> list[date]:
 
 
 def _reconcile_check(conn, contract: Contract, nights: list[date]) -> dg.AssetCheckResult:
-    sql = render_sql("checks/assert_ingest_rows_reconcile", table=table_name(contract),
-                     partition_column=contract.partition_column)
-    params = {"feed": contract.feed, "start_date": min(nights), "end_date": max(nights)}
-    offending = conn.execute(sql, bind(sql, params)).df()
-    return dg.AssetCheckResult(
-        check_name=f"{contract.feed}_rows_reconcile",
-        passed=offending.empty,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={
-            "offending_files": len(offending),
-            "sample": dg.MetadataValue.md(offending.head(10).to_markdown(index=False))
-            if not offending.empty else "none",
-            "sql": sql_path("checks/assert_ingest_rows_reconcile"),
-        },
-    )
+    return sql_check_result(
+        conn, f"{contract.feed}_rows_reconcile", "assert_ingest_rows_reconcile",
+        {"feed": contract.feed, "start_date": min(nights), "end_date": max(nights)},
+        count_key="offending_files", table=table_name(contract),
+        partition_column=contract.partition_column)
 
 
 def nights_for_ge(results: list[IngestResult], quarantined: dict, limit: int) -> list[IngestResult]:

@@ -17,12 +17,11 @@ from models.config import ModelConfig
 from models.dataset import NotEnoughData
 from models.registry import ModelRegistry, card_markdown
 from models.retrain import retrain, retrain_due
+from pipelines.defs.checks import sql_check_result
 from pipelines.defs.ingest.assets import OWNERS, partition_nights
 from pipelines.defs.partitions import WAREHOUSE_POOL, nightly_partitions
 from pipelines.defs.resources import ModelRegistryResource
-from pipelines.lib.features.nightly_tables import run_check
 from pipelines.lib.model.nightly import monitor_night, score_nights
-from pipelines.lib.sql import sql_path
 
 MODEL_OWNERS = [*OWNERS, "team:credit-risk-models"]
 NIGHTLY = {"owners": MODEL_OWNERS, "partitions_def": nightly_partitions,
@@ -145,15 +144,7 @@ def delinquency_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
 
 def _check_results(conn, checks, start: date, end: date):
     for name, _ in checks:
-        outcome = run_check(conn, name, start, end)
-        yield dg.AssetCheckResult(
-            check_name=name, passed=outcome.passed, severity=dg.AssetCheckSeverity.ERROR,
-            metadata={
-                "offending_rows": len(outcome.offending),
-                "sample": dg.MetadataValue.md(outcome.offending.head(10).to_markdown(index=False))
-                if not outcome.passed else "none",
-                "sql": sql_path(f"checks/{name}"),
-            })
+        yield sql_check_result(conn, name, name, {"start_date": start, "end_date": end})
 
 
 @dg.asset(

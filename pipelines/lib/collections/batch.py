@@ -32,9 +32,9 @@ from pipelines.lib.collections.linter import Finding, Linter
 from pipelines.lib.collections.pdf import render_print_batches
 from pipelines.lib.collections.rendering import Rendered, Renderer
 from pipelines.lib.collections.strategy import Strategy
-from pipelines.lib.collections.tiering import register_strategy, table_exists
-from pipelines.lib.ingest.row_checks import bind
-from pipelines.lib.sql import render_sql
+from pipelines.lib.collections.tiering import register_strategy
+from pipelines.lib.sql import bind, render_sql
+from pipelines.lib.warehouse import table_exists
 
 MESSAGE_CHANNELS = ("sms", "email", "letter")
 # Rules a template's own text breaks (as against the account's situation: caps, hours, recipient).

@@ -14,8 +14,8 @@ import duckdb
 
 from pipelines.lib.collections.rendering import template_versions
 from pipelines.lib.collections.strategy import Strategy
-from pipelines.lib.ingest.row_checks import bind
-from pipelines.lib.sql import render_sql
+from pipelines.lib.sql import bind, render_sql
+from pipelines.lib.warehouse import replace_nights, run_sql, table_exists, transaction
 
 TABLES = ("collection_tiers", "contact_history", "credit_line_actions", "cure_rates")
 
@@ -23,11 +23,6 @@ TABLES = ("collection_tiers", "contact_history", "credit_line_actions", "cure_ra
 def ensure_tables(conn: duckdb.DuckDBPyConnection) -> None:
     for table in TABLES:
         conn.execute(render_sql(f"collections/create_{table}"))
-
-
-def table_exists(conn: duckdb.DuckDBPyConnection, name: str) -> bool:
-    sql = render_sql("collections/table_exists")
-    return bool(conn.execute(sql, {"table_name": name}).fetchone()[0])
 
 
 def register_strategy(conn: duckdb.DuckDBPyConnection, strategy: Strategy,
@@ -41,12 +36,6 @@ def register_strategy(conn: duckdb.DuckDBPyConnection, strategy: Strategy,
                                           else template_versions()))
 
 
-def _run(conn, name: str, params: dict, **context):
-    """Run `sql/collections/<name>.sql`, or `sql/<name>.sql` for a name with its folder."""
-    sql = render_sql(name if "/" in name else f"collections/{name}", **context)
-    return conn.execute(sql, bind(sql, params))
-
-
 def build_tiers(conn: duckdb.DuckDBPyConnection, strategy: Strategy, start: date,
                 end: date) -> int:
     """Replace nights start..end of collection_tiers; returns the rows written."""
@@ -56,16 +45,7 @@ def build_tiers(conn: duckdb.DuckDBPyConnection, strategy: Strategy, start: date
               "high_risk_grades": list(strategy.high_risk_grades)}
     query = render_sql("collections/collection_tiers", single_night=start == end,
                        has_scores=table_exists(conn, "account_scores"))
-    conn.execute("begin transaction")
-    try:
-        _run(conn, "features/delete_nights", params, table="collection_tiers")
-        _run(conn, "insert_collection_tiers", params, query=query)
-        rows = _run(conn, "features/count_nights", params, table="collection_tiers").fetchone()[0]
-        conn.execute("commit")
-    except Exception:
-        conn.execute("rollback")
-        raise
-    return rows
+    return replace_nights(conn, "collection_tiers", start, end, query, params)
 
 
 @dataclass(frozen=True)
@@ -80,7 +60,7 @@ class NightPlan:
 def merge_contact_events(conn: duckdb.DuckDBPyConnection, start: date, end: date) -> int:
     ensure_tables(conn)
     before = conn.execute("select count(*) from contact_history").fetchone()[0]
-    _run(conn, "merge_contact_events", {"start_date": start, "end_date": end})
+    run_sql(conn, "collections/merge_contact_events", {"start_date": start, "end_date": end})
     return conn.execute("select count(*) from contact_history").fetchone()[0] - before
 
 
@@ -90,22 +70,17 @@ def plan_night(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date,
     ensure_tables(conn)
     register_strategy(conn, strategy, versions)
     params = {"night": night, "strategy_version": strategy.version}
-    conn.execute("begin transaction")
-    try:
+    with transaction(conn):
         plan = render_sql("collections/plan_contacts")
         conn.execute("create or replace temp table tonight_candidates as " + plan,
                      bind(plan, params))
         before = conn.execute("select count(*) from contact_history").fetchone()[0]
-        _run(conn, "insert_planned_contacts", params)
+        run_sql(conn, "collections/insert_planned_contacts", params)
         after = conn.execute("select count(*) from contact_history").fetchone()[0]
-        _run(conn, "cancel_stale_contacts", params)
-        _run(conn, "zero_tier_contacts", params)
-        _run(conn, "update_tier_contacts", params)
-        summary = conn.execute(render_sql("collections/summarise_candidates")).fetchall()
-        conn.execute("commit")
-    except Exception:
-        conn.execute("rollback")
-        raise
+        run_sql(conn, "collections/cancel_stale_contacts", params)
+        run_sql(conn, "collections/zero_tier_contacts", params)
+        run_sql(conn, "collections/update_tier_contacts", params)
+        summary = run_sql(conn, "collections/summarise_candidates").fetchall()
     suppressed = {reason: n for reason, n in summary if reason is not None}
     candidates = sum(n for _, n in summary)
     return NightPlan(night, candidates, candidates - sum(suppressed.values()), after - before,
@@ -125,33 +100,18 @@ def plan_nights(conn: duckdb.DuckDBPyConnection, strategy: Strategy, start: date
     return plans
 
 
-def replace_nights(conn: duckdb.DuckDBPyConnection, table: str, query_name: str, start: date,
-                   end: date, params: dict | None = None, **context) -> int:
-    """Replace nights start..end of `table` with `sql/collections/<query_name>.sql`."""
-    ensure_tables(conn)
-    params = {"start_date": start, "end_date": end, **(params or {})}
-    query = render_sql(f"collections/{query_name}", **context)
-    conn.execute("begin transaction")
-    try:
-        _run(conn, "features/delete_nights", params, table=table)
-        _run(conn, "insert_by_name", params, table=table, query=query)
-        rows = _run(conn, "features/count_nights", params, table=table).fetchone()[0]
-        conn.execute("commit")
-    except Exception:
-        conn.execute("rollback")
-        raise
-    return rows
-
-
 def build_credit_line_actions(conn: duckdb.DuckDBPyConnection, strategy: Strategy, start: date,
                               end: date) -> int:
+    ensure_tables(conn)
     credit = strategy.credit_line
+    query = render_sql("collections/credit_line_actions",
+                       has_reasons=table_exists(conn, "account_reason_codes"))
     return replace_nights(
-        conn, "credit_line_actions", "credit_line_actions", start, end,
+        conn, "credit_line_actions", start, end, query,
         {"buckets": list(credit["buckets"]), "min_utilisation": float(credit["min_utilisation"]),
-         "reduce_by": float(credit["reduce_by"]), "strategy_version": strategy.version},
-        has_reasons=table_exists(conn, "account_reason_codes"))
+         "reduce_by": float(credit["reduce_by"]), "strategy_version": strategy.version})
 
 
 def build_cure_rates(conn: duckdb.DuckDBPyConnection, start: date, end: date) -> int:
-    return replace_nights(conn, "cure_rates", "cure_rates", start, end)
+    ensure_tables(conn)
+    return replace_nights(conn, "cure_rates", start, end, render_sql("collections/cure_rates"))

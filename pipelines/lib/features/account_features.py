@@ -12,9 +12,8 @@ import duckdb
 import pyarrow as pa
 
 from pipelines.lib.features.data_dictionary import table_definitions
-from pipelines.lib.features.nightly_tables import load_macros
-from pipelines.lib.ingest.row_checks import bind
-from pipelines.lib.sql import render_sql
+from pipelines.lib.sql import bind, render_sql
+from pipelines.lib.warehouse import load_macros
 
 ACCOUNT_FEATURES_SQL = "features/account_features"
 

@@ -7,28 +7,20 @@ from __future__ import annotations
 
 import itertools
 import os
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 import duckdb
 import pandas as pd
 
-from pipelines.lib.ingest.row_checks import bind
-from pipelines.lib.sql import render_sql
-
-
-@dataclass(frozen=True)
-class CheckOutcome:
-    name: str
-    offending: pd.DataFrame
-
-    @property
-    def passed(self) -> bool:
-        return self.offending.empty
-
-
-def load_macros(conn: duckdb.DuckDBPyConnection) -> None:
-    conn.execute(render_sql("features/create_macros"))
+from pipelines.lib.sql import bind, render_sql
+from pipelines.lib.warehouse import (
+    count_nights,
+    delete_nights,
+    load_macros,
+    query,
+    run_sql,
+    transaction,
+)
 
 
 def chunks(start: date, end: date, days: int | None) -> list[tuple[date, date]]:
@@ -45,15 +37,13 @@ def chunks(start: date, end: date, days: int | None) -> list[tuple[date, date]]:
 def add_new_columns(conn: duckdb.DuckDBPyConnection, table: str, query: str, params: dict) -> list:
     """Columns the query returns that the table lacks (a warehouse built by an older release) are
     added, so an upgrade never needs a rebuild of history; older nights hold null in them."""
-    describe = render_sql("features/query_columns", query=query)
-    wanted = conn.execute(describe, bind(describe, params)).fetchall()
-    present = {name for (name,) in conn.execute(render_sql("features/table_columns"),
-                                                {"table_name": table}).fetchall()}
+    wanted = run_sql(conn, "shared/query_columns", params, query=query).fetchall()
+    present = {name for (name,) in
+               run_sql(conn, "shared/table_columns", {"table_name": table}).fetchall()}
     added = []
     for name, column_type, *_ in wanted:
         if name not in present:
-            conn.execute(render_sql("features/add_column", table=table, column=name,
-                                    column_type=column_type))
+            run_sql(conn, "shared/add_column", table=table, column=name, column_type=column_type)
             added.append(name)
     return added
 
@@ -92,7 +82,7 @@ def ranged_statements(query_name: str, table: str, ranges: list[CustomerRange]):
     for low, high in ranges:
         query = render_sql(query_name, customer_from=low is not None,
                            customer_to=high is not None)
-        insert = render_sql("features/insert_from_query", table=table, query=query)
+        insert = render_sql("shared/insert_by_name", table=table, query=query)
         yield insert, {"customer_from": low, "customer_to": high}
 
 
@@ -109,38 +99,20 @@ def rebuild_nights(conn: duckdb.DuckDBPyConnection, table: str, query_name: str,
     load_macros(conn)
     query = render_sql(query_name)
     params = {"start_date": start, "end_date": end}
-    conn.execute("begin transaction")
-    try:
+    with transaction(conn):
         for statement in before:
-            sql = render_sql(statement)
-            conn.execute(sql, bind(sql, params))
-        create = render_sql("features/create_table_from_query", table=table, query=query)
-        conn.execute(create, bind(create, params))
+            run_sql(conn, statement, params)
+        run_sql(conn, "shared/create_table_from_query", params, table=table, query=query)
         add_new_columns(conn, table, query, params)
-        delete = render_sql("features/delete_nights", table=table)
-        conn.execute(delete, bind(delete, params))
+        delete_nights(conn, table, start, end)
         for chunk_start, chunk_end in chunks(start, end, chunk_days):
             ranges = (customer_ranges(conn, chunk_start, chunk_end, rows_per_pass)
                       if query_name in RANGED_QUERIES else [(None, None)])
             for insert, bounds in ranged_statements(query_name, table, ranges):
                 conn.execute(insert, bind(insert, bounds | {"start_date": chunk_start,
                                                             "end_date": chunk_end}))
-        (rows,) = conn.execute(render_sql("features/count_nights", table=table), params).fetchone()
-        conn.execute("commit")
-    except Exception:
-        conn.execute("rollback")
-        raise
-    return rows
-
-
-def run_check(conn: duckdb.DuckDBPyConnection, name: str, start: date, end: date) -> CheckOutcome:
-    """Run `sql/checks/<name>.sql`: the rows it returns are the offenders."""
-    load_macros(conn)
-    sql = render_sql(f"checks/{name}")
-    return CheckOutcome(name, conn.execute(sql, bind(sql, {"start_date": start,
-                                                           "end_date": end})).df())
+        return count_nights(conn, table, start, end)
 
 
 def preview(conn: duckdb.DuckDBPyConnection, table: str, night: date, limit: int = 12) -> pd.DataFrame:
-    sql = render_sql("features/preview_night", table=table)
-    return conn.execute(sql, {"night": night, "limit": limit}).df()
+    return query(conn, "shared/preview_night", {"night": night, "limit": limit}, table=table)

@@ -24,8 +24,8 @@ from pipelines.lib.ingest.landing import (
     night_of,
     read_landing_file,
 )
-from pipelines.lib.ingest.row_checks import bind, run_row_checks
-from pipelines.lib.sql import quote_identifier, render_sql
+from pipelines.lib.ingest.row_checks import run_row_checks
+from pipelines.lib.sql import bind, quote_identifier, render_sql
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def ensure_warehouse(conn: duckdb.DuckDBPyConnection) -> None:
     for feed in feeds():
         contract = load_contract(feed)
         conn.execute(render_sql(
-            "contracts/create_feed_table", table=table_name(contract),
+            "ingest/create_feed_table", table=table_name(contract),
             columns=contract.columns, file_date_column=contract.file_date_column))
     conn.execute(render_sql("ingest/create_customers_view"))
 
@@ -152,7 +152,7 @@ def ingest_file(conn: duckdb.DuckDBPyConnection, contract: Contract, path: Path)
         _execute(conn, "ingest/delete_feed_partition", base, table=table,
                  partition_column=contract.partition_column)
         extras = _extras(contract, landed)
-        _execute(conn, "contracts/insert_clean_rows",
+        _execute(conn, "ingest/insert_clean_rows",
                  base | {extra["param"]: extra["name"] for extra in extras}, table=table,
                  columns=contract.columns, file_date_column=contract.file_date_column,
                  extras=extras, cluster_by=contract.cluster_by)

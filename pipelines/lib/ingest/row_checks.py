@@ -6,7 +6,6 @@ great-expectations suite (`ge_suite.py`) is generated from the same rules and is
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -15,7 +14,7 @@ import pyarrow as pa
 
 from pipelines.lib.ingest.contracts import TYPE_PATTERNS, Contract, Rule
 from pipelines.lib.ingest.landing import LandedFile
-from pipelines.lib.sql import quote_identifier, render_sql
+from pipelines.lib.sql import bind, quote_identifier, render_sql
 
 
 def latest_instant_of(night: date) -> datetime:
@@ -73,7 +72,7 @@ def compile_checks(contract: Contract, landed_columns: list[str], night: date) -
         params[param] = TYPE_PATTERNS[column.logical_type]
         typed.append({"name": column.name, "duckdb_type": column.duckdb_type, "pattern_param": param})
     stage_sql = render_sql(
-        "contracts/stage_rows",
+        "ingest/stage_rows",
         columns=[{"name": c.name, "present": c.name in present} for c in contract.columns],
         extras=[{"ident": quote_identifier(e)} for e in extras],
         typed_columns=typed,
@@ -97,7 +96,7 @@ def compile_checks(contract: Contract, landed_columns: list[str], night: date) -
                 f"{_value_expression(contract, column)} {sql_operator} $when_{index}")
         rules.append(entry)
     violations_sql = render_sql(
-        "contracts/row_violations", rules=rules,
+        "ingest/row_violations", rules=rules,
         columns=[{"name": c.name} for c in contract.columns],
     )
     rules_table = pa.table({
@@ -108,12 +107,6 @@ def compile_checks(contract: Contract, landed_columns: list[str], night: date) -
         "personal_data": [r.column in contract.personal_columns for r in contract.rules],
     })
     return CompiledChecks(stage_sql, violations_sql, params, rules_table)
-
-
-def bind(sql: str, params: dict) -> dict:
-    """The parameters a statement uses: DuckDB rejects named parameters it does not reference."""
-    used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql))
-    return {k: v for k, v in params.items() if k in used}
 
 
 def run_row_checks(conn: duckdb.DuckDBPyConnection, contract: Contract, landed: LandedFile) -> CompiledChecks:
@@ -131,5 +124,5 @@ def run_row_checks(conn: duckdb.DuckDBPyConnection, contract: Contract, landed: 
 
 def flagged_rows_by_rule(conn: duckdb.DuckDBPyConnection) -> dict[str, set[int]]:
     """{rule: set of row numbers} from the `violations` table, for comparing engines."""
-    rows = conn.execute(render_sql("contracts/flagged_rows_by_rule")).fetchall()
+    rows = conn.execute(render_sql("ingest/flagged_rows_by_rule")).fetchall()
     return {rule: set(numbers) for rule, numbers in rows}

@@ -23,8 +23,8 @@ from models.monitoring import monitor
 from models.registry import bucket_calibration_allowance
 from models.scoring import REASON_COLUMNS, reason_codes, score
 from models.train import TrainedModel
-from pipelines.lib.ingest.row_checks import bind
-from pipelines.lib.sql import render_sql
+from pipelines.lib.sql import bind, render_sql
+from pipelines.lib.warehouse import replace_nights
 
 MODEL_TABLES = ("account_scores", "account_reason_codes", "model_monitoring")
 # account_features rows scored at a time: a 10M-account night never sits in memory whole
@@ -37,23 +37,6 @@ SCORE_TABLE_COLUMNS = ["snapshot_date", "account_id", "bucket", "days_past_due",
 def ensure_model_tables(conn: duckdb.DuckDBPyConnection) -> None:
     for table in MODEL_TABLES:
         conn.execute(render_sql(f"model/create_{table}"))
-
-
-def replace_nights(conn: duckdb.DuckDBPyConnection, table: str, start: date, end: date,
-                   frame: pd.DataFrame) -> None:
-    """Delete nights [start, end] of `table` and insert `frame`, in one transaction."""
-    delete = render_sql("features/delete_nights", table=table)
-    conn.execute("begin transaction")
-    try:
-        conn.execute(delete, bind(delete, {"start_date": start, "end_date": end}))
-        if len(frame):
-            conn.register("model_rows", frame)
-            conn.execute(render_sql("model/insert_frame", table=table, frame="model_rows"))
-            conn.unregister("model_rows")
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
 
 
 def score_frame(model: TrainedModel, features: pd.DataFrame, config: ModelConfig,

@@ -15,11 +15,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipelines.lib.features.nightly_tables import load_macros
-from pipelines.lib.ingest.row_checks import bind
+from pipelines.lib import warehouse
 from pipelines.lib.report import markov
 from pipelines.lib.report.ifrs9 import Assumptions, expected_credit_loss
-from pipelines.lib.sql import render_sql
+from pipelines.lib.sql import bind, render_sql
+from pipelines.lib.warehouse import load_macros
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def query(conn, name: str, **params) -> pd.DataFrame:
 
 
 def present_tables(conn) -> set[str]:
-    return set(query(conn, "tables_present")["table_name"])
+    return set(warehouse.query(conn, "shared/list_tables")["table_name"])
 
 
 def latest_book_night(conn, start: date, end: date) -> date | None:
@@ -91,7 +91,7 @@ def latest_book_night(conn, start: date, end: date) -> date | None:
 def _has_night(conn, tables: set[str], table: str, night: date) -> bool:
     if table not in tables:
         return False
-    rows = query(conn, "rows_for_night", night=night, context={"table": table})
+    rows = warehouse.query(conn, "shared/rows_for_night", {"night": night}, table=table)
     return int(rows["rows"].iloc[0]) > 0
 
 
