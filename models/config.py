@@ -8,7 +8,7 @@ retrain can be reproduced from its card alone.
 from __future__ import annotations
 
 import dataclasses
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,12 +142,11 @@ class ModelConfig:
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> ModelConfig:
+    def from_env(cls, environ: Mapping[str, str]) -> ModelConfig:
         """Defaults overridden by `OVERDUE_MODEL_<FIELD>` variables (e.g. OVERDUE_MODEL_SEED=11).
 
         Tuples are comma-separated (OVERDUE_MODEL_GRADE_CUTOFFS=0.01,0.03,0.1,0.3).
         """
-        environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for field in dataclasses.fields(cls):
             raw = environ.get(ENV_PREFIX + field.name.upper())

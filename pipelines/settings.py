@@ -1,4 +1,5 @@
-"""Paths and tunables: one place, each overridable by an environment variable."""
+"""Paths and tunables: the one place `OVERDUE_*` variables are read, each at call time (so a test
+or an operator can change one without re-importing anything), each with the README's default."""
 
 import os
 from pathlib import Path
@@ -9,7 +10,6 @@ CONTRACTS_DIR = REPO_ROOT / "data_contracts"
 TEMPLATES_DIR = REPO_ROOT / "reports"
 
 FEEDS_REQUIRED = ("account_snapshots", "customers")
-FEEDS_OPTIONAL = ("contact_events",)
 
 
 def overdue_home() -> Path:
@@ -19,10 +19,6 @@ def overdue_home() -> Path:
 
 def landing_dir() -> Path:
     return overdue_home() / "landing"
-
-
-def truth_dir() -> Path:
-    return overdue_home() / "truth"
 
 
 def warehouse_path() -> Path:
@@ -58,3 +54,69 @@ def duckdb_config() -> dict[str, str]:
 def warehouse_lock_wait_seconds() -> float:
     """How long a run waits for a warehouse file another process (not a run) keeps locked."""
     return float(os.environ.get("OVERDUE_WAREHOUSE_LOCK_WAIT_SECONDS", "60"))
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    try:
+        return int(raw) if raw not in (None, "") else default
+    except ValueError:
+        raise ValueError(f"{name}: not a whole number: {raw!r}") from None
+
+
+def timezone() -> str:
+    """The lender's time zone: nights, partitions and the 02:00 schedule."""
+    return os.environ.get("OVERDUE_TIMEZONE", "Asia/Shanghai")
+
+
+def sensor_lookback_days() -> int:
+    """How far back the landing sensor starts nights (history is for backfills)."""
+    return _int("OVERDUE_SENSOR_LOOKBACK_DAYS", 7)
+
+
+def ge_max_rows() -> int:
+    """Above this many rows great-expectations validates a sample (every flagged row kept)."""
+    return _int("OVERDUE_GE_MAX_ROWS", 100_000)
+
+
+def ge_backfill_nights() -> int:
+    """In a longer backfill, how many nights great-expectations validates."""
+    return _int("OVERDUE_GE_BACKFILL_NIGHTS", 7)
+
+
+def feature_rows_per_pass() -> int:
+    """Above this many snapshot rows in its windows the feature query runs per customer range."""
+    return _int("OVERDUE_FEATURE_ROWS_PER_PASS", 100_000_000)
+
+
+def scoring_chunk_rows() -> int:
+    """account_features rows scored, explained or monitored at a time."""
+    return _int("OVERDUE_SCORING_CHUNK_ROWS", 500_000)
+
+
+def letters_per_pdf() -> int:
+    """Print letters per PDF file of a batch."""
+    return _int("OVERDUE_LETTERS_PER_PDF", 300)
+
+
+def report_languages() -> str:
+    """`OVERDUE_REPORT_LANGUAGES` as set (comma-separated); empty means every language."""
+    return os.environ.get("OVERDUE_REPORT_LANGUAGES", "")
+
+
+def report_assumptions() -> Path | None:
+    """`OVERDUE_REPORT_ASSUMPTIONS`: another IFRS 9 assumptions file, if set."""
+    raw = os.environ.get("OVERDUE_REPORT_ASSUMPTIONS")
+    return Path(raw) if raw else None
+
+
+def bench_setup_memory_limit() -> str:
+    """DuckDB's cap while a bench book is built (unmeasured, so it may use more than a night)."""
+    return os.environ.get("OVERDUE_BENCH_SETUP_MEMORY_LIMIT", "12GB")
+
+
+def model_config():
+    """The model's settings: its defaults overridden by `OVERDUE_MODEL_<FIELD>` variables."""
+    from models.config import ModelConfig
+
+    return ModelConfig.from_env(os.environ)

@@ -26,8 +26,9 @@ def test_sensor_waits_for_every_required_feed(home):
 
 
 def test_schedule_runs_the_night_that_just_ended():
-    from pipelines.defs.schedules import nightly_schedule
+    from pipelines.definitions import defs
 
+    nightly_schedule = defs().get_repository_def().get_schedule_def("nightly_schedule")
     assert nightly_schedule.cron_schedule == "0 2 * * *"
     assert nightly_schedule.execution_timezone == "Asia/Shanghai"
     with dg.DagsterInstance.ephemeral() as instance:

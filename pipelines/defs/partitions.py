@@ -1,16 +1,26 @@
 """One partition per night, in the lender's time zone, from the first landed night."""
 
-import os
+from datetime import date, timedelta
 
 import dagster as dg
 
 from pipelines import settings
 
-NIGHTLY_TIMEZONE = os.environ.get("OVERDUE_TIMEZONE", "Asia/Shanghai")
-
-nightly_partitions = dg.DailyPartitionsDefinition(
-    start_date=settings.first_partition_date(), timezone=NIGHTLY_TIMEZONE
-)
-
 # DuckDB allows one writer per file: every asset that writes the warehouse runs in this pool.
+# The pool is the one piece of asset policy Dagster takes only where an asset is defined, so each
+# asset names it; the rest of the policy is applied once, in `pipelines/definitions.py`.
 WAREHOUSE_POOL = "warehouse"
+
+
+def nightly_partitions() -> dg.DailyPartitionsDefinition:
+    """Nights from the first landed account_snapshots file (or `OVERDUE_START_DATE`), read when the
+    code location loads."""
+    return dg.DailyPartitionsDefinition(start_date=settings.first_partition_date(),
+                                        timezone=settings.timezone())
+
+
+def partition_nights(context: dg.AssetExecutionContext) -> list[date]:
+    """The nights of a run: one, or every night of a backfill's range (a single run)."""
+    window = context.partition_time_window
+    first = window.start.date()
+    return [first + timedelta(days=i) for i in range((window.end.date() - first).days)]

@@ -1,15 +1,13 @@
 """Start a night as soon as every required feed for it has landed."""
 
-import os
 from datetime import date, timedelta
 
 import dagster as dg
 
 from pipelines import settings
 from pipelines.defs.jobs import nightly_job
+from pipelines.defs.partitions import nightly_partitions
 from pipelines.lib.ingest.landing import find_landing_file, landed_nights
-
-LOOKBACK_DAYS = int(os.environ.get("OVERDUE_SENSOR_LOOKBACK_DAYS", "7"))
 
 
 def nights_ready(landing, since: date) -> list[tuple[date, str]]:
@@ -34,12 +32,12 @@ def landing_sensor(context: dg.SensorEvaluationContext):
     not by hundreds of sensor runs; nights already materialized are skipped.
     """
     landing = settings.landing_dir()
-    since = date.today() - timedelta(days=LOOKBACK_DAYS)
+    since = date.today() - timedelta(days=settings.sensor_lookback_days())
     # Done once every required feed is loaded: a run that failed on a missing feed (the 02:00
     # schedule) has loaded the others, and the night must still start when the late file lands.
     done = set.intersection(*(set(context.instance.get_materialized_partitions(dg.AssetKey(feed)))
                               for feed in settings.FEEDS_REQUIRED))
-    partitions = set(nightly_job.partitions_def.get_partition_keys())
+    partitions = set(nightly_partitions().get_partition_keys())
     requests = []
     for night, stamp in nights_ready(landing, since):
         key = night.isoformat()

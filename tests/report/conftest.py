@@ -17,7 +17,6 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.defs.ingest import assets as ingest_assets
 from pipelines.lib.ingest.contracts import load_contract
 from pipelines.lib.report.figures import one_month_earlier
 from tests.conftest import use_home
@@ -102,7 +101,7 @@ def report_book(tmp_path_factory) -> ReportBook:
         patch.delenv("OVERDUE_REPORT_LANGUAGES", raising=False)
         # great-expectations on one night of the backfill (OVERDUE_GE_BACKFILL_NIGHTS): the
         # ingest tests cover it; this session is about the report
-        patch.setattr(ingest_assets, "GE_BACKFILL_NIGHTS", 1)
+        patch.setenv("OVERDUE_GE_BACKFILL_NIGHTS", "1")
         simulate(home, accounts=BOOK_ACCOUNTS, days=BOOK_DAYS, end_date=REPORT_NIGHT, seed=11)
         values = personal_values(home)
         first = REPORT_NIGHT - timedelta(days=BOOK_DAYS - 1)

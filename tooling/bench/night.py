@@ -52,7 +52,6 @@ STEADY_NIGHTS = 8
 CHAMPION_AGE_DAYS = 7
 CHANGED_CUSTOMERS = 0.002  # share of customers in the night's delta file
 # The setup is not measured: it may use more of the machine's memory than a night is allowed.
-SETUP_MEMORY_LIMIT = os.environ.get("OVERDUE_BENCH_SETUP_MEMORY_LIMIT", "12GB")
 BOOK_MARKER = "book.json"  # written when a book's setup completed
 BOOK_PROGRESS = "book.partial.json"  # the setup steps done so far: a crashed setup continues
 WORKLOADS = {"W1M": (1_000_000, 90), "W1M-360": (1_000_000, 360), "W10M": (10_000_000, 90)}
@@ -168,11 +167,10 @@ def _first_night(history_days: int) -> date:
 def training_nights(as_of: date, first: date) -> list[date]:
     """The observation nights `models.dataset.matured_labels(as_of)` will pick once
     account_features exists on every history night: computed here so only those are built."""
-    from models.config import ModelConfig
     from models.dataset import _DAYS_PER_MONTH, observation_nights
     from tooling.simulator import one_month_later
 
-    config = ModelConfig.from_env()
+    config = settings.model_config()
     if config.horizon_months != 1:
         raise ValueError("bench_night builds training nights for a one-month horizon only")
     span = config.training_window_days + config.validation_days
@@ -214,7 +212,6 @@ def build_book(home: Path, accounts: int, history_days: int) -> dict:
     """Everything before the measured night; returns the setup's seconds by step."""
     import duckdb
 
-    from models.config import ModelConfig
     from models.dataset import NotEnoughData
     from models.registry import ModelRegistry
     from models.retrain import retrain
@@ -248,7 +245,7 @@ def build_book(home: Path, accounts: int, history_days: int) -> dict:
 
     first, before = _first_night(history_days), NIGHT - timedelta(days=1)
     conn = duckdb.connect(str(home / "warehouse.duckdb"),
-                          config=settings.duckdb_config() | {"memory_limit": SETUP_MEMORY_LIMIT})
+                          config=settings.duckdb_config() | {"memory_limit": settings.bench_setup_memory_limit()})
     conn.execute("set enable_progress_bar = false")
     ensure_warehouse(conn)
     if "history" not in done:
@@ -294,7 +291,7 @@ def build_book(home: Path, accounts: int, history_days: int) -> dict:
         setup["report_history"] = round(time.perf_counter() - started, 2)
         finished("report_history")
 
-    config = ModelConfig.from_env()
+    config = settings.model_config()
     registry = ModelRegistry(home / "registry")
     if "champion_seconds" not in done:
         started = time.perf_counter()
@@ -454,7 +451,6 @@ def measure_kernels(home: Path) -> dict:
     import jinja2
     import xgboost as xgb
 
-    from models.config import ModelConfig
     from models.dataset import (
         NotEnoughData,
         features_for_night,
@@ -506,7 +502,7 @@ def measure_kernels(home: Path) -> dict:
 
     _timed(kernels, "feature_query", feature_query)
 
-    config = ModelConfig.from_env()
+    config = settings.model_config()
     try:
         train, validation = split_out_of_time(matured_labels(conn, NIGHT, config), config)
     except NotEnoughData:

@@ -100,7 +100,6 @@ def run_stage(stage: str, home: Path, accounts: int) -> dict:
             raise RuntimeError(f"rerun of an identical file was not a no-op: {result.status}")
     elif stage in ("contract_ge", "contract_ge_sampled"):
         from pipelines.lib.ingest.ge_suite import (
-            GE_MAX_ROWS,
             _validator_parts,
             ge_sample,
             validate_with_ge,
@@ -111,7 +110,7 @@ def run_stage(stage: str, home: Path, accounts: int) -> dict:
         started = time.perf_counter()
         table = landed.table
         if stage == "contract_ge_sampled":
-            table = ge_sample(table, set(), seed=landed.sha256, max_rows=GE_MAX_ROWS)
+            table = ge_sample(table, set(), seed=landed.sha256, max_rows=settings.ge_max_rows())
         validate_with_ge(table, contract, NIGHT, complete=True)
         rows = table.num_rows
     elif stage.startswith("history_"):

@@ -13,8 +13,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines import settings
 from pipelines.defs.checks import sql_check_result
-from pipelines.defs.ingest.assets import OWNERS, partition_nights
-from pipelines.defs.partitions import WAREHOUSE_POOL, nightly_partitions
+from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.lib.collections import tiering
 from pipelines.lib.collections.batch import summary_counts, write_batch
 from pipelines.lib.collections.strategy import load_strategy
@@ -41,8 +40,7 @@ def _check(conn, name: str, params: dict, description: str) -> dg.AssetCheckResu
     return sql_check_result(conn, name, f"assert_{name}", params, description=description)
 
 
-_COMMON = {"group_name": GROUP, "owners": OWNERS, "partitions_def": nightly_partitions,
-               "backfill_policy": dg.BackfillPolicy.single_run(), "pool": WAREHOUSE_POOL}
+_COMMON = {"group_name": GROUP, "pool": WAREHOUSE_POOL}
 
 
 @dg.asset(

@@ -10,8 +10,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.checks import sql_check_result
-from pipelines.defs.ingest.assets import OWNERS, partition_nights
-from pipelines.defs.partitions import WAREHOUSE_POOL, nightly_partitions
+from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.lib.features.data_dictionary import data_dictionary as build_data_dictionary
 from pipelines.lib.features.nightly_tables import preview, rebuild_nights
 from pipelines.lib.sql import render_sql, sql_path
@@ -79,10 +78,7 @@ def build_nightly_table_asset(spec: NightlyTable) -> dg.AssetsDefinition:
         name=spec.name,
         group_name="features",
         kinds={"duckdb", "sql"},
-        owners=OWNERS,
         deps=list(spec.deps),
-        partitions_def=nightly_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
         pool=WAREHOUSE_POOL,
         description=spec.description,
         check_specs=[dg.AssetCheckSpec(name, asset=spec.name, blocking=True, description=text)
@@ -112,9 +108,6 @@ def build_nightly_table_asset(spec: NightlyTable) -> dg.AssetsDefinition:
 @dg.asset(
     group_name="features",
     kinds={"duckdb"},
-    owners=OWNERS,
-    partitions_def=nightly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
     description="Table `data_dictionary`: one definition per column of every feature table, "
     "read from the header comment of the SQL that builds it (so they cannot drift apart).",

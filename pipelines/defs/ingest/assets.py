@@ -4,15 +4,15 @@ Each night's file is checked against its contract and loaded in one transaction;
 a rule go to `quarantine` with the rule. A range of nights (a backfill) runs as one run.
 """
 
-import os
-from datetime import date, timedelta
+from datetime import date
 
 import dagster as dg
 import numpy as np
 from dagster_duckdb import DuckDBResource
 
+from pipelines import settings
 from pipelines.defs.checks import sql_check_result
-from pipelines.defs.partitions import WAREHOUSE_POOL, nightly_partitions
+from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.defs.resources import LandingResource
 from pipelines.lib.ingest.contracts import Contract, feeds, load_contract
 from pipelines.lib.ingest.ge_suite import ge_sample, validate_with_ge
@@ -24,15 +24,6 @@ from pipelines.lib.ingest.load import (
     table_name,
 )
 from pipelines.lib.sql import bind, render_sql
-
-OWNERS = ["team:risk-data"]
-GE_BACKFILL_NIGHTS = int(os.environ.get("OVERDUE_GE_BACKFILL_NIGHTS", "7"))
-
-
-def partition_nights(context: dg.AssetExecutionContext) -> list[date]:
-    window = context.partition_time_window
-    first = window.start.date()
-    return [first + timedelta(days=i) for i in range((window.end.date() - first).days)]
 
 
 def _reconcile_check(conn, contract: Contract, nights: list[date]) -> dg.AssetCheckResult:
@@ -70,7 +61,7 @@ def _contract_check(conn, contract: Contract, results: list[IngestResult]) -> dg
         result.night: {rule: set(numbers) for rule, numbers in conn.execute(sql, bind(sql, {
             "feed": contract.feed, "file_date": result.night})).fetchall()}
         for result in results if result.landed is not None}
-    chosen = nights_for_ge(results, quarantined_by_night, GE_BACKFILL_NIGHTS)
+    chosen = nights_for_ge(results, quarantined_by_night, settings.ge_backfill_nights())
     for result in chosen:
         quarantined = quarantined_by_night[result.night]
         flagged = set().union(*quarantined.values()) if quarantined else set()
@@ -151,9 +142,6 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
         name=feed,
         group_name="ingest",
         kinds={"duckdb", "csv"},
-        owners=OWNERS,
-        partitions_def=nightly_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
         pool=WAREHOUSE_POOL,
         description=(
             f"Landing feed `{feed}` ({required}), checked against data contract "

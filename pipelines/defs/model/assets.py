@@ -13,19 +13,15 @@ from datetime import date
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from models.config import ModelConfig
 from models.dataset import NotEnoughData
 from models.registry import ModelRegistry, card_markdown
 from models.retrain import retrain, retrain_due
+from pipelines import settings
 from pipelines.defs.checks import sql_check_result
-from pipelines.defs.ingest.assets import OWNERS, partition_nights
-from pipelines.defs.partitions import WAREHOUSE_POOL, nightly_partitions
+from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.defs.resources import ModelRegistryResource
 from pipelines.lib.model.nightly import monitor_night, score_nights
 
-MODEL_OWNERS = [*OWNERS, "team:credit-risk-models"]
-NIGHTLY = {"owners": MODEL_OWNERS, "partitions_def": nightly_partitions,
-           "backfill_policy": dg.BackfillPolicy.single_run(), "pool": WAREHOUSE_POOL}
 GATE_CHECK = "champion_challenger_gate"
 SCORE_CHECKS = (
     ("assert_scores_match_features",
@@ -69,7 +65,7 @@ def _champion_metadata(registry: ModelRegistry) -> dict:
     group_name="model",
     kinds={"xgboost", "python"},
     deps=["account_features", "account_snapshots"],
-    **NIGHTLY,
+    pool=WAREHOUSE_POOL,
     description="Retrains the roll-forward model (XGBoost, monotone, out-of-time early stopping) "
     "on matured labels as of the night, when the retrain cadence says so; registers it as a "
     "challenger under $OVERDUE_HOME/registry and promotes it only if the gate passes. "
@@ -85,7 +81,7 @@ def _champion_metadata(registry: ModelRegistry) -> dict:
 def delinquency_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
                       model_registry: ModelRegistryResource):
     as_of = partition_nights(context)[-1]
-    config = ModelConfig.from_env()
+    config = settings.model_config()
     registry = model_registry.registry()
     if not retrain_due(registry, as_of, config):
         yield dg.MaterializeResult(metadata={
@@ -151,7 +147,7 @@ def _check_results(conn, checks, start: date, end: date):
     group_name="model",
     kinds={"xgboost", "duckdb"},
     deps=["delinquency_model", "account_features"],
-    **NIGHTLY,
+    pool=WAREHOUSE_POOL,
     description="Tables `account_scores` (every account of the night: probability of rolling "
     "forward within the horizon, risk grade A-E, early-warning flag, model version; written-off "
     "accounts unscored) and `account_reason_codes` (top three risk-raising features as zh-CN and "
@@ -163,7 +159,7 @@ def _check_results(conn, checks, start: date, end: date):
 def account_scores(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
                    model_registry: ModelRegistryResource):
     nights = partition_nights(context)
-    config = ModelConfig.from_env()
+    config = settings.model_config()
     registry = model_registry.registry()
     champion = registry.champion()
     if champion is None:
@@ -206,7 +202,7 @@ def account_scores(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
     group_name="model",
     kinds={"python", "duckdb"},
     deps=["account_scores"],
-    **NIGHTLY,
+    pool=WAREHOUSE_POOL,
     description="Table `model_monitoring`: the champion's PSI (score and every feature) tonight vs "
     "its training window; AUC, Gini, KS, Brier and predicted vs observed roll rate per bucket on "
     "the latest matured out-of-time window. Warnings as checks. Monitors the last night of a "
@@ -217,7 +213,7 @@ def account_scores(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
 def model_monitoring(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
                      model_registry: ModelRegistryResource):
     night = partition_nights(context)[-1]
-    config = ModelConfig.from_env()
+    config = settings.model_config()
     registry = model_registry.registry()
     champion = registry.champion()
     card = registry.card(champion) if champion else None

@@ -10,8 +10,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines import settings
-from pipelines.defs.ingest.assets import OWNERS, partition_nights
-from pipelines.defs.partitions import WAREHOUSE_POOL, nightly_partitions
+from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.lib.report import report_dir
 from pipelines.lib.report.figures import latest_book_night
 from pipelines.lib.report.render import ReportResult, build_report
@@ -65,10 +64,7 @@ def kpi_markdown(result: ReportResult) -> str:
 @dg.asset(
     group_name="report",
     kinds={"html", "pdf"},
-    owners=OWNERS,
     deps=list(UPSTREAM),
-    partitions_def=nightly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
     description=(
         "Risk committee report for the night, HTML (self-contained, opens offline) and A4 PDF, in "

@@ -14,7 +14,8 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
-LETTERS_PER_FILE = int(os.environ.get("OVERDUE_LETTERS_PER_PDF", "300"))
+from pipelines import settings
+
 START, END = "<!--letter-start-->", "<!--letter-end-->"
 
 
@@ -55,9 +56,10 @@ def render_print_batches(letters: list[tuple[dict, str]], folder: Path,
     workers = max(1, workers or os.cpu_count() or 1)
     # as many files as LETTERS_PER_FILE asks for, rounded up to a multiple of the workers and
     # filled evenly, so no worker renders the last file alone
-    files = -(-len(ordered) // LETTERS_PER_FILE)
+    letters_per_file = settings.letters_per_pdf()
+    files = -(-len(ordered) // letters_per_file)
     files = -(-files // workers) * workers
-    per_file = max(1, -(-len(ordered) // files)) if files else LETTERS_PER_FILE
+    per_file = max(1, -(-len(ordered) // files)) if files else letters_per_file
     jobs = []
     for number, start in enumerate(range(0, len(ordered), per_file), 1):
         chunk = ordered[start:start + per_file]

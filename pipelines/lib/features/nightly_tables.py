@@ -6,12 +6,12 @@ Plain Python over a DuckDB connection; the Dagster assets in `defs/features` are
 from __future__ import annotations
 
 import itertools
-import os
 from datetime import date, timedelta
 
 import duckdb
 import pandas as pd
 
+from pipelines import settings
 from pipelines.lib.sql import bind, render_sql
 from pipelines.lib.warehouse import (
     count_nights,
@@ -52,7 +52,6 @@ def add_new_columns(conn: duckdb.DuckDBPyConnection, table: str, query: str, par
 # one statement over a 10M-account book spills its 10M-group aggregate and took over 25 min for
 # one night on 2 cores; ten ranges of 1M accounts took 15 s each (when the warehouse is stored in
 # customer order, each range reads only its own row groups).
-ROWS_PER_PASS = int(os.environ.get("OVERDUE_FEATURE_ROWS_PER_PASS", "100000000"))
 # queries whose snapshot reads take a customer range ({{ customer_from }} / {{ customer_to }});
 # a customer's accounts stay in one range, since features read across them (promises, bureau)
 RANGED_QUERIES = {"features/account_features"}
@@ -64,7 +63,7 @@ def customer_ranges(conn: duckdb.DuckDBPyConnection, start: date, end: date,
                     rows_per_pass: int | None = None) -> list[CustomerRange]:
     """[from, to) customer-id ranges of about `rows_per_pass` window rows each; [(None, None)]
     (the whole book at once) when the nights' windows hold fewer."""
-    rows_per_pass = rows_per_pass or ROWS_PER_PASS
+    rows_per_pass = rows_per_pass or settings.feature_rows_per_pass()
     (rows,) = conn.execute(render_sql("features/window_rows"),
                            {"start_date": start, "end_date": end}).fetchone()
     passes = -(-rows // rows_per_pass)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from pipelines import settings
 from pipelines.lib.ingest.contracts import TYPE_PATTERNS, Contract
 from pipelines.lib.ingest.landing import ROW_NUMBER
 from pipelines.lib.ingest.row_checks import rule_bound, when_condition
@@ -24,7 +25,6 @@ from pipelines.lib.ingest.row_checks import rule_bound, when_condition
 ROW_ID = "row_number"
 # great-expectations costs ~45 s per 1M-row file (STACK.md; measured in `make bench`): above this
 # many rows it validates every row the SQL checks flagged plus a seeded sample of the others.
-GE_MAX_ROWS = int(os.environ.get("OVERDUE_GE_MAX_ROWS", "100000"))
 
 
 @dataclass
@@ -40,10 +40,12 @@ class ExpectationOutcome:
     observed_value: object = None
 
 
-def ge_sample(table: pa.Table, flagged: set[int], *, seed: str, max_rows: int = GE_MAX_ROWS) -> pa.Table:
+def ge_sample(table: pa.Table, flagged: set[int], *, seed: str,
+              max_rows: int | None = None) -> pa.Table:
     """The rows great-expectations validates: all of a small file; for a large one, every flagged
     row (both copies of a duplicate key are flagged, so uniqueness holds within the sample) and a
     sample of clean rows seeded by the file's hash, so a rerun validates the same rows."""
+    max_rows = settings.ge_max_rows() if max_rows is None else max_rows
     if table.num_rows <= max_rows:
         return table
     numbers = table[ROW_NUMBER].to_numpy()

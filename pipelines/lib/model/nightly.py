@@ -7,7 +7,6 @@ transaction, so a rerun of a night leaves the tables as they were.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,13 +22,11 @@ from models.monitoring import monitor
 from models.registry import bucket_calibration_allowance
 from models.scoring import REASON_COLUMNS, reason_codes, score
 from models.train import TrainedModel
+from pipelines import settings
 from pipelines.lib.sql import bind, render_sql
 from pipelines.lib.warehouse import replace_nights
 
 MODEL_TABLES = ("account_scores", "account_reason_codes", "model_monitoring")
-# account_features rows scored at a time: a 10M-account night never sits in memory whole
-# (each row is scored and explained on its own, so the chunking changes no value)
-SCORING_CHUNK_ROWS = int(os.environ.get("OVERDUE_SCORING_CHUNK_ROWS", "500000"))
 SCORE_TABLE_COLUMNS = ["snapshot_date", "account_id", "bucket", "days_past_due", "probability",
                        "risk_grade", "early_warning", "needs_reasons", "model_version"]
 
@@ -106,7 +103,7 @@ def score_nights(conn: duckdb.DuckDBPyConnection, model: TrainedModel, config: M
     read `chunk_rows` at a time and only the scores and reasons are kept.
     """
     ensure_model_tables(conn)
-    chunk_rows = chunk_rows or SCORING_CHUNK_ROWS
+    chunk_rows = chunk_rows or settings.scoring_chunk_rows()
     run = ScoringRun()
     last_scores = None
     for night in nights:
@@ -204,7 +201,7 @@ def monitor_night(conn: duckdb.DuckDBPyConnection, model: TrainedModel, card: di
     matured out-of-time window. Writes and returns the night's model_monitoring rows."""
     ensure_model_tables(conn)
     matured = latest_matured_window(conn, night, config)
-    tonight = feature_chunks(conn, night, SCORING_CHUNK_ROWS)
+    tonight = feature_chunks(conn, night, settings.scoring_chunk_rows())
     report = monitor(model, tonight, matured if len(matured) else None)
     rows = monitoring_rows(report, night, model, card, config)
     replace_nights(conn, "model_monitoring", night, night, rows)

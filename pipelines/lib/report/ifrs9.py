@@ -7,7 +7,6 @@ No discounting: losses are not discounted to the reporting date.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +45,7 @@ class Assumptions:
 
 
 def load_assumptions(path: Path | None = None) -> Assumptions:
-    path = Path(path or os.environ.get("OVERDUE_REPORT_ASSUMPTIONS") or DEFAULT_ASSUMPTIONS)
+    path = Path(path or settings.report_assumptions() or DEFAULT_ASSUMPTIONS)
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     assumptions = Assumptions(
         stage_2_from_bucket=str(raw["stage_2_from_bucket"]),

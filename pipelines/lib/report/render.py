@@ -43,7 +43,7 @@ KPI_ROWS = (("accounts", "count"), ("balance", "money"), ("rate_30plus_accounts"
 
 def report_languages() -> tuple[str, ...]:
     """`OVERDUE_REPORT_LANGUAGES` (comma-separated, e.g. `en`), default both."""
-    chosen = tuple(x.strip() for x in os.environ.get("OVERDUE_REPORT_LANGUAGES", "").split(",")
+    chosen = tuple(x.strip() for x in settings.report_languages().split(",")
                    if x.strip()) or LANGUAGES
     unknown = [x for x in chosen if x not in LANGUAGES]
     if unknown:
