@@ -1,4 +1,4 @@
-"""`overdue`: simulate a book, validate a file, run a night or a backfill through Dagster.
+"""`overdue`: validate a file, run a night or a backfill through Dagster, read what it built.
 
 Exit codes: 0 success; 1 the work failed (a rejected file, a failed night, a dirty file for
 `validate`); 2 the command was used wrongly. A failure prints one line to stderr.
@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from datetime import date, timedelta
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from pipelines import settings
@@ -98,27 +99,6 @@ def run_nights(start: date, end: date, groups: list[str] | None = None) -> None:
         log.warning("check %s failed (%s)", check.check_name, check.severity.value)
 
 
-def cmd_simulate(args) -> None:
-    from tooling.faults import inject_faults, parse_fault_spec, write_fault_manifest
-    from tooling.simulator import simulate
-
-    home = Path(args.home or settings.overdue_home())
-    summary = simulate(home, accounts=args.accounts, days=args.days, end_date=args.end_date,
-                       seed=args.seed, file_format=args.format,
-                       macro_shock_date=args.macro_shock_date, progress=not args.quiet)
-    log.info("simulated %d accounts, %s .. %s, into %s", summary.accounts, summary.start_date,
-             summary.end_date, home / "landing")
-    if args.faults:
-        if args.format != "csv":
-            raise CommandError("--faults works on CSV landing files only")
-        rates = parse_fault_spec(args.faults)
-        night = args.fault_date or summary.end_date
-        path = home / "landing" / "account_snapshots" / f"{night.isoformat()}.csv"
-        faults = inject_faults(path, path, rates, seed=args.seed)
-        write_fault_manifest(home, "account_snapshots", night, faults)
-        log.info("injected %d defects into %s (manifest under truth/faults/)", len(faults), path)
-
-
 def cmd_validate(args) -> int:
     import duckdb
 
@@ -181,71 +161,6 @@ def cmd_backfill(args) -> None:
     log.info("nights %s .. %s done in one run", args.start, args.end)
 
 
-DEMO_FAULTS = (
-    "wrong_type=0.0005,null_key=0.0003,duplicate_key=0.0003,negative_amount=0.0005,"
-    "past_due_gt_balance=0.0005,dpd_without_past_due=0.0005,past_due_without_dpd=0.0005,"
-    "future_date=0.0005,unknown_status=0.0003,bad_currency=0.0003,"
-    "wrong_snapshot_date_rows=0.0003,extra_column=1"
-)
-
-
-def cmd_demo(args) -> None:
-    """Simulate a book, load its history in one backfill run, run the last night, report."""
-    import shutil
-
-    home = settings.overdue_home()
-    if args.fresh:
-        for generated in ("landing", "truth", "warehouse.duckdb", "dagster_home", "registry",
-                          "out"):
-            target = home / generated
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
-    end = date.today() - timedelta(days=1)
-    start = end - timedelta(days=args.days - 1)
-    os.environ["OVERDUE_START_DATE"] = start.isoformat()
-    cmd_simulate(argparse.Namespace(
-        home=str(home), accounts=args.accounts, days=args.days, end_date=end, seed=args.seed,
-        format="csv", macro_shock_date=None, faults=DEMO_FAULTS, fault_date=end, quiet=False))
-    log.info("backfill %s .. %s as one run", start, end - timedelta(days=1))
-    run_nights(start, end - timedelta(days=1))
-    log.info("nightly run for %s (with injected faults)", end)
-    run_nights(end, end)
-    sys.stdout.write(_demo_report(home, end))
-
-
-def _demo_report(home: Path, night: date) -> str:
-    from pipelines.lib.report import report_files
-    from pipelines.lib.summary import model_summary, warehouse_summary
-    from tooling.demo import letters_summary
-    from tooling.faults import read_fault_manifest
-
-    faults = read_fault_manifest(home, "account_snapshots", night)
-    by_class: dict[str, int] = {}
-    for fault in faults:
-        by_class[fault.fault_class] = by_class.get(fault.fault_class, 0) + 1
-    lines = [
-        "",
-        "== overdue demo ==",
-        f"home          {home}",
-        f"landing files {home / 'landing'}",
-        f"truth         {home / 'truth'}",
-        f"dagster home  {home / 'dagster_home'}  (make ui: http://127.0.0.1:3000)",
-        f"injected into account_snapshots/{night}.csv: "
-        + ", ".join(f"{k} {v}" for k, v in sorted(by_class.items())),
-        "",
-        warehouse_summary(settings.warehouse_path()),
-        model_summary(settings.registry_dir(), settings.warehouse_path(), night),
-        letters_summary(home, night),
-        "",
-        "risk committee report (opens offline):",
-        *(f"  {path}" for path in report_files(home, night)),
-        "",
-    ]
-    return "\n".join(lines)
-
-
 def cmd_import(args) -> None:
     from pipelines.adapters.taiwan import import_taiwan
 
@@ -304,19 +219,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("simulate", help="write a simulated book's landing files and truth")
-    p.add_argument("--home", help="default $OVERDUE_HOME")
-    p.add_argument("--accounts", type=int, default=20_000)
-    p.add_argument("--days", type=int, default=180)
-    p.add_argument("--end-date", type=_date, help="last night, default yesterday")
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
-    p.add_argument("--macro-shock-date", type=_date)
-    p.add_argument("--faults", help="CLASS=RATE,... injected into one night's account_snapshots")
-    p.add_argument("--fault-date", type=_date, help="night to inject into, default the last")
-    p.add_argument("--quiet", action="store_true")
-    p.set_defaults(func=cmd_simulate)
-
     p = sub.add_parser("validate", help="check one landing file against its contract, load nothing")
     p.add_argument("file")
     p.add_argument("--feed", help="default: the file's folder name")
@@ -335,14 +237,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only these asset groups (e.g. model), reading the tables already built")
     p.set_defaults(func=cmd_backfill)
 
-    p = sub.add_parser("demo", help="simulate a book, backfill its history, run the last night")
-    p.add_argument("--accounts", type=int, default=20_000)
-    p.add_argument("--days", type=int, default=180)
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--fresh", action="store_true",
-                   help="delete landing/, truth/, the warehouse and dagster_home/ first")
-    p.set_defaults(func=cmd_demo)
-
     p = sub.add_parser("import", help="turn an external book into landing files")
     p.add_argument("source", choices=("taiwan",), help="taiwan: the UCI 2005 card book CSV")
     p.add_argument("path")
@@ -358,6 +252,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("summary", help="what the warehouse holds: tables, nights, quarantine")
     p.set_defaults(func=cmd_summary)
+
+    # Commands of installed extensions (the simulator and the demo, in `tooling/`): the product
+    # names none of them, so it installs and runs without them.
+    for extension in entry_points(group="overdue.commands"):
+        extension.load()(sub)
     return parser
 
 
