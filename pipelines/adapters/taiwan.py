@@ -152,10 +152,6 @@ class ImportSummary:
     delinquent_with_zero_balance: int
     delinquent_with_zero_balance_by_night: dict[date, int] = field(default_factory=dict)
 
-    @property
-    def rows_written(self) -> int:
-        return self.snapshot_rows + self.customer_rows
-
 
 def bucket_of(days_past_due: np.ndarray, charged_off: np.ndarray | None = None) -> np.ndarray:
     """Delinquency bucket per DOMAIN §1 (M0, M1 1-30 ... M6 151-180, WO > 180 or charged off)."""

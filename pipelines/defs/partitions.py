@@ -11,6 +11,11 @@ from pipelines import settings
 # asset names it; the rest of the policy is applied once, in `pipelines/definitions.py`.
 WAREHOUSE_POOL = "warehouse"
 
+# The run tags of a single run over a range of partitions: Dagster documents them but exports no
+# public constant for them.
+PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
+PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
+
 
 def nightly_partitions() -> dg.DailyPartitionsDefinition:
     """Nights from the first landed account_snapshots file (or `OVERDUE_START_DATE`), read when the

@@ -70,12 +70,6 @@ def _report_pdf(path: Path) -> bytes:
     return b"pdf text:" + re.sub(rb"[ \t]+", b" ", _without_times(text))
 
 
-RUN_DEPENDENT_FILES = {
-    "risk_report*.html": "Generated: line, matplotlib's <dc:date> in each SVG, registry event "
-                         "times and run ids: cut out",
-    "risk_report*.pdf": "the same and the PDF's creation date: compared by text, parts cut out",
-}
-
 HOME_TOKEN = "$OVERDUE_HOME"
 
 # The fast tests run every stage but the risk report (about 15 s of charts and PDF per night on a

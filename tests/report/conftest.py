@@ -60,12 +60,8 @@ def personal_values(home: Path) -> list[str]:
 
 def run_groups(first: date, last: date, groups=("ingest", "features", "report")):
     """The nightly job over first..last as one run, limited to the given groups' assets."""
-    from dagster._core.storage.tags import (
-        ASSET_PARTITION_RANGE_END_TAG,
-        ASSET_PARTITION_RANGE_START_TAG,
-    )
-
     from pipelines.definitions import defs
+    from pipelines.defs.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 
     definitions = defs()
     job = definitions.resolve_job_def("nightly")
@@ -78,8 +74,8 @@ def run_groups(first: date, last: date, groups=("ingest", "features", "report"))
     instance = dg.DagsterInstance.get()
     return job.execute_in_process(
         instance=instance, asset_selection=keys, raise_on_error=False,
-        tags={ASSET_PARTITION_RANGE_START_TAG: first.isoformat(),
-              ASSET_PARTITION_RANGE_END_TAG: last.isoformat()})
+        tags={PARTITION_RANGE_START_TAG: first.isoformat(),
+              PARTITION_RANGE_END_TAG: last.isoformat()})
 
 
 def landed_nights(first: date) -> set[date]:

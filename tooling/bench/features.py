@@ -6,7 +6,7 @@ The pandas twin is also a cross-check: on the slice, its values must equal the S
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import duckdb
 import numpy as np
@@ -70,7 +70,3 @@ def slice_snapshots(conn: duckdb.DuckDBPyConnection, accounts: int) -> pd.DataFr
     frame = conn.execute(sql, {"accounts": accounts}).df()
     frame["snapshot_date"] = pd.to_datetime(frame.snapshot_date)
     return frame
-
-
-def night_before(end: date, days: int) -> date:
-    return end - timedelta(days=days)

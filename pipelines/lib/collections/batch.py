@@ -19,7 +19,7 @@ import re
 import shutil
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr
@@ -282,7 +282,3 @@ def summary_counts(summary: BatchSummary) -> dict:
         "print_letters": summary.print_letters,
         "print_files": len(summary.print_files),
     }
-
-
-def now_utc() -> datetime:
-    return datetime.now().astimezone()

@@ -38,9 +38,6 @@ from pipelines.lib.collections.rendering import LETTERS_DIR, Rendered
 from pipelines.lib.collections.strategy import Strategy
 
 LEXICON_DIR = LETTERS_DIR / "lexicon"
-RULES = ("recipient_is_debtor", "allowed_hours", "contact_cap", "sms_length", "unmasked_account",
-         "opt_out", "required_elements", "itemization_arithmetic", "amounts_match",
-         "dates_match", "official_channels", "forbidden_phrase", "time_barred_litigation")
 OPT_OUT_ELEMENTS = ("opt_out_sms", "opt_out_link")
 AMOUNT_FIELDS = ("past_due_amount_text", "balance_text", "amount_due_text", "not_yet_due_text",
                  "itemization_amount_text", "charges_since_text", "payments_since_text",

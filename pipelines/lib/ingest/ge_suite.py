@@ -33,7 +33,6 @@ class ExpectationOutcome:
     column: str
     expectation: str
     success: bool
-    element_count: int
     unexpected_count: int
     sample_rows: list[int]
     row_numbers: set[int] = field(default_factory=set)
@@ -185,7 +184,7 @@ def validate_with_ge(table: pa.Table, contract: Contract, night: date, *,
             observed = None
         outcomes.append(ExpectationOutcome(
             rule=config.meta["rule"], column=config.meta["column"], expectation=config.type,
-            success=bool(item.success), element_count=int(result.get("element_count") or 0),
+            success=bool(item.success),
             unexpected_count=int(result.get("unexpected_count") or 0), sample_rows=samples,
             row_numbers=rows, observed_value=[str(v) for v in observed] if observed else None))
     return outcomes

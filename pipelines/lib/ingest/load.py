@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -211,10 +210,3 @@ def ingest_night(conn: duckdb.DuckDBPyConnection, feed: str, night: date, landin
         return IngestResult(feed, night, "absent", contract_version=contract.version,
                             message="optional feed: no file tonight")
     return ingest_file(conn, contract, path)
-
-
-def violation_counts(results: list[IngestResult]) -> Counter:
-    counts: Counter = Counter()
-    for result in results:
-        counts.update(result.quarantined_by_rule)
-    return counts

@@ -23,10 +23,6 @@ from pipelines.lib.warehouse import load_macros
 
 log = logging.getLogger(__name__)
 
-# Optional tables of later stages: a section reads them only when they exist and hold the night.
-OPTIONAL_TABLES = ("account_scores", "model_monitoring", "collection_tiers", "contact_history",
-                   "cure_rates", "credit_line_actions")
-
 
 class NoBookForNight(ValueError):
     """The warehouse has no portfolio_daily row for the night: nothing to report on."""
