@@ -1,8 +1,9 @@
 """The delinquency buckets (DOMAIN §1): the one place their names and their rule are written.
 
-It sits on the lowest floor of the house, beside the model, so that `models/`, `pipelines/` and the
-tooling all read the same vocabulary (`models/` imports nothing from above it). The SQL side is the
-macro `bucket_of` in `sql/features/macros/`; a check proves the two agree on every stored row.
+It sits on the lowest floor of the house, beside the model, so that the model, the stages above
+it and the tooling all read the same vocabulary (`models/` imports nothing from above it). The SQL
+side is the macro `bucket_of` in `sql/features/macros/`; a check proves the two agree on every
+stored row.
 """
 
 from __future__ import annotations

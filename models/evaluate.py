@@ -1,4 +1,4 @@
-"""Model metrics (AUC, Gini, KS, Brier, lift, calibration) and the population stability index.
+"""Model metrics: AUC, Gini, KS, Brier, lift and calibration (PSI is in models/psi.py).
 
 Why weighted everywhere: training and validation rows carry sample weights (current accounts are
 sampled down), and the metrics must describe the book, not the sample. With all weights 1 these
@@ -7,20 +7,12 @@ are the usual unweighted metrics. Implemented on numpy directly (no scikit-learn
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
+from models.buckets import BUCKETS
 from models.dataset import window_of
-from models.features import BUCKETS
-
-if TYPE_CHECKING:
-    from models.train import TrainedModel
-
-PSI_STABLE, PSI_ACT = 0.10, 0.25  # DOMAIN.md §3: < 0.1 stable, 0.1-0.25 watch, > 0.25 act
-_SHARE_FLOOR = 1e-4  # an empty bin counts as this share, so PSI stays finite
+from models.trained import TrainedModel
 
 
 def _weights(frame: pd.DataFrame) -> np.ndarray:
@@ -137,85 +129,3 @@ def evaluate(model: TrainedModel, frame: pd.DataFrame) -> dict:
         "calibration_by_decile": calibration,
         "calibration_by_bucket": bucket_rows,
     }
-
-
-# ------------------------------------------------------------------ stability
-
-def weighted_quantiles(values: np.ndarray, quantiles: np.ndarray,
-                       weights: np.ndarray | None = None) -> np.ndarray:
-    """Quantiles of the (weighted) values, by the inverse of the weighted empirical CDF."""
-    order = np.argsort(values, kind="stable")
-    values = values[order]
-    weights = np.ones(len(values)) if weights is None else np.asarray(weights)[order]
-    cumulative = np.cumsum(weights) / weights.sum()
-    index = np.searchsorted(cumulative, quantiles, side="left")
-    return values[np.minimum(index, len(values) - 1)]
-
-
-def bin_edges(expected: np.ndarray, bins: int = 10, weights: np.ndarray | None = None) -> list:
-    """Interior edges of `bins` equal-share bins of `expected` (fewer when values repeat)."""
-    expected = np.asarray(expected, dtype="float64")
-    known = ~np.isnan(expected)
-    if not known.any():
-        return []
-    weights = None if weights is None else np.asarray(weights, dtype="float64")[known]
-    edges = weighted_quantiles(expected[known], np.arange(1, bins) / bins, weights)
-    return [float(edge) for edge in np.unique(edges)]
-
-
-def bin_counts(values: np.ndarray, edges: list, weights: np.ndarray | None = None) -> np.ndarray:
-    """Weight of the values in each bin (below the first edge ... at or above the last) and, last,
-    the weight missing: a feature that starts arriving null is a shift too. Counts add up, so a
-    night too large for memory can be binned a chunk at a time."""
-    values = np.asarray(values, dtype="float64")
-    weights = np.ones(len(values)) if weights is None else np.asarray(weights, dtype="float64")
-    index = np.searchsorted(np.asarray(edges, dtype="float64"), values, side="right")
-    index[np.isnan(values)] = len(edges) + 1
-    return np.bincount(index, weights, minlength=len(edges) + 2)
-
-
-def shares_of(counts: np.ndarray) -> np.ndarray:
-    total = counts.sum()
-    return counts / total if total else counts
-
-
-def bin_shares(values: np.ndarray, edges: list, weights: np.ndarray | None = None) -> np.ndarray:
-    """Share of the values in each bin; see bin_counts."""
-    return shares_of(bin_counts(values, edges, weights))
-
-
-def psi_from_shares(expected_shares: np.ndarray, actual_shares: np.ndarray) -> float:
-    """Σ (actual − expected) · ln(actual / expected), empty bins floored at 0.01 %."""
-    expected_shares = np.maximum(np.asarray(expected_shares, dtype="float64"), _SHARE_FLOOR)
-    actual_shares = np.maximum(np.asarray(actual_shares, dtype="float64"), _SHARE_FLOOR)
-    return float(((actual_shares - expected_shares)
-                  * np.log(actual_shares / expected_shares)).sum())
-
-
-def psi(expected: np.ndarray, actual: np.ndarray, bins: int = 10) -> float:
-    """Population stability index of `actual` against `expected`, on `expected`'s deciles.
-
-    Missing values form their own bin. Identical samples give 0; > 0.25 means act.
-    """
-    edges = bin_edges(np.asarray(expected, dtype="float64"), bins)
-    return psi_from_shares(bin_shares(expected, edges), bin_shares(actual, edges))
-
-
-def psi_status(value: float) -> str:
-    """stable (< 0.1), watch (0.1-0.25) or act (> 0.25)."""
-    if math.isnan(value):
-        return "unknown"
-    if value < PSI_STABLE:
-        return "stable"
-    return "watch" if value <= PSI_ACT else "act"
-
-
-def reference_distribution(values: np.ndarray, weights: np.ndarray | None = None,
-                           bins: int = 10) -> dict:
-    """Bin edges and shares of a training-window sample, kept with the model for later PSI.
-
-    Why bins, not rows: the registry holds no account-level data, and the monitoring job needs
-    only the training window's shape.
-    """
-    edges = bin_edges(values, bins, weights)
-    return {"edges": edges, "shares": [float(s) for s in bin_shares(values, edges, weights)]}

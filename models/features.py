@@ -9,15 +9,14 @@ checked against protected attributes before any booster sees it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from pipelines.lib.features.account_features import feature_dictionary
+from models.buckets import BUCKETS
 
-BUCKETS = ("M0", "M1", "M2", "M3", "M4", "M5", "M6", "WO")
 BUCKET_RANK = {bucket: rank for rank, bucket in enumerate(BUCKETS)}  # as the bucket_rank macro
 ROLL_STATES = ("new", "closed", "stayed", "cured", "rolled_forward", "rolled_back")
 
@@ -133,15 +132,16 @@ def feature_by_name(names: Iterable[str] = FEATURE_NAMES) -> dict[str, Feature]:
     return {name: known[name] for name in names}
 
 
-def feature_definitions(names: Iterable[str] = FEATURE_NAMES) -> list[dict]:
+def feature_definitions(source_definitions: Mapping[str, str],
+                        names: Iterable[str] = FEATURE_NAMES) -> list[dict]:
     """The feature list with definitions, as the registry stores it beside the model.
 
-    Source definitions come from the account_features SQL header, the one data dictionary.
+    `source_definitions` is {account_features column: definition}: the data dictionary, which the
+    warehouse side owns (the SQL header), so it is handed in rather than read here.
     """
-    dictionary = dict(feature_dictionary())
     rows = []
     for name, feature in feature_by_name(names).items():
-        source_definition = dictionary.get(feature.source, "")
+        source_definition = source_definitions.get(feature.source, "")
         rows.append({
             "name": name,
             "source": feature.source,

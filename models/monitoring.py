@@ -12,10 +12,11 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from models.evaluate import bin_counts, evaluate, psi_from_shares, psi_status, shares_of
+from models.evaluate import evaluate
 from models.features import feature_matrix
+from models.psi import bin_counts, psi_from_shares, psi_status, shares_of
 from models.scoring import in_population
-from models.train import TrainedModel
+from models.trained import TrainedModel
 
 
 def _weights(frame: pd.DataFrame) -> np.ndarray:
@@ -74,7 +75,7 @@ def monitor(model: TrainedModel, tonight: pd.DataFrame | Iterable[pd.DataFrame],
         model: the champion.
         tonight: account_features rows of tonight (or chunks of them; see stability).
         matured: labelled rows that matured since the training window
-            (models.dataset.newly_matured_labels), or None/empty when none yet.
+            (the warehouse side's newly_matured_labels), or None/empty when none yet.
 
     Returns:
         model_version, stability (PSI of score and features), performance (AUC, Gini, KS, Brier

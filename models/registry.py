@@ -24,8 +24,8 @@ import logging
 import math
 import os
 import re
-import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,8 +34,7 @@ import xgboost as xgb
 
 from models.config import ModelConfig
 from models.features import assert_no_protected_attributes, feature_definitions
-from models.train import TrainedModel
-from pipelines import settings
+from models.trained import TrainedModel
 
 log = logging.getLogger(__name__)
 
@@ -92,12 +91,6 @@ def bucket_calibration_misses(metrics: dict, config: ModelConfig) -> dict[str, s
                 f"{row['observed_rate']:.4f} over {row['rows']} rows (|diff| "
                 f"{abs(row['difference']):.4f} > {allowance:.4f})")
     return misses
-
-
-def calibration_failures(metrics: dict, config: ModelConfig) -> list[str]:
-    """Every calibration miss of `metrics`, overall and per bucket (empty: calibration holds)."""
-    overall = overall_calibration_failure(metrics, config)
-    return ([overall] if overall else []) + list(bucket_calibration_misses(metrics, config).values())
 
 
 def gate(challenger_metrics: dict, champion_metrics: dict | None,
@@ -177,22 +170,15 @@ def model_sha256(model: TrainedModel) -> str:
     return hashlib.sha256(model.model_bytes("json")).hexdigest()
 
 
-def code_commit() -> dict:
-    """The repository's commit and whether the working tree had changes (else 'unknown')."""
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=settings.REPO_ROOT, capture_output=True,
-                              text=True, check=True, timeout=10).stdout.strip()
-    try:
-        return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
-    except (OSError, subprocess.SubprocessError):
-        return {"commit": "unknown", "dirty": None}
-
-
-def build_card(model: TrainedModel, metrics: dict, config: ModelConfig, *,
+def build_card(model: TrainedModel, metrics: dict, config: ModelConfig, *, code: dict,
                stability: dict | None = None, coverage: list[dict] | None = None,
                as_of: str | None = None, champion_metrics: dict | None = None,
                decision: GateDecision | None = None) -> dict:
-    """The model card as JSON-ready data: window, rows, parameters, metrics, PSI, code commit."""
+    """The model card as JSON-ready data: window, rows, parameters, metrics, PSI, code commit.
+
+    `code` is {"commit", "dirty"} of the checkout that trained the model: the caller knows where
+    that checkout is, the model does not.
+    """
     totals = {}
     if coverage:
         for key in ("accounts", "excluded_bucket", "absent_at_label_date", "labelled",
@@ -221,7 +207,7 @@ def build_card(model: TrainedModel, metrics: dict, config: ModelConfig, *,
         "psi": stability or {},
         "gate": None if decision is None else {"promote": decision.promote,
                                                "reasons": decision.reasons},
-        "code": code_commit(),
+        "code": dict(code),
         "status": "challenger",
     }
 
@@ -391,8 +377,13 @@ class ModelRegistry:
             _write_atomic(path / "card.md", card_markdown(card))
 
     # --- API
-    def register(self, model: TrainedModel, card: dict) -> str:
-        """Store a new version as a challenger; returns its version (v0001, v0002, ...)."""
+    def register(self, model: TrainedModel, card: dict, *,
+                 source_definitions: Mapping[str, str]) -> str:
+        """Store a new version as a challenger; returns its version (v0001, v0002, ...).
+
+        `source_definitions` ({account_features column: definition}, the data dictionary) go
+        into features.json beside each feature's own definition.
+        """
         assert_no_protected_attributes(model.feature_names)
         with self._locked():
             versions = self._versions()
@@ -404,7 +395,7 @@ class ModelRegistry:
             staging = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{version}."))
             (staging / MODEL_FILE).write_bytes(model.model_bytes("json"))
             (staging / "features.json").write_text(_json({
-                "features": feature_definitions(model.feature_names),
+                "features": feature_definitions(source_definitions, model.feature_names),
                 "horizon_months": model.horizon_months,
                 "excluded_buckets": list(model.excluded_buckets),
             }), encoding="utf-8")

@@ -1,20 +1,21 @@
-"""One retrain, end to end: matured labels, out-of-time split, train, evaluate, register, gate.
+"""One retrain, end to end: out-of-time split, train, evaluate, register, gate.
 
 Why in one place: the champion must be judged on exactly the window the challenger is, and the
-card, the gate decision and the promotion must all land in the registry together. The Dagster
-asset that runs it is a thin shell around `retrain`.
+card, the gate decision and the promotion must all land in the registry together. It starts from
+the matured labels the warehouse side has read, and the code commit and data dictionary it knows.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-import duckdb
+import pandas as pd
 
 from models.config import ModelConfig
-from models.dataset import coverage_of, matured_labels, split_out_of_time
+from models.dataset import coverage_of, split_out_of_time
 from models.evaluate import evaluate
 from models.monitoring import stability
 from models.registry import GateDecision, ModelRegistry, build_card, gate, model_sha256
@@ -36,22 +37,24 @@ class RetrainResult:
     champion_metrics: dict | None
 
 
-def retrain(conn: duckdb.DuckDBPyConnection, as_of: date, registry: ModelRegistry,
-            config: ModelConfig, *, by: str = "retrain") -> RetrainResult:
-    """Train a challenger on the matured data as of `as_of`; promote it if it passes the gate.
+def retrain(labels: pd.DataFrame, as_of: date, registry: ModelRegistry, config: ModelConfig, *,
+            code: dict, source_definitions: Mapping[str, str],
+            by: str = "retrain") -> RetrainResult:
+    """Train a challenger on the matured labels as of `as_of`; promote it if it passes the gate.
 
     Args:
-        conn: the warehouse.
-        as_of: the latest night whose data may be used (labels up to it).
+        labels: the matured labelled rows as of `as_of`, with their label coverage in `attrs`.
+        as_of: the latest night whose data was used (labels up to it).
         registry: where the challenger is registered and the decision logged.
         config: model settings (also recorded on the card).
+        code: {"commit", "dirty"} of the code that trains it, for the card.
+        source_definitions: {account_features column: definition}, for features.json.
         by: who or what asked for the retrain, for the event log.
 
     Returns:
         The new version, the gate's decision and the champion before and after.
     """
-    frame = matured_labels(conn, as_of, config)
-    train, validation = split_out_of_time(frame, config)
+    train, validation = split_out_of_time(labels, config)
     model = train_model(train, validation, config)
     metrics = evaluate(model, validation)
     champion_before = registry.champion()
@@ -66,10 +69,10 @@ def retrain(conn: duckdb.DuckDBPyConnection, as_of: date, registry: ModelRegistr
     champion_metrics = (evaluate(registry.load(champion_before), validation)
                         if champion_before else None)
     decision = gate(metrics, champion_metrics, config)
-    card = build_card(model, metrics, config, stability=stability(model, validation),
-                      coverage=coverage_of(frame), as_of=as_of.isoformat(),
+    card = build_card(model, metrics, config, code=code, stability=stability(model, validation),
+                      coverage=coverage_of(labels), as_of=as_of.isoformat(),
                       champion_metrics=champion_metrics, decision=decision)
-    version = registry.register(model, card)
+    version = registry.register(model, card, source_definitions=source_definitions)
     registry.record_gate(version, decision, champion_before)
     if decision.promote:
         registry.promote(version, reason="gate passed: " + "; ".join(decision.reasons), by=by)

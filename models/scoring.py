@@ -25,7 +25,7 @@ import pandas as pd
 from models.config import ModelConfig
 from models.features import feature_by_name
 from models.reason_phrases import render_reason, value_text
-from models.train import TrainedModel
+from models.trained import TrainedModel
 
 SCORE_COLUMNS = ["account_id", "probability", "risk_grade", "model_version"]
 REASON_COLUMNS = ["account_id", "rank", "feature", "contribution", "value", "reason_zh",

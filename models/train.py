@@ -9,7 +9,6 @@ fixed seed and thread count make a retrain on the same data give byte-identical 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -17,7 +16,6 @@ import xgboost as xgb
 
 from models.config import ModelConfig
 from models.dataset import window_of
-from models.evaluate import reference_distribution
 from models.features import (
     FEATURE_NAMES,
     assert_no_protected_attributes,
@@ -25,53 +23,10 @@ from models.features import (
     feature_by_name,
     feature_matrix,
 )
+from models.psi import reference_distribution
+from models.trained import TrainedModel
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class TrainedModel:
-    """A booster with everything needed to score, explain, monitor and register it.
-
-    Attributes:
-        booster: trees up to the best iteration only (later ones are cut off).
-        feature_names: the booster's columns, in order (see models.features).
-        params: the XGBoost parameters it was trained with.
-        best_iteration: index of the last tree kept (early stopping on the validation window).
-        training_window: nights, rows and positives of the training rows.
-        validation_window: the same for the out-of-time validation rows.
-        horizon_months: the label horizon.
-        excluded_buckets: buckets outside the population (not scored).
-        reference: training-window bins of the score and of every feature, for PSI.
-        version: the registry version once registered or loaded, else None.
-    """
-
-    booster: xgb.Booster
-    feature_names: list[str]
-    params: dict
-    best_iteration: int
-    training_window: dict
-    validation_window: dict
-    horizon_months: int = 1
-    excluded_buckets: tuple[str, ...] = ("WO",)
-    reference: dict = field(default_factory=dict)
-    version: str | None = None
-
-    def matrix(self, frame: pd.DataFrame) -> xgb.DMatrix:
-        """The booster's input for account_features rows `frame`."""
-        return xgb.DMatrix(feature_array(frame, self.feature_names, dtype="float32"),
-                           feature_names=list(self.feature_names),
-                           nthread=int(self.params.get("nthread", 2)))
-
-    def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        """P(roll forward within the horizon) for each row of `frame`."""
-        if len(frame) == 0:
-            return np.zeros(0)
-        return self.booster.predict(self.matrix(frame)).astype("float64")
-
-    def model_bytes(self, file_format: str = "ubj") -> bytes:
-        """The model in XGBoost's own format ("json" or "ubj"): what the registry stores."""
-        return bytes(self.booster.save_raw(raw_format=file_format))
 
 
 def monotone_constraints(names: list[str]) -> tuple[int, ...]:

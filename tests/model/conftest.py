@@ -17,11 +17,12 @@ import pandas as pd
 import pytest
 
 from models.config import ModelConfig
-from models.dataset import matured_labels, split_out_of_time
+from models.dataset import split_out_of_time
 from models.train import train_model
 from pipelines.lib.features.nightly_tables import rebuild_nights
 from pipelines.lib.ingest.contracts import load_contract
 from pipelines.lib.ingest.load import ingest_file
+from pipelines.lib.model.dataset import matured_labels
 from tooling.simulator import simulate
 
 END = date(2025, 6, 30)

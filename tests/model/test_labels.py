@@ -9,12 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.dataset import (
-    coverage_of,
-    load_model_macros,
-    matured_labels,
-    observation_nights,
-)
+from models.dataset import coverage_of, observation_nights
+from pipelines.lib.model.dataset import load_model_macros, matured_labels
 from tests.model.conftest import CONFIG, END
 from tooling.simulator import bucket_of, one_month_later
 

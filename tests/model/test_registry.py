@@ -11,8 +11,8 @@ import pytest
 
 from models.evaluate import evaluate
 from models.registry import ModelRegistry, RegistryError, build_card, gate
-from models.retrain import retrain
 from models.train import train_model
+from pipelines.lib.model.retrain import code_commit, retrain_night, source_definitions
 from tests.model.conftest import CONFIG, END
 
 
@@ -95,9 +95,9 @@ def test_gate_refuses_metrics_from_another_window(metrics):
 
 def test_register_load_promote_rollback(tmp_path, split, model, metrics):
     registry = ModelRegistry(tmp_path / "registry")
-    card = build_card(model, metrics, CONFIG, as_of=END.isoformat())
-    first = registry.register(model, card)
-    second = registry.register(model, card)
+    card = build_card(model, metrics, CONFIG, code=code_commit(), as_of=END.isoformat())
+    first = registry.register(model, card, source_definitions=source_definitions())
+    second = registry.register(model, card, source_definitions=source_definitions())
     assert (first, second) == ("v0001", "v0002")
     assert registry.champion() is None
 
@@ -146,13 +146,14 @@ def test_register_load_promote_rollback(tmp_path, split, model, metrics):
 
 def test_retrain_registers_and_gates_against_the_champion_on_the_same_window(book, tmp_path):
     registry = ModelRegistry(tmp_path / "registry")
-    first = retrain(book.conn, END, registry, CONFIG, by="nightly")
+    first = retrain_night(book.conn, END, registry, CONFIG, by="nightly")
     assert first.decision.promote and registry.champion() == first.version
     events = registry.events()
-    rerun = retrain(book.conn, END, registry, CONFIG, by="nightly")
+    rerun = retrain_night(book.conn, END, registry, CONFIG, by="nightly")
     assert rerun.reused and rerun.version == first.version
     assert registry.events() == events, "a rerun on the same data registers nothing"
-    second = retrain(book.conn, END, registry, dataclasses.replace(CONFIG, seed=8), by="nightly")
+    second = retrain_night(book.conn, END, registry, dataclasses.replace(CONFIG, seed=8),
+                           by="nightly")
     assert not second.reused and second.version != first.version
     assert second.champion_metrics["window"] == second.metrics["window"]
     assert second.decision.promote and registry.champion() == second.version

@@ -10,8 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.dataset import features_for_night, newly_matured_labels
-from models.evaluate import psi, psi_status
 from models.features import (
     FEATURE_NAMES,
     SOURCE_COLUMNS,
@@ -20,6 +18,7 @@ from models.features import (
     feature_matrix,
 )
 from models.monitoring import monitor
+from models.psi import psi, psi_status
 from models.reason_phrases import LANGUAGES, check_phrases, load_phrases, render_reason
 from models.scoring import (
     REASON_COLUMNS,
@@ -30,6 +29,7 @@ from models.scoring import (
     score,
 )
 from models.train import train_model
+from pipelines.lib.model.dataset import features_for_night, newly_matured_labels
 from tests.model.conftest import CONFIG, END
 
 log = logging.getLogger(__name__)
@@ -230,8 +230,8 @@ def test_an_empty_night_scores_nothing_and_keeps_the_tables_typed(book, model):
 
 
 def test_stability_counted_chunk_by_chunk_equals_the_whole_night(book, model, tonight):
-    from models.evaluate import bin_shares, psi_from_shares
     from models.monitoring import stability
+    from models.psi import bin_shares, psi_from_shares
     from models.scoring import in_population
     from pipelines.lib.model.nightly import feature_chunks
 

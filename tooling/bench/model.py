@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from models.config import ModelConfig
-from models.dataset import features_for_night, matured_labels, split_out_of_time
+from models.dataset import split_out_of_time
 from models.evaluate import auc, evaluate, ks_statistic
 from models.features import feature_matrix
 from models.scoring import accounts_needing_reasons, reason_codes, score
@@ -35,6 +35,7 @@ from pipelines import settings
 from pipelines.lib.features.nightly_tables import rebuild_nights
 from pipelines.lib.ingest.contracts import load_contract
 from pipelines.lib.ingest.load import ingest_file
+from pipelines.lib.model.dataset import features_for_night, matured_labels
 from tooling.bench.workload import workload_main
 
 SIMULATED_END = date(2026, 5, 31)
@@ -255,9 +256,10 @@ def register_with_benchmarks(root: Path, quality: dict, config: ModelConfig, as_
     from models.dataset import coverage_of
     from models.monitoring import stability
     from models.registry import ModelRegistry, build_card
+    from pipelines.lib.model.retrain import code_commit, source_definitions
 
     model = quality["_model"]
-    card = build_card(model, quality["_metrics"], config,
+    card = build_card(model, quality["_metrics"], config, code=code_commit(),
                       stability=stability(model, quality["_validation"]),
                       coverage=coverage_of(quality["_frame"]), as_of=as_of.isoformat())
     card["benchmarks"] = {
@@ -269,7 +271,7 @@ def register_with_benchmarks(root: Path, quality: dict, config: ModelConfig, as_
         "speed": figures["speed"],
     }
     registry = ModelRegistry(root)
-    version = registry.register(model, card)
+    version = registry.register(model, card, source_definitions=source_definitions())
     return root / version / "card.md"
 
 

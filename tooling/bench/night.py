@@ -165,9 +165,10 @@ def _first_night(history_days: int) -> date:
 # --- setup (not measured) -------------------------------------------------------------------
 
 def training_nights(as_of: date, first: date) -> list[date]:
-    """The observation nights `models.dataset.matured_labels(as_of)` will pick once
-    account_features exists on every history night: computed here so only those are built."""
-    from models.dataset import _DAYS_PER_MONTH, observation_nights
+    """The observation nights `matured_labels(as_of)` will pick once account_features exists
+    on every history night: computed here so only those are built."""
+    from models.dataset import observation_nights
+    from pipelines.lib.model.dataset import _DAYS_PER_MONTH
     from tooling.simulator import one_month_later
 
     config = settings.model_config()
@@ -214,12 +215,12 @@ def build_book(home: Path, accounts: int, history_days: int) -> dict:
 
     from models.dataset import NotEnoughData
     from models.registry import ModelRegistry
-    from models.retrain import retrain
     from pipelines.lib.collections import tiering
     from pipelines.lib.collections.strategy import load_strategy
     from pipelines.lib.features.nightly_tables import rebuild_nights
     from pipelines.lib.ingest.load import ensure_warehouse
     from pipelines.lib.model.nightly import score_nights
+    from pipelines.lib.model.retrain import retrain_night
     from pipelines.lib.sql import bind, render_sql
     from pipelines.lib.warehouse import load_macros
     from tooling.bench.features import FEATURE_TABLES, MILESTONES
@@ -297,7 +298,7 @@ def build_book(home: Path, accounts: int, history_days: int) -> dict:
         started = time.perf_counter()
         if registry.champion() is None:
             try:
-                result = retrain(conn, champion_as_of, registry, config, by="bench setup")
+                result = retrain_night(conn, champion_as_of, registry, config, by="bench setup")
                 setup["champion"] = result.version if result.decision.promote else None
             except NotEnoughData as reason:
                 setup["champion"] = f"none: {reason}"
@@ -451,18 +452,14 @@ def measure_kernels(home: Path) -> dict:
     import jinja2
     import xgboost as xgb
 
-    from models.dataset import (
-        NotEnoughData,
-        features_for_night,
-        matured_labels,
-        split_out_of_time,
-    )
+    from models.dataset import NotEnoughData, split_out_of_time
     from models.features import FEATURE_NAMES, feature_array
     from models.train import _dmatrix, monotone_constraints
     from pipelines.lib.collections.batch import fetch_contacts
     from pipelines.lib.collections.rendering import LETTERS_DIR, PARTS, Renderer, template_name
     from pipelines.lib.collections.strategy import load_strategy
     from pipelines.lib.features.nightly_tables import customer_ranges, ranged_statements
+    from pipelines.lib.model.dataset import features_for_night, matured_labels
     from pipelines.lib.sql import bind, render_sql
     from pipelines.lib.warehouse import load_macros
 

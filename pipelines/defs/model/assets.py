@@ -1,9 +1,9 @@
 """The delinquency model, nightly: retrain and gate, score every open account, monitor.
 
-Thin shells around `models/` (training, evaluation, registry) and `pipelines/lib/model_nightly.py`
-(the warehouse side). A backfill range is one run: the model is retrained as of its last night,
-every night is scored, and reason codes and monitoring are computed for the last night only
-(they exist for tonight's letters and tonight's alerts).
+Thin shells around `models/` (training, evaluation, registry) and `pipelines/lib/model/` (the
+warehouse side: labels, retrain, scores, monitoring). A backfill range is one run: the model is
+retrained as of its last night, every night is scored, and reason codes and monitoring are
+computed for the last night only (they exist for tonight's letters and tonight's alerts).
 """
 
 
@@ -15,12 +15,13 @@ from dagster_duckdb import DuckDBResource
 
 from models.dataset import NotEnoughData
 from models.registry import ModelRegistry, card_markdown
-from models.retrain import retrain, retrain_due
+from models.retrain import retrain_due
 from pipelines import settings
 from pipelines.defs.checks import sql_check_result
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.defs.resources import ModelRegistryResource
 from pipelines.lib.model.nightly import monitor_night, score_nights
+from pipelines.lib.model.retrain import retrain_night
 
 GATE_CHECK = "champion_challenger_gate"
 SCORE_CHECKS = (
@@ -94,7 +95,8 @@ def delinquency_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
     started = time.perf_counter()
     try:
         with duckdb.get_connection() as conn:
-            result = retrain(conn, as_of, registry, config, by=f"dagster run {context.run.run_id}")
+            result = retrain_night(conn, as_of, registry, config,
+                                   by=f"dagster run {context.run.run_id}")
     except NotEnoughData as reason:
         context.log.info("no retrain as of %s: %s", as_of, reason)
         yield dg.MaterializeResult(metadata={"status": f"not enough matured data: {reason}",

@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 
 from models.config import ModelConfig
-from models.dataset import latest_matured_window
 from models.monitoring import monitor
 from models.registry import bucket_calibration_allowance
 from models.scoring import REASON_COLUMNS, reason_codes, score
-from models.train import TrainedModel
+from models.trained import TrainedModel
 from pipelines import settings
+from pipelines.lib.model.dataset import latest_matured_window
 from pipelines.lib.sql import bind, render_sql
 from pipelines.lib.warehouse import replace_nights
 

@@ -1,0 +1,61 @@
+"""A trained model: the booster and what it was built on, as scoring and the registry take it.
+
+Why apart from training: scoring, evaluation, monitoring and the registry all take a model and
+only training makes one; a model loaded from the registry is the same object, and none of those
+modules needs the training code to name it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+
+from models.features import feature_array
+
+
+@dataclass
+class TrainedModel:
+    """A booster with everything needed to score, explain, monitor and register it.
+
+    Attributes:
+        booster: trees up to the best iteration only (later ones are cut off).
+        feature_names: the booster's columns, in order (see models.features).
+        params: the XGBoost parameters it was trained with.
+        best_iteration: index of the last tree kept (early stopping on the validation window).
+        training_window: nights, rows and positives of the training rows.
+        validation_window: the same for the out-of-time validation rows.
+        horizon_months: the label horizon.
+        excluded_buckets: buckets outside the population (not scored).
+        reference: training-window bins of the score and of every feature, for PSI.
+        version: the registry version once registered or loaded, else None.
+    """
+
+    booster: xgb.Booster
+    feature_names: list[str]
+    params: dict
+    best_iteration: int
+    training_window: dict
+    validation_window: dict
+    horizon_months: int = 1
+    excluded_buckets: tuple[str, ...] = ("WO",)
+    reference: dict = field(default_factory=dict)
+    version: str | None = None
+
+    def matrix(self, frame: pd.DataFrame) -> xgb.DMatrix:
+        """The booster's input for account_features rows `frame`."""
+        return xgb.DMatrix(feature_array(frame, self.feature_names, dtype="float32"),
+                           feature_names=list(self.feature_names),
+                           nthread=int(self.params.get("nthread", 2)))
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """P(roll forward within the horizon) for each row of `frame`."""
+        if len(frame) == 0:
+            return np.zeros(0)
+        return self.booster.predict(self.matrix(frame)).astype("float64")
+
+    def model_bytes(self, file_format: str = "ubj") -> bytes:
+        """The model in XGBoost's own format ("json" or "ubj"): what the registry stores."""
+        return bytes(self.booster.save_raw(raw_format=file_format))
