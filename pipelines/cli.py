@@ -59,12 +59,8 @@ def _failure_reason(result) -> str:
 
 def run_nights(start: date, end: date, groups: list[str] | None = None) -> None:
     """Materialise every asset (or those of `groups`) for nights start..end as one Dagster run."""
-    from dagster._core.storage.tags import (
-        ASSET_PARTITION_RANGE_END_TAG,
-        ASSET_PARTITION_RANGE_START_TAG,
-    )
-
     from pipelines.definitions import defs
+    from pipelines.defs.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 
     job = defs().resolve_job_def("nightly")
     keys = set(job.partitions_def.get_partition_keys())
@@ -90,8 +86,8 @@ def run_nights(start: date, end: date, groups: list[str] | None = None) -> None:
     else:
         result = job.execute_in_process(instance=instance, raise_on_error=False,
                                         run_config=run_config, asset_selection=selection, tags={
-            ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
-            ASSET_PARTITION_RANGE_END_TAG: end.isoformat()})
+            PARTITION_RANGE_START_TAG: start.isoformat(),
+            PARTITION_RANGE_END_TAG: end.isoformat()})
     if not result.success:
         raise CommandError(f"night(s) {start}..{end} failed: {_failure_reason(result)}")
     failed_checks = [c for c in result.get_asset_check_evaluations() if not c.passed]

@@ -29,7 +29,9 @@ def failure_descriptions(result) -> list[str]:
 
 
 def test_a_late_required_feed_fails_the_02_00_run_and_the_sensor_completes_the_night(home):
-    from pipelines.defs.schedules import nightly_schedule
+    from pipelines.definitions import defs
+
+    nightly_schedule = defs().get_repository_def().get_schedule_def("nightly_schedule")
     from pipelines.defs.sensors import landing_sensor
 
     zone = ZoneInfo(nightly_schedule.execution_timezone)
