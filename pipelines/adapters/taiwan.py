@@ -76,6 +76,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from models.buckets import BUCKETS, bucket_of
 from pipelines.lib.ingest.contracts import load_contract
 
 log = logging.getLogger(__name__)
@@ -113,7 +114,6 @@ DUE_DAYS_AFTER_MONTH_END = 25
 MINIMUM_PAYMENT_PERCENT = 10
 PRODUCT, CURRENCY = "revolving", "TWD"
 ID_WIDTH = 5
-BUCKETS: tuple[str, ...] = ("M0", "M1", "M2", "M3", "M4", "M5", "M6", "WO")
 QUARANTINE_RULE = "days_past_due_zero_when_nothing_past_due"
 
 
@@ -151,15 +151,6 @@ class ImportSummary:
     without_next_due_date: int
     delinquent_with_zero_balance: int
     delinquent_with_zero_balance_by_night: dict[date, int] = field(default_factory=dict)
-
-
-def bucket_of(days_past_due: np.ndarray, charged_off: np.ndarray | None = None) -> np.ndarray:
-    """Delinquency bucket per DOMAIN §1 (M0, M1 1-30 ... M6 151-180, WO > 180 or charged off)."""
-    dpd = np.asarray(days_past_due, dtype=np.int64)
-    index = np.minimum((dpd + 29) // 30, 7)  # 0 -> M0, 1..30 -> M1, ..., 151..180 -> M6, >180 -> WO
-    if charged_off is not None:
-        index = np.where(np.asarray(charged_off, dtype=bool), 7, index)
-    return np.asarray(BUCKETS, dtype=object)[index]
 
 
 def days_past_due_of(pay_code: np.ndarray) -> np.ndarray:

@@ -15,10 +15,10 @@ from pathlib import Path
 import pyarrow as pa
 import yaml
 
+from models.buckets import BUCKETS
 from pipelines import settings
 
 STRATEGY_PATH = settings.REPO_ROOT / "pipelines" / "config" / "collection_strategy.yaml"
-BUCKETS = ("M0", "M1", "M2", "M3", "M4", "M5", "M6", "WO")
 TIERS = ("T0", "T1", "T2", "T3", "T4", "T5")
 CHANNELS = ("sms", "email", "letter", "phone", "review")
 MESSAGE_CHANNELS = ("sms", "email", "letter")

@@ -14,7 +14,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-BUCKETS = ("M0", "M1", "M2", "M3", "M4", "M5", "M6", "WO")
+from models.buckets import BUCKETS
+
 STATES = (*BUCKETS, "closed")
 TO_STATES = (*STATES, "gone")
 WO = STATES.index("WO")
