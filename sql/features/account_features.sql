@@ -14,7 +14,7 @@
 -- consecutive-snapshot counts (entries, cures, limit changes) need each snapshot's predecessor, so
 -- only accounts whose DPD or limit moved in a window are sorted by date. RANGE-frame windows over
 -- all snapshots were measured 4x+ slower for one night: they sort every snapshot of every account.
--- Needs the macros of features/create_macros.sql. No protected attribute is read or output.
+-- Needs the macros of sql/shared/macros/. No protected attribute is read or output.
 --
 -- Columns:
 --   snapshot_date: the night (the snapshot's date)

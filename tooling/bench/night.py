@@ -222,7 +222,7 @@ def build_book(home: Path, accounts: int, history_days: int) -> dict:
     from pipelines.lib.model.nightly import score_nights
     from pipelines.lib.model.retrain import retrain_night
     from pipelines.lib.sql import bind, render_sql
-    from pipelines.lib.warehouse import load_macros
+    from pipelines.lib.warehouse import load_macros, run_sql, transaction
     from tooling.bench.features import FEATURE_TABLES, MILESTONES
     from tooling.bench.report import bench_nights
 
@@ -281,11 +281,9 @@ def build_book(home: Path, accounts: int, history_days: int) -> dict:
         report_nights = [n for n in bench_nights(NIGHT) if first <= n <= before]
         started = time.perf_counter()
         load_macros(conn)
-        conn.execute("begin transaction")
-        for statement in MILESTONES:
-            sql = render_sql(statement)
-            conn.execute(sql, bind(sql, {"start_date": first, "end_date": before}))
-        conn.execute("commit")
+        with transaction(conn):
+            for statement in MILESTONES:
+                run_sql(conn, statement, {"start_date": first, "end_date": before})
         for table in FEATURE_TABLES[1:]:
             for start, end in _runs(report_nights):
                 rebuild_nights(conn, table, f"features/{table}", start, end)

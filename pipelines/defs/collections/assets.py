@@ -17,8 +17,8 @@ from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.lib.collections import tiering
 from pipelines.lib.collections.batch import summary_counts, write_batch
 from pipelines.lib.collections.strategy import load_strategy
-from pipelines.lib.sql import bind, render_sql, sql_path
-from pipelines.lib.warehouse import table_exists
+from pipelines.lib.sql import sql_path
+from pipelines.lib.warehouse import query, table_exists
 
 GROUP = "collections"
 
@@ -32,8 +32,7 @@ def _md(frame: pd.DataFrame) -> dg.MetadataValue:
 
 
 def _query(conn, name: str, params: dict) -> pd.DataFrame:
-    sql = render_sql(f"collections/{name}")
-    return conn.execute(sql, bind(sql, params)).df()
+    return query(conn, f"collections/{name}", params)
 
 
 def _check(conn, name: str, params: dict, description: str) -> dg.AssetCheckResult:

@@ -1,7 +1,7 @@
 """Data contracts (ODCS v3.1 YAML) turned into one list of row rules.
 
 Both engines read this list: great-expectations (the engine of record, `ge_suite.py`) and the
-DuckDB SQL row checks that decide quarantine at speed (`sql/contracts/*.sql`). Keeping one rule
+DuckDB SQL row checks that decide quarantine at speed (`sql/ingest/stage_rows.sql`, `row_violations.sql`). Keeping one rule
 list is what lets a test prove that the two flag exactly the same rows.
 """
 

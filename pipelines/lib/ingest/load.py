@@ -24,7 +24,8 @@ from pipelines.lib.ingest.landing import (
     read_landing_file,
 )
 from pipelines.lib.ingest.row_checks import run_row_checks
-from pipelines.lib.sql import bind, quote_identifier, render_sql
+from pipelines.lib.sql import quote_identifier, render_sql
+from pipelines.lib.warehouse import run_sql, transaction
 
 log = logging.getLogger(__name__)
 
@@ -72,24 +73,19 @@ def ensure_warehouse(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(render_sql("ingest/create_customers_view"))
 
 
-def _execute(conn, name: str, params: dict, **context):
-    sql = render_sql(name, **context)
-    return conn.execute(sql, bind(sql, params))
-
-
 def _already_loaded(conn, contract: Contract, landed: LandedFile, base: dict) -> tuple | None:
-    logged = _execute(conn, "ingest/select_loaded_file",
+    logged = run_sql(conn, "ingest/select_loaded_file",
                       base | {"contract_version": contract.version}).fetchone()
     if logged is None:
         return None
-    (count,) = _execute(conn, "ingest/count_feed_partition", base, table=table_name(contract),
+    (count,) = run_sql(conn, "ingest/count_feed_partition", base, table=table_name(contract),
                         partition_column=contract.partition_column).fetchone()
     return logged if count == logged[1] else None
 
 
 def _log_entry(conn, base: dict, result: IngestResult) -> None:
-    _execute(conn, "ingest/delete_ingest_log_file", base)
-    _execute(conn, "ingest/insert_ingest_log", base | {
+    run_sql(conn, "ingest/delete_ingest_log_file", base)
+    run_sql(conn, "ingest/insert_ingest_log", base | {
         "status": result.status, "rows_read": result.rows_read, "rows_loaded": result.rows_loaded,
         "rows_quarantined": result.rows_quarantined, "contract_version": result.contract_version,
         "message": result.message, "ingested_at": datetime.now(UTC),
@@ -103,7 +99,7 @@ def _insert_records(conn, base: dict, records: list[dict]) -> None:
         ("row_number", pa.int64()), ("column_name", pa.string()), ("rule", pa.string()),
         ("message", pa.string()), ("raw_record", pa.string())]))
     conn.register("records", table)
-    _execute(conn, "ingest/insert_quarantine_records", base)
+    run_sql(conn, "ingest/insert_quarantine_records", base)
     conn.unregister("records")
 
 
@@ -113,16 +109,11 @@ def record_rejection(conn, contract: Contract, path: Path, night: date, error: F
     base = {"feed": contract.feed, "file_date": night, "source_file": str(path), "sha256": sha}
     result = IngestResult(contract.feed, night, "rejected", str(path), sha,
                           contract_version=contract.version, message=f"{error.message} [{error.rule}]")
-    conn.execute("begin transaction")
-    try:
-        _execute(conn, "ingest/delete_quarantine_file", base)
+    with transaction(conn):
+        run_sql(conn, "ingest/delete_quarantine_file", base)
         _insert_records(conn, base, [{"row_number": None, "column_name": None, "rule": error.rule,
                                       "message": error.message, "raw_record": None}])
         _log_entry(conn, base, result)
-        conn.execute("commit")
-    except Exception:
-        conn.execute("rollback")
-        raise
     return result
 
 
@@ -146,43 +137,39 @@ def ingest_file(conn: duckdb.DuckDBPyConnection, contract: Contract, path: Path)
                    "message": r.message, "raw_record": r.raw_record}
                   for r in landed.structural_rejects]
     table = table_name(contract)
-    conn.execute("begin transaction")
     try:
-        _execute(conn, "ingest/delete_feed_partition", base, table=table,
-                 partition_column=contract.partition_column)
-        extras = _extras(contract, landed)
-        _execute(conn, "ingest/insert_clean_rows",
-                 base | {extra["param"]: extra["name"] for extra in extras}, table=table,
-                 columns=contract.columns, file_date_column=contract.file_date_column,
-                 extras=extras, cluster_by=contract.cluster_by)
-        _execute(conn, "ingest/delete_quarantine_night", base)
-        _execute(conn, "ingest/insert_quarantine_violations", base)
-        _insert_records(conn, base, structural)
-        (rows_loaded,) = _execute(conn, "ingest/count_feed_partition", base, table=table,
-                                  partition_column=contract.partition_column).fetchone()
-        by_rule = dict(conn.execute(render_sql("ingest/count_violations_by_rule")).fetchall())
-        (flagged_rows,) = conn.execute(render_sql("ingest/count_violating_rows")).fetchone()
-        if structural:
-            by_rule["row_field_count"] = len(structural)
-        notes = list(landed.notes)
-        if landed.absent_optional_columns:
-            notes.append("optional column(s) absent, loaded as null: "
-                         + ", ".join(landed.absent_optional_columns))
-        result = IngestResult(
-            contract.feed, landed.night, "loaded", str(path), landed.sha256,
-            rows_read=landed.rows_read, rows_loaded=rows_loaded,
-            rows_quarantined=flagged_rows + len(structural), contract_version=contract.version,
-            quarantined_by_rule=by_rule, message="; ".join(notes), landed=landed)
-        if not result.reconciles:
-            raise RuntimeError(
-                f"{path}: rows read {result.rows_read} != loaded {result.rows_loaded}"
-                f" + quarantined {result.rows_quarantined}; nothing was committed")
-        _execute(conn, "ingest/mark_replaced_files", base)
-        _log_entry(conn, base, result)
-        conn.execute("commit")
-    except Exception:
-        conn.execute("rollback")
-        raise
+        with transaction(conn):
+            run_sql(conn, "ingest/delete_feed_partition", base, table=table,
+                    partition_column=contract.partition_column)
+            extras = _extras(contract, landed)
+            run_sql(conn, "ingest/insert_clean_rows",
+                    base | {extra["param"]: extra["name"] for extra in extras}, table=table,
+                    columns=contract.columns, file_date_column=contract.file_date_column,
+                    extras=extras, cluster_by=contract.cluster_by)
+            run_sql(conn, "ingest/delete_quarantine_night", base)
+            run_sql(conn, "ingest/insert_quarantine_violations", base)
+            _insert_records(conn, base, structural)
+            (rows_loaded,) = run_sql(conn, "ingest/count_feed_partition", base, table=table,
+                                     partition_column=contract.partition_column).fetchone()
+            by_rule = dict(run_sql(conn, "ingest/count_violations_by_rule").fetchall())
+            (flagged_rows,) = run_sql(conn, "ingest/count_violating_rows").fetchone()
+            if structural:
+                by_rule["row_field_count"] = len(structural)
+            notes = list(landed.notes)
+            if landed.absent_optional_columns:
+                notes.append("optional column(s) absent, loaded as null: "
+                             + ", ".join(landed.absent_optional_columns))
+            result = IngestResult(
+                contract.feed, landed.night, "loaded", str(path), landed.sha256,
+                rows_read=landed.rows_read, rows_loaded=rows_loaded,
+                rows_quarantined=flagged_rows + len(structural), contract_version=contract.version,
+                quarantined_by_rule=by_rule, message="; ".join(notes), landed=landed)
+            if not result.reconciles:
+                raise RuntimeError(
+                    f"{path}: rows read {result.rows_read} != loaded {result.rows_loaded}"
+                    f" + quarantined {result.rows_quarantined}; nothing was committed")
+            run_sql(conn, "ingest/mark_replaced_files", base)
+            _log_entry(conn, base, result)
     finally:
         for name in ("landed", "contract_rules"):
             conn.unregister(name)

@@ -18,7 +18,6 @@ import pandas as pd
 from pipelines.lib import warehouse
 from pipelines.lib.report import markov
 from pipelines.lib.report.ifrs9 import Assumptions, expected_credit_loss
-from pipelines.lib.sql import bind, render_sql
 from pipelines.lib.warehouse import load_macros
 
 log = logging.getLogger(__name__)
@@ -68,8 +67,7 @@ class ReportData:
 
 def query(conn, name: str, **params) -> pd.DataFrame:
     context = params.pop("context", {})
-    sql = render_sql(f"report/{name}", **context)
-    return conn.execute(sql, bind(sql, params)).df()
+    return warehouse.query(conn, f"report/{name}", params, **context)
 
 
 def present_tables(conn) -> set[str]:
