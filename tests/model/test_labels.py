@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models.buckets import bucket_index
 from models.dataset import coverage_of, observation_nights
 from pipelines.lib.model.dataset import load_model_macros, matured_labels
 from tests.model.conftest import CONFIG, END
-from tooling.simulator import bucket_of, one_month_later
+from tooling.simulator import one_month_later
 
 
 def test_months_later_matches_the_simulators_one_month_later(book):
@@ -58,14 +59,14 @@ def test_labels_agree_with_a_hand_computation_from_snapshots(book, labelled):
         "select account_id, days_past_due, status from account_snapshots where snapshot_date = ?",
         [later]).df()
     bucket_later = dict(zip(snapshots["account_id"],
-                            bucket_of(snapshots["days_past_due"].to_numpy(),
-                                      (snapshots["status"] == "charged_off").to_numpy())))
+                            bucket_index(snapshots["days_past_due"].to_numpy(),
+                                         (snapshots["status"] == "charged_off").to_numpy())))
     rows = labelled[pd.to_datetime(labelled["snapshot_date"]).dt.date == night]
     early = ~rows["account_id"].isin(bucket_later.keys())  # gone on the date, seen up to 3 days before
     assert (pd.to_datetime(rows.loc[early, "label_snapshot_date"]) < pd.Timestamp(later)).all()
     rows = rows[~early]
-    rank_now = bucket_of(rows["days_past_due"].to_numpy(), (rows["status"] == "charged_off")
-                         .to_numpy())
+    rank_now = bucket_index(rows["days_past_due"].to_numpy(), (rows["status"] == "charged_off")
+                            .to_numpy())
     expected = [int(bucket_later[a] > r) for a, r in zip(rows["account_id"], rank_now)]
     assert rows["label"].tolist() == expected
     assert rows["label"].sum() > 0

@@ -22,6 +22,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
+from models.buckets import bucket_index
 from tooling.simulator import (
     CONTACT_COLUMNS,
     CUSTOMER_COLUMNS,
@@ -29,7 +30,6 @@ from tooling.simulator import (
     SNAPSHOT_COLUMNS,
     TIMEZONES,
     TRUTH_COLUMNS,
-    bucket_of,
     one_month_later,
     simulate,
 )
@@ -75,8 +75,8 @@ def book(tmp_path_factory) -> dict:
     numeric["days_past_due"] = numeric["days_past_due"].astype(int)
     for column in DATES:
         numeric[column] = pd.to_datetime(numeric[column]).dt.date
-    numeric["bucket"] = bucket_of(numeric["days_past_due"].to_numpy(),
-                                  (numeric["status"] == "charged_off").to_numpy())
+    numeric["bucket"] = bucket_index(numeric["days_past_due"].to_numpy(),
+                                     (numeric["status"] == "charged_off").to_numpy())
     truth = pd.concat([pq.read_table(home / "truth" / f"{n}.parquet").to_pandas()
                        for n in _nights()], ignore_index=True)
     customers = pd.concat(
@@ -505,4 +505,5 @@ def test_one_month_later_follows_the_domain_rule():
     assert one_month_later(date(2026, 12, 15)) == date(2027, 1, 15)
     assert one_month_later(date(2024, 1, 30)) == date(2024, 2, 29)
     assert calendar.isleap(2024)
-    assert list(bucket_of(np.array([0, 1, 30, 31, 60, 61, 180, 181]))) == [0, 1, 1, 2, 2, 3, 6, 7]
+    assert list(bucket_index(np.array([0, 1, 30, 31, 60, 61, 180, 181]))) == \
+        [0, 1, 1, 2, 2, 3, 6, 7]
