@@ -23,7 +23,7 @@ from pipelines.lib.ingest.load import (
     ingest_night,
     table_name,
 )
-from pipelines.lib.sql import bind, render_sql
+from pipelines.lib.warehouse import run_sql
 
 
 def _reconcile_check(conn, contract: Contract, nights: list[date]) -> dg.AssetCheckResult:
@@ -56,10 +56,10 @@ def _contract_check(conn, contract: Contract, results: list[IngestResult]) -> dg
     disagreements = []
     validated = 0
     read = 0
-    sql = render_sql("ingest/quarantined_rows_by_rule")
     quarantined_by_night = {
-        result.night: {rule: set(numbers) for rule, numbers in conn.execute(sql, bind(sql, {
-            "feed": contract.feed, "file_date": result.night})).fetchall()}
+        result.night: {rule: set(numbers) for rule, numbers in run_sql(
+            conn, "ingest/quarantined_rows_by_rule",
+            {"feed": contract.feed, "file_date": result.night}).fetchall()}
         for result in results if result.landed is not None}
     chosen = nights_for_ge(results, quarantined_by_night, settings.ge_backfill_nights())
     for result in chosen:

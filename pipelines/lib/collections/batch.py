@@ -33,8 +33,7 @@ from pipelines.lib.collections.pdf import render_print_batches
 from pipelines.lib.collections.rendering import Rendered, Renderer
 from pipelines.lib.collections.strategy import Strategy
 from pipelines.lib.collections.tiering import register_strategy
-from pipelines.lib.sql import bind, render_sql
-from pipelines.lib.warehouse import table_exists
+from pipelines.lib.warehouse import run_sql, table_exists
 
 MESSAGE_CHANNELS = ("sms", "email", "letter")
 # Rules a template's own text breaks (as against the account's situation: caps, hours, recipient).
@@ -91,10 +90,9 @@ class BatchSummary:
 def fetch_contacts(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date) -> list[dict]:
     """The night's planned and held contacts with everything needed to render them."""
     register_strategy(conn, strategy)
-    sql = render_sql("collections/contacts_to_render",
-                     has_reasons=table_exists(conn, "account_reason_codes"))
     params = {"night": night, "payment_deadline_days": strategy.payment_deadline_days}
-    cursor = conn.execute(sql, bind(sql, params))
+    cursor = run_sql(conn, "collections/contacts_to_render", params,
+                     has_reasons=table_exists(conn, "account_reason_codes"))
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
@@ -261,8 +259,7 @@ def record_statuses(conn: duckdb.DuckDBPyConnection, night: date, updates: list[
         ("contact_id", pa.string()), ("status", pa.string()), ("held_rule", pa.string()),
         ("held_span", pa.string()), ("content_sha256", pa.string())]))
     conn.register("linted_contacts", table)
-    sql = render_sql("collections/update_contact_status")
-    conn.execute(sql, bind(sql, {"night": night, "written": written}))
+    run_sql(conn, "collections/update_contact_status", {"night": night, "written": written})
     conn.unregister("linted_contacts")
 
 

@@ -29,11 +29,10 @@ def account_features_statement(start_date: date, end_date: date) -> tuple[str, d
     return sql, bind(sql, {"start_date": start_date, "end_date": end_date})
 
 
-load_feature_macros = load_macros
 
 
 def account_features(conn: duckdb.DuckDBPyConnection, start_date: date, end_date: date) -> pa.Table:
     """One row per (snapshot_date, account_id) for the nights in [start_date, end_date]."""
-    load_feature_macros(conn)
+    load_macros(conn)
     sql, params = account_features_statement(start_date, end_date)
     return conn.sql(sql, params=params).to_arrow_table()

@@ -23,8 +23,8 @@ from models.scoring import REASON_COLUMNS, reason_codes, score
 from models.trained import TrainedModel
 from pipelines import settings
 from pipelines.lib.model.dataset import latest_matured_window
-from pipelines.lib.sql import bind, render_sql
-from pipelines.lib.warehouse import replace_nights
+from pipelines.lib.sql import render_sql
+from pipelines.lib.warehouse import replace_nights, run_sql
 
 MODEL_TABLES = ("account_scores", "account_reason_codes", "model_monitoring")
 SCORE_TABLE_COLUMNS = ["snapshot_date", "account_id", "bucket", "days_past_due", "probability",
@@ -82,8 +82,7 @@ def feature_chunks(conn: duckdb.DuckDBPyConnection, night: date,
                    rows: int) -> Iterator[pd.DataFrame]:
     """One night's account_features rows in account order, about `rows` at a time (whole
     DuckDB vectors). The connection is busy until the last chunk is read."""
-    sql = render_sql("model/features_for_night")
-    conn.execute(sql, bind(sql, {"night": night}))
+    run_sql(conn, "model/features_for_night", {"night": night})
     vectors = max(1, -(-rows // duckdb.__standard_vector_size__))
     chunk = conn.fetch_df_chunk(vectors)
     yield chunk  # even when empty: it carries the columns and their types
