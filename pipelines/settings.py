@@ -110,6 +110,11 @@ def report_assumptions() -> Path | None:
     return Path(raw) if raw else None
 
 
+def reporting_currency() -> str:
+    """`OVERDUE_REPORTING_CURRENCY` (ISO 4217, default CNY): the currency book totals are shown in."""
+    return os.environ.get("OVERDUE_REPORTING_CURRENCY", "CNY").strip().upper() or "CNY"
+
+
 def bench_setup_memory_limit() -> str:
     """DuckDB's cap while a bench book is built (unmeasured, so it may use more than a night)."""
     return os.environ.get("OVERDUE_BENCH_SETUP_MEMORY_LIMIT", "12GB")

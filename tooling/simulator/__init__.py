@@ -9,6 +9,7 @@ Output, for every night D from ``start_date`` to ``end_date``::
     <home>/landing/account_snapshots/D.csv   one row per account that exists that night
     <home>/landing/customers/D.csv           every customer on the first night, then new or changed
     <home>/landing/contact_events/D.csv      what happened that night (header only when nothing)
+    <home>/landing/fx_rates/D.csv            the USD -> CNY rate, weekdays only (tooling/simulator/fx.py)
     <home>/truth/D.parquet                   latent risk, true roll-forward probability, bucket
 
 ``file_format="parquet"`` writes the three landing feeds as ``D.parquet`` instead (amounts
@@ -75,6 +76,7 @@ import numpy as np
 from tooling.simulator.accounts import _Book
 from tooling.simulator.behaviour import one_month_later
 from tooling.simulator.contacts import CHANNELS, EVENT_TYPES
+from tooling.simulator.fx import usd_cny_path, write_fx_rates
 from tooling.simulator.people import CUSTOMER_COLUMNS, TIMEZONES
 from tooling.simulator.truth import _Truth
 from tooling.simulator.writing import (
@@ -154,6 +156,7 @@ def simulate(home: Path, *, accounts: int = 20_000, days: int = 180, end_date: d
 
     files: list[Path] = []
     rows = {feed: 0 for feed in FEEDS} | {"truth": 0}
+    usd_cny = usd_cny_path(start_date, days, seed)
     with _without_huge_pages(), ThreadPoolExecutor(2, thread_name_prefix="simulate") as pool:
         book = _Book(accounts, start_date, end_date, seed, macro_shock_date, macro_shock_size, pool)
         writer = _Writer(book, _Truth(book), home, file_format, pool)
@@ -162,9 +165,12 @@ def simulate(home: Path, *, accounts: int = 20_000, days: int = 180, end_date: d
             night = start_date + timedelta(days=number)
             book.step(night)
             written = writer.write_night(night)
+            fx_file = write_fx_rates(home, night, float(usd_cny[number]), file_format)
+            if fx_file is not None:
+                written["fx_rates"] = (fx_file, 1)
             for name, (path, count) in written.items():
                 files.append(path)
-                rows[name] += count
+                rows[name] = rows.get(name, 0) + count
             if progress:
                 _draw_progress(number + 1, days, night)
     if progress:
