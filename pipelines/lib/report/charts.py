@@ -17,7 +17,7 @@ matplotlib.use("svg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from pipelines.lib.report import formatting as fmt
 from pipelines.lib.report import markov
@@ -330,21 +330,39 @@ def backtest(data, strings: dict, language: str) -> Chart | None:
 
 
 def vintage(data, strings: dict, language: str) -> Chart | None:
+    """Bad rate by count (left) and by balance (right); censored months are gaps, not zeros.
+
+    Vintages opened before the book's first night are dashed and start at their first observed
+    month on book (marked in the legend).
+    """
     frame = data.vintage
     if frame.empty:
         return None
-    fig, axes = _figure()
-    ax = axes[0, 0]
+    fig, axes = _figure(height=3.4, columns=2)
+    labels = strings["axis"]
     months = sorted(frame["open_month"].unique())
     for k, month in enumerate(months):
-        rows = frame[frame["open_month"] == month]
-        ax.plot(rows["months_on_book"], rows["share_ever_30plus"], marker=".",
-                linewidth=1, color=LINE_COLOURS[k % len(LINE_COLOURS)],
-                label=pd.Timestamp(month).strftime("%Y-%m"))
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
-    ax.set_xlabel(strings["axis"]["months_on_book"])
-    ax.set_ylabel(strings["axis"]["ever_30plus"])
-    ax.legend(ncol=4, fontsize=6)
+        rows = frame[frame["open_month"] == month].sort_values("months_on_book")
+        first = int(rows["first_observed_mob"].iloc[0])
+        name = pd.Timestamp(month).strftime("%Y-%m")
+        if first > 0:
+            name += " " + labels["vintage_from_mob"].format(n=first)
+        style = {"color": LINE_COLOURS[k % len(LINE_COLOURS)], "linewidth": 1, "marker": ".",
+                 "markersize": 3, "linestyle": "--" if first > 0 else "-"}
+        for ax, column in ((axes[0, 0], "share_ever_30plus"),
+                           (axes[0, 1], "share_ever_30plus_balance")):
+            values = pd.to_numeric(rows[column], errors="coerce").astype(float)
+            ax.plot(rows["months_on_book"], values.to_numpy(), label=name, **style)
+    for ax, title in ((axes[0, 0], labels["by_accounts"]), (axes[0, 1], labels["by_balance"])):
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel(labels["months_on_book"])
+        ax.set_title(title)
+    axes[0, 0].set_ylabel(labels["ever_30plus"])
+    handles, names = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=5, fontsize=6,
+               bbox_to_anchor=(0.5, -0.02))
+    fig.tight_layout(rect=(0, 0.16, 1, 1))
     return _chart("vintage", strings, fig)
 
 

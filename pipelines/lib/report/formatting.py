@@ -23,7 +23,8 @@ def percent(share, decimals: int | None = None) -> str:
         return "–"
     value = share * 100
     if decimals is None:
-        decimals = 2 if abs(value) < 1 else 1 if abs(value) < 10 else 0
+        shown = abs(round(value, 2))  # 0.9996 shows as 1.0%, not 1.00%
+        decimals = 2 if shown < 1 else 1 if round(shown, 1) < 10 else 0
         if value == 0:
             decimals = 0
     return f"{value:,.{decimals}f}%"

@@ -179,6 +179,36 @@ def backtest_tables(data: ReportData, text: dict) -> tuple[Table, Table] | None:
     return detail, mae
 
 
+VINTAGE_MOBS = (1, 3, 6, 9, 12)
+
+
+def vintage_table(data: ReportData, text: dict) -> Table | None:
+    """Per vintage: its size, the bad rate by count at a few MOBs and the latest by count and by
+    balance. A censored or not yet reached cell is blank, never 0."""
+    frame = data.vintage
+    if frame.empty:
+        return None
+    t = text["table"]
+    rows = []
+    for month, cells in frame.groupby("open_month", sort=True):
+        cells = cells.set_index("months_on_book")
+        first = int(cells["first_observed_mob"].iloc[0])
+        latest = cells.iloc[-1]
+
+        def rate(value):
+            return "" if fmt.missing(value) or pd.isna(value) else fmt.percent(value)
+        rows.append([pd.Timestamp(month).strftime("%Y-%m") + (" *" if first > 0 else ""),
+                     fmt.number(latest.accounts), fmt.money(latest.balance, data.currency),
+                     str(first),
+                     *[rate(cells.at[m, "share_ever_30plus"]) if m in cells.index else ""
+                       for m in VINTAGE_MOBS],
+                     f"{rate(latest.share_ever_30plus)} ({t['mob_n'].format(n=int(cells.index[-1]))})",
+                     rate(latest.share_ever_30plus_balance)])
+    return Table([t["open_month"], t["accounts"], t["balance"], t["first_observed_mob"],
+                  *[t["mob_n"].format(n=m) for m in VINTAGE_MOBS], t["latest_by_accounts"],
+                  t["latest_by_balance"]], rows, set(range(1, 6 + len(VINTAGE_MOBS))))
+
+
 def ecl_tables(data: ReportData, text: dict) -> tuple[Table, Table, Table]:
     t = text["table"]
     a = data.assumptions
@@ -331,6 +361,7 @@ def render_html(data: ReportData, language: str, edition: str, registry_dir: Pat
         "forecast_note": text["forecast_note"].format(
             from_date=data.chain[-1].from_date, night=data.night) if data.chain else "",
         "backtest": backtest_tables(data, text),
+        "vintages": vintage_table(data, text),
         "ecl": ecl_tables(data, text),
         "stage_rule": text["stage_rule"].format(
             stage2=a.stage_2_from_bucket, stage3=a.stage_3_from_bucket,
