@@ -15,6 +15,7 @@ from types import MappingProxyType
 import duckdb
 
 from pipelines import settings
+from pipelines.lib.ingest.contracts import load_contract
 from pipelines.lib.warehouse import run_sql
 
 LOOKBACK_DAYS = 7
@@ -81,6 +82,14 @@ def _fx_table_exists(conn: duckdb.DuckDBPyConnection) -> bool:
     return bool(run_sql(conn, "shared/table_exists", {"table_name": "fx_rates"}).fetchone()[0])
 
 
+def ensure_fx_table(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create the (empty) `fx_rates` table as ingest would, for a warehouse built before the feed
+    existed: the tables that convert amounts then run, with no rates."""
+    contract = load_contract("fx_rates")
+    run_sql(conn, "ingest/create_feed_table", table="fx_rates", columns=contract.columns,
+            file_date_column=contract.file_date_column)
+
+
 def night_rates(conn: duckdb.DuckDBPyConnection, night: date,
                 reporting_currency: str | None = None) -> NightRates:
     """The rates usable on `night` (rate_date in [night - 7 days, night]) into the reporting
@@ -88,9 +97,9 @@ def night_rates(conn: duckdb.DuckDBPyConnection, night: date,
     reporting = (reporting_currency or settings.reporting_currency()).upper()
     rates: dict[str, Rate] = {}
     if _fx_table_exists(conn):
-        rows = run_sql(conn, "shared/fx_night_rates",
-                       {"night": night, "reporting_currency": reporting,
+        rows = run_sql(conn, "shared/fx_rates_by_night",
+                       {"start_date": night, "end_date": night, "reporting_currency": reporting,
                         "lookback_days": LOOKBACK_DAYS}).fetchall()
         rates = {currency: Rate(currency, float(rate), rate_date, pair)
-                 for currency, rate, rate_date, pair in rows}
+                 for _, currency, rate, rate_date, pair in rows}
     return NightRates(night, reporting, rates)

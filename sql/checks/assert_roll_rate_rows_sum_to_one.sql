@@ -8,6 +8,7 @@ rows_ as (
     select
         snapshot_date,
         product,
+        currency,
         from_bucket,
         sum(share_of_row_accounts) as share_accounts,
         sum(share_of_row_balance) as share_balance,

@@ -1,8 +1,11 @@
 -- flow_rates: balance flowing one bucket forward each month, and chained to write-off (DOMAIN §2).
--- Grain: one row per (snapshot_date, product, from_bucket) for from_bucket M0..M6.
--- Built on roll_rates of the same nights (run after it).
+-- Grain: one row per (snapshot_date, product, currency, from_bucket) for from_bucket M0..M6.
+-- Built on roll_rates of the same nights (run after it): on `currency = all` rows the balances are
+-- roll_rates' converted ones, so the rates are null on a night with a currency without a rate.
 --   snapshot_date: the night the month ends on
 --   product: a product, or `all`
+--   currency: ISO 4217 currency of the accounts, or `all`
+--   amount_currency: the currency of the balances (the reporting currency on `all` rows)
 --   from_bucket: bucket on the comparison night
 --   to_bucket: the next bucket (M0 -> M1, ..., M6 -> WO)
 --   from_balance: balance in from_bucket on the comparison night
@@ -20,7 +23,7 @@ buckets as (
 ),
 
 nights as (
-    select distinct snapshot_date, product
+    select distinct snapshot_date, product, currency, amount_currency
     from roll_rates
     where snapshot_date between $start_date and $end_date
 ),
@@ -29,17 +32,23 @@ flows as (
     select
         nights.snapshot_date,
         nights.product,
+        nights.currency,
+        nights.amount_currency,
         buckets.from_bucket,
         buckets.to_bucket,
         buckets.position,
-        coalesce(sum(roll_rates.balance), 0) as from_balance,
-        coalesce(sum(roll_rates.balance) filter (
-            where roll_rates.to_bucket = buckets.to_bucket), 0) as flowed_balance
+        -- a converted balance is null on an unpriced night: no total then, not 0
+        case when bool_and(roll_rates.balance is not null or roll_rates.accounts is null)
+            then coalesce(sum(roll_rates.balance), 0) end as from_balance,
+        case when bool_and(roll_rates.balance is not null or roll_rates.accounts is null)
+            then coalesce(sum(roll_rates.balance) filter (
+                where roll_rates.to_bucket = buckets.to_bucket), 0) end as flowed_balance
     from nights
     cross join buckets
     left join roll_rates
         on roll_rates.snapshot_date = nights.snapshot_date
         and roll_rates.product = nights.product
+        and roll_rates.currency = nights.currency
         and roll_rates.from_bucket = buckets.from_bucket
     group by all
 ),
@@ -53,6 +62,8 @@ final as (
     select
         snapshot_date,
         product,
+        currency,
+        amount_currency,
         from_bucket,
         to_bucket,
         from_balance,
@@ -66,7 +77,7 @@ final as (
         end as chained_flow_to_writeoff
     from rated
     window later_buckets as (
-        partition by snapshot_date, product order by position
+        partition by snapshot_date, product, currency order by position
         rows between current row and unbounded following
     )
 )

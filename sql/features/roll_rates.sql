@@ -1,5 +1,10 @@
--- roll_rates: the roll-rate matrix of each night (DOMAIN.md §2), overall and per product.
--- Grain: one row per (snapshot_date, product, from_bucket, to_bucket) with at least one account.
+-- roll_rates: the roll-rate matrix of each night (DOMAIN.md §2), per product and currency, and overall.
+-- Grain: one row per (snapshot_date, product, currency, from_bucket, to_bucket) with at least one
+-- account. An account's currency is its currency on the comparison night (tonight's for `new`).
+-- Counts add up across currencies; on `currency = all` rows balances are converted to the
+-- reporting currency at tonight's rate (sql/shared/fx_rates_by_night.sql: one rate for both
+-- nights, so a flow is not an exchange-rate move), and are null when any currency of the night has
+-- no rate.
 -- From = the account's state on the comparison night, one_month_earlier(snapshot_date), or the
 -- latest snapshot night up to 3 days before it (a missed night); to = its state tonight.
 -- State = delinquency bucket M0..M6/WO, or `closed` for a closed account. Accounts that appear
@@ -9,6 +14,8 @@
 --   snapshot_date: the night the matrix ends on
 --   from_date: the comparison night (about one month earlier)
 --   product: a product, or `all`
+--   currency: ISO 4217 currency of the accounts, or `all`
+--   amount_currency: the currency of balance (the reporting currency on `all` rows)
 --   from_bucket: state on from_date (`new` if the account did not exist then)
 --   to_bucket: state on snapshot_date (`gone` if the account is not in tonight's file)
 --   accounts: number of accounts
@@ -52,6 +59,7 @@ states as (
         snapshot_date,
         account_id,
         product,
+        upper(currency) as currency,
         balance,
         case when status = 'closed' then 'closed'
             else delinquency_bucket(days_past_due, status) end as state
@@ -66,6 +74,7 @@ carried as (
         comparison.snapshot_date,
         comparison.from_date,
         earlier.product,
+        earlier.currency,
         earlier.state as from_bucket,
         coalesce(later.state, 'gone') as to_bucket,
         earlier.balance
@@ -81,6 +90,7 @@ opened as (
         comparison.snapshot_date,
         comparison.from_date,
         later.product,
+        later.currency,
         'new' as from_bucket,
         later.state as to_bucket,
         later.balance
@@ -101,15 +111,60 @@ counted as (
         snapshot_date,
         from_date,
         coalesce(product, 'all') as product,
+        currency,
         from_bucket,
         to_bucket,
         count(*) as accounts,
         sum(balance) as balance
     from anchored
     group by grouping sets (
-        (snapshot_date, from_date, product, from_bucket, to_bucket),
-        (snapshot_date, from_date, from_bucket, to_bucket)
+        (snapshot_date, from_date, product, currency, from_bucket, to_bucket),
+        (snapshot_date, from_date, currency, from_bucket, to_bucket)
     )
+),
+
+night_rates as (
+    select night as snapshot_date, currency, rate
+    from ({% include 'shared/fx_rates_by_night.sql' %}) as fx
+),
+
+priced as (
+    select
+        counted.*,
+        case when counted.currency = $reporting_currency then 1.0 else night_rates.rate end
+            as rate
+    from counted
+    left join night_rates using (snapshot_date, currency)
+),
+
+all_currencies as (
+    select
+        snapshot_date,
+        from_date,
+        product,
+        'all' as currency,
+        from_bucket,
+        to_bucket,
+        cast(sum(accounts) as bigint) as accounts,
+        case when bool_and(priced_night) then cast(round(sum(balance * rate), 2) as decimal(38, 2))
+            end as balance
+    from (
+        select *, bool_and(rate is not null) over (partition by snapshot_date) as priced_night
+        from priced
+    ) as night_priced
+    group by snapshot_date, from_date, product, from_bucket, to_bucket
+),
+
+combined as (
+    select
+        snapshot_date, from_date, product, currency, currency as amount_currency, from_bucket,
+        to_bucket, accounts, cast(balance as decimal(38, 2)) as balance
+    from counted
+    union all
+    select
+        snapshot_date, from_date, product, currency, $reporting_currency, from_bucket, to_bucket,
+        accounts, balance
+    from all_currencies
 ),
 
 final as (
@@ -117,14 +172,16 @@ final as (
         snapshot_date,
         from_date,
         product,
+        currency,
+        amount_currency,
         from_bucket,
         to_bucket,
         accounts,
         balance,
         accounts / sum(accounts) over row_total as share_of_row_accounts,
         balance / nullif(sum(balance) over row_total, 0) as share_of_row_balance
-    from counted
-    window row_total as (partition by snapshot_date, product, from_bucket)
+    from combined
+    window row_total as (partition by snapshot_date, product, currency, from_bucket)
 )
 
 select * from final

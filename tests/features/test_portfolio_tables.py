@@ -39,7 +39,7 @@ def load(conn, rows):
 def matrix(conn, night, product="all"):
     return {(f, t): (a, float(b)) for f, t, a, b in conn.execute(
         "select from_bucket, to_bucket, accounts, balance from roll_rates "
-        "where snapshot_date = ? and product = ?", [night, product]).fetchall()}
+        "where snapshot_date = ? and product = ? and currency = 'all'", [night, product]).fetchall()}
 
 
 @pytest.mark.parametrize(("night", "earlier"), [
@@ -85,7 +85,7 @@ def test_row_shares_and_products(conn):
     rebuild_nights(conn, "roll_rates", "features/roll_rates", after, after)
     shares = {(f, t): (a, b) for f, t, a, b in conn.execute(
         "select from_bucket, to_bucket, share_of_row_accounts, share_of_row_balance "
-        "from roll_rates where product = 'revolving'").fetchall()}
+        "from roll_rates where product = 'revolving' and currency = 'all'").fetchall()}
     assert shares == {("M0", "M0"): (0.5, 0.25), ("M0", "M1"): (0.5, 0.75)}
     assert matrix(conn, after, "installment") == {("M0", "M0"): (1, 50.0)}
     assert matrix(conn, after)[("M0", "M0")] == (2, 150.0)
@@ -95,7 +95,7 @@ def test_a_missed_comparison_night_uses_the_latest_within_three_days(conn):
     load(conn, [snapshot(date(2025, 5, 13), "a", 0), snapshot(date(2025, 6, 15), "a", 10)])
     rebuild_nights(conn, "roll_rates", "features/roll_rates", date(2025, 6, 15), date(2025, 6, 15))
     assert conn.execute("select from_date, from_bucket, to_bucket from roll_rates "
-                        "where product = 'all'").fetchall() == [(date(2025, 5, 13), "M0", "M1")]
+                        "where product = 'all' and currency = 'all'").fetchall() == [(date(2025, 5, 13), "M0", "M1")]
 
 
 def test_no_matrix_without_a_comparison_night(conn):
@@ -116,7 +116,7 @@ def test_flow_rates_chain_to_writeoff(conn):
     rebuild_nights(conn, "flow_rates", "features/flow_rates", after, after)
     flows = {f: (r, c) for f, r, c in conn.execute(
         "select from_bucket, flow_rate, chained_flow_to_writeoff from flow_rates "
-        "where product = 'all'").fetchall()}
+        "where product = 'all' and currency = 'all'").fetchall()}
     assert flows["M0"][0] == pytest.approx(0.25)
     assert flows["M1"][0] == pytest.approx(0.5)
     assert all(flows[b][0] == pytest.approx(1.0) for b in ("M2", "M3", "M4", "M5", "M6"))
@@ -135,13 +135,18 @@ def test_portfolio_daily_by_hand(conn):
         snapshot(night, "f", 201, 50, status="charged_off"),
     ])
     rebuild_nights(conn, "portfolio_daily", "features/portfolio_daily", night, night)
-    row = conn.execute("select * from portfolio_daily where product = 'all' and snapshot_date = ?",
-                       [night]).df().iloc[0]
+    row = conn.execute("select * from portfolio_daily where product = 'all' and currency = 'all' "
+                       "and snapshot_date = ?", [night]).df().iloc[0]
     assert (row.accounts, float(row.balance)) == (6, 1550.0)
-    assert (row.accounts_30plus, row.accounts_60plus, row.accounts_90plus) == (5, 4, 3)
-    assert row.rate_30plus_accounts == pytest.approx(5 / 6)
-    assert row.rate_90plus_balance == pytest.approx(950 / 1550)
+    # the book excludes the written-off stock e (181 DPD) and f (charged off): a, b, c, d
+    assert (row.book_accounts, float(row.book_balance)) == (4, 1000.0)
+    assert (row.accounts_30plus, row.accounts_60plus, row.accounts_90plus) == (3, 2, 1)
+    assert row.rate_30plus_accounts == pytest.approx(3 / 4)
+    assert row.rate_90plus_balance == pytest.approx(400 / 1000)
+    assert (row.npl_accounts, float(row.npl_balance), row.npl_ratio) == (1, 400.0, 0.4)
+    assert (row.writeoff_accounts, float(row.writeoff_balance)) == (2, 550.0)
     assert (row.new_writeoffs, float(row.new_writeoff_balance)) == (1, 500.0)
+    assert (row.month_writeoffs, float(row.month_writeoff_balance)) == (1, 500.0)
     assert (row.accounts_normal, row.accounts_special_mention, row.accounts_substandard,
             row.accounts_doubtful, row.accounts_loss) == (1, 2, 1, 0, 2)
     assert offending_rows(conn, "assert_portfolio_products_add_up",

@@ -42,9 +42,10 @@ TABLES = (
     ),
     NightlyTable(
         "roll_rates",
-        "Roll-rate matrix per night and product: bucket one month earlier x bucket tonight, "
-        "accounts, balance and row shares; new and gone accounts in their own row and column.",
-        ("account_snapshots",),
+        "Roll-rate matrix per night, product and currency: bucket one month earlier x bucket "
+        "tonight, accounts, balance and row shares; new and gone accounts in their own row and "
+        "column; `currency = all` balances converted at tonight's rate, or null without one.",
+        ("account_snapshots", "fx_rates"),
         (("assert_roll_rate_rows_sum_to_one", "Every matrix row's shares sum to 1."),
          ("assert_roll_rate_totals_reconcile",
           "Row totals equal the earlier night's book, column totals tonight's.")),
@@ -57,11 +58,13 @@ TABLES = (
     ),
     NightlyTable(
         "portfolio_daily",
-        "The book per night and product: accounts, balance, 30+/60+/90+ rates by count and "
-        "balance, new write-offs, five-class grading mix.",
-        ("account_snapshots",),
+        "The book per night, product and currency: accounts, balance, 30+/60+/90+ rates by "
+        "count and balance (written-off stock excluded), NPL, write-offs, five-class mix; "
+        "`currency = all` amounts converted to the reporting currency, or null without a rate.",
+        ("account_snapshots", "fx_rates"),
         (("assert_portfolio_products_add_up",
-          "Products add up to `all`, and `all` equals the night's snapshot count."),),
+          "Products and currencies add up to `all`, `all` equals the night's snapshot count, "
+          "and book amounts exist exactly when every currency has a rate."),),
     ),
     NightlyTable(
         "vintage_curves",

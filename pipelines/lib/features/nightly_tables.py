@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 
 from pipelines import settings
+from pipelines.lib import fx
 from pipelines.lib.sql import bind, render_sql
 from pipelines.lib.warehouse import (
     count_nights,
@@ -96,8 +97,12 @@ def rebuild_nights(conn: duckdb.DuckDBPyConnection, table: str, query_name: str,
     reason a large book runs each chunk once per customer range (`customer_ranges`).
     """
     load_macros(conn)
+    fx.ensure_fx_table(conn)
     query = render_sql(query_name)
-    params = {"start_date": start, "end_date": end}
+    # the currency rows' conversion (portfolio_daily, roll_rates, flow_rates); unused elsewhere
+    params = {"start_date": start, "end_date": end,
+              "reporting_currency": settings.reporting_currency(),
+              "lookback_days": fx.LOOKBACK_DAYS}
     with transaction(conn):
         for statement in before:
             run_sql(conn, statement, params)
@@ -108,8 +113,8 @@ def rebuild_nights(conn: duckdb.DuckDBPyConnection, table: str, query_name: str,
             ranges = (customer_ranges(conn, chunk_start, chunk_end, rows_per_pass)
                       if query_name in RANGED_QUERIES else [(None, None)])
             for insert, bounds in ranged_statements(query_name, table, ranges):
-                conn.execute(insert, bind(insert, bounds | {"start_date": chunk_start,
-                                                            "end_date": chunk_end}))
+                conn.execute(insert, bind(insert, params | bounds | {"start_date": chunk_start,
+                                                                     "end_date": chunk_end}))
         return count_nights(conn, table, start, end)
 
 
