@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from pipelines.lib import warehouse
-from pipelines.lib.report import markov
-from pipelines.lib.report.ifrs9 import Assumptions, expected_credit_loss
+from pipelines.lib.report import ifrs9, markov
+from pipelines.lib.report.ifrs9 import Assumptions
 from pipelines.lib.warehouse import load_macros
 
 log = logging.getLogger(__name__)
@@ -63,6 +62,7 @@ class ReportData:
     assumptions: Assumptions
     optional: dict = field(default_factory=dict)  # section -> {table: DataFrame} or None
     quality: dict = field(default_factory=dict)
+    ifrs9: ifrs9.Ifrs9Figures | None = None
 
 
 def query(conn, name: str, **params) -> pd.DataFrame:
@@ -120,29 +120,6 @@ def _number(value) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
-def _chain_pd(transition: np.ndarray | None, assumptions: Assumptions) -> dict:
-    if transition is None:
-        return {}
-    return {"12m": markov.probability_of_writeoff(transition, assumptions.pd_12m_months),
-            "lifetime": markov.probability_of_writeoff(transition, assumptions.lifetime_months)}
-
-
-def _exposure(conn, night: date, assumptions: Assumptions, chain_pd: dict,
-              with_scores: bool) -> pd.DataFrame:
-    rows = [{"bucket": bucket, "horizon": horizon, "pd": value}
-            for horizon, by_bucket in chain_pd.items() for bucket, value in by_bucket.items()]
-    table = pd.DataFrame(rows, columns=["bucket", "horizon", "pd"]).astype(
-        {"bucket": str, "horizon": str, "pd": float})
-    conn.register("chain_pd", table)
-    try:
-        return query(conn, "ifrs9_exposure", night=night, ccf=assumptions.ccf,
-                     stage_2_rank=markov.BUCKETS.index(assumptions.stage_2_from_bucket),
-                     stage_3_rank=markov.BUCKETS.index(assumptions.stage_3_from_bucket),
-                     context={"with_scores": with_scores})
-    finally:
-        conn.unregister("chain_pd")
-
-
 def _optional(conn, names: tuple[str, ...], night: date) -> dict | None:
     """The frames of an optional section, or None when its table is missing, empty for the night
     or not in the shape this report expects (logged: the section says "not available")."""
@@ -190,9 +167,7 @@ def gather(conn: duckdb.DuckDBPyConnection, night: date, assumptions: Assumption
     backtest = markov.backtest(chain) if len(chain) > 1 else markov.backtest([])
 
     with_scores = _has_night(conn, tables, "account_scores", night)
-    chain_pd = _chain_pd(latest.transition("balance") if latest else None, assumptions)
-    exposure = _exposure(conn, night, assumptions, chain_pd, with_scores)
-    ecl = expected_credit_loss(exposure, assumptions)
+    ifrs9_figures = ifrs9.ifrs9_figures(conn, night, assumptions, chain, with_scores)
 
     vintage = (query(conn, "vintage_night", night=night) if "vintage_curves" in tables
                else pd.DataFrame())
@@ -220,6 +195,6 @@ def gather(conn: duckdb.DuckDBPyConnection, night: date, assumptions: Assumption
         night=night, currency=currency, history=history, kpis=kpis, compared_nights=compared,
         bucket_mix=bucket_mix, matrices=matrices, chain=chain, flow_rates=flows,
         forecast=projected, forecast_balance=projected_balance, backtest=backtest,
-        vintage=vintage, ecl=ecl, exposure=exposure,
-        pd_source="model" if with_scores else "chain", chain_pd=chain_pd,
-        assumptions=assumptions, optional=optional, quality=quality)
+        vintage=vintage, ecl=ifrs9_figures.total, exposure=ifrs9_figures.exposure,
+        pd_source="model" if with_scores else "chain", chain_pd=ifrs9_figures.chain_pd,
+        assumptions=assumptions, optional=optional, quality=quality, ifrs9=ifrs9_figures)

@@ -127,6 +127,21 @@ def probability_of_writeoff(transition: np.ndarray, months: int) -> dict[str, fl
     return {bucket: float(reached[STATES.index(bucket)]) for bucket in BUCKETS}
 
 
+def monthly_writeoff_probabilities(transition: np.ndarray, months: int) -> dict[str, np.ndarray]:
+    """Per bucket, the chain's probability of first reaching WO in month 1, 2, .. `months` (the
+    marginal PDs a discounted ECL sums; their sum is `probability_of_writeoff` for `months`)."""
+    chain = transition[:, : len(STATES)].copy()
+    chain[WO] = 0.0
+    chain[WO, WO] = 1.0
+    reached = np.zeros((months + 1, len(STATES)))
+    power = np.eye(len(STATES))
+    for month in range(1, months + 1):
+        power = power @ chain
+        reached[month] = power[:, WO]
+    marginal = np.diff(reached, axis=0)
+    return {bucket: marginal[:, STATES.index(bucket)] for bucket in BUCKETS}
+
+
 def month_chain(matrices: dict[date, RollMatrix], night: date) -> list[RollMatrix]:
     """The night's matrix and those of the nights it compares with, one month apart each,
     oldest first (following from_date while a matrix exists for it)."""

@@ -24,7 +24,7 @@ from markupsafe import Markup
 
 from pipelines import settings
 from pipelines.lib.report import charts as chart_lib
-from pipelines.lib.report import file_name, markov
+from pipelines.lib.report import file_name, ifrs9, markov
 from pipelines.lib.report import formatting as fmt
 from pipelines.lib.report.figures import ReportData, gather, is_month_end
 from pipelines.lib.report.ifrs9 import Assumptions, load_assumptions
@@ -209,29 +209,103 @@ def vintage_table(data: ReportData, text: dict) -> Table | None:
                   t["latest_by_balance"]], rows, set(range(1, 6 + len(VINTAGE_MOBS))))
 
 
-def ecl_tables(data: ReportData, text: dict) -> tuple[Table, Table, Table]:
-    t = text["table"]
-    a = data.assumptions
-    ecl = Table([t["stage"], t["accounts"], t["balance"], t["share_balance"], t["ead"],
-                 t["mean_pd"], t["ecl"], t["coverage"]],
-                [[text["stages"][str(r.stage)], fmt.number(r.accounts),
-                  fmt.money(r.balance, data.currency), fmt.percent(r.share_of_balance),
-                  fmt.money(r.ead, data.currency), fmt.percent(r.mean_pd),
-                  fmt.money(r.ecl, data.currency), fmt.percent(r.coverage)]
-                 for r in data.ecl.itertuples(index=False)], {1, 2, 3, 4, 5, 6, 7})
+def _stage_table(frame: pd.DataFrame, text: dict, currency: str) -> Table:
+    t, i = text["table"], text["ifrs9"]
+    return Table([t["stage"], t["accounts"], t["balance"], i["ead"], i["ecl"], i["coverage"]],
+                 [[text["stages"][str(r.stage)], fmt.number(r.accounts),
+                   fmt.money(r.balance, currency), fmt.money(r.ead, currency),
+                   fmt.money(r.ecl, currency), fmt.percent(r.coverage)]
+                  for r in frame.itertuples(index=False)], {1, 2, 3, 4, 5})
+
+
+def ecl_tables(data: ReportData, text: dict) -> dict | None:
+    """Section 8: stages per currency, the book total in the reporting currency (when every rate
+    is there), scenarios, stage transfers, the ECL backtest, assumptions, chain PDs and notes."""
+    figures = data.ifrs9
+    if figures is None:
+        return None
+    t, i, a = text["table"], text["ifrs9"], data.assumptions
+    reporting = figures.reporting_currency
+    currencies = [
+        (i["by_currency"].format(currency=c),
+         _stage_table(figures.by_currency[figures.by_currency["currency"] == c], text, c))
+        for c in figures.currencies]
+    total = (None if figures.missing_rates or not figures.currencies else
+             (i["book_total"].format(currency=reporting),
+              _stage_table(figures.total, text, reporting)))
+    scenario_rows = []
+    for r in figures.scenarios.itertuples(index=False):
+        row = r._asdict()
+        label = i["weighted"] if r.scenario == "weighted" else r.scenario
+        scenario_rows.append([label, fmt.number(row["weight"], 2)]
+                             + [fmt.money(row[c], c) for c in figures.currencies]
+                             + ([] if total is None else [fmt.money(row["total"], reporting)]))
+    scenarios = Table([i["scenario"], i["weight"]]
+                      + [f"ECL {c}" for c in figures.currencies]
+                      + ([] if total is None else [f"ECL {reporting}"]),
+                      scenario_rows, set(range(1, 3 + len(figures.currencies))))
+    states = i["states"]
+
+    def matrix(frame: pd.DataFrame, money: str | None) -> Table:
+        return Table([i["from_to"], *[states[c] for c in frame.columns]],
+                     [[states[state], *[fmt.money(v, money) if money else fmt.number(v)
+                                        for v in frame.loc[state]]]
+                      for state in frame.index],
+                     set(range(1, len(frame.columns) + 1)))
+
+    earlier = figures.month_earlier
+    transfers = [(i["transfer_accounts"], matrix(ifrs9.transfer_matrix(figures.transfer), None))]
+    transfers += [(i["transfer_balance"].format(earlier=earlier, currency=c),
+                   matrix(ifrs9.transfer_matrix(figures.transfer, "balance_then", c), c))
+                  for c in sorted(figures.transfer["currency"].unique())]
+    backtest = Table([i["measure"], i["unit"], i["expected"], i["actual"], i["ratio"]],
+                     [[i["measures"][r.measure],
+                       i["accounts"] if r.unit == "accounts" else r.unit,
+                       fmt.number(r.expected, 1) if r.unit == "accounts"
+                       else fmt.money(r.expected, r.unit),
+                       fmt.number(r.actual) if r.unit == "accounts"
+                       else fmt.money(r.actual, r.unit),
+                       fmt.number(r.ratio, 2)]
+                      for r in figures.backtest.itertuples(index=False)], {2, 3, 4})
+    treatment = i["treatments"][a.written_off_ecl]
     assumptions = Table(
         [text["assumptions"], t["value"]],
         [[f"{text['lgd']}: {product}", fmt.percent(value, 0)] for product, value in a.lgd.items()]
         + [[text["ccf"], fmt.percent(a.ccf, 0)],
            ["stage_2_from_bucket / stage_3_from_bucket",
             f"{a.stage_2_from_bucket} / {a.stage_3_from_bucket}"],
-           ["pd_12m_months / lifetime_months", f"{a.pd_12m_months} / {a.lifetime_months}"]],
+           ["pd_12m_months / lifetime_months", f"{a.pd_12m_months} / {a.lifetime_months}"]]
+        + [[f"{i['eir']}: {product}", fmt.percent(value, 1)] for product, value in a.eir.items()]
+        + [[i["recovery"], str(a.stage_3_recovery_months)], [i["written_off_ecl"], treatment]]
+        + [[f"{i['scenario']}: {s.name}",
+            i["scenario_terms"].format(weight=f"{s.weight:g}", pd=f"{s.pd_multiplier:g}",
+                                       lgd=f"{s.lgd_multiplier:g}")] for s in a.scenarios],
         {1})
     chain_pd = Table([t["bucket"], "PD 12m", "PD lifetime"],
                      [[b, fmt.percent(data.chain_pd["12m"][b]),
                        fmt.percent(data.chain_pd["lifetime"][b])]
                       for b in markov.BUCKETS if b != "WO"] if data.chain_pd else [], {1, 2})
-    return ecl, assumptions, chain_pd
+    eir = {"landed": 0, "configured": 0} | {k: int(v) for k, v in figures.eir_accounts.items()}
+    notes = {
+        "discounting": i["discounting"].format(
+            months12=a.pd_12m_months, lifetime=a.lifetime_months,
+            recovery=a.stage_3_recovery_months, landed=fmt.number(eir["landed"]),
+            configured=fmt.number(eir["configured"])),
+        "written_off": i["written_off_excluded" if a.written_off_ecl == "excluded"
+                         else "written_off_measured"] + " " + i["total_note"],
+        "currency": (i["no_total"].format(currencies=", ".join(figures.missing_rates),
+                                          reporting=reporting) if figures.missing_rates
+                     else i["rates_used"].format(rates="; ".join(figures.rate_lines))
+                     if figures.rate_lines else ""),
+        "transfer": i["transfer_note"].format(
+            earlier=earlier, staging=i["earlier_by_scores" if figures.earlier_staged_by_scores
+                                       else "earlier_by_buckets"]),
+        "backtest": i["backtest_note"].format(earlier=earlier) if backtest.rows
+        else i["backtest_none"],
+    }
+    return {"currencies": currencies, "total": total, "scenarios": scenarios,
+            "transfers": transfers, "backtest": backtest if backtest.rows else None,
+            "assumptions": assumptions, "chain_pd": chain_pd, "notes": notes}
 
 
 def _frame_table(frame: pd.DataFrame, text: dict, money_columns=(), rate_columns=()) -> Table:
