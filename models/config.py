@@ -25,8 +25,16 @@ class ModelConfig:
             walking back from the latest matured night (7: weekly; a month-end book gets its
             month-ends).
         training_window_days: days of matured nights before the validation window used to train.
-        validation_days: the latest matured nights, out of time, for early stopping and the
-            champion/challenger comparison.
+        validation_days: matured nights, out of time, for early stopping and the
+            champion/challenger comparison: the days just before the monitoring window.
+        monitoring_days: the latest matured nights as of a retrain, held out of both training
+            and early stopping, so the card's monitoring metrics are on data the model never saw.
+            Training, validation and monitoring windows are disjoint and in that order.
+        required_history_days: an observation night is used (training, validation, monitoring)
+            only when the book's first snapshot is at least this many days before it, so every
+            feature looking back this far (30/90-day windows, one month ago) is whole. Features
+            looking back further (the 180-day windows) are partial on a younger book: their PSI
+            reference bins only the nights where their look-back is whole (none: "no data").
         sample_current_share: current (M0) rows are sampled down to about this share of the rows
             (delinquent rows are all kept); 1.0 keeps everything. Weights undo the sampling.
         max_training_rows: when the window's sampled rows are more than this, every row is kept
@@ -59,6 +67,8 @@ class ModelConfig:
     observation_every_days: int = 7
     training_window_days: int = 182
     validation_days: int = 28
+    monitoring_days: int = 28
+    required_history_days: int = 90
     sample_current_share: float = 0.75
     max_training_rows: int = 1_000_000
     excluded_buckets: tuple[str, ...] = ("WO",)
@@ -95,8 +105,11 @@ class ModelConfig:
             raise ValueError(f"horizon_months must be >= 1, got {self.horizon_months}")
         if self.observation_every_days < 1:
             raise ValueError("observation_every_days must be >= 1")
-        if self.validation_days < 1 or self.training_window_days < 1:
-            raise ValueError("validation_days and training_window_days must be >= 1")
+        if min(self.validation_days, self.training_window_days, self.monitoring_days) < 1:
+            raise ValueError("validation_days, training_window_days and monitoring_days must be "
+                             ">= 1")
+        if self.required_history_days < 0:
+            raise ValueError("required_history_days must be >= 0")
         if not 0 < self.sample_current_share <= 1:
             raise ValueError("sample_current_share must be in (0, 1]")
         if self.max_training_rows < 0:

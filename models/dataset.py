@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from models.config import ModelConfig
@@ -40,6 +41,66 @@ def coverage_of(frame: pd.DataFrame) -> list[dict]:
     """The label_coverage records that came with a frame of labelled rows (else [])."""
     text = frame.attrs.get("coverage")
     return json.loads(text) if text else []
+
+
+def nights_with_history(nights, first_snapshot: date | None, days: int) -> list[date]:
+    """The nights whose look-back of `days` days stays inside the book.
+
+    Night N qualifies when the book's first snapshot is on or before N - `days`: a feature
+    reading "within 90 days" or "90 days ago" then reads real history, not the book's start.
+    """
+    nights = sorted({pd.Timestamp(night).date() for night in nights})
+    if first_snapshot is None:
+        return nights
+    first = pd.Timestamp(first_snapshot).date()
+    return [night for night in nights if (night - first).days >= days]
+
+
+def whole_lookback(frame: pd.DataFrame, first_snapshot, days: int) -> np.ndarray:
+    """Rows whose night is at least `days` after the book's first snapshot (all, when unknown)."""
+    if first_snapshot is None or days <= 0:
+        return np.ones(len(frame), dtype=bool)
+    nights = pd.to_datetime(frame["snapshot_date"])
+    return ((nights - pd.Timestamp(first_snapshot)).dt.days >= days).to_numpy(dtype=bool)
+
+
+def history_rule(config: ModelConfig, first_snapshot: date | None) -> str:
+    """The observation-night rule in words, for the model card."""
+    start = "unknown" if first_snapshot is None else pd.Timestamp(first_snapshot).date()
+    return (f"an observation night is used only when the book's first snapshot ({start}) is at "
+            f"least {config.required_history_days} days before it, so every feature looking "
+            f"back that far is whole; features looking back further are judged by PSI only on "
+            f"nights where their look-back is whole")
+
+
+def split_windows(frame: pd.DataFrame,
+                  config: ModelConfig) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(train, validation, monitoring): three disjoint, ordered out-of-time windows.
+
+    From the latest night L back: monitoring is the nights within `monitoring_days` of L,
+    validation the `validation_days` before those, training everything earlier. The model
+    stops early on validation and never sees monitoring, so monitoring's metrics are honest.
+
+    Raises:
+        NotEnoughData: when any window has no night (the book is too young for three).
+    """
+    nights = pd.to_datetime(frame["snapshot_date"])
+    latest = nights.max()
+    monitoring_start = latest - pd.Timedelta(days=config.monitoring_days)
+    validation_start = monitoring_start - pd.Timedelta(days=config.validation_days)
+    in_monitoring = nights > monitoring_start
+    in_validation = (nights > validation_start) & ~in_monitoring
+    parts = (frame[~in_monitoring & ~in_validation], frame[in_validation], frame[in_monitoring])
+    if any(part.empty for part in parts):
+        counts = ", ".join(f"{name} {part['snapshot_date'].nunique()}" for name, part in
+                           zip(("training", "validation", "monitoring"), parts))
+        raise NotEnoughData(
+            "the book is too young for three disjoint windows (training, then "
+            f"{config.validation_days} days of validation, then the latest "
+            f"{config.monitoring_days} days for monitoring): nights {counts}, latest "
+            f"{latest.date() if len(nights) else None}")
+    train, validation, monitoring = (part.reset_index(drop=True) for part in parts)
+    return train, validation, monitoring
 
 
 def split_out_of_time(frame: pd.DataFrame,

@@ -109,12 +109,17 @@ def evaluate(model: TrainedModel, frame: pd.DataFrame) -> dict:
                     "observed_rate": float(r.observed_rate),
                     "difference": float(r.mean_predicted - r.observed_rate)}
                    for d, r in by_decile.iterrows()]
-    by_bucket = _group_table(frame["bucket"].astype(str).to_numpy(), labels, scores, weights)
-    bucket_rows = [{"bucket": bucket, "rows": int(r.rows), "weight": float(r.weight),
-                    "mean_predicted": float(r.mean_predicted),
-                    "observed_rate": float(r.observed_rate),
-                    "difference": float(r.mean_predicted - r.observed_rate)}
-                   for bucket, r in by_bucket.iterrows()]
+    bucket_of_row = frame["bucket"].astype(str).to_numpy()
+    by_bucket = _group_table(bucket_of_row, labels, scores, weights)
+    bucket_rows = []
+    for bucket, r in by_bucket.iterrows():
+        inside = bucket_of_row == bucket  # an overall AUC can hide a poor one inside a bucket
+        bucket_rows.append({"bucket": bucket, "rows": int(r.rows), "weight": float(r.weight),
+                            "positives": int(labels[inside].sum()),
+                            "mean_predicted": float(r.mean_predicted),
+                            "observed_rate": float(r.observed_rate),
+                            "difference": float(r.mean_predicted - r.observed_rate),
+                            "auc": auc(labels[inside], scores[inside], weights[inside])})
     bucket_rows.sort(key=lambda row: BUCKETS.index(row["bucket"]) if row["bucket"] in BUCKETS
                      else len(BUCKETS))
     return {

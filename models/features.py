@@ -61,6 +61,9 @@ class Feature:
         monotone: +1 risk never falls as it grows, -1 never rises, 0 no constraint.
         encoding: "numeric", "bucket_rank", "flag" (a boolean) or "one_hot:<value>".
         definition: what it means; the source column's definition is added from the SQL header.
+        lookback_days: how far before the night its value reaches (sql/features/
+            account_features.sql): a night is whole for it only when the book holds a snapshot
+            at least this many days earlier; 0 when it is read from tonight's row alone.
     """
 
     name: str
@@ -68,10 +71,19 @@ class Feature:
     monotone: int = 0
     encoding: str = "numeric"
     definition: str = ""
+    lookback_days: int = 0
 
 
-def _numeric(name: str, monotone: int = 0) -> Feature:
-    return Feature(name, name, monotone)
+# One month ago is read up to 3 days before one_month_earlier(night): 31 + 3 days at most.
+MONTH_AGO_DAYS = 34
+
+
+def _numeric(name: str, monotone: int = 0, lookback_days: int | None = None) -> Feature:
+    """A numeric feature; its look-back is the N of a name ending in _Nd unless given."""
+    if lookback_days is None:
+        window = re.search(r"_(\d+)d$", name)
+        lookback_days = int(window.group(1)) if window else 0
+    return Feature(name, name, monotone, lookback_days=lookback_days)
 
 
 # Monotone only where the direction is known: more (or more recent) delinquency -> more risk.
@@ -84,19 +96,20 @@ FEATURES: tuple[Feature, ...] = (
     _numeric("max_dpd_180d", +1),
     _numeric("times_30plus_180d", +1),
     _numeric("times_60plus_180d", +1),
-    _numeric("days_since_delinquent", -1),
-    _numeric("on_time_cycles", -1),
+    _numeric("days_since_delinquent", -1, lookback_days=180),  # within 180 days
+    _numeric("on_time_cycles", -1, lookback_days=180),  # 6 cycles of 30 clean days
     _numeric("cures_180d"),
     Feature("bucket_1m_ago_rank", "bucket_1m_ago", 0, "bucket_rank",
-            "bucket one month ago as a number (M0=0 ... WO=7); missing when none"),
+            "bucket one month ago as a number (M0=0 ... WO=7); missing when none",
+            MONTH_AGO_DAYS),
     *(Feature(f"roll_state_{state}", "roll_state", 0, f"one_hot:{state}",
-              f"1 when roll_state is {state}, else 0") for state in ROLL_STATES),
+              f"1 when roll_state is {state}, else 0", MONTH_AGO_DAYS) for state in ROLL_STATES),
     _numeric("balance"),
     _numeric("credit_limit"),
     _numeric("past_due_amount"),
     _numeric("utilisation"),
     _numeric("past_due_ratio"),
-    _numeric("payment_ratio"),
+    _numeric("payment_ratio", lookback_days=MONTH_AGO_DAYS),
     _numeric("days_since_last_payment"),
     _numeric("days_until_due"),
     _numeric("amount_due_ratio"),
@@ -106,12 +119,12 @@ FEATURES: tuple[Feature, ...] = (
     _numeric("utilisation_change_90d"),
     _numeric("limit_changes_180d"),
     _numeric("months_on_book"),
-    Feature("open_dispute", "open_dispute", 0, "flag", "1 when a dispute is open, else 0"),
+    Feature("open_dispute", "open_dispute", 0, "flag", "1 when a dispute is open, else 0", 180),
     _numeric("broken_promises_90d", +1),
     _numeric("complaints_90d"),
-    _numeric("unemployment_rate"),
-    _numeric("cpi_yoy"),
-    _numeric("bureau_score", -1),
+    _numeric("unemployment_rate", lookback_days=MONTH_AGO_DAYS),  # the latest month's figure
+    _numeric("cpi_yoy", lookback_days=MONTH_AGO_DAYS),
+    _numeric("bureau_score", -1, lookback_days=180),  # the latest score within 180 days
     Feature("product_installment", "product", 0, "one_hot:installment",
             "1 when the product is installment, else 0"),
     Feature("status_frozen", "status", 0, "one_hot:frozen", "1 when the status is frozen, else 0"),
@@ -132,6 +145,33 @@ def feature_by_name(names: Iterable[str] = FEATURE_NAMES) -> dict[str, Feature]:
     return {name: known[name] for name in names}
 
 
+def lookback_days(names: Iterable[str] = FEATURE_NAMES) -> dict[str, int]:
+    """{feature: days of history before the night its value needs}."""
+    return {name: feature.lookback_days for name, feature in feature_by_name(names).items()}
+
+
+def uninformative_features(frame: pd.DataFrame,
+                           names: Iterable[str] = FEATURE_NAMES) -> dict[str, str]:
+    """{feature: why} for the features null on every row of `frame`, or one value on every row.
+
+    Why: a booster never splits on such a column, yet it would sit in the feature list, the
+    reason codes and the PSI table ("0.0000 stable" for a feed that never arrived). Judged on
+    the training rows, whatever the feature's name. A value-or-null column is kept: missing is
+    a branch the booster can take.
+    """
+    names = list(names)
+    matrix = feature_array(frame, names)
+    dropped = {}
+    for position, name in enumerate(names):
+        column = matrix[:, position]
+        known = column[~np.isnan(column)]
+        if len(known) == 0:
+            dropped[name] = f"null on every one of the {len(column):,} training rows"
+        elif len(known) == len(column) and np.all(known == known[0]):
+            dropped[name] = f"{known[0]:g} on every one of the {len(column):,} training rows"
+    return dropped
+
+
 def feature_definitions(source_definitions: Mapping[str, str],
                         names: Iterable[str] = FEATURE_NAMES) -> list[dict]:
     """The feature list with definitions, as the registry stores it beside the model.
@@ -149,6 +189,7 @@ def feature_definitions(source_definitions: Mapping[str, str],
             "monotone": feature.monotone,
             "definition": feature.definition or source_definition,
             "source_definition": source_definition,
+            "lookback_days": feature.lookback_days,
         })
     return rows
 

@@ -12,9 +12,10 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from models.dataset import whole_lookback
 from models.evaluate import evaluate
-from models.features import feature_matrix
-from models.psi import bin_counts, psi_from_shares, psi_status, shares_of
+from models.features import feature_matrix, lookback_days
+from models.psi import NO_DATA, bin_counts, has_values, psi_or_no_data, psi_status
 from models.scoring import in_population
 from models.trained import TrainedModel
 
@@ -30,14 +31,18 @@ def stability(model: TrainedModel, frame: pd.DataFrame | Iterable[pd.DataFrame])
 
     `frame` may also be chunks of one night (bins are counted chunk by chunk: a 10M-account
     night need not be in memory whole; the PSI is the same). Rows outside the model's
-    population are left out, as they were from training.
+    population are left out, as they were from training; so, per feature, are rows of nights
+    whose look-back reaches before the book's first snapshot (model.first_snapshot).
 
     Returns:
-        {"rows", "score": {"psi", "status"}, "features": [{"feature", "psi", "status"}, ...]}
-        with features sorted by PSI, largest first.
+        {"rows", "score": {...}, "features": [{...}, ...]}: each {"feature", "psi", "status",
+        "bins": {"edges", "reference", "tonight"}} (shares, the missing bin last), "no_data" the
+        status (psi NaN) when either side has no value, with "why"; features sorted by PSI,
+        largest first, no-data ones last.
     """
     frames = [frame] if isinstance(frame, pd.DataFrame) else frame
     reference = model.reference
+    lookbacks = lookback_days(model.feature_names)
     score_counts = np.zeros(len(reference["score"]["edges"]) + 2)
     feature_counts = {name: np.zeros(len(reference["features"][name]["edges"]) + 2)
                       for name in model.feature_names}
@@ -51,20 +56,41 @@ def stability(model: TrainedModel, frame: pd.DataFrame | Iterable[pd.DataFrame])
         score_counts += bin_counts(model.predict(chunk), reference["score"]["edges"], weights)
         matrix = feature_matrix(chunk, model.feature_names)
         for name in model.feature_names:
-            feature_counts[name] += bin_counts(matrix[name].to_numpy(),
-                                               reference["features"][name]["edges"], weights)
+            whole = whole_lookback(chunk, model.first_snapshot, lookbacks[name])
+            feature_counts[name] += bin_counts(matrix[name].to_numpy()[whole],
+                                               reference["features"][name]["edges"],
+                                               weights[whole])
 
-    def psi_of(reference_bins: dict, counts: np.ndarray) -> float:
-        return psi_from_shares(np.asarray(reference_bins["shares"]), shares_of(counts))
+    def entry(reference_bins: dict, counts: np.ndarray, days: int = 0) -> dict:
+        value = psi_or_no_data(reference_bins["shares"], counts)
+        total = counts.sum()
+        row = {"psi": value, "status": psi_status(value),
+               "bins": {"edges": list(reference_bins["edges"]),
+                        "reference": list(reference_bins["shares"]),
+                        "tonight": [float(c / total) if total else 0.0 for c in counts]}}
+        if row["status"] == NO_DATA:
+            row["why"] = _no_data_why(reference_bins["shares"], counts, days, model)
+        return row
 
-    score_psi = psi_of(reference["score"], score_counts)
-    features = []
-    for name in model.feature_names:
-        value = psi_of(reference["features"][name], feature_counts[name])
-        features.append({"feature": name, "psi": value, "status": psi_status(value)})
-    features.sort(key=lambda row: (-row["psi"], row["feature"]))
-    return {"rows": rows, "score": {"psi": score_psi, "status": psi_status(score_psi)},
+    features = [{"feature": name, **entry(reference["features"][name], feature_counts[name],
+                                          lookbacks[name])}
+                for name in model.feature_names]
+    features.sort(key=lambda row: (np.isnan(row["psi"]),
+                                   -np.nan_to_num(row["psi"]), row["feature"]))
+    return {"rows": rows, "score": entry(reference["score"], score_counts),
             "features": features}
+
+
+def _no_data_why(reference_shares, counts: np.ndarray, days: int, model: TrainedModel) -> str:
+    if not has_values(reference_shares):
+        if days and model.first_snapshot:
+            return (f"no training night with its {days}-day look-back inside the book "
+                    f"(first snapshot {model.first_snapshot}), or null on every one")
+        return "null on every training row"
+    if counts.sum() == 0:
+        return (f"no row tonight with its {days}-day look-back inside the book"
+                if days else "no row tonight")
+    return "null on every row tonight"
 
 
 def monitor(model: TrainedModel, tonight: pd.DataFrame | Iterable[pd.DataFrame],
@@ -96,4 +122,7 @@ def monitor(model: TrainedModel, tonight: pd.DataFrame | Iterable[pd.DataFrame],
     for row in report["stability"]["features"]:
         if row["status"] == "act":
             report["alerts"].append(f"feature {row['feature']} PSI {row['psi']:.3f} > 0.25: act")
+        elif row["status"] == NO_DATA and row["why"] == "null on every row tonight":
+            report["alerts"].append(f"feature {row['feature']}: null on every row tonight, "
+                                    "though the training window had values")
     return report

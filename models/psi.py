@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 PSI_STABLE, PSI_ACT = 0.10, 0.25  # DOMAIN.md §3: < 0.1 stable, 0.1-0.25 watch, > 0.25 act
+NO_DATA = "no_data"  # a side with no value at all: nothing to compare, never "stable"
 _SHARE_FLOOR = 1e-4  # an empty bin counts as this share, so PSI stays finite
 
 
@@ -69,16 +70,35 @@ def psi_from_shares(expected_shares: np.ndarray, actual_shares: np.ndarray) -> f
 def psi(expected: np.ndarray, actual: np.ndarray, bins: int = 10) -> float:
     """Population stability index of `actual` against `expected`, on `expected`'s deciles.
 
-    Missing values form their own bin. Identical samples give 0; > 0.25 means act.
+    Missing values form their own bin. Identical samples give 0; > 0.25 means act; NaN (no
+    data) when either side has no non-missing value.
     """
     edges = bin_edges(np.asarray(expected, dtype="float64"), bins)
-    return psi_from_shares(bin_shares(expected, edges), bin_shares(actual, edges))
+    return psi_or_no_data(bin_shares(expected, edges), bin_counts(actual, edges))
+
+
+def has_values(shares) -> bool:
+    """Whether bin shares (or counts), the missing bin last, hold any non-missing weight."""
+    shares = np.asarray(shares, dtype="float64")
+    return bool(len(shares) > 1 and shares[:-1].sum() > 0)
+
+
+def psi_or_no_data(expected_shares, actual_counts) -> float:
+    """PSI, or NaN ("no data") when either side is empty or null on every row.
+
+    Why: two all-null sides have identical shares (everything in the missing bin), PSI 0, which
+    read "stable" for a feed that never arrived.
+    """
+    if not (has_values(expected_shares) and has_values(actual_counts)):
+        return float("nan")
+    return psi_from_shares(np.asarray(expected_shares, dtype="float64"),
+                           shares_of(np.asarray(actual_counts, dtype="float64")))
 
 
 def psi_status(value: float) -> str:
-    """stable (< 0.1), watch (0.1-0.25) or act (> 0.25)."""
+    """stable (< 0.1), watch (0.1-0.25), act (> 0.25), or no_data (NaN: see psi_or_no_data)."""
     if math.isnan(value):
-        return "unknown"
+        return NO_DATA
     if value < PSI_STABLE:
         return "stable"
     return "watch" if value <= PSI_ACT else "act"

@@ -173,8 +173,13 @@ def model_sha256(model: TrainedModel) -> str:
 def build_card(model: TrainedModel, metrics: dict, config: ModelConfig, *, code: dict,
                stability: dict | None = None, coverage: list[dict] | None = None,
                as_of: str | None = None, champion_metrics: dict | None = None,
-               decision: GateDecision | None = None) -> dict:
-    """The model card as JSON-ready data: window, rows, parameters, metrics, PSI, code commit.
+               decision: GateDecision | None = None, monitoring_metrics: dict | None = None,
+               history_rule: str | None = None) -> dict:
+    """The model card as JSON-ready data: windows, rows, parameters, metrics, PSI, code commit.
+
+    Three windows, disjoint and in order: training, validation (early stopping and the gate),
+    monitoring (held out; `monitoring_metrics` are on it). `history_rule` says which nights
+    were left out for a look-back reaching before the book's first snapshot.
 
     `code` is {"commit", "dirty"} of the checkout that trained the model: the caller knows where
     that checkout is, the model does not.
@@ -195,16 +200,22 @@ def build_card(model: TrainedModel, metrics: dict, config: ModelConfig, *, code:
             "observation_every_days": config.observation_every_days,
             "training": model.training_window,
             "validation": model.validation_window,
+            "monitoring": model.monitoring_window,
+            "first_snapshot": model.first_snapshot,
+            "history_rule": history_rule,
             "label_coverage": totals,
         },
         "rows": {"training": model.training_window["rows"],
-                 "validation": model.validation_window["rows"]},
+                 "validation": model.validation_window["rows"],
+                 "monitoring": model.monitoring_window.get("rows")},
         "parameters": {"xgboost": model.params, "best_iteration": model.best_iteration,
                        "trees": model.best_iteration + 1, "config": config.as_dict(),
                        "xgboost_version": xgb.__version__},
         "features": list(model.feature_names),
-        "metrics": {"validation": metrics, "champion_on_same_window": champion_metrics},
-        "psi": stability or {},
+        "dropped_features": dict(model.dropped_features),
+        "metrics": {"validation": metrics, "champion_on_same_window": champion_metrics,
+                    "monitoring": monitoring_metrics},
+        "psi": _without_bins(stability or {}),
         "gate": None if decision is None else {"promote": decision.promote,
                                                "reasons": decision.reasons},
         "code": dict(code),
@@ -212,10 +223,44 @@ def build_card(model: TrainedModel, metrics: dict, config: ModelConfig, *, code:
     }
 
 
+def _without_bins(stability: dict) -> dict:
+    """PSI figures without their bin shares (the registry's reference.json has the bins)."""
+    if not stability:
+        return {}
+    def strip(row: dict) -> dict:
+        return {k: v for k, v in row.items() if k != "bins"}
+    return {**stability, "score": strip(stability["score"]),
+            "features": [strip(row) for row in stability["features"]]}
+
+
 def _number(value, digits: int = 4) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def _metrics_markdown(title: str, metrics: dict) -> list[str]:
+    w = metrics.get("window") or {}
+    lines = ["", f"## {title}", "",
+             (f"{w.get('first_night')} .. {w.get('last_night')}: {w.get('nights')} nights, "
+              f"{w.get('rows')} rows."), "",
+             "| AUC | Gini | KS | Brier | observed | mean predicted |", "|---|---|---|---|---|---|",
+             (f"| {_number(metrics['auc'])} | {_number(metrics['gini'])} | "
+              f"{_number(metrics['ks'])} | {_number(metrics['brier'])} | "
+              f"{_number(metrics['observed_rate'])} | {_number(metrics['mean_predicted'])} |"),
+             "", "### Calibration and AUC by bucket", "",
+             "| bucket | rows | mean predicted | observed | AUC |", "|---|---|---|---|---|"]
+    for row in metrics["calibration_by_bucket"]:
+        lines.append(f"| {row['bucket']} | {row['rows']} | {_number(row['mean_predicted'])} | "
+                     f"{_number(row['observed_rate'])} | {_number(row.get('auc'))} |")
+    lines += ["", "### Lift and calibration by decile (1 = riskiest)", "",
+              "| decile | mean predicted | observed | lift | cumulative capture |",
+              "|---|---|---|---|---|"]
+    for lift, calibration in zip(metrics["lift_by_decile"], metrics["calibration_by_decile"]):
+        lines.append(f"| {lift['decile']} | {_number(calibration['mean_predicted'])} | "
+                     f"{_number(lift['observed_rate'])} | {_number(lift['lift'], 2)} | "
+                     f"{_number(lift['cumulative_capture'], 3)} |")
+    return lines
 
 
 def card_markdown(card: dict) -> str:
@@ -237,30 +282,23 @@ def card_markdown(card: dict) -> str:
         "| part | first night | last night | nights | rows | positives |",
         "|---|---|---|---|---|---|",
     ]
-    for part in ("training", "validation"):
-        w = window[part]
-        lines.append(f"| {part} | {w['first_night']} | {w['last_night']} | {w['nights']} | "
-                     f"{w['rows']} | {w.get('positives', '')} |")
-    lines += ["", f"As of {window['as_of']}; observation nights every "
+    for part in ("training", "validation", "monitoring"):
+        w = window.get(part) or {}
+        if w:
+            lines.append(f"| {part} | {w['first_night']} | {w['last_night']} | {w['nights']} | "
+                         f"{w['rows']} | {w.get('positives', '')} |")
+    lines += ["", ("Disjoint and in this order: the booster learns on training, stops early on "
+                   "validation (which the gate also judges), and never sees monitoring."), "",
+              f"As of {window['as_of']}; observation nights every "
               f"{window['observation_every_days']} days. Label coverage: "
-              + (", ".join(f"{k} {v}" for k, v in window["label_coverage"].items()) or "n/a"),
-              "", "## Validation metrics (out of time)", "",
-              "| AUC | Gini | KS | Brier | observed | mean predicted |", "|---|---|---|---|---|---|",
-              (f"| {_number(metrics['auc'])} | {_number(metrics['gini'])} | "
-               f"{_number(metrics['ks'])} | {_number(metrics['brier'])} | "
-               f"{_number(metrics['observed_rate'])} | {_number(metrics['mean_predicted'])} |"),
-              "", "### Calibration by bucket", "",
-              "| bucket | rows | mean predicted | observed |", "|---|---|---|---|"]
-    for row in metrics["calibration_by_bucket"]:
-        lines.append(f"| {row['bucket']} | {row['rows']} | {_number(row['mean_predicted'])} | "
-                     f"{_number(row['observed_rate'])} |")
-    lines += ["", "### Lift and calibration by decile (1 = riskiest)", "",
-              "| decile | mean predicted | observed | lift | cumulative capture |",
-              "|---|---|---|---|---|"]
-    for lift, calibration in zip(metrics["lift_by_decile"], metrics["calibration_by_decile"]):
-        lines.append(f"| {lift['decile']} | {_number(calibration['mean_predicted'])} | "
-                     f"{_number(lift['observed_rate'])} | {_number(lift['lift'], 2)} | "
-                     f"{_number(lift['cumulative_capture'], 3)} |")
+              + (", ".join(f"{k} {v}" for k, v in window["label_coverage"].items()) or "n/a")]
+    if window.get("history_rule"):
+        lines += ["", f"Look-back rule: {window['history_rule']}."]
+    lines += _metrics_markdown("Validation metrics (out of time, early stopping and the gate)",
+                               metrics)
+    if card["metrics"].get("monitoring"):
+        lines += _metrics_markdown("Monitoring metrics (held-out window, never seen in training)",
+                                   card["metrics"]["monitoring"])
     psi = card.get("psi") or {}
     if psi:
         lines += ["", "## Stability (PSI, training window vs validation window)", "",
@@ -268,6 +306,10 @@ def card_markdown(card: dict) -> str:
                   "| feature | PSI | status |", "|---|---|---|"]
         for row in psi["features"]:
             lines.append(f"| {row['feature']} | {_number(row['psi'])} | {row['status']} |")
+    if card.get("dropped_features"):
+        lines += ["", "## Features left out before training", "",
+                  "| feature | why |", "|---|---|"]
+        lines += [f"| {name} | {why} |" for name, why in card["dropped_features"].items()]
     if card.get("gate"):
         lines += ["", "## Gate", "", f"Promote: {card['gate']['promote']}", ""]
         lines += [f"- {reason}" for reason in card["gate"]["reasons"]]
@@ -457,7 +499,10 @@ class ModelRegistry:
             horizon_months=int(features["horizon_months"]),
             excluded_buckets=tuple(features["excluded_buckets"]),
             reference=json.loads((path / "reference.json").read_text(encoding="utf-8")),
-            version=version)
+            version=version,
+            monitoring_window=card["data_window"].get("monitoring") or {},
+            dropped_features=card.get("dropped_features") or {},
+            first_snapshot=card["data_window"].get("first_snapshot"))
 
     def card(self, version: str) -> dict:
         """One version's card, with its status as the event log says."""

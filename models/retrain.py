@@ -15,7 +15,7 @@ from datetime import date
 import pandas as pd
 
 from models.config import ModelConfig
-from models.dataset import coverage_of, split_out_of_time
+from models.dataset import coverage_of, history_rule, split_windows, window_of
 from models.evaluate import evaluate
 from models.monitoring import stability
 from models.registry import GateDecision, ModelRegistry, build_card, gate, model_sha256
@@ -42,8 +42,12 @@ def retrain(labels: pd.DataFrame, as_of: date, registry: ModelRegistry, config: 
             by: str = "retrain") -> RetrainResult:
     """Train a challenger on the matured labels as of `as_of`; promote it if it passes the gate.
 
+    Training, validation (early stopping, the gate) and monitoring (held out: the card's
+    monitoring metrics) are three disjoint windows, oldest first (models.dataset.split_windows).
+
     Args:
-        labels: the matured labelled rows as of `as_of`, with their label coverage in `attrs`.
+        labels: the matured labelled rows as of `as_of`, with their label coverage and the
+            book's first snapshot night in `attrs`.
         as_of: the latest night whose data was used (labels up to it).
         registry: where the challenger is registered and the decision logged.
         config: model settings (also recorded on the card).
@@ -53,9 +57,14 @@ def retrain(labels: pd.DataFrame, as_of: date, registry: ModelRegistry, config: 
 
     Returns:
         The new version, the gate's decision and the champion before and after.
+
+    Raises:
+        NotEnoughData: when the labels do not fill three windows.
     """
-    train, validation = split_out_of_time(labels, config)
-    model = train_model(train, validation, config)
+    first_snapshot = labels.attrs.get("first_snapshot")
+    train, validation, monitoring = split_windows(labels, config)
+    model = train_model(train, validation, config, first_snapshot=first_snapshot)
+    model.monitoring_window = window_of(monitoring)
     metrics = evaluate(model, validation)
     champion_before = registry.champion()
     existing = registry.find(as_of.isoformat(), model_sha256(model))
@@ -71,7 +80,9 @@ def retrain(labels: pd.DataFrame, as_of: date, registry: ModelRegistry, config: 
     decision = gate(metrics, champion_metrics, config)
     card = build_card(model, metrics, config, code=code, stability=stability(model, validation),
                       coverage=coverage_of(labels), as_of=as_of.isoformat(),
-                      champion_metrics=champion_metrics, decision=decision)
+                      champion_metrics=champion_metrics, decision=decision,
+                      monitoring_metrics=evaluate(model, monitoring),
+                      history_rule=history_rule(config, first_snapshot))
     version = registry.register(model, card, source_definitions=source_definitions)
     registry.record_gate(version, decision, champion_before)
     if decision.promote:

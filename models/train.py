@@ -15,13 +15,15 @@ import pandas as pd
 import xgboost as xgb
 
 from models.config import ModelConfig
-from models.dataset import window_of
+from models.dataset import whole_lookback, window_of
 from models.features import (
     FEATURE_NAMES,
     assert_no_protected_attributes,
     feature_array,
     feature_by_name,
     feature_matrix,
+    lookback_days,
+    uninformative_features,
 )
 from models.psi import reference_distribution
 from models.trained import TrainedModel
@@ -43,7 +45,8 @@ def _dmatrix(frame: pd.DataFrame, names: list[str], nthread: int) -> xgb.DMatrix
 
 
 def train_model(train: pd.DataFrame, validation: pd.DataFrame, config: ModelConfig,
-                feature_names: list[str] | None = None) -> TrainedModel:
+                feature_names: list[str] | None = None,
+                first_snapshot=None) -> TrainedModel:
     """Fit the booster on `train`, stopping early on the out-of-time `validation` rows.
 
     Args:
@@ -51,19 +54,28 @@ def train_model(train: pd.DataFrame, validation: pd.DataFrame, config: ModelConf
         validation: the latest matured nights, used only to decide when to stop.
         config: parameters and seed.
         feature_names: defaults to every feature of models.features; any name is checked
-            against the protected-attribute guard before anything is fitted.
+            against the protected-attribute guard before anything is fitted. Those null or
+            constant on every training row are dropped (listed in `dropped_features`).
+        first_snapshot: the book's first snapshot night; a feature's reference bins only the
+            training nights whose look-back it reaches (see models.features.lookback_days).
 
     Returns:
         The trained model, its trees cut at the best iteration.
 
     Raises:
         ProtectedAttributeError: a feature name looks like a protected attribute.
-        ValueError: when the training rows hold a single class.
+        ValueError: when the training rows hold a single class, or no feature has a value.
     """
     names = list(feature_names or FEATURE_NAMES)
     assert_no_protected_attributes(names)
     if train["label"].nunique() < 2:
         raise ValueError("the training rows hold a single class: nothing to learn")
+    dropped = uninformative_features(train, names)
+    names = [name for name in names if name not in dropped]
+    if not names:
+        raise ValueError("every feature is null or constant on the training rows")
+    for name, why in dropped.items():
+        log.info("feature %s left out: %s", name, why)
     params = config.xgb_params() | {
         "monotone_constraints": "(" + ",".join(str(c) for c in monotone_constraints(names)) + ")"}
     dtrain = _dmatrix(train, names, config.nthread)
@@ -81,7 +93,10 @@ def train_model(train: pd.DataFrame, validation: pd.DataFrame, config: ModelConf
     model = TrainedModel(
         booster=booster, feature_names=names, params=params, best_iteration=best,
         training_window=window_of(train), validation_window=window_of(validation),
-        horizon_months=config.horizon_months, excluded_buckets=tuple(config.excluded_buckets))
+        horizon_months=config.horizon_months, excluded_buckets=tuple(config.excluded_buckets),
+        dropped_features=dropped,
+        first_snapshot=None if first_snapshot is None else
+        pd.Timestamp(first_snapshot).date().isoformat())
     model.reference = training_reference(model, train, config.seed)
     return model
 
@@ -94,6 +109,8 @@ def training_reference(model: TrainedModel, train: pd.DataFrame, seed: int = 7) 
 
     Deciles need no more than REFERENCE_ROWS rows: above that a seeded sample of the training
     rows is binned (at 1M rows this saved a third of the retrain), so a retrain stays repeatable.
+    A feature is binned only over the nights whose look-back is whole (model.first_snapshot):
+    none such gives empty bins, and its PSI reads "no data".
     """
     if len(train) > REFERENCE_ROWS:
         picked = np.sort(np.random.default_rng(seed).choice(len(train), REFERENCE_ROWS,
@@ -102,8 +119,9 @@ def training_reference(model: TrainedModel, train: pd.DataFrame, seed: int = 7) 
     weights = (train["weight"].to_numpy(dtype="float64") if "weight" in train.columns
                else np.ones(len(train)))
     features = feature_matrix(train, model.feature_names)
-    return {
-        "score": reference_distribution(model.predict(train), weights),
-        "features": {name: reference_distribution(features[name].to_numpy(), weights)
-                     for name in model.feature_names},
-    }
+    reference = {"score": reference_distribution(model.predict(train), weights), "features": {}}
+    for name, days in lookback_days(model.feature_names).items():
+        whole = whole_lookback(train, model.first_snapshot, days)
+        reference["features"][name] = reference_distribution(
+            features[name].to_numpy()[whole], weights[whole])
+    return reference

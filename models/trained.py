@@ -31,6 +31,12 @@ class TrainedModel:
         excluded_buckets: buckets outside the population (not scored).
         reference: training-window bins of the score and of every feature, for PSI.
         version: the registry version once registered or loaded, else None.
+        monitoring_window: the held-out latest matured nights as of training (neither trained
+            on nor stopped on), when the retrain had one.
+        dropped_features: {feature: why} left out before training (null or one value on every
+            training row): no column of the booster, no PSI, no reason code.
+        first_snapshot: the book's first snapshot night (ISO) when trained: a feature's PSI
+            only counts nights whose look-back reaches no further back.
     """
 
     booster: xgb.Booster
@@ -43,6 +49,9 @@ class TrainedModel:
     excluded_buckets: tuple[str, ...] = ("WO",)
     reference: dict = field(default_factory=dict)
     version: str | None = None
+    monitoring_window: dict = field(default_factory=dict)
+    dropped_features: dict = field(default_factory=dict)
+    first_snapshot: str | None = None
 
     def matrix(self, frame: pd.DataFrame) -> xgb.DMatrix:
         """The booster's input for account_features rows `frame`."""

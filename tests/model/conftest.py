@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from models.config import ModelConfig
-from models.dataset import split_out_of_time
+from models.dataset import split_windows
 from models.train import train_model
 from pipelines.lib.features.nightly_tables import rebuild_nights
 from pipelines.lib.ingest.contracts import load_contract
@@ -29,12 +29,15 @@ END = date(2025, 6, 30)
 ACCOUNTS = 3_000
 DAYS = 120
 
-# Small book: every matured weekly night (about 90 days of them), a 28-day validation window,
-# current rows sampled to 90 % of the rows, and a faster learning rate than the default. One
+# Small book: every matured weekly night (about 90 days of them) at least 21 days after the first
+# snapshot (the default 90 would leave a 120-night book no training night), a 21-day validation
+# window then a 14-day monitoring window, current rows sampled to 90 % of the rows, and a faster
+# learning rate than the default. One
 # XGBoost thread: on a shared 2-core machine two OpenMP threads spin-wait for each other whenever
 # another process holds a core, which made single trainings take 10-30 s instead of 0.5 s.
-CONFIG = ModelConfig(training_window_days=120, validation_days=28, sample_current_share=0.9,
-                     learning_rate=0.1, nthread=1)
+CONFIG = ModelConfig(training_window_days=120, validation_days=21, monitoring_days=14,
+                     required_history_days=21, sample_current_share=0.9, learning_rate=0.1,
+                     nthread=1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,11 +77,17 @@ def labelled(book):
 
 
 @pytest.fixture(scope="session")
-def split(labelled):
-    return split_out_of_time(labelled, CONFIG)
+def windows(labelled):
+    """(train, validation, monitoring)."""
+    return split_windows(labelled, CONFIG)
 
 
 @pytest.fixture(scope="session")
-def model(split):
+def split(windows):
+    return windows[:2]
+
+
+@pytest.fixture(scope="session")
+def model(split, labelled):
     train, validation = split
-    return train_model(train, validation, CONFIG)
+    return train_model(train, validation, CONFIG, first_snapshot=labelled.attrs["first_snapshot"])

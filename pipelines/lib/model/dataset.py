@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 
 from models.config import ModelConfig
-from models.dataset import NotEnoughData, observation_nights
+from models.dataset import NotEnoughData, nights_with_history, observation_nights
 from pipelines.lib.warehouse import load_macros, query, run_sql
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,12 @@ def load_model_macros(conn: duckdb.DuckDBPyConnection) -> None:
 
 def _as_date(value) -> date:
     return pd.Timestamp(value).date()
+
+
+def first_snapshot_night(conn: duckdb.DuckDBPyConnection) -> date | None:
+    """The book's first snapshot night: no feature can look back before it."""
+    value = query(conn, "model/first_snapshot_night", {})["first_night"].iloc[0]
+    return None if pd.isna(value) else _as_date(value)
 
 
 def matured_nights(conn: duckdb.DuckDBPyConnection, as_of: date, config: ModelConfig,
@@ -91,22 +97,32 @@ def matured_labels(conn: duckdb.DuckDBPyConnection, as_of: date,
                    config: ModelConfig) -> pd.DataFrame:
     """Features and label for the sampled matured observation nights up to `as_of - horizon`.
 
-    The window is `training_window_days + validation_days` back from the latest matured night;
-    nights are `observation_every_days` apart; current rows are sampled with weights.
+    The window is `training_window_days + validation_days + monitoring_days` back from the
+    latest matured night (models.dataset.split_windows cuts it in three); nights are
+    `observation_every_days` apart; nights less than `required_history_days` after the book's
+    first snapshot are left out (their look-backs would read the book's start, not history);
+    current rows are sampled with weights. The first snapshot night travels in `attrs`.
 
     Raises:
-        NotEnoughData: when no night has matured.
+        NotEnoughData: when no night has matured with enough history before it.
     """
-    span = config.training_window_days + config.validation_days
+    span = config.training_window_days + config.validation_days + config.monitoring_days
     earliest = as_of - timedelta(days=span + _DAYS_PER_MONTH * config.horizon_months + 3)
+    first = first_snapshot_night(conn)
     nights = matured_nights(conn, as_of, config, earliest)
     if not nights:
         raise NotEnoughData(f"no night has a matured {config.horizon_months}-month label by {as_of}")
     latest = nights[-1]
     in_window = [night for night in nights if (latest - night).days < span]
-    chosen = observation_nights(in_window, config.observation_every_days)
+    chosen = nights_with_history(observation_nights(in_window, config.observation_every_days),
+                                 first, config.required_history_days)
+    if not chosen:
+        raise NotEnoughData(
+            f"no matured night by {as_of} is {config.required_history_days} days after the "
+            f"book's first snapshot ({first}): the features' look-backs would reach before it")
     frame = labels_for_nights(conn, chosen, as_of, config)
     frame.attrs["latest_matured_night"] = latest.isoformat()
+    frame.attrs["first_snapshot"] = None if first is None else first.isoformat()
     return frame
 
 
@@ -130,22 +146,28 @@ def features_for_night(conn: duckdb.DuckDBPyConnection, night: date) -> pd.DataF
     return query(conn, "model/features_for_night", {"night": night})
 
 
-def latest_matured_window(conn: duckdb.DuckDBPyConnection, as_of: date,
-                          config: ModelConfig) -> pd.DataFrame:
-    """Every account of the observation nights in the latest `validation_days` of matured nights.
+def latest_matured_window(conn: duckdb.DuckDBPyConnection, as_of: date, config: ModelConfig,
+                          after: date | None = None) -> pd.DataFrame:
+    """Every account of the observation nights in the latest `monitoring_days` of matured
+    nights, only those after `after` (the model's validation window's last night).
 
-    For nightly monitoring: the freshest out-of-time evidence there is. Right after a retrain it
-    is the champion's own validation window; each night it moves forward as labels mature.
-    Current accounts are sampled and weighted back as for training: unsampled, a 1M-account
-    book gave 4M rows here (71 s and most of an 8.8 GB peak in the whole-night bench).
-    Empty when nothing has matured by `as_of`.
+    For nightly monitoring: the freshest evidence the model has neither trained nor stopped
+    on. Right after a retrain it is the window the retrain held out; each night it moves
+    forward as labels mature. Current accounts are sampled and weighted back as for training:
+    unsampled, a 1M-account book gave 4M rows here (71 s and most of an 8.8 GB peak in the
+    whole-night bench). Empty when no such night has matured by `as_of`.
     """
-    earliest = as_of - timedelta(days=config.validation_days + _DAYS_PER_MONTH
+    earliest = as_of - timedelta(days=config.monitoring_days + _DAYS_PER_MONTH
                                  * config.horizon_months + 3)
+    if after is not None:
+        earliest = max(earliest, after + timedelta(days=1))
     nights = matured_nights(conn, as_of, config, earliest)
     if not nights:
         return pd.DataFrame()
     latest = nights[-1]
-    in_window = [night for night in nights if (latest - night).days < config.validation_days]
-    chosen = observation_nights(in_window, config.observation_every_days)
+    in_window = [night for night in nights if (latest - night).days < config.monitoring_days]
+    chosen = nights_with_history(observation_nights(in_window, config.observation_every_days),
+                                 first_snapshot_night(conn), config.required_history_days)
+    if not chosen:
+        return pd.DataFrame()
     return labels_for_nights(conn, chosen, as_of, config)

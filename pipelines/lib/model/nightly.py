@@ -153,6 +153,16 @@ def score_nights(conn: duckdb.DuckDBPyConnection, model: TrainedModel, config: M
     return run
 
 
+def bucket_auc_status(bucket: dict, card_auc: float | None, config: ModelConfig) -> str | None:
+    """ok, or alert when a bucket's AUC fell by more than the gate's margin below the card's;
+    None when not judged (too few rows, one class, or no AUC on the card for that bucket)."""
+    value = bucket.get("auc")
+    if (bucket["rows"] < config.calibration_min_rows or value is None or np.isnan(value)
+            or card_auc is None or np.isnan(card_auc)):
+        return None
+    return "alert" if value < card_auc - config.auc_margin else "ok"
+
+
 def monitoring_rows(report: dict, night: date, model: TrainedModel, card: dict,
                     config: ModelConfig) -> pd.DataFrame:
     """model_monitoring rows for one night's monitoring report (models.monitoring.monitor)."""
@@ -160,9 +170,9 @@ def monitoring_rows(report: dict, night: date, model: TrainedModel, card: dict,
     rows = []
 
     def add(measure, subject, value, status=None, window=None):
+        value = None if value is None or np.isnan(float(value)) else float(value)
         rows.append({"snapshot_date": night, "model_version": version, "measure": measure,
-                     "subject": subject, "value": None if value is None else float(value),
-                     "status": status,
+                     "subject": subject, "value": value, "status": status,
                      "window_first_night": (window or {}).get("first_night"),
                      "window_last_night": (window or {}).get("last_night")})
 
@@ -179,6 +189,8 @@ def monitoring_rows(report: dict, night: date, model: TrainedModel, card: dict,
         for measure in ("gini", "ks", "brier", "observed_rate", "mean_predicted"):
             add(measure, "matured", performance[measure], None, window)
         add("rows", "matured", window["rows"], None, window)
+        card_bucket_auc = {row["bucket"]: row.get("auc") for row in
+                           card["metrics"]["validation"]["calibration_by_bucket"]}
         for bucket in report["roll_rate_by_bucket"] or []:
             status = None
             if bucket["rows"] >= config.calibration_min_rows:
@@ -188,6 +200,8 @@ def monitoring_rows(report: dict, night: date, model: TrainedModel, card: dict,
             add("mean_predicted", bucket["bucket"], bucket["mean_predicted"], status, window)
             add("observed_rate", bucket["bucket"], bucket["observed_rate"], status, window)
             add("rows", bucket["bucket"], bucket["rows"], None, window)
+            add("auc_in_bucket", bucket["bucket"], bucket.get("auc"),
+                bucket_auc_status(bucket, card_bucket_auc.get(bucket["bucket"]), config), window)
     frame = pd.DataFrame(rows)
     for column in ("snapshot_date", "window_first_night", "window_last_night"):
         frame[column] = pd.to_datetime(frame[column]).dt.date
@@ -197,9 +211,12 @@ def monitoring_rows(report: dict, night: date, model: TrainedModel, card: dict,
 def monitor_night(conn: duckdb.DuckDBPyConnection, model: TrainedModel, card: dict,
                   config: ModelConfig, night: date) -> tuple[dict, pd.DataFrame]:
     """Monitor the champion on `night`: PSI vs its training window, performance on the latest
-    matured out-of-time window. Writes and returns the night's model_monitoring rows."""
+    matured window after its validation window (never trained or stopped on). Writes and
+    returns the night's model_monitoring rows."""
     ensure_model_tables(conn)
-    matured = latest_matured_window(conn, night, config)
+    after = model.validation_window.get("last_night")
+    matured = latest_matured_window(conn, night, config,
+                                    after=date.fromisoformat(after) if after else None)
     tonight = feature_chunks(conn, night, settings.scoring_chunk_rows())
     report = monitor(model, tonight, matured if len(matured) else None)
     rows = monitoring_rows(report, night, model, card, config)
