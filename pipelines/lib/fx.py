@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from types import MappingProxyType
 
 import duckdb
 
@@ -33,10 +32,8 @@ class Rate:
 class NightRates:
     night: date
     reporting_currency: str
-    rates: Mapping[str, Rate] = field(default_factory=dict)
-
-    def __post_init__(self):
-        object.__setattr__(self, "rates", MappingProxyType(dict(self.rates)))
+    rates: Mapping[str, Rate] = field(default_factory=dict)  # currency -> its rate (not the
+    # reporting currency's); a plain dict so the report's process pool can pickle it
 
     def rate(self, currency: str) -> float | None:
         """Units of the reporting currency for one `currency`; 1.0 for the reporting currency."""

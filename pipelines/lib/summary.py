@@ -49,13 +49,7 @@ def _warehouse_summary(path: Path) -> str:
                 "ingest/summary_table", table=table, night_column=night_column)).fetchone()
             lines.append(f"  {table:<20} {rows:>12,} rows over {nights:>4} night(s) {first} .. {last}")
         if "portfolio_daily" in present:
-            latest = conn.execute(render_sql("ingest/summary_portfolio")).fetchone()
-            if latest:
-                night, accounts, balance, r30, r60, r90, r30b, writeoffs = latest
-                lines.append(
-                    f"book on {night}: {accounts:,} accounts, balance {balance:,.2f}; 30+ {r30:.2%}, "
-                    f"60+ {r60:.2%}, 90+ {r90:.2%} of accounts; 30+ {r30b:.2%} of balance; "
-                    f"{writeoffs} new write-off(s)")
+            lines += _book_lines(conn.execute(render_sql("ingest/summary_portfolio")).fetchall())
         lines.append("ingest log (files): " + ", ".join(
             f"{status} {count}" for status, count in conn.execute(
                 render_sql("ingest/summary_ingest_status")).fetchall()))
@@ -69,6 +63,34 @@ def _warehouse_summary(path: Path) -> str:
         return "\n".join(lines) + "\n"
     finally:
         conn.close()
+
+
+def _share(value) -> str:
+    return "–" if value is None else f"{value:.2%}"
+
+
+def _book_lines(rows: list[tuple]) -> list[str]:
+    """The latest book: in the reporting currency (with the rates used), or, when a currency has
+    no rate, counts only; then each currency in its own. Never a raw sum across currencies."""
+    lines = []
+    for (night, currency, amount_currency, rates_used, missing, accounts, balance, r30, r60, r90,
+         r30b, npl, writeoffs, writeoff_balance, new_writeoffs) in rows:
+        if currency == "all":
+            head = f"book on {night} ({amount_currency}"
+            head += f"; {rates_used})" if rates_used else ")"
+            amount = (f"loan balance {balance:,.2f} {amount_currency}" if balance is not None
+                      else f"no {amount_currency} total: no exchange rate for {missing}")
+            written = (f"{writeoffs:,} written off ({writeoff_balance:,.2f} {amount_currency})"
+                       if writeoff_balance is not None else f"{writeoffs:,} written off")
+        else:
+            head = f"  {currency}"
+            amount = f"loan balance {balance:,.2f} {currency}"
+            written = f"{writeoffs:,} written off ({writeoff_balance:,.2f} {currency})"
+        lines.append(
+            f"{head}: {accounts:,} loans on book, {amount}; 30+ {_share(r30)}, 60+ {_share(r60)}, "
+            f"90+ {_share(r90)} of accounts; 30+ {_share(r30b)} of balance; NPL ratio "
+            f"{_share(npl)}; {written}; {new_writeoffs} new write-off(s)")
+    return lines
 
 
 def model_summary(registry_root: Path, warehouse: Path, night=None) -> str:

@@ -2,4 +2,4 @@
 -- without a file): the night the report is for, or null.
 select max(snapshot_date) as night
 from portfolio_daily
-where product = 'all' and snapshot_date between $start_date and $end_date
+where product = 'all' and currency = 'all' and snapshot_date between $start_date and $end_date

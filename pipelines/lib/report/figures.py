@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import duckdb
 import pandas as pd
 
-from pipelines.lib import warehouse
+from pipelines.lib import fx, warehouse
 from pipelines.lib.report import ifrs9, markov
 from pipelines.lib.report.ifrs9 import Assumptions
 from pipelines.lib.warehouse import load_macros
@@ -63,6 +63,9 @@ class ReportData:
     optional: dict = field(default_factory=dict)  # section -> {table: DataFrame} or None
     quality: dict = field(default_factory=dict)
     ifrs9: ifrs9.Ifrs9Figures | None = None
+    rates: fx.NightRates | None = None  # the night's exchange rates into `currency`
+    by_currency: pd.DataFrame = field(default_factory=pd.DataFrame)  # the book per currency
+    quarantine_effect: dict = field(default_factory=dict)  # see `quarantine_effect`
 
 
 def query(conn, name: str, **params) -> pd.DataFrame:
@@ -98,10 +101,10 @@ def _kpis(history: pd.DataFrame, night: date) -> tuple[dict, dict]:
     previous = earlier[-1] if earlier else None
     month_target = one_month_earlier(night)
     month = max((d for d in earlier if d <= month_target), default=None)
-    since_month = book[(book.index > (month or date.min)) & (book.index <= night)]
-    measures = ("accounts", "balance", "rate_30plus_accounts", "rate_60plus_accounts",
-                "rate_90plus_accounts", "rate_30plus_balance", "new_writeoffs",
-                "new_writeoff_balance")
+    measures = ("accounts", "balance", "book_accounts", "book_balance", "rate_30plus_accounts",
+                "rate_60plus_accounts", "rate_90plus_accounts", "rate_30plus_balance",
+                "rate_90plus_balance", "npl_balance", "npl_ratio", "writeoff_accounts",
+                "writeoff_balance", "new_writeoffs", "new_writeoff_balance")
     kpis = {}
     for name in measures:
         kpis[name] = {
@@ -109,11 +112,56 @@ def _kpis(history: pd.DataFrame, night: date) -> tuple[dict, dict]:
             "previous_night": _number(book.at[previous, name]) if previous else None,
             "month_earlier": _number(book.at[month, name]) if month else None,
         }
-    kpis["writeoffs_month"] = {"tonight": float(since_month["new_writeoffs"].sum()),
+    # this calendar month's new write-offs (portfolio_daily's month-to-date figures)
+    kpis["writeoffs_month"] = {"tonight": _number(book.at[night, "month_writeoffs"]),
                                "previous_night": None, "month_earlier": None}
-    kpis["writeoff_balance_month"] = {"tonight": float(since_month["new_writeoff_balance"].sum()),
+    kpis["writeoff_balance_month"] = {"tonight": _number(book.at[night, "month_writeoff_balance"]),
                                       "previous_night": None, "month_earlier": None}
     return kpis, {"previous_night": previous, "month_earlier": month}
+
+
+def provision_ratios(kpis: dict, ecl_total: pd.DataFrame | None) -> dict:
+    """拨贷比 (ECL ÷ loans) and 拨备覆盖率 (ECL ÷ NPL balance), with the ECL of the loans on the
+    book: stages 1-3, not the written-off stock (which is not in either denominator)."""
+    ecl = None
+    if ecl_total is not None and not ecl_total.empty and "ecl" in ecl_total:
+        on_book = ecl_total[ecl_total["stage"].astype(str).isin(["1", "2", "3"])]["ecl"]
+        ecl = None if on_book.isna().any() or on_book.empty else float(on_book.sum())
+    loans, npl = kpis["book_balance"]["tonight"], kpis["npl_balance"]["tonight"]
+    return {
+        "ecl_on_book": ecl,
+        "provision_to_loans": ecl / loans if ecl is not None and loans else None,
+        "provision_coverage": ecl / npl if ecl is not None and npl else None,
+    }
+
+
+def quarantine_effect(quarantined: pd.DataFrame, rates: fx.NightRates, kpis: dict) -> dict:
+    """What tonight's quarantined account_snapshots rows take out of the book: rows, their
+    balance in the reporting currency (None when one cannot be read or converted), the book with
+    them (at most: a quarantined row may duplicate a loaded account), and whether the change
+    in accounts since the previous night is within their effect."""
+    rows = int(quarantined["rows"].sum()) if not quarantined.empty else 0
+    balance = 0.0
+    for row in quarantined.itertuples():
+        converted = (rates.convert(float(row.balance), row.currency)
+                     if isinstance(row.currency, str) else None)
+        if converted is None or row.rows_with_balance < row.rows:
+            balance = None
+            break
+        balance += converted
+    accounts = kpis["accounts"]["tonight"]
+    previous = kpis["accounts"]["previous_night"]
+    book_balance = kpis["balance"]["tonight"]
+    change = accounts - previous if previous is not None else None
+    return {
+        "rows": rows,
+        "balance": balance if rows else 0.0,
+        "accounts_with": accounts + rows,
+        "balance_with": (book_balance + balance if balance is not None and book_balance is not None
+                         else None),
+        "accounts_change": change,
+        "change_within": change is not None and rows > 0 and abs(change) <= rows,
+    }
 
 
 def _number(value) -> float | None:
@@ -142,9 +190,11 @@ def gather(conn: duckdb.DuckDBPyConnection, night: date, assumptions: Assumption
         raise NoBookForNight("no portfolio_daily table: build the features first")
     history = query(conn, "portfolio_history", night=night)
     kpis, compared = _kpis(history, night)
-    bucket_mix = query(conn, "bucket_mix", night=night)
-    currency = (bucket_mix.groupby("currency")["accounts"].sum().idxmax()
-                if not bucket_mix.empty else "")
+    rates = fx.night_rates(conn, night)
+    currency = rates.reporting_currency
+    bucket_mix = query(conn, "bucket_mix", night=night, start_date=night, end_date=night,
+                       reporting_currency=currency, lookback_days=fx.LOOKBACK_DAYS)
+    by_currency = query(conn, "portfolio_by_currency", night=night)
 
     rolls = query(conn, "roll_rates_history", night=night) if "roll_rates" in tables else None
     matrices = markov.matrices_from_rows(rolls) if rolls is not None and len(rolls) else {}
@@ -154,7 +204,7 @@ def gather(conn: duckdb.DuckDBPyConnection, night: date, assumptions: Assumption
     flows = (query(conn, "flow_rates_night", night=night, month_earlier=month_earlier)
              if "flow_rates" in tables else pd.DataFrame())
 
-    if latest is not None:
+    if latest is not None and latest.priced and not bucket_mix["balance"].isna().any():
         state = bucket_mix["bucket"].where(~bucket_mix["closed"].astype(bool), "closed")
         balance_start = (bucket_mix.groupby(state)["balance"].sum()
                          .reindex(markov.STATES, fill_value=0.0).to_numpy(dtype=float))
@@ -162,6 +212,10 @@ def gather(conn: duckdb.DuckDBPyConnection, night: date, assumptions: Assumption
                                     latest.new_accounts)
         projected_balance = markov.forecast(balance_start, latest.transition("balance"),
                                             latest.new_balance)
+    elif latest is not None:  # a currency without a rate: the count chain only
+        projected = markov.forecast(latest.state_accounts(), latest.transition("accounts"),
+                                    latest.new_accounts)
+        projected_balance = None
     else:
         projected = projected_balance = None
     backtest = markov.backtest(chain) if len(chain) > 1 else markov.backtest([])
@@ -191,10 +245,16 @@ def gather(conn: duckdb.DuckDBPyConnection, night: date, assumptions: Assumption
         "quarantine": query(conn, "quarantine_by_rule", night=night) if "quarantine" in tables
         else pd.DataFrame(),
     }
+    quarantined = (query(conn, "quarantined_snapshots", night=night) if "quarantine" in tables
+                   else pd.DataFrame(columns=["currency", "rows", "rows_with_balance", "balance"]))
+    kpis.update({name: {"tonight": value, "previous_night": None, "month_earlier": None}
+                 for name, value in provision_ratios(kpis, ifrs9_figures.total).items()})
     return ReportData(
         night=night, currency=currency, history=history, kpis=kpis, compared_nights=compared,
         bucket_mix=bucket_mix, matrices=matrices, chain=chain, flow_rates=flows,
         forecast=projected, forecast_balance=projected_balance, backtest=backtest,
         vintage=vintage, ecl=ifrs9_figures.total, exposure=ifrs9_figures.exposure,
         pd_source="model" if with_scores else "chain", chain_pd=ifrs9_figures.chain_pd,
-        assumptions=assumptions, optional=optional, quality=quality, ifrs9=ifrs9_figures)
+        assumptions=assumptions, optional=optional, quality=quality, ifrs9=ifrs9_figures,
+        rates=rates, by_currency=by_currency,
+        quarantine_effect=quarantine_effect(quarantined, rates, kpis))

@@ -19,8 +19,16 @@ from models.buckets import BUCKETS
 STATES = (*BUCKETS, "closed")
 TO_STATES = (*STATES, "gone")
 WO = STATES.index("WO")
-# 30+ = at or beyond 31 DPD, written off included (DOMAIN §1): M2..M6 and WO
-THIRTY_PLUS = [STATES.index(b) for b in ("M2", "M3", "M4", "M5", "M6", "WO")]
+# 30+ = at or beyond 31 DPD over the book without the written-off stock, as on page 1
+# (pipelines/lib/definitions.py): M2..M6 over every state but WO
+THIRTY_PLUS = [STATES.index(b) for b in ("M2", "M3", "M4", "M5", "M6")]
+ON_BOOK = [i for i, state in enumerate(STATES) if state != "WO"]
+
+
+def rate_30plus(vector: np.ndarray) -> float:
+    """The 30+ share of a state vector's book (NaN for an empty book)."""
+    total = vector[ON_BOOK].sum()
+    return float(vector[THIRTY_PLUS].sum() / total) if total else float("nan")
 
 
 @dataclass(frozen=True)
@@ -38,8 +46,18 @@ class RollMatrix:
         """Tonight's book by state: the column totals without `gone`."""
         return self.accounts[:, : len(STATES)].sum(axis=0) + self.new_accounts
 
+    @property
+    def priced(self) -> bool:
+        """Whether the balances exist: on a night with a currency without an exchange rate the
+        book's converted balances are null (roll_rates), and only the count chain is known."""
+        return not (np.isnan(self.balance).any() or np.isnan(self.new_balance).any())
+
     def transition(self, weight: str = "accounts") -> np.ndarray:
-        return transition_matrix(self.accounts if weight == "accounts" else self.balance)
+        """Row-normalised shares; by balance, in the reporting currency at the night's rate.
+        An unpriced matrix has no balance shares: the count shares stand in for them."""
+        if weight == "accounts" or not self.priced:
+            return transition_matrix(self.accounts)
+        return transition_matrix(self.balance)
 
 
 def matrices_from_rows(rows: pd.DataFrame) -> dict[date, RollMatrix]:
@@ -58,15 +76,20 @@ def matrices_from_rows(rows: pd.DataFrame) -> dict[date, RollMatrix]:
             if cell.from_bucket == "new":
                 if j < len(STATES):
                     new_counts[j] += cell.accounts
-                    new_balances[j] += float(cell.balance or 0)
+                    new_balances[j] += _amount(cell.balance)
             elif cell.from_bucket in STATES:
                 i = STATES.index(cell.from_bucket)
                 counts[i, j] += cell.accounts
-                balances[i, j] += float(cell.balance or 0)
+                balances[i, j] += _amount(cell.balance)
         night = pd.Timestamp(night).date()
         result[night] = RollMatrix(night, pd.Timestamp(cells["from_date"].iloc[0]).date(),
                                    counts, balances, new_counts, new_balances)
     return result
+
+
+def _amount(value) -> float:
+    """A cell's balance; NaN when null (a night with a currency without a rate)."""
+    return float("nan") if value is None or pd.isna(value) else float(value)
 
 
 def transition_matrix(weights: np.ndarray) -> np.ndarray:
@@ -94,9 +117,7 @@ class Forecast:
     writeoffs: list[float]
 
     def rate_30plus(self, month: int) -> float:
-        vector = self.states[month - 1]
-        total = vector.sum()
-        return float(vector[THIRTY_PLUS].sum() / total) if total else float("nan")
+        return rate_30plus(self.states[month - 1])
 
 
 def forecast(start: np.ndarray, transition: np.ndarray, inflow: np.ndarray | None = None,
@@ -171,7 +192,7 @@ def backtest(chain: list[RollMatrix], horizon: int = 3) -> pd.DataFrame:
             rows.append({
                 "origin": origin.night, "months_ahead": k, "target": actual.night,
                 "forecast_30plus": predicted.rate_30plus(k),
-                "actual_30plus": float(actual_states[THIRTY_PLUS].sum() / actual_states.sum()),
+                "actual_30plus": rate_30plus(actual_states),
                 "forecast_writeoffs": predicted.writeoffs[k - 1],
                 "actual_writeoffs": actual_wo,
             })

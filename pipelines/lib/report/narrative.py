@@ -36,8 +36,9 @@ LABELS = {
     "rate_60plus_accounts": {"zh-CN": "60+逾期率（按户数）", "en": "The 60+ rate by accounts"},
     "rate_90plus_accounts": {"zh-CN": "90+逾期率（按户数）", "en": "The 90+ rate by accounts"},
     "rate_30plus_balance": {"zh-CN": "30+逾期率（按余额）", "en": "The 30+ rate by balance"},
-    "accounts": {"zh-CN": "账户数", "en": "The number of accounts"},
-    "balance": {"zh-CN": "贷款余额", "en": "The book's balance"},
+    "book_accounts": {"zh-CN": "在册贷款户数", "en": "The number of loans on the book"},
+    "book_balance": {"zh-CN": "贷款余额", "en": "The loan balance"},
+    "npl_ratio": {"zh-CN": "不良贷款率", "en": "The NPL ratio"},
     "roll_m0_m1": {"zh-CN": "M0→M1 迁徙率", "en": "The M0→M1 roll rate"},
     "flow_to_wo": {"zh-CN": "M0 至核销的链式流转率", "en": "The chained flow from M0 to write-off"},
     "forecast_30plus": {"zh-CN": "三个月后的预测30+逾期率", "en": "The 30+ rate forecast for three months ahead"},
@@ -82,7 +83,8 @@ def movements(kpis: dict, compared: dict, chain: list, flows: pd.DataFrame,
     if since:
         for key, kind in (("rate_30plus_accounts", "rate"), ("rate_60plus_accounts", "rate"),
                           ("rate_90plus_accounts", "rate"), ("rate_30plus_balance", "rate"),
-                          ("accounts", "count"), ("balance", "money")):
+                          ("npl_ratio", "rate"), ("book_accounts", "count"),
+                          ("book_balance", "money")):
             now, before = kpis[key]["tonight"], kpis[key][reference]
             if not fmt.missing(now) and not fmt.missing(before):
                 found.append(Movement(key, LABELS[key], kind, now, before, since))

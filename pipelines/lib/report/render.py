@@ -23,6 +23,7 @@ import yaml
 from markupsafe import Markup
 
 from pipelines import settings
+from pipelines.lib import definitions
 from pipelines.lib.report import charts as chart_lib
 from pipelines.lib.report import file_name, ifrs9, markov
 from pipelines.lib.report import formatting as fmt
@@ -34,11 +35,22 @@ log = logging.getLogger(__name__)
 
 TEMPLATE_DIR = settings.TEMPLATES_DIR / "risk_report"
 LANGUAGES = ("zh-CN", "en")
-KPI_ROWS = (("accounts", "count"), ("balance", "money"), ("rate_30plus_accounts", "rate"),
-            ("rate_60plus_accounts", "rate"), ("rate_90plus_accounts", "rate"),
-            ("rate_30plus_balance", "rate"), ("new_writeoffs", "count"),
-            ("new_writeoff_balance", "money"), ("writeoffs_month", "count"),
-            ("writeoff_balance_month", "money"))
+# page 1, labelled from pipelines/lib/definitions.py (the glossary's source too)
+KPI_ROWS = (("book_accounts", "count"), ("book_balance", "money"),
+            ("rate_30plus_accounts", "rate"), ("rate_60plus_accounts", "rate"),
+            ("rate_90plus_accounts", "rate"), ("rate_30plus_balance", "rate"),
+            ("rate_90plus_balance", "rate"), ("npl_balance", "money"), ("npl_ratio", "rate"),
+            ("writeoff_accounts", "count"), ("writeoff_balance", "money"),
+            ("new_writeoffs", "count"), ("new_writeoff_balance", "money"),
+            ("writeoffs_month", "count"), ("writeoff_balance_month", "money"),
+            ("provision_to_loans", "rate"), ("provision_coverage", "rate"),
+            ("accounts", "count"), ("balance", "money"))
+CURRENCY_COLUMNS = (("book_accounts", "count"), ("book_balance", "money"),
+                    ("rate_30plus_accounts", "rate"), ("rate_90plus_accounts", "rate"),
+                    ("rate_30plus_balance", "rate"), ("npl_ratio", "rate"),
+                    ("writeoff_accounts", "count"), ("writeoff_balance", "money"),
+                    ("month_writeoffs", "count"), ("month_writeoff_balance", "money"))
+
 
 
 def report_languages() -> tuple[str, ...]:
@@ -104,16 +116,66 @@ def kpi_table(data: ReportData, text: dict, language: str) -> Table:
         figure = data.kpis[key]
         changes = [fmt.change(figure["tonight"], figure[when], kind)
                    for when in ("previous_night", "month_earlier")]
-        rows.append([text["kpi"][key], _value(figure["tonight"], kind, data.currency, language),
+        rows.append([definitions.name(key, language),
+                     _value(figure["tonight"], kind, data.currency, language),
                      *[text["kpi"]["from_zero"] if c == "new" else c for c in changes]])
     return Table([text["kpi"]["measure"], text["kpi"]["tonight"], text["kpi"]["previous_night"],
                   text["kpi"]["month_earlier"]], rows, {1, 2, 3})
 
 
+def currency_table(data: ReportData, text: dict, language: str) -> Table | None:
+    """Page 1: the book per currency, each in its own currency (never added up raw)."""
+    frame = data.by_currency
+    if frame.empty:
+        return None
+    label = {"month_writeoffs": "writeoffs_month",
+             "month_writeoff_balance": "writeoff_balance_month"}
+    headers = [text["currency"]] + [definitions.name(label.get(c, c), language)
+                                    for c, _ in CURRENCY_COLUMNS]
+    rows = [[row["currency"]] + [_value(row[c], kind, row["currency"], language)
+                                 for c, kind in CURRENCY_COLUMNS]
+            for _, row in frame.iterrows()]
+    return Table(headers, rows, set(range(1, len(headers))))
+
+
+def fx_note(data: ReportData, text: dict) -> dict:
+    """Page 1: the rates the book total used, or which currencies have none (no total)."""
+    currencies = list(data.by_currency["currency"]) if not data.by_currency.empty else []
+    rates = data.rates
+    missing = rates.missing(currencies) if rates else []
+    return {"lines": rates.describe_all(currencies) if rates else [],
+            "missing": text["fx_missing"].format(currencies=", ".join(missing),
+                                                 currency=data.currency) if missing else "",
+            "reporting": text["fx_reporting"].format(currency=data.currency)}
+
+
+def quarantine_note(data: ReportData, text: dict, language: str) -> str:
+    """Page 1: tonight's quarantined snapshot rows and what the book would be with them."""
+    q = data.quarantine_effect
+    if not q or not q["rows"]:
+        return text["quarantine_kpi_none"]
+    line = text["quarantine_kpi"].format(
+        rows=fmt.number(q["rows"]), balance=fmt.money(q["balance"], data.currency),
+        accounts_with=fmt.number(q["accounts_with"]),
+        balance_with=fmt.money(q["balance_with"], data.currency))
+    if q["accounts_change"] is not None:
+        key = "quarantine_within" if q["change_within"] else "quarantine_outside"
+        line += text[key].format(change=f"{q['accounts_change']:+,.0f}")
+    return line
+
+
+def glossary_table(text: dict, language: str) -> Table:
+    return Table([text["glossary_figure"], text["glossary_definition"]],
+                 [list(entry) for entry in definitions.glossary(language)])
+
+
 def bucket_table(data: ReportData, text: dict) -> Table:
     mix = data.bucket_mix.groupby("bucket")[["accounts", "balance"]].sum().reindex(
         markov.BUCKETS, fill_value=0)
-    accounts, balance = mix["accounts"].sum(), mix["balance"].sum()
+    if data.bucket_mix["balance"].isna().any():  # a currency without a rate: no balances
+        mix["balance"] = float("nan")
+    accounts = mix["accounts"].sum()
+    balance = mix["balance"].sum(min_count=1)
     rows = [[bucket, fmt.number(row.accounts), fmt.percent(row.accounts / accounts if accounts
                                                           else None),
              fmt.money(row.balance, data.currency),
@@ -151,12 +213,12 @@ def forecast_table(data: ReportData, text: dict, language: str) -> Table | None:
         return None
     t = text["table"]
     now = data.chain[-1].state_accounts()
-    rows = [[text["axis"]["tonight"], fmt.percent(now[markov.THIRTY_PLUS].sum() / now.sum()),
-             "–", "–"]]
+    rows = [[text["axis"]["tonight"], fmt.percent(markov.rate_30plus(now)), "–", "–"]]
     for k, state in enumerate(data.forecast.states, start=1):
         rows.append([text["axis"]["month_ahead"].format(n=k), fmt.percent(data.forecast.rate_30plus(k)),
                      fmt.number(data.forecast.writeoffs[k - 1]),
-                     fmt.money(data.forecast_balance.writeoffs[k - 1], data.currency)])
+                     fmt.money(data.forecast_balance.writeoffs[k - 1]
+                               if data.forecast_balance else None, data.currency)])
     return Table([t["month_ahead"], t["mix_30plus"], t["writeoff_accounts"],
                   t["writeoff_balance"]], rows, {1, 2, 3})
 
@@ -427,6 +489,10 @@ def render_html(data: ReportData, language: str, edition: str, registry_dir: Pat
         "currency": data.currency,
         "compared": data.compared_nights,
         "kpis": kpi_table(data, text, language),
+        "by_currency": currency_table(data, text, language),
+        "fx": fx_note(data, text),
+        "quarantine_note": quarantine_note(data, text, language),
+        "glossary": glossary_table(text, language),
         "sentences": summary_sentences(data, language),
         "charts": {k: [_chart_context(c) for c in v] for k, v in drawn.items()},
         "buckets": bucket_table(data, text),
