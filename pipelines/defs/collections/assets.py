@@ -13,6 +13,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines import settings
 from pipelines.defs.checks import sql_check_result
+from pipelines.defs.metadata import record_nights, rows_by_night, run_range
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.lib.collections import tiering
 from pipelines.lib.collections.batch import summary_counts, write_batch
@@ -61,14 +62,19 @@ def collection_tiers(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     with duckdb.get_connection() as conn:
         rows = tiering.build_tiers(conn, strategy, start, end)
         scored = table_exists(conn, "account_scores")
-        mix = _query(conn, "tier_mix", {"night": end})
+        per_night = rows_by_night(conn, "collection_tiers", nights)
+        for night in nights:
+            mix = _query(conn, "tier_mix", {"night": night})
+            per_night[night] |= {f"tier_{r.tier}": int(r.accounts) for r in mix.itertuples()
+                                 if isinstance(r.tier, str)}
+            if night == end:
+                per_night[night]["tiers"] = _md(mix)
+        record_nights(context, nights, per_night)
         yield dg.MaterializeResult(metadata={
-            "dagster/row_count": rows,
-            "nights": len(nights),
+            **run_range(nights),
+            **({"run_rows": rows} if len(nights) > 1 else {}),
             "strategy_version": strategy.version,
             "scores_used": scored,
-            **{f"tier_{r.tier}": int(r.accounts) for r in mix.itertuples() if r.tier},
-            "tiers_last_night": _md(mix),
             "sql": sql_path("collections/collection_tiers"),
         })
         yield _check(conn, "collection_tiers_cover_open_accounts",
@@ -99,15 +105,20 @@ def contact_history(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
             for reason, n in plan.suppressed.items():
                 suppressed[reason] = suppressed.get(reason, 0) + n
         by_channel = _query(conn, "planned_by_channel", {"night": nights[-1]})
+        per_night = rows_by_night(conn, "contact_history", nights)
+        for plan in plans:
+            per_night[plan.night] |= {
+                "new_contacts": plan.new_contacts, "planned": plan.planned,
+                "candidates": plan.candidates,
+                "channel_suppressions": dg.MetadataValue.json(plan.suppressed)}
+        per_night[last.night]["planned_by_channel"] = _md(by_channel)
+        record_nights(context, nights, per_night)
         yield dg.MaterializeResult(metadata={
-            "dagster/row_count": int(conn.execute(
-                "select count(*) from contact_history").fetchone()[0]),
-            "nights_planned": len(plans),
-            "new_contacts": sum(p.new_contacts for p in plans),
-            "new_contacts_last_night": last.new_contacts,
-            "planned_last_night": last.planned,
-            "channel_suppressions": dg.MetadataValue.json(suppressed),
-            "planned_by_channel_last_night": _md(by_channel),
+            **run_range(nights),
+            **({"run_new_contacts": sum(p.new_contacts for p in plans),
+                "run_channel_suppressions": dg.MetadataValue.json(suppressed)}
+               if len(nights) > 1 else {}),
+            "table_rows": int(conn.execute("select count(*) from contact_history").fetchone()[0]),
             "strategy_version": strategy.version,
         })
         yield _check(conn, "contact_history_keys_unique", {},
@@ -141,12 +152,9 @@ def letter_batches(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
          for k, (n, h) in summary.by_template.items()])
     context.log.info("letters %s: %d contacts, %d held, blocked=%s", night, summary.rendered,
                      summary.held, summary.blocked)
-    yield dg.MaterializeResult(metadata={
+    record_nights(context, nights, {night: {
         "dagster/row_count": summary.rendered,
         "rendered_night": night.isoformat(),
-        "nights_in_run": len(nights),
-        "note": ("contacts were planned for every night of the run; files were rendered for "
-                 "its last night only") if len(nights) > 1 else "one night",
         "released": counts["released"],
         "held": summary.held,
         **{f"channel_{k}": v for k, v in sorted(summary.by_channel.items())},
@@ -157,7 +165,11 @@ def letter_batches(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         "folder": str(summary.folder),
         "blocked": summary.blocked,
         "templates": _md(templates),
-    })
+    }}, default={"status": f"contacts planned, no files: the run rendered its last night, {night}"})
+    yield dg.MaterializeResult(metadata={
+        **run_range(nights),
+        "note": ("contacts were planned for every night of the run; files were rendered for "
+                 "its last night only") if len(nights) > 1 else "one night"})
     yield dg.AssetCheckResult(
         check_name="letter_batches_templates_pass_linter",
         passed=not summary.blocked,
@@ -184,8 +196,11 @@ def credit_line_actions(context: dg.AssetExecutionContext, duckdb: DuckDBResourc
     with duckdb.get_connection() as conn:
         rows = tiering.build_credit_line_actions(conn, strategy, nights[0], nights[-1])
         mix = _query(conn, "credit_line_mix", {"night": nights[-1]})
+        per_night = rows_by_night(conn, "credit_line_actions", nights)
+    per_night[nights[-1]]["actions"] = _md(mix)
+    record_nights(context, nights, per_night)
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": rows, "nights": len(nights), "last_night": _md(mix),
+        **run_range(nights), **({"run_rows": rows} if len(nights) > 1 else {}),
         "sql": sql_path("collections/credit_line_actions")})
 
 
@@ -204,8 +219,11 @@ def cure_rates(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     with duckdb.get_connection() as conn:
         rows = tiering.build_cure_rates(conn, nights[0], nights[-1])
         last = _query(conn, "cure_rates_night", {"night": nights[-1]})
+        per_night = rows_by_night(conn, "cure_rates", nights)
+    per_night[nights[-1]]["cure_rates"] = _md(last)
+    record_nights(context, nights, per_night)
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": rows, "nights": len(nights), "last_night": _md(last),
+        **run_range(nights), **({"run_rows": rows} if len(nights) > 1 else {}),
         "sql": sql_path("collections/cure_rates")})
 
 

@@ -10,6 +10,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.checks import sql_check_result
+from pipelines.defs.metadata import record_nights, rows_by_night, run_range
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.lib.features.data_dictionary import data_dictionary as build_data_dictionary
 from pipelines.lib.features.nightly_tables import preview, rebuild_nights
@@ -94,13 +95,15 @@ def build_nightly_table_asset(spec: NightlyTable) -> dg.AssetsDefinition:
             rows = rebuild_nights(conn, spec.name, f"features/{spec.name}", start, end,
                                   before=spec.before, chunk_days=spec.chunk_days)
             sample = preview(conn, spec.name, end)
+            per_night = rows_by_night(conn, spec.name, nights)
+            per_night[end]["preview"] = dg.MetadataValue.md(
+                sample.to_markdown(index=False, floatfmt=".4g") if not sample.empty
+                else f"no rows for {end}")
+            record_nights(context, nights, per_night)
             yield dg.MaterializeResult(metadata={
-                "dagster/row_count": rows,
-                "nights": len(nights),
+                **run_range(nights),
+                **({"run_rows": rows} if len(nights) > 1 else {}),
                 "sql": sql_path(f"features/{spec.name}"),
-                "preview": dg.MetadataValue.md(
-                    sample.to_markdown(index=False, floatfmt=".4g") if not sample.empty
-                    else f"no rows for {end}"),
             })
             for name, _ in spec.checks:
                 yield sql_check_result(conn, name, name, {"start_date": start, "end_date": end})

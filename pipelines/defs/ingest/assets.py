@@ -12,6 +12,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines import settings
 from pipelines.defs.checks import sql_check_result
+from pipelines.defs.metadata import record_nights, run_range
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.defs.resources import LandingResource
 from pipelines.lib.ingest.contracts import Contract, feeds, load_contract
@@ -105,32 +106,42 @@ def _contract_check(conn, contract: Contract, results: list[IngestResult]) -> dg
     )
 
 
-def _materialize_metadata(contract: Contract, results: list[IngestResult], skipped: list[date]):
-    loaded = sum(r.rows_loaded for r in results)
-    quarantined = sum(r.rows_quarantined for r in results)
-    by_rule: dict[str, int] = {}
-    for result in results:
-        for rule, count in result.quarantined_by_rule.items():
-            by_rule[rule] = by_rule.get(rule, 0) + count
-    last = results[-1] if results else None
-    metadata = {
-        "dagster/row_count": loaded,
-        "rows_read": sum(r.rows_read for r in results),
-        "rows_loaded": loaded,
-        "rows_quarantined": quarantined,
-        "nights": len(results),
-        "contract_version": contract.version,
-        "table": table_name(contract),
-        "quarantined_by_rule": dg.MetadataValue.md(
-            "\n".join(["| rule | violations |", "|---|---|"]
-                      + [f"| {k} | {v} |" for k, v in sorted(by_rule.items())])
-            if by_rule else "none"),
+def _quarantine_table(by_rule: dict[str, int]) -> dg.MetadataValue | str:
+    if not by_rule:
+        return "none"
+    return dg.MetadataValue.md("\n".join(["| rule | violations |", "|---|---|"]
+                                         + [f"| {k} | {v} |" for k, v in sorted(by_rule.items())]))
+
+
+def night_metadata(result: IngestResult) -> dict:
+    """One night's file as its partition shows it: the file, its sha256, its rows."""
+    return {
+        "dagster/row_count": result.rows_loaded,
+        "rows_read": result.rows_read,
+        "rows_loaded": result.rows_loaded,
+        "rows_quarantined": result.rows_quarantined,
+        "quarantined_by_rule": _quarantine_table(result.quarantined_by_rule),
+        "status": result.status,
+        "file_sha256": result.sha256 or "",
+        "source_file": result.source_file or "",
+        "notes": result.message or "",
     }
-    if last is not None:
-        metadata |= {"status": last.status, "file_sha256": last.sha256 or "",
-                     "source_file": last.source_file or "", "notes": last.message or ""}
-    if skipped:
-        metadata["nights_without_file"] = ", ".join(str(n) for n in skipped)
+
+
+NO_FILE = {"dagster/row_count": 0, "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0,
+           "quarantined_by_rule": "none", "status": "no file", "file_sha256": "",
+           "source_file": "", "notes": "no landing file for this night"}
+
+
+def run_metadata(contract: Contract, nights: list[date], results: list[IngestResult],
+                 skipped: list[date]) -> dict:
+    """What holds for every night of the run (each night's own figures are on its partition)."""
+    metadata = {"contract_version": contract.version, "table": table_name(contract),
+                **run_range(nights)}
+    if len(nights) > 1:
+        metadata |= {"run_rows_loaded": sum(r.rows_loaded for r in results),
+                     "run_rows_quarantined": sum(r.rows_quarantined for r in results),
+                     "run_nights_without_file": len(skipped)}
     return metadata
 
 
@@ -186,7 +197,9 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
             if skipped:
                 context.log.warning(f"{feed}: no file for {len(skipped)} night(s): "
                                     f"{', '.join(map(str, skipped[:10]))}")
-            yield dg.MaterializeResult(metadata=_materialize_metadata(contract, results, skipped))
+            record_nights(context, nights, {r.night: night_metadata(r) for r in results},
+                          default=NO_FILE)
+            yield dg.MaterializeResult(metadata=run_metadata(contract, nights, results, skipped))
             yield _reconcile_check(conn, contract, nights)
             yield _contract_check(conn, contract, results)
 

@@ -7,7 +7,6 @@ computed for the last night only (they exist for tonight's letters and tonight's
 """
 
 
-import math
 import time
 from datetime import date
 
@@ -15,15 +14,16 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from models.dataset import NotEnoughData
-from models.psi import NO_DATA
 from models.registry import ModelRegistry, card_markdown
 from models.retrain import retrain_due
 from pipelines import settings
 from pipelines.defs.checks import sql_check_result
+from pipelines.defs.metadata import record_nights, run_range
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.defs.resources import ModelRegistryResource
 from pipelines.lib.model.nightly import monitor_night, score_nights
 from pipelines.lib.model.retrain import retrain_night
+from pipelines.lib.warehouse import run_sql
 
 GATE_CHECK = "champion_challenger_gate"
 SCORE_CHECKS = (
@@ -83,7 +83,8 @@ def _champion_metadata(registry: ModelRegistry) -> dict:
 )
 def delinquency_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
                       model_registry: ModelRegistryResource):
-    as_of = partition_nights(context)[-1]
+    nights = partition_nights(context)
+    as_of = nights[-1]
     config = settings.model_config()
     registry = model_registry.registry()
     if not retrain_due(registry, as_of, config):
@@ -108,7 +109,7 @@ def delinquency_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
         return
     seconds = time.perf_counter() - started
     card = registry.card(result.version)
-    yield dg.MaterializeResult(metadata={
+    record_nights(context, nights, {as_of: {
         "status": ("reused the identical model already registered" if result.reused
                    else "retrained") + ("; promoted" if result.decision.promote
                                         else "; kept as challenger"),
@@ -125,7 +126,9 @@ def delinquency_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
         **_champion_metadata(registry),
         "model_card": dg.MetadataValue.md(card_markdown(card)),
         "card_path": dg.MetadataValue.path(str(registry.root / result.version / "card.md")),
-    })
+    }}, default={"status": f"no retrain on this night: the run retrained as of {as_of}",
+                 **_champion_metadata(registry)})
+    yield dg.MaterializeResult(metadata=run_range(nights))
     champion_after = registry.champion()
     yield dg.AssetCheckResult(
         check_name=GATE_CHECK,
@@ -178,19 +181,11 @@ def account_scores(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
     with duckdb.get_connection() as conn:
         run = score_nights(conn, model, config, nights, reason_nights={nights[-1]})
         checks = list(_check_results(conn, SCORE_CHECKS, nights[0], nights[-1]))
+        per_night = _scores_by_night(conn, nights)
     reasons_per_second = (run.reason_accounts / run.seconds_reasons
                           if run.seconds_reasons else None)
-    yield dg.MaterializeResult(metadata={
-        "dagster/row_count": run.rows,
-        "model_version": champion,
-        "nights": run.nights,
-        "scored_last_night": run.scored,
-        "early_warning_last_night": run.early_warning,
-        "needing_reasons_last_night": run.needing_reasons,
+    per_night.setdefault(nights[-1], {}).update({
         "reason_code_rows": run.reason_rows,
-        "mean_probability": dg.MetadataValue.float(run.mean_probability or 0.0),
-        "scoring_rows_per_second": dg.MetadataValue.float(
-            round(run.rows / run.seconds_scoring, 1) if run.seconds_scoring else 0.0),
         "reason_accounts_per_second": dg.MetadataValue.float(round(reasons_per_second or 0.0, 1)),
         "risk_grades": dg.MetadataValue.md(
             "| grade | accounts |\n|---|---|\n"
@@ -199,7 +194,30 @@ def account_scores(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
             run.top_reasons.head(12).to_markdown(index=False)
             if run.top_reasons is not None else "none"),
     })
+    record_nights(context, nights, per_night,
+                  default={"dagster/row_count": 0, "status": "no scores for this night"})
+    yield dg.MaterializeResult(metadata={
+        **run_range(nights),
+        **({"run_rows": run.rows} if len(nights) > 1 else {}),
+        "reason_nights": nights[-1].isoformat(),
+        "scoring_rows_per_second": dg.MetadataValue.float(
+            round(run.rows / run.seconds_scoring, 1) if run.seconds_scoring else 0.0),
+    })
     yield from checks
+
+
+def _scores_by_night(conn, nights: list[date]) -> dict[date, dict]:
+    """Each scored night's own counts and mean probability, for its partition."""
+    rows = run_sql(conn, "metadata/scores_by_night",
+                   {"start_date": nights[0], "end_date": nights[-1]}).fetchall()
+    return {night: {
+        "dagster/row_count": count,
+        "model_version": version,
+        "scored": scored,
+        "early_warning": early_warning,
+        "needing_reasons": needing,
+        "mean_probability": dg.MetadataValue.float(float(mean or 0.0)),
+    } for night, count, scored, early_warning, needing, mean, version in rows}
 
 
 @dg.asset(
@@ -216,7 +234,8 @@ def account_scores(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
 )
 def model_monitoring(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
                      model_registry: ModelRegistryResource):
-    night = partition_nights(context)[-1]
+    nights = partition_nights(context)
+    night = nights[-1]
     config = settings.model_config()
     registry = model_registry.registry()
     champion = registry.champion()
@@ -234,25 +253,18 @@ def model_monitoring(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
         report, rows = monitor_night(conn, model, card, config, night)
     stability, performance = report["stability"], report["performance"]
     features = stability["features"]
-    measured = [r for r in features if r["status"] != NO_DATA]
-    worst = measured[0] if measured else None
-    no_data = [r for r in features if r["status"] == NO_DATA]
+    worst = features[0] if features else None
     buckets = rows[(rows["measure"] == "mean_predicted")]
     observed = rows[(rows["measure"] == "observed_rate")].set_index("subject")["value"]
-    bucket_auc = rows[(rows["measure"] == "auc_in_bucket")].set_index("subject")
     bucket_table = "\n".join(
         f"| {r.subject} | {r.value:.4f} | {observed.get(r.subject, float('nan')):.4f} | "
-        f"{r.status or 'not judged'} | {_psi_text(bucket_auc['value'].get(r.subject))} | "
-        f"{bucket_auc['status'].get(r.subject) or 'not judged'} |" for r in buckets.itertuples())
+        f"{r.status or 'not judged'} |" for r in buckets.itertuples())
     metadata = {
         "model_version": champion,
         "score_psi": dg.MetadataValue.float(float(stability["score"]["psi"])),
         "max_feature_psi": dg.MetadataValue.float(float(worst["psi"]) if worst else 0.0),
         "psi": dg.MetadataValue.md("| feature | PSI | status |\n|---|---|---|\n" + "\n".join(
-            f"| {r['feature']} | {_psi_text(r['psi'])} | {r['status']} |"
-            for r in measured[:15] + no_data)),
-        "psi_no_data": dg.MetadataValue.md("\n".join(
-            f"- {r['feature']}: {r['why']}" for r in no_data) or "none"),
+            f"| {r['feature']} | {r['psi']:.4f} | {r['status']} |" for r in features[:15])),
         "alerts": dg.MetadataValue.md("\n".join(f"- {a}" for a in report["alerts"]) or "none"),
     }
     if performance:
@@ -261,12 +273,10 @@ def model_monitoring(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
                                       f"{performance['window']['last_night']} "
                                       f"({performance['window']['rows']:,} rows)")
         metadata["roll_rate_by_bucket"] = dg.MetadataValue.md(
-            "| bucket | mean predicted | observed | status | AUC in bucket | AUC status |\n"
-            "|---|---|---|---|---|---|\n" + bucket_table)
-    else:
-        metadata["matured_window"] = ("none yet: no matured night after the champion's "
-                                      "validation window")
-    yield dg.MaterializeResult(metadata=metadata)
+            "| bucket | mean predicted | observed | status |\n|---|---|---|---|\n" + bucket_table)
+    record_nights(context, nights, {night: metadata},
+                  default={"status": f"not monitored: the run monitored its last night, {night}"})
+    yield dg.MaterializeResult(metadata=run_range(nights))
 
     acting = [r for r in features if r["status"] == "act"]
     yield dg.AssetCheckResult(
@@ -279,30 +289,23 @@ def model_monitoring(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
                   "max_psi": float(worst["psi"]) if worst else 0.0})
     if performance is None:
         for name in ("auc_on_matured_labels", "roll_rate_by_bucket"):
-            yield dg.AssetCheckResult(check_name=name, passed=True, metadata={
-                "judged": "no matured night after the champion's validation window yet"})
+            yield dg.AssetCheckResult(check_name=name, passed=True,
+                                      metadata={"judged": "no matured labels yet"})
         return
     reference_auc = card["metrics"]["validation"]["auc"]
-    fell_in = bucket_auc[bucket_auc["status"] == "alert"].index.tolist()
     yield dg.AssetCheckResult(
         check_name="auc_on_matured_labels",
-        passed=performance["auc"] >= reference_auc - config.auc_margin and not fell_in,
+        passed=performance["auc"] >= reference_auc - config.auc_margin,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"auc": float(performance["auc"]), "card_auc": float(reference_auc),
-                  "margin": config.auc_margin,
-                  "buckets_auc_fell": ", ".join(fell_in) or "none"})
+                  "margin": config.auc_margin})
     off = buckets[buckets["status"] == "alert"]["subject"].tolist()
     yield dg.AssetCheckResult(
         check_name="roll_rate_by_bucket", passed=not off, severity=dg.AssetCheckSeverity.WARN,
         metadata={"buckets_off": ", ".join(off) or "none",
                   "table": dg.MetadataValue.md(
-                      "| bucket | mean predicted | observed | status | AUC in bucket | AUC status "
-                      "|\n|---|---|---|---|---|---|\n" + bucket_table)})
-
-
-def _psi_text(value) -> str:
-    """A PSI or AUC to four places; "no data" for none (never a 0 that reads "stable")."""
-    return "no data" if value is None or math.isnan(value) else f"{value:.4f}"
+                      "| bucket | mean predicted | observed | status |\n|---|---|---|---|\n"
+                      + bucket_table)})
 
 
 @dg.definitions

@@ -10,10 +10,12 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines import settings
+from pipelines.defs.metadata import record_nights, run_range
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.lib.report import report_dir
 from pipelines.lib.report.figures import latest_book_night
 from pipelines.lib.report.render import ReportResult, build_report
+from pipelines.lib.warehouse import run_sql
 
 UPSTREAM = (
     "portfolio_daily", "roll_rates", "flow_rates", "vintage_curves",
@@ -48,6 +50,23 @@ def kpi_metadata(result: ReportResult) -> dict:
     if data.forecast is not None:
         metadata["forecast_30plus_in_3_months"] = data.forecast.rate_30plus(3)
     return {k: v for k, v in metadata.items() if v is not None}
+
+
+COUNTS = ("accounts", "new_writeoffs", "writeoffs_month")
+
+
+def book_kpis_by_night(conn, nights: list) -> dict:
+    """The report's book KPIs for each night of the run from its portfolio_daily rows, so a
+    backfill's partitions plot each night's own book (the report itself is the last night's)."""
+    result = run_sql(conn, "metadata/portfolio_kpis_by_night",
+                     {"start_date": nights[0], "end_date": nights[-1]})
+    names = [column[0] for column in result.description]
+    per_night = {}
+    for night, *values in result.fetchall():
+        per_night[night] = {"report": "none for this night (a backfill reports its last night)",
+                            **{k: v if isinstance(v, str) else int(v) if k in COUNTS else float(v)
+                               for k, v in zip(names[1:], values) if v is not None}}
+    return per_night
 
 
 def kpi_markdown(result: ReportResult) -> str:
@@ -90,13 +109,11 @@ def risk_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
             return
         out_dir = report_dir(settings.overdue_home(), night)
         result = build_report(conn, night, out_dir, registry_dir=settings.registry_dir())
+        per_night = book_kpis_by_night(conn, nights)
     files = {f"{f.edition}_{f.language}": f for f in result.files}
     metadata = {
+        "report": "written for this night",
         "report_night": night.isoformat(),
-        "nights_in_run": len(nights),
-        "note": ("one report, for the last night with a book in the run's range "
-                 f"({nights[0]} .. {nights[-1]}); earlier nights of a backfill get none")
-        if len(nights) > 1 else "report for the run's night",
         "edition": "month-end" if any(f.edition == "month-end" for f in result.files)
         else "nightly",
         "folder": dg.MetadataValue.path(str(out_dir)),
@@ -110,7 +127,15 @@ def risk_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         "kpis": dg.MetadataValue.md(kpi_markdown(result)),
     }
     context.log.info(f"risk report for {night}: {len(result.files)} file pairs in {out_dir}")
-    yield dg.MaterializeResult(metadata=metadata)
+    per_night.setdefault(night, {}).update(metadata)
+    record_nights(context, nights, per_night)
+    yield dg.MaterializeResult(metadata={
+        **run_range(nights),
+        "nights_in_run": len(nights),
+        "note": ("one report, for the last night with a book in the run's range "
+                 f"({nights[0]} .. {nights[-1]}); earlier nights of a backfill get none, their "
+                 "figures are the book's from portfolio_daily")
+        if len(nights) > 1 else "report for the run's night"})
 
     chart_sets = {tuple(f.charts) for f in result.files}
     empty = [f"{f.html.name}:{key}" for f in result.files for key in f.charts
