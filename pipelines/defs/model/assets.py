@@ -7,6 +7,7 @@ computed for the last night only (they exist for tonight's letters and tonight's
 """
 
 
+import math
 import time
 from datetime import date
 
@@ -14,6 +15,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from models.dataset import NotEnoughData
+from models.psi import NO_DATA
 from models.registry import ModelRegistry, card_markdown
 from models.retrain import retrain_due
 from pipelines import settings
@@ -253,18 +255,25 @@ def model_monitoring(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
         report, rows = monitor_night(conn, model, card, config, night)
     stability, performance = report["stability"], report["performance"]
     features = stability["features"]
-    worst = features[0] if features else None
+    measured = [r for r in features if r["status"] != NO_DATA]
+    worst = measured[0] if measured else None
+    no_data = [r for r in features if r["status"] == NO_DATA]
     buckets = rows[(rows["measure"] == "mean_predicted")]
     observed = rows[(rows["measure"] == "observed_rate")].set_index("subject")["value"]
+    bucket_auc = rows[(rows["measure"] == "auc_in_bucket")].set_index("subject")
     bucket_table = "\n".join(
         f"| {r.subject} | {r.value:.4f} | {observed.get(r.subject, float('nan')):.4f} | "
-        f"{r.status or 'not judged'} |" for r in buckets.itertuples())
+        f"{r.status or 'not judged'} | {_psi_text(bucket_auc['value'].get(r.subject))} | "
+        f"{bucket_auc['status'].get(r.subject) or 'not judged'} |" for r in buckets.itertuples())
     metadata = {
         "model_version": champion,
         "score_psi": dg.MetadataValue.float(float(stability["score"]["psi"])),
         "max_feature_psi": dg.MetadataValue.float(float(worst["psi"]) if worst else 0.0),
         "psi": dg.MetadataValue.md("| feature | PSI | status |\n|---|---|---|\n" + "\n".join(
-            f"| {r['feature']} | {r['psi']:.4f} | {r['status']} |" for r in features[:15])),
+            f"| {r['feature']} | {_psi_text(r['psi'])} | {r['status']} |"
+            for r in measured[:15] + no_data)),
+        "psi_no_data": dg.MetadataValue.md("\n".join(
+            f"- {r['feature']}: {r['why']}" for r in no_data) or "none"),
         "alerts": dg.MetadataValue.md("\n".join(f"- {a}" for a in report["alerts"]) or "none"),
     }
     if performance:
@@ -273,7 +282,11 @@ def model_monitoring(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
                                       f"{performance['window']['last_night']} "
                                       f"({performance['window']['rows']:,} rows)")
         metadata["roll_rate_by_bucket"] = dg.MetadataValue.md(
-            "| bucket | mean predicted | observed | status |\n|---|---|---|---|\n" + bucket_table)
+            "| bucket | mean predicted | observed | status | AUC in bucket | AUC status |\n"
+            "|---|---|---|---|---|---|\n" + bucket_table)
+    else:
+        metadata["matured_window"] = ("none yet: no matured night after the champion's "
+                                      "validation window")
     record_nights(context, nights, {night: metadata},
                   default={"status": f"not monitored: the run monitored its last night, {night}"})
     yield dg.MaterializeResult(metadata=run_range(nights))
@@ -289,23 +302,30 @@ def model_monitoring(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
                   "max_psi": float(worst["psi"]) if worst else 0.0})
     if performance is None:
         for name in ("auc_on_matured_labels", "roll_rate_by_bucket"):
-            yield dg.AssetCheckResult(check_name=name, passed=True,
-                                      metadata={"judged": "no matured labels yet"})
+            yield dg.AssetCheckResult(check_name=name, passed=True, metadata={
+                "judged": "no matured night after the champion's validation window yet"})
         return
     reference_auc = card["metrics"]["validation"]["auc"]
+    fell_in = bucket_auc[bucket_auc["status"] == "alert"].index.tolist()
     yield dg.AssetCheckResult(
         check_name="auc_on_matured_labels",
-        passed=performance["auc"] >= reference_auc - config.auc_margin,
+        passed=performance["auc"] >= reference_auc - config.auc_margin and not fell_in,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"auc": float(performance["auc"]), "card_auc": float(reference_auc),
-                  "margin": config.auc_margin})
+                  "margin": config.auc_margin,
+                  "buckets_auc_fell": ", ".join(fell_in) or "none"})
     off = buckets[buckets["status"] == "alert"]["subject"].tolist()
     yield dg.AssetCheckResult(
         check_name="roll_rate_by_bucket", passed=not off, severity=dg.AssetCheckSeverity.WARN,
         metadata={"buckets_off": ", ".join(off) or "none",
                   "table": dg.MetadataValue.md(
-                      "| bucket | mean predicted | observed | status |\n|---|---|---|---|\n"
-                      + bucket_table)})
+                      "| bucket | mean predicted | observed | status | AUC in bucket | AUC status "
+                      "|\n|---|---|---|---|---|---|\n" + bucket_table)})
+
+
+def _psi_text(value) -> str:
+    """A PSI or AUC to four places; "no data" for none (never a 0 that reads "stable")."""
+    return "no data" if value is None or math.isnan(value) else f"{value:.4f}"
 
 
 @dg.definitions
