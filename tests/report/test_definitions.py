@@ -30,6 +30,8 @@ QUARANTINED = (  # (row, rule, currency, balance): row 7 broke two rules, it cou
     (7, "days_past_due_zero_when_nothing_past_due", "USD", "50.00"),
     (7, "credit_limit_minimum", "USD", "50.00"),
     (8, "account_id_unique", "CNY", "20.00"),
+    (9, "currency_valid_values", "US$", "12.00"),  # no such currency: not converted
+    (10, "balance_type", "CNY", "12,5"),  # no readable amount
 )
 
 
@@ -99,14 +101,16 @@ def test_page_one_states_the_quarantine(book):
     conn, _ = book
     data = gather(conn, SUNDAY, load_assumptions())
     q = data.quarantine_effect
-    # rows 7 (USD 50) and 8 (CNY 20): 2 rows, 50 x 7 + 20 = 370 CNY
-    assert (q["rows"], q["balance"]) == (2, 370.0)
-    assert (q["accounts_with"], q["balance_with"]) == (7, 6670.0)
+    # rows 7 (USD 50) and 8 (CNY 20): 50 x 7 + 20 = 370 CNY; rows 9 and 10 have no amount
+    assert (q["rows"], q["balance"], q["rows_without_balance"]) == (4, 370.0, 2)
+    assert (q["accounts_with"], q["balance_with"]) == (9, 6670.0)
     assert q["accounts_change"] == 0 and q["change_within"]
     html, _ = render_html(data, "en", "nightly")
     page = text_of(html, '<section id="section-1">', '<section id="section-2">')
-    assert "2 account snapshot rows were quarantined tonight (balance ¥370)" in page
-    assert "at most 7 accounts and ¥6,670" in page
+    assert "4 account snapshot rows were quarantined tonight (balance ¥370)" in page
+    assert "at most 9 accounts and about ¥6,670" in page
+    assert "2 of those rows have no readable balance or currency" in page
+    assert "(+0) is within the quarantine's effect" in page.replace("&#39;", "'")
     assert "never read" not in html
 
 

@@ -136,29 +136,30 @@ def provision_ratios(kpis: dict, ecl_total: pd.DataFrame | None) -> dict:
 
 
 def quarantine_effect(quarantined: pd.DataFrame, rates: fx.NightRates, kpis: dict) -> dict:
-    """What tonight's quarantined account_snapshots rows take out of the book: rows, their
-    balance in the reporting currency (None when one cannot be read or converted), the book with
-    them (at most: a quarantined row may duplicate a loaded account), and whether the change
-    in accounts since the previous night is within their effect."""
+    """What tonight's quarantined account_snapshots rows take out of the book: rows; the balance
+    of those whose amount and currency can be read and converted, in the reporting currency, and
+    how many cannot; the book with them (at most: a quarantined row may duplicate a loaded
+    account); and whether the change in accounts since the previous night is within their
+    effect."""
     rows = int(quarantined["rows"].sum()) if not quarantined.empty else 0
-    balance = 0.0
+    balance, unreadable = 0.0, 0
     for row in quarantined.itertuples():
-        converted = (rates.convert(float(row.balance), row.currency)
-                     if isinstance(row.currency, str) else None)
-        if converted is None or row.rows_with_balance < row.rows:
-            balance = None
-            break
-        balance += converted
+        rate = rates.rate(row.currency) if isinstance(row.currency, str) else None
+        if rate is None:
+            unreadable += int(row.rows)
+            continue
+        balance += float(row.balance) * rate
+        unreadable += int(row.rows - row.rows_with_balance)
     accounts = kpis["accounts"]["tonight"]
     previous = kpis["accounts"]["previous_night"]
     book_balance = kpis["balance"]["tonight"]
     change = accounts - previous if previous is not None else None
     return {
         "rows": rows,
-        "balance": balance if rows else 0.0,
+        "balance": balance,
+        "rows_without_balance": unreadable,
         "accounts_with": accounts + rows,
-        "balance_with": (book_balance + balance if balance is not None and book_balance is not None
-                         else None),
+        "balance_with": book_balance + balance if book_balance is not None else None,
         "accounts_change": change,
         "change_within": change is not None and rows > 0 and abs(change) <= rows,
     }

@@ -158,6 +158,8 @@ def quarantine_note(data: ReportData, text: dict, language: str) -> str:
         rows=fmt.number(q["rows"]), balance=fmt.money(q["balance"], data.currency),
         accounts_with=fmt.number(q["accounts_with"]),
         balance_with=fmt.money(q["balance_with"], data.currency))
+    if q["rows_without_balance"]:
+        line += text["quarantine_unreadable"].format(rows=fmt.number(q["rows_without_balance"]))
     if q["accounts_change"] is not None:
         key = "quarantine_within" if q["change_within"] else "quarantine_outside"
         line += text[key].format(change=f"{q['accounts_change']:+,.0f}")
