@@ -111,6 +111,12 @@ def test_a_night_trains_gates_promotes_scores_explains_and_monitors(model_home):
     assert ("psi", "score") in monitored and ("auc", "matured") in monitored
     assert monitored[("auc", "matured")] == pytest.approx(card["metrics"]["validation"]["auc"],
                                                           abs=0.05)
+    # monitoring reads nights after the validation window: none the model stopped on
+    first_monitored = query(model_home, """
+        select min(window_first_night) from model_monitoring
+        where snapshot_date = ? and measure = 'auc'""", [END])[0][0]
+    assert first_monitored.isoformat() > card["data_window"]["validation"]["last_night"]
+    assert (model_home / "out" / "monitoring" / END.isoformat() / "monitoring.html").is_file()
 
     checks = check_results()
     assert checks["champion_challenger_gate"][0]

@@ -23,6 +23,7 @@ from pipelines.defs.checks import sql_check_result
 from pipelines.defs.metadata import record_nights, run_range
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.defs.resources import ModelRegistryResource
+from pipelines.lib.model.monitoring_page import write_page
 from pipelines.lib.model.nightly import monitor_night, score_nights
 from pipelines.lib.model.retrain import retrain_night
 from pipelines.lib.warehouse import run_sql
@@ -253,6 +254,7 @@ def model_monitoring(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
     model = registry.load(champion)
     with duckdb.get_connection() as conn:
         report, rows = monitor_night(conn, model, card, config, night)
+    page = write_page(report, night, card)
     stability, performance = report["stability"], report["performance"]
     features = stability["features"]
     measured = [r for r in features if r["status"] != NO_DATA]
@@ -275,6 +277,7 @@ def model_monitoring(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
         "psi_no_data": dg.MetadataValue.md("\n".join(
             f"- {r['feature']}: {r['why']}" for r in no_data) or "none"),
         "alerts": dg.MetadataValue.md("\n".join(f"- {a}" for a in report["alerts"]) or "none"),
+        "monitoring_page": dg.MetadataValue.path(str(page)),
     }
     if performance:
         metadata.update(_metrics_metadata("matured_", performance))
