@@ -11,6 +11,8 @@ import fcntl
 import logging
 import os
 import sys
+import time
+from contextlib import contextmanager
 from datetime import date, timedelta
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -57,37 +59,116 @@ def _failure_reason(result) -> str:
     return "run failed"
 
 
+REPOSITORY = "__repository__"  # the one repository of a code location built by @dg.definitions
+
+
+def code_location_name() -> str:
+    """The location's name as `dg dev` shows it: `[tool.dg.project] code_location_name`."""
+    import tomllib
+
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    if pyproject.is_file():
+        project = tomllib.loads(pyproject.read_text()).get("tool", {}).get("dg", {}).get(
+            "project", {})
+        return project.get("code_location_name", "overdue")
+    return "overdue"
+
+
+@contextmanager
+def code_location(instance):
+    """The code location `overdue`, loaded in this process the way the UI's workspace loads it
+    (module `pipelines.definitions`), so a run made from it carries the location's origin: the
+    job's Runs tab, the Overview timeline and re-execution find it."""
+    from dagster._core.remote_origin import InProcessCodeLocationOrigin
+    from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+
+    origin = InProcessCodeLocationOrigin(
+        loadable_target_origin=LoadableTargetOrigin(
+            executable_path=sys.executable, module_name="pipelines.definitions",
+            working_directory=str(Path(__file__).resolve().parent.parent)),
+        location_name=code_location_name())
+    with origin.create_location(instance) as location:
+        yield location
+
+
+def _record_backfill(instance, backfill_id: str, job, selection, nights: list[str],
+                     started: float, result) -> None:
+    """A range of nights is a backfill in the UI's Backfills tab: one single run (the run is
+    tagged with the backfill), recorded when it has ended so that the daemon, which launches the
+    runs of REQUESTED backfills, never launches it a second time."""
+    from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraphSubset
+    from dagster._core.definitions.events import AssetKeyPartitionKey
+    from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
+
+    graph = job.asset_layer.asset_graph
+    keys = selection or [node.key for node in graph.asset_nodes if node.is_executable]
+    backfill = PartitionBackfill.from_asset_partitions(
+        backfill_id=backfill_id, asset_graph=graph, partition_names=nights, asset_selection=keys,
+        backfill_timestamp=started, tags={"overdue/command": "backfill"},
+        dynamic_partitions_store=instance, all_partitions=False,
+        title=f"overdue backfill {nights[0]} .. {nights[-1]}",
+        description=f"{len(nights)} nights as one run (overdue backfill)", run_config=None)
+    done = {AssetKeyPartitionKey(e.asset_key, e.partition)
+            for e in result.get_asset_materialization_events()}
+    data = backfill.asset_backfill_data
+    data = data._replace(
+        materialized_subset=AssetGraphSubset.from_asset_partition_set(done, graph),
+        failed_and_downstream_subset=AssetGraphSubset.create_empty_subset() if result.success
+        else data.target_subset - AssetGraphSubset.from_asset_partition_set(done, graph))
+    status = (BulkActionStatus.COMPLETED_SUCCESS if result.success
+              else BulkActionStatus.COMPLETED_FAILED)
+    instance.add_backfill(backfill._replace(asset_backfill_data=data).with_status(status)
+                          .with_end_timestamp(time.time()))
+
+
 def run_nights(start: date, end: date, groups: list[str] | None = None) -> None:
-    """Materialise every asset (or those of `groups`) for nights start..end as one Dagster run."""
-    from pipelines.definitions import defs
+    """Materialise every asset (or those of `groups`) for nights start..end as one Dagster run,
+    executed in this process (DuckDB has one writer) but made from the code location, as the UI
+    makes its runs; a range of nights is also recorded as a backfill."""
+    from dagster._core.execution.api import execute_run
+    from dagster._core.storage.tags import BACKFILL_ID_TAG
+    from dagster._core.utils import make_new_backfill_id
+
     from pipelines.defs.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 
-    job = defs().resolve_job_def("nightly")
-    keys = set(job.partitions_def.get_partition_keys())
-    for night in (start, end):
-        if night.isoformat() not in keys:
-            raise CommandError(
-                f"night {night} is outside the partitions ({min(keys)} .. {max(keys)}); "
-                "partitions start at the first landed account_snapshots file")
-    selection = None
-    if groups:
-        known = {node.group_name for node in job.asset_layer.asset_graph.asset_nodes}
-        unknown = sorted(set(groups) - known)
-        if unknown:
-            raise CommandError(f"unknown asset group(s) {unknown}; known: {sorted(known)}")
-        selection = [node.key for node in job.asset_layer.asset_graph.asset_nodes
-                     if node.group_name in groups and node.is_executable]
     instance = _dagster_instance()
-    run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-    if start == end:
-        result = job.execute_in_process(instance=instance, partition_key=start.isoformat(),
-                                        raise_on_error=False, run_config=run_config,
-                                        asset_selection=selection)
-    else:
-        result = job.execute_in_process(instance=instance, raise_on_error=False,
-                                        run_config=run_config, asset_selection=selection, tags={
-            PARTITION_RANGE_START_TAG: start.isoformat(),
-            PARTITION_RANGE_END_TAG: end.isoformat()})
+    with code_location(instance) as location:
+        recon = location.get_reconstructable_job(REPOSITORY, "nightly")
+        remote = location.get_repository(REPOSITORY).get_full_job("nightly")
+        job = recon.get_definition()
+        keys = job.partitions_def.get_partition_keys()
+        for night in (start, end):
+            if night.isoformat() not in set(keys):
+                raise CommandError(
+                    f"night {night} is outside the partitions ({min(keys)} .. {max(keys)}); "
+                    "partitions start at the first landed account_snapshots file")
+        selection = None
+        if groups:
+            known = {node.group_name for node in job.asset_layer.asset_graph.asset_nodes}
+            unknown = sorted(set(groups) - known)
+            if unknown:
+                raise CommandError(f"unknown asset group(s) {unknown}; known: {sorted(known)}")
+            selection = [node.key for node in job.asset_layer.asset_graph.asset_nodes
+                         if node.group_name in groups and node.is_executable]
+        run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+        backfill_id = None
+        if start == end:
+            tags = dict(job.get_tags_for_partition_key(start.isoformat(),
+                                                       selected_asset_keys=selection))
+        else:
+            backfill_id = make_new_backfill_id()
+            tags = {PARTITION_RANGE_START_TAG: start.isoformat(),
+                    PARTITION_RANGE_END_TAG: end.isoformat(), BACKFILL_ID_TAG: backfill_id}
+        started = time.time()
+        run = instance.create_run_for_job(
+            job_def=job, run_config=run_config, tags=tags,
+            asset_selection=frozenset(selection) if selection else None,
+            remote_job_origin=remote.get_remote_origin(),
+            job_code_origin=remote.get_python_origin())
+        result = execute_run(recon, run, instance, raise_on_error=False)
+        if backfill_id:
+            nights = [k for k in keys if start.isoformat() <= k <= end.isoformat()]
+            _record_backfill(instance, backfill_id, job, selection, nights, started, result)
     if not result.success:
         raise CommandError(f"night(s) {start}..{end} failed: {_failure_reason(result)}")
     failed_checks = [c for c in result.get_asset_check_evaluations() if not c.passed]

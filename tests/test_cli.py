@@ -82,3 +82,79 @@ def test_model_commands_on_an_empty_registry(tmp_path):
     promote = overdue(tmp_path, "model", "promote", "v0042")
     assert promote.returncode == 1
     assert "v0042" in promote.stderr.strip().splitlines()[-1]
+
+
+def runs_as_the_ui_lists_them(home: Path, monkeypatch):
+    """The job page's runs (filtered by the repository label, as the webserver filters them), and
+    the backfills of the Backfills tab, read from the run's own Dagster instance."""
+    from dagster import DagsterInstance
+    from dagster._core.storage.dagster_run import RunsFilter
+    from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
+
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster_home"))
+    instance = DagsterInstance.get()
+    job_page = instance.get_runs(RunsFilter(
+        job_name="nightly", tags={REPOSITORY_LABEL_TAG: "__repository__@overdue"}))
+    return instance, job_page, instance.get_backfills()
+
+
+def test_a_run_carries_the_code_locations_origin(tmp_path, monkeypatch):
+    write_night(tmp_path, NIGHT, [snapshot_row()])
+    result = overdue(tmp_path, "run", "--date", str(NIGHT), "--groups", "ingest")
+    assert result.returncode == 0, result.stderr
+    _, job_page, backfills = runs_as_the_ui_lists_them(tmp_path, monkeypatch)
+    assert len(job_page) == 1
+    origin = job_page[0].remote_job_origin
+    assert origin.location_name == "overdue" and origin.job_name == "nightly"
+    assert origin.repository_origin.repository_name == "__repository__"
+    assert job_page[0].tags["dagster/partition"] == str(NIGHT)
+    assert "dagster/backfill" not in job_page[0].tags and backfills == []
+
+
+def test_a_backfill_is_one_run_recorded_as_a_backfill(tmp_path, monkeypatch):
+    from datetime import timedelta
+
+    from dagster._core.execution.backfill import BulkActionStatus
+    from dagster._core.storage.dagster_run import DagsterRunStatus, RunsFilter
+
+    nights = [NIGHT - timedelta(days=1), NIGHT]
+    for night in nights:
+        write_night(tmp_path, night, [snapshot_row(night)])
+    result = overdue(tmp_path, "backfill", "--start", str(nights[0]), "--end", str(nights[1]),
+                     "--groups", "ingest")
+    assert result.returncode == 0, result.stderr
+    instance, job_page, backfills = runs_as_the_ui_lists_them(tmp_path, monkeypatch)
+    assert len(job_page) == 1 and len(backfills) == 1
+    run, backfill = job_page[0], backfills[0]
+    assert run.status == DagsterRunStatus.SUCCESS
+    assert run.tags["dagster/backfill"] == backfill.backfill_id
+    assert [r.run_id for r in instance.get_runs(
+        RunsFilter(tags={"dagster/backfill": backfill.backfill_id}))] == [run.run_id]
+    assert backfill.status == BulkActionStatus.COMPLETED_SUCCESS
+    assert backfill.is_asset_backfill
+    data = backfill.asset_backfill_data
+    targeted = {(k.to_user_string(), p) for k, p in data.target_subset.iterate_asset_partitions()}
+    assert ("account_snapshots", str(nights[0])) in targeted
+    assert ("account_snapshots", str(nights[1])) in targeted
+    assert not any(group in k for k, _ in targeted for group in ("account_features", "risk_report"))
+    assert data.materialized_subset == data.target_subset
+
+
+def test_a_failed_backfill_is_recorded_failed_with_one_line(tmp_path, monkeypatch):
+    from datetime import timedelta
+
+    from dagster._core.execution.backfill import BulkActionStatus
+
+    nights = [NIGHT - timedelta(days=1), NIGHT]
+    for night in nights:
+        write_night(tmp_path, night, [snapshot_row(night)])
+    (tmp_path / "landing" / "account_snapshots" / f"{nights[1]}.csv").write_bytes(b"\xff\xfe bad")
+    result = overdue(tmp_path, "backfill", "--start", str(nights[0]), "--end", str(nights[1]),
+                     "--groups", "ingest")
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"overdue backfill: night(s) {nights[0]}..{nights[1]} failed")
+    _, job_page, backfills = runs_as_the_ui_lists_them(tmp_path, monkeypatch)
+    assert len(job_page) == 1 and len(backfills) == 1
+    assert backfills[0].status == BulkActionStatus.COMPLETED_FAILED
+    assert job_page[0].tags["dagster/backfill"] == backfills[0].backfill_id
