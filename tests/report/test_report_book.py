@@ -98,7 +98,8 @@ def test_metadata_holds_the_books_figures_as_numbers(report_book):
     with duckdb.connect(str(report_book.home / "warehouse.duckdb"), read_only=True) as conn:
         accounts, rate, balance = conn.execute(
             "select accounts, rate_30plus_accounts, balance from portfolio_daily "
-            "where snapshot_date = ? and product = 'all'", [report_book.night]).fetchone()
+            "where snapshot_date = ? and product = 'all' and currency = 'all'",
+            [report_book.night]).fetchone()
     assert meta["accounts"] == accounts
     assert meta["rate_30plus_accounts"] == pytest.approx(rate)
     assert meta["balance"] == pytest.approx(float(balance))
