@@ -28,14 +28,28 @@ def weighted_quantiles(values: np.ndarray, quantiles: np.ndarray,
 
 
 def bin_edges(expected: np.ndarray, bins: int = 10, weights: np.ndarray | None = None) -> list:
-    """Interior edges of `bins` equal-share bins of `expected` (fewer when values repeat)."""
+    """Interior edges of `bins` equal-share bins of `expected` (fewer when values repeat).
+
+    A value holding at least one bin's share (0 days past due, bucket M0) gets a bin of its
+    own: the next value above it is an edge too. Without that, a book 95 % current puts every
+    row in one bin and the PSI of days past due is 0 whatever happens to the other 5 %.
+    """
     expected = np.asarray(expected, dtype="float64")
     known = ~np.isnan(expected)
     if not known.any():
         return []
-    weights = None if weights is None else np.asarray(weights, dtype="float64")[known]
-    edges = weighted_quantiles(expected[known], np.arange(1, bins) / bins, weights)
-    return [float(edge) for edge in np.unique(edges)]
+    values = expected[known]
+    weights = np.ones(len(values)) if weights is None else np.asarray(
+        weights, dtype="float64")[known]
+    edges = np.unique(weighted_quantiles(values, np.arange(1, bins) / bins, weights))
+    total = weights.sum()
+    extra = []
+    for edge in edges:
+        if weights[values == edge].sum() >= total / bins:
+            above = values[values > edge]
+            if len(above):
+                extra.append(above.min())
+    return [float(edge) for edge in np.unique(np.concatenate([edges, extra]))]
 
 
 def bin_counts(values: np.ndarray, edges: list, weights: np.ndarray | None = None) -> np.ndarray:

@@ -17,7 +17,7 @@ from models.config import ModelConfig
 from models.dataset import NotEnoughData, nights_with_history, split_windows
 from models.features import lookback_days, uninformative_features
 from models.monitoring import stability
-from models.psi import NO_DATA, psi, psi_status
+from models.psi import NO_DATA, bin_edges, psi, psi_status
 from models.registry import build_card, card_markdown
 from models.scoring import reason_codes, score
 from models.train import train_model
@@ -191,3 +191,13 @@ def test_a_book_too_young_for_three_windows_says_so():
     config = ModelConfig(validation_days=21, monitoring_days=28)
     with pytest.raises(NotEnoughData, match="too young for three disjoint windows"):
         split_windows(weekly(date(2025, 1, 5), 7), config)  # 7 weeks: no training night
+
+
+def test_a_dominant_value_gets_a_bin_of_its_own():
+    # 95 % current (0), 5 % one bucket behind (1): every decile edge is 0, so without a bin of
+    # its own for 0 all rows share one bin and any shift reads PSI 0. With edges [0, 1]:
+    # reference 0.95 | 0.05, tonight 0.90 | 0.10 ->
+    # (0.90 - 0.95) ln(0.90/0.95) + (0.10 - 0.05) ln(0.10/0.05) = 0.0027033 + 0.0346574
+    expected = np.array([0.0] * 95 + [1.0] * 5)
+    assert bin_edges(expected) == [0.0, 1.0]
+    assert psi(expected, np.array([0.0] * 90 + [1.0] * 10)) == pytest.approx(0.0373607, abs=1e-6)
