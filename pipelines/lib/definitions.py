@@ -131,6 +131,43 @@ DEFINITIONS: tuple[Definition, ...] = (
     _d("ecl", "预期信用损失（ECL）", "Expected credit loss (ECL)",
        "违约概率 × 违约损失率 × 违约风险敞口，按情景加权（见 IFRS 9 章节的假设）。",
        "PD × LGD × EAD, probability-weighted over scenarios (assumptions in the IFRS 9 section)."),
+    _d("ead", "违约风险敞口（EAD）", "Exposure at default (EAD)",
+       "余额加上未用额度 × 信用转换系数（CCF）。",
+       "Balance plus the unused limit × the credit conversion factor (CCF)."),
+    _d("pd", "违约概率（PD）", "Probability of default (PD)",
+       "按迁徙链（或模型评分）推算的到达核销的概率：第一阶段12个月，第二阶段存续期，第三阶段为1。",
+       "The probability of reaching write-off from the roll chain (or the model's scores): 12 "
+       "months in stage 1, lifetime in stage 2, 1 in stage 3."),
+    _d("lgd", "违约损失率（LGD）", "Loss given default (LGD)",
+       "违约后损失的敞口比例，按产品设定（假设文件）。",
+       "Share of the exposure lost after default, set per product (assumptions file)."),
+    _d("stage", "IFRS 9 阶段", "IFRS 9 stage",
+       "第一阶段：信用风险未显著增加；第二阶段：显著增加；第三阶段：信用减值；核销账户单列（阈值见 IFRS 9 章节）。",
+       "Stage 1: no significant increase in credit risk; stage 2: significant increase; stage 3: "
+       "credit-impaired; written-off accounts on their own row (thresholds in the IFRS 9 "
+       "section)."),
+    _d("roll_forecast", "迁徙率预测", "Roll-rate forecast",
+       "以最新迁徙率矩阵逐月推演（马尔可夫链）：户数按户数占比，余额按以报告币种折算的余额占比；"
+       "某币种无汇率时只按户数推演。",
+       "The latest roll-rate matrix chained month by month (a Markov chain): accounts by count "
+       "shares, balances by balance shares in the reporting currency; with a currency without a "
+       "rate, by count only."),
+    _d("auc_ks", "AUC、KS", "AUC, KS",
+       "模型区分能力：AUC 为随机一对（恶化、未恶化）账户被正确排序的概率；KS 为两者累计分布的最大差。",
+       "The model's discrimination: AUC is the chance a random pair (rolled, not rolled) is "
+       "ranked right; KS the largest gap between their cumulative distributions."),
+    _d("psi", "稳定性指数（PSI）", "Population stability index (PSI)",
+       "本日分布相对训练期分布的偏移：<0.1 稳定，0.1–0.25 关注，>0.25 需处理。",
+       "Shift of tonight's distribution from the training window's: < 0.1 stable, 0.1-0.25 "
+       "watch, > 0.25 act."),
+    _d("collection_tier", "催收层级", "Collection tier",
+       "按逾期阶段与模型风险划分的处置层级（T0 预警至 T5 核销复核）及其暂停联系原因。",
+       "The treatment tier by bucket and model risk (T0 early warning to T5 write-off review), "
+       "and why a contact was suppressed."),
+    _d("cure_rate", "回款率与结清率", "Paid and cured rates",
+       "处置后7天（30天）内有还款、或逾期全部结清的账户占当期处置账户的比例。",
+       "Share of the treated accounts that paid, or cleared all arrears, within 7 (30) days of "
+       "the contact."),
     _d("fx_rate", "汇率", "Exchange rate",
        "一单位外币折合的报告币种金额：取本日及之前7天内最新的汇率（fx_rates 数据）；"
        "无汇率的币种不折算，全行合计不予列示，只列分币种数字。",

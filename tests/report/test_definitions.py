@@ -10,8 +10,10 @@ written off tonight (181 DPD); USD U1 100 current, U2 300 at 100 DPD. Book (not 
 
 import json
 import re
+from datetime import date
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -19,6 +21,7 @@ from pipelines.lib import definitions
 from pipelines.lib.features.data_dictionary import table_definitions
 from pipelines.lib.features.nightly_tables import rebuild_nights
 from pipelines.lib.ingest.load import ensure_warehouse
+from pipelines.lib.report import markov
 from pipelines.lib.report.figures import gather
 from pipelines.lib.report.ifrs9 import load_assumptions
 from pipelines.lib.report.render import kpi_table, render_html, strings
@@ -167,3 +170,19 @@ def test_overdue_summary_on_the_book(tmp_path):
     assert "1 written off (500.00 CNY)" in lines[1]  # C3, charged off
     assert lines[2].startswith("  USD: 2 loans on book, loan balance 400.00 USD; 30+ 50.00%")
     assert "3,400" not in summary and "3,900" not in summary
+
+
+def test_markov_30plus_is_over_the_book_and_an_unpriced_matrix_chains_by_count():
+    night, earlier = date(2026, 11, 29), date(2026, 10, 29)
+    rows = pd.DataFrame([
+        # 6 accounts a month ago: 3 stay M0, 1 M0 -> M1, 1 M2 -> M3, 1 M6 -> WO; WO -> WO 2
+        (night, earlier, "M0", "M0", 3, 300.0), (night, earlier, "M0", "M1", 1, 100.0),
+        (night, earlier, "M2", "M3", 1, None), (night, earlier, "M6", "WO", 1, 50.0),
+        (night, earlier, "WO", "WO", 2, 80.0),
+    ], columns=["snapshot_date", "from_date", "from_bucket", "to_bucket", "accounts", "balance"])
+    matrix = markov.matrices_from_rows(rows)[night]
+    # tonight: M0 3, M1 1, M3 1, WO 3; the book without WO is 5 accounts, 30+ is M3: 1 of 5
+    assert markov.rate_30plus(matrix.state_accounts()) == pytest.approx(1 / 5)
+    assert not matrix.priced  # the M2 row's converted balance is null
+    assert (matrix.transition("balance") == matrix.transition("accounts")).all()
+    assert matrix.transition("accounts")[0, 1] == pytest.approx(1 / 4)
