@@ -201,3 +201,22 @@ def test_a_dominant_value_gets_a_bin_of_its_own():
     expected = np.array([0.0] * 95 + [1.0] * 5)
     assert bin_edges(expected) == [0.0, 1.0]
     assert psi(expected, np.array([0.0] * 90 + [1.0] * 10)) == pytest.approx(0.0373607, abs=1e-6)
+
+
+def test_auc_inside_each_bucket_equals_a_pairwise_count(hand_model):
+    from models.evaluate import evaluate
+
+    model, validation = hand_model
+    frame = validation.assign(label=validation["label"] ^ (np.arange(len(validation)) % 5 == 0))
+    scores = model.predict(frame)
+    by_bucket = {row["bucket"]: row for row in evaluate(model, frame)["calibration_by_bucket"]}
+    for bucket, rows in frame.groupby("bucket"):
+        s, y = scores[rows.index], rows["label"].to_numpy()
+        positives, negatives = s[y == 1], s[y == 0]
+        if len(positives) == 0 or len(negatives) == 0:
+            assert math.isnan(by_bucket[bucket]["auc"])
+            continue
+        # every (positive, negative) pair: 1 when the positive scores higher, 1/2 on a tie
+        wins = sum((p > n) + 0.5 * (p == n) for p in positives for n in negatives)
+        assert by_bucket[bucket]["auc"] == pytest.approx(wins / (len(positives) * len(negatives)))
+        assert by_bucket[bucket]["positives"] == len(positives)
