@@ -67,6 +67,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pipelines.lib.ingest.contracts import load_contract
+
 logger = logging.getLogger(__name__)
 
 ROW_FAULTS: tuple[str, ...] = (
@@ -85,11 +87,10 @@ FAULT_CLASSES: tuple[str, ...] = (
     "missing_required_column", "gbk_encoding", "utf8_bom", "truncated_file", "empty_file",
     "wrong_snapshot_date",
 )
-SNAPSHOT_COLUMNS: tuple[str, ...] = (
-    "snapshot_date", "account_id", "customer_id", "product", "open_date", "status", "currency",
-    "credit_limit", "balance", "amount_due", "past_due_amount", "days_past_due", "next_due_date",
-    "payment_amount", "last_payment_date",
-)
+SNAPSHOT_COLUMNS: tuple[str, ...] = tuple(load_contract("account_snapshots").column_names)
+# optional columns added after landing format v1: a file may lack them, and dropping one rejects
+# nothing, so missing_required_column never picks them
+ADDED_OPTIONAL_COLUMNS = ("effective_interest_rate",)
 UNKNOWN_STATUSES = ("active", "suspended", "pending", "dormant")
 BAD_CURRENCIES = ("RMB", "YUAN", "US$")
 BAD_NUMBERS = ("12,50", "abc", "1.234,56", "N/A")
@@ -158,7 +159,7 @@ def inject_faults(source: Path, target: Path, rates: dict[str, float], *,
     source, target = Path(source), Path(target)
     rng = np.random.default_rng([seed, zlib.crc32(source.name.encode())])
     header, rows = _read(source)
-    missing = [c for c in SNAPSHOT_COLUMNS if c not in header]
+    missing = [c for c in SNAPSHOT_COLUMNS if c not in header and c not in ADDED_OPTIONAL_COLUMNS]
     if missing:
         raise ValueError(f"{source}: not an account_snapshots file, missing {missing}")
     fires = {name: rates.get(name, 0) > 0 and (rates[name] >= 1 or rng.random() < rates[name])
@@ -192,7 +193,8 @@ def inject_faults(source: Path, target: Path, rates: dict[str, float], *,
                                          f"column branch_code added, filled on {len(filled)} rows"))
     if fires["missing_required_column"]:
         touched = {f.column for f in faults}
-        candidates = [c for c in SNAPSHOT_COLUMNS if c not in touched]
+        candidates = [c for c in SNAPSHOT_COLUMNS
+                      if c not in touched and c not in ADDED_OPTIONAL_COLUMNS]
         if fires["wrong_snapshot_date"]:
             candidates = [c for c in candidates if c != "snapshot_date"]
         dropped = candidates[int(rng.integers(len(candidates)))] if candidates else None

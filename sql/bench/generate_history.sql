@@ -3,7 +3,7 @@
 -- Each account has one delinquency episode (start day, length) in which DPD rises by one a day
 -- and then cures; 8% of accounts never pay late. Cheap to generate, realistic in volume and in
 -- the shape the feature queries must handle (entries, cures, bucket moves, limit changes).
-insert into account_snapshots
+insert into account_snapshots by name
 with
 
 accounts as (

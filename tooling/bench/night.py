@@ -252,7 +252,7 @@ def build_book(home: Path, accounts: int, history_days: int) -> dict:
     if "history" not in done:
         snapshots = render_sql("bench/night_book_snapshots")
         _timed(setup, "history", lambda: conn.execute(
-            "insert into account_snapshots " + snapshots,
+            "insert into account_snapshots by name " + snapshots,
             bind(snapshots, {"accounts": accounts, "first_night": first, "last_night": before,
                              "end_date": NIGHT})))
         customers = ("insert into customers_history select cast($landing_date as date), *, "

@@ -141,6 +141,10 @@ class _Writer:
             "amount_due": ("money", book.amount_due[idx]),
             "past_due_amount": ("money", book.past_due[idx]),
             "days_past_due": ("int", dpd),
+            # instalment loans carry their contract rate; cards leave it empty (the report then
+            # uses the rate configured for the product)
+            "effective_interest_rate": ("key", pc.cast(pa.array(
+                np.round(book.apr[idx], 4), mask=~book.installment[idx]), pa.string())),
             "next_due_date": ("date", book.next_due(idx, t)),
             "payment_amount": ("money", book.payment_today[idx]),
             "last_payment_date": ("date", book.last_payment_day[idx]),

@@ -70,6 +70,13 @@ def ensure_warehouse(conn: duckdb.DuckDBPyConnection) -> None:
         conn.execute(render_sql(
             "ingest/create_feed_table", table=table_name(contract),
             columns=contract.columns, file_date_column=contract.file_date_column))
+        # a warehouse built under an older contract version gets its new optional columns
+        present = {row[0] for row in run_sql(conn, "shared/table_columns",
+                                             {"table_name": table_name(contract)}).fetchall()}
+        for column in contract.columns:
+            if column.name not in present:
+                run_sql(conn, "shared/add_column", table=table_name(contract),
+                        column=column.name, column_type=column.duckdb_type)
     conn.execute(render_sql("ingest/create_customers_view"))
 
 
