@@ -100,13 +100,15 @@ def monitor(model: TrainedModel, tonight: pd.DataFrame | Iterable[pd.DataFrame],
     Args:
         model: the champion.
         tonight: account_features rows of tonight (or chunks of them; see stability).
-        matured: labelled rows that matured since the training window
-            (the warehouse side's newly_matured_labels), or None/empty when none yet.
+        matured: labelled rows of the monitoring window: matured nights after the model's
+            validation window, which it neither trained nor stopped early on (the warehouse
+            side's latest_matured_window), or None/empty when none yet.
 
     Returns:
-        model_version, stability (PSI of score and features), performance (AUC, Gini, KS, Brier
-        and calibration, on the matured labels, or None), roll_rate_by_bucket (mean predicted vs
-        observed roll rate per bucket, or None) and alerts (PSI > 0.25, in words).
+        model_version, stability (PSI of score and features, with their bins), performance
+        (AUC, Gini, KS, Brier and calibration by decile, on that window, with its nights and
+        rows, or None), roll_rate_by_bucket (mean predicted vs observed roll rate and AUC per
+        bucket, or None) and alerts (PSI > 0.25, a feature null tonight, in words).
     """
     report = {"model_version": model.version, "stability": stability(model, tonight),
               "performance": None, "roll_rate_by_bucket": None, "alerts": []}
