@@ -41,10 +41,11 @@ MONITORING_CHECKS = (
     ("score_psi", "PSI of tonight's score distribution vs the training window <= 0.25."),
     ("feature_psi", "PSI of every model feature vs the training window <= 0.25."),
     ("auc_on_matured_labels",
-     ("AUC on the latest matured out-of-time window has not fallen by more than the gate's margin "
-     "below the model card's validation AUC.")),
+     ("AUC on the monitoring window (matured nights after the champion's validation window), "
+     "overall and in each bucket, has not fallen by more than the gate's margin below the model "
+     "card's validation AUC.")),
     ("roll_rate_by_bucket",
-     ("Mean predicted vs observed roll-forward rate per bucket, on the latest matured window, "
+     ("Mean predicted vs observed roll-forward rate per bucket, on the monitoring window, "
      "within the gate's calibration allowance.")),
 )
 
@@ -78,9 +79,9 @@ def _champion_metadata(registry: ModelRegistry) -> dict:
     "Metadata: the challenger's model card figures and the champion's.",
     check_specs=[dg.AssetCheckSpec(
         GATE_CHECK, asset="delinquency_model", blocking=True,
-        description="The challenger is promoted only if its AUC on the latest matured "
-        "out-of-time window is not worse than the champion's by more than the margin and its "
-        "calibration holds overall and per bucket. A rejected challenger with a champion in "
+        description="The challenger is promoted only if its AUC on the validation window "
+        "(out of time, before the held-out monitoring window) is not worse than the champion's "
+        "by more than the margin and its calibration holds overall and per bucket. A rejected challenger with a champion in "
         "place warns (the champion keeps scoring); with no champion at all it fails and blocks "
         "scoring. `overdue model promote|rollback` overrules it, recorded in the registry.")],
 )
@@ -229,9 +230,12 @@ def _scores_by_night(conn, nights: list[date]) -> dict[date, dict]:
     deps=["account_scores"],
     pool=WAREHOUSE_POOL,
     description="Table `model_monitoring`: the champion's PSI (score and every feature) tonight vs "
-    "its training window; AUC, Gini, KS, Brier and predicted vs observed roll rate per bucket on "
-    "the latest matured out-of-time window. Warnings as checks. Monitors the last night of a "
-    "range, and only a night at or after the champion's data date (earlier would be in-sample).",
+    "its training window (no_data where a side has no value); AUC, Gini, KS, Brier, predicted vs "
+    "observed roll rate and AUC per bucket on the monitoring window: matured nights after the "
+    "champion's validation window, never trained or stopped on. The night's page: "
+    "$OVERDUE_HOME/out/monitoring/<night>/monitoring.html. Warnings as checks. Monitors the last "
+    "night of a range, and only a night at or after the champion's data date (earlier would be "
+    "in-sample).",
     check_specs=[dg.AssetCheckSpec(name, asset="model_monitoring", description=text)
                  for name, text in MONITORING_CHECKS],
 )
