@@ -53,38 +53,46 @@ tonight as (
     where snapshot_date between $start_date and $end_date
 ),
 
-month_writeoff_rows as (
-    -- written-off rows from the first of the first night's month: candidates for this month's
-    -- new write-offs
-    select snapshot_date, account_id, product, upper(currency) as currency, balance
+month_writeoff_accounts as (
+    -- accounts written off on a night from the first of the first night's month: the only ones
+    -- whose history is needed for this month's new write-offs (a few percent of accounts)
+    select distinct account_id
     from account_snapshots
     where snapshot_date between date_trunc('month', cast($start_date as date)) and $end_date
         and delinquency_bucket(days_past_due, status) = 'WO'
 ),
 
-previous as (
-    -- only written-off rows need their previous snapshot (a few percent of rows)
+writeoff_history as (
     select
-        month_writeoff_rows.snapshot_date,
-        month_writeoff_rows.account_id,
-        arg_max(
-            delinquency_bucket(earlier.days_past_due, earlier.status) = 'WO', earlier.snapshot_date
-        ) as written_off_before
-    from month_writeoff_rows
-    inner join account_snapshots as earlier
-        on earlier.account_id = month_writeoff_rows.account_id
-        and earlier.snapshot_date < month_writeoff_rows.snapshot_date
-        and earlier.snapshot_date >= month_writeoff_rows.snapshot_date - interval 45 days
-    where earlier.snapshot_date
+        snapshot_date,
+        account_id,
+        product,
+        upper(currency) as currency,
+        balance,
+        delinquency_bucket(days_past_due, status) = 'WO' as written_off
+    from account_snapshots
+    semi join month_writeoff_accounts using (account_id)
+    where snapshot_date
         between date_trunc('month', cast($start_date as date)) - interval 45 days and $end_date
-    group by month_writeoff_rows.snapshot_date, month_writeoff_rows.account_id
+),
+
+sequenced as (
+    select
+        *,
+        lag(written_off) over by_account as written_off_before,
+        lag(snapshot_date) over by_account as previous_date
+    from writeoff_history
+    window by_account as (partition by account_id order by snapshot_date)
 ),
 
 writeoff_events as (
-    select month_writeoff_rows.*
-    from month_writeoff_rows
-    inner join previous using (snapshot_date, account_id)
-    where previous.written_off_before = false
+    -- written off on the night, not on the previous snapshot, taken within 45 days
+    select snapshot_date, account_id, product, currency, balance
+    from sequenced
+    where snapshot_date >= date_trunc('month', cast($start_date as date))
+        and written_off
+        and not written_off_before
+        and previous_date >= snapshot_date - interval 45 days
 ),
 
 flagged as (
@@ -121,7 +129,7 @@ month_totals as (
         snapshot_date,
         coalesce(product, 'all') as product,
         currency,
-        sum(month_writeoffs) as month_writeoffs,
+        cast(sum(month_writeoffs) as bigint) as month_writeoffs,
         sum(month_writeoff_balance) as month_writeoff_balance
     from month_events
     group by grouping sets ((snapshot_date, product, currency), (snapshot_date, currency))
