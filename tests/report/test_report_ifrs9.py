@@ -4,6 +4,7 @@ tiny roll chain worked out by hand, scenario weighting, the stage-transfer matri
 backtest; the assumptions file's checks; the summary sentences and number formats."""
 
 from datetime import date
+from types import SimpleNamespace
 
 import duckdb
 import numpy as np
@@ -25,6 +26,7 @@ from pipelines.lib.report.ifrs9 import (
     transfer_matrix,
 )
 from pipelines.lib.report.markov import STATES, TO_STATES, RollMatrix
+from pipelines.lib.report.render import ecl_tables, strings
 from pipelines.lib.warehouse import load_macros
 
 NIGHT = date(2026, 5, 20)
@@ -261,18 +263,19 @@ def test_summary_sentences_name_what_moved_most():
                 ("rate_60plus_accounts", 0.030, 0.029),
                 ("rate_90plus_accounts", 0.02, 0.02),
                 ("rate_30plus_balance", 0.06, 0.03),    # +100 %: moved most
-                ("accounts", 10_500, 10_000),           # +5 %
-                ("balance", 2.0e6, 2.2e6))}             # -9 %
+                ("npl_ratio", 0.01, 0.01),
+                ("book_accounts", 10_500, 10_000),      # +5 %
+                ("book_balance", 2.0e6, 2.2e6))}        # -9 %
     moved = narrative.movements(kpis, {"month_earlier": date(2026, 4, 20)}, [],
                                 pd.DataFrame(), None)
     assert [m.key for m in moved[:3]] == ["rate_30plus_balance", "rate_30plus_accounts",
-                                          "balance"]
+                                          "book_balance"]
     assert narrative.sentence(moved[0], "en") == (
         "The 30+ rate by balance rose from 3.0% to 6.0% (+3.00 pp) since 20 Apr 2026.")
     assert narrative.sentence(moved[0], "zh-CN") == (
         "30+逾期率（按余额）较2026-04-20上升3.00个百分点，由3.0%变为6.0%。")
     assert narrative.sentence(moved[2], "en", "CNY") == (
-        "The book's balance fell from ¥2.20M to ¥2.00M (-9.1%) since 20 Apr 2026.")
+        "The loan balance fell from ¥2.20M to ¥2.00M (-9.1%) since 20 Apr 2026.")
 
 
 def test_numbers_for_people():
@@ -283,3 +286,28 @@ def test_numbers_for_people():
     assert fmt.compact_money(123_456_789, "USD", "en") == "$123.46M"
     assert fmt.change(0.05, 0.04, "rate") == "+1.00 pp"
     assert fmt.change(90, 100, "count") == "-10.0%"
+
+
+def test_section_8_tables_per_currency_and_a_total_only_with_every_rate(conn):
+    chain = [RollMatrix(NIGHT, EARLIER, transition({"M0": {"M0": 90, "WO": 10},
+                                                    "M1": {"M0": 50, "WO": 50}}),
+                        transition({"M0": {"M0": 90, "WO": 10}, "M1": {"M0": 50, "WO": 50}}),
+                        np.zeros(len(STATES)), np.zeros(len(STATES)))]
+    text = strings()["en"]
+    for rates, has_total in ((USD_IN_CNY, True), (NO_USD_RATE, False)):
+        figures = ifrs9_figures(conn, NIGHT, BASE, chain, with_scores=False, rates=rates)
+        data = SimpleNamespace(ifrs9=figures, assumptions=BASE, chain_pd=figures.chain_pd)
+        tables = ecl_tables(data, text)
+        assert [heading for heading, _ in tables["currencies"]] == [
+            "CNY: stages, exposure and ECL", "USD: stages, exposure and ECL"]
+        usd = tables["currencies"][1][1]
+        assert [row[0] for row in usd.rows] == ["Stage 1", "Stage 2", "Stage 3", "Written off",
+                                                "Total"]
+        assert usd.rows[2][3:5] == ["$950", "$564"]  # stage 3: EAD, ECL 0.6 x 950 / 1.01
+        assert (tables["total"] is not None) == has_total
+        assert ("no book total" in tables["notes"]["currency"]) == (not has_total)
+        assert "months 1–2 in stage 1" in tables["notes"]["discounting"]
+        assert "1-month recovery horizon" in tables["notes"]["discounting"]
+        assert tables["backtest"] is None  # no matrix a month earlier
+    assert tables["notes"]["currency"] == (
+        "No exchange rate from USD into CNY tonight: no book total, per-currency figures only.")

@@ -306,11 +306,13 @@ def ecl_tables(data: ReportData, text: dict) -> dict | None:
                              + ([] if total is None else [fmt.money(row["total"], reporting)]))
     scenarios = Table([i["scenario"], i["weight"]]
                       + [f"ECL {c}" for c in figures.currencies]
-                      + ([] if total is None else [f"ECL {reporting}"]),
+                      + ([] if total is None else [i["scenario_total"].format(currency=reporting)]),
                       scenario_rows, set(range(1, 3 + len(figures.currencies))))
     states = i["states"]
 
     def matrix(frame: pd.DataFrame, money: str | None) -> Table:
+        if money:  # balances are a month earlier's: a new account had none
+            frame = frame.drop(index="new")
         return Table([i["from_to"], *[states[c] for c in frame.columns]],
                      [[states[state], *[fmt.money(v, money) if money else fmt.number(v)
                                         for v in frame.loc[state]]]
