@@ -465,14 +465,15 @@ def month_end_table(data: ReportData, text: dict) -> Table:
     book = data.history[data.history["product"] == "all"].copy()
     book["night"] = pd.to_datetime(book["snapshot_date"]).dt.date
     ends = book[book["night"].map(is_month_end) | (book["night"] == data.night)].tail(12)
-    t, k = text["table"], text["kpi"]
+    columns = ("book_accounts", "book_balance", "rate_30plus_accounts", "rate_90plus_accounts",
+               "rate_30plus_balance", "npl_ratio", "writeoff_balance")
     return Table(
-        [t["month"], k["accounts"], k["balance"], k["rate_30plus_accounts"],
-         k["rate_90plus_accounts"], k["rate_30plus_balance"]],
-        [[str(r.night), fmt.number(r.accounts), fmt.money(r.balance, data.currency),
+        [text["table"]["month"]] + [definitions.name(c, text["lang"]) for c in columns],
+        [[str(r.night), fmt.number(r.book_accounts), fmt.money(r.book_balance, data.currency),
           fmt.percent(r.rate_30plus_accounts), fmt.percent(r.rate_90plus_accounts),
-          fmt.percent(r.rate_30plus_balance)] for r in ends.itertuples(index=False)],
-        {1, 2, 3, 4, 5})
+          fmt.percent(r.rate_30plus_balance), fmt.percent(r.npl_ratio),
+          fmt.money(r.writeoff_balance, data.currency)] for r in ends.itertuples(index=False)],
+        set(range(1, len(columns) + 1)))
 
 
 def render_html(data: ReportData, language: str, edition: str, registry_dir: Path | None = None,
