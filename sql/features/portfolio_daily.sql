@@ -9,7 +9,8 @@
 --   product: a product, or `all`
 --   currency: ISO 4217 currency of the accounts, or `all`
 --   amount_currency: the currency of every amount on the row (the reporting currency on `all`)
---   fx_rates_used: on `all` rows, each rate used, e.g. `USD/CNY 7.1234 (2026-12-01)`
+--   fx_rates_used: on `all` rows, each rate used, e.g. `USD/CNY 7.1234 (2026-12-01)` (units of the
+--     reporting currency per unit; `, the inverse of CNY/USD` when that pair was landed)
 --   missing_rates: on `all` rows, the currencies without a rate tonight (amounts then null)
 --   accounts: accounts in the night's file (closed and written-off ones included)
 --   open_accounts: accounts with status open or frozen
@@ -204,8 +205,10 @@ all_currencies as (
         'all' as currency,
         $reporting_currency as amount_currency,
         string_agg(
-            source_pair || ' ' || printf('%.4f', rate) || ' (' || strftime(rate_date, '%Y-%m-%d')
-            || ')', '; ' order by currency
+            currency || '/' || $reporting_currency || ' ' || printf('%.4f', rate) || ' ('
+            || strftime(rate_date, '%Y-%m-%d')
+            || case when source_pair <> currency || '/' || $reporting_currency
+                then ', the inverse of ' || source_pair else '' end || ')', '; ' order by currency
         ) filter (where currency <> $reporting_currency and rate is not null) as fx_rates_used,
         string_agg(currency, ', ' order by currency) filter (where rate is null) as missing_rates,
         bool_and(rate is not null) as priced,

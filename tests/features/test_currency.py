@@ -158,3 +158,10 @@ def test_without_any_rate_the_book_has_no_amounts():
     assert flows == 0
     assert offending_rows(conn, "assert_portfolio_products_add_up",
                           {"start_date": MONTH_BEFORE, "end_date": LATER}).empty
+
+
+def test_an_inverted_pair_is_named_as_such():
+    conn = build(rates=((FRIDAY, "CNY", "USD", "0.125"),))  # 1 CNY = 0.125 USD: 1 USD = 8 CNY
+    book = book_row(conn, SUNDAY)
+    assert book.fx_rates_used == "USD/CNY 8.0000 (2026-11-27, the inverse of CNY/USD)"
+    assert money(book.balance) == 3500 + 400 * 8.0
