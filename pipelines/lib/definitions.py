@@ -169,7 +169,7 @@ DEFINITIONS: tuple[Definition, ...] = (
        "Share of the treated accounts that paid, or cleared all arrears, within 7 (30) days of "
        "the contact."),
     _d("fx_rate", "汇率", "Exchange rate",
-       "一单位外币折合的报告币种金额：取本日及之前7天内最新的汇率（fx_rates 数据）；"
+       "一单位外币折合的报告币种金额：取本日及之前7天内最新的汇率（汇率数据源）；"
        "无汇率的币种不折算，全行合计不予列示，只列分币种数字。",
        "Units of the reporting currency for one unit of a currency: the latest rate of the night "
        "and the 7 days before (feed fx_rates); a currency without one is not converted and no "

@@ -64,9 +64,10 @@ def add_model_and_collections(conn, night):
         ) as t (snapshot_date, channel, status, held_rule)""", [night] * 4)
     conn.execute("""
         create table cure_rates as select * from (values
-            (?::date, 'T1 soft', 'sms', 120, 60, 48, 90, 75),
-            (?::date, 'T3 formal', 'letter', 30, 6, 3, 12, 7)
-        ) as t (snapshot_date, tier, treatment, contacts, paid_7d, cured_7d, paid_30d, cured_30d)
+            (?::date, 'T1 soft', 'sms', 120, 60, 48, 100, 90, 75),
+            (?::date, 'T3 formal', 'letter', 30, 6, 3, 25, 12, 7)
+        ) as t (snapshot_date, tier, treatment, contacts, paid_7d, cured_7d, contacts_30d,
+                paid_30d, cured_30d)
         """, [night] * 2)
     conn.execute("""
         create table credit_line_actions as select * from (values
@@ -91,7 +92,8 @@ def test_model_and_collections_sections_show_their_tables(warehouse, report_book
     model, collections = section(html, 7), section(html, 9)
     assert NOT_AVAILABLE not in model and NOT_AVAILABLE not in collections
     assert "utilisation_feature_x" in model and "0.3100" in model  # PSI table
-    assert "open_dispute" in collections and "quiet_hours_22_08" in collections
+    # warehouse keys in words (strings.yaml values)
+    assert "open dispute" in collections and "quiet hours 22:00-08:00" in collections
     assert "freeze" in collections and "T3 formal" in collections
     # with scores, PD comes from the model and early-warning accounts move to stage 2
     assert result.data.pd_source == "model"

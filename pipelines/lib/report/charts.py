@@ -14,10 +14,17 @@ import matplotlib
 
 matplotlib.use("svg")
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.ticker import (
+    FixedLocator,
+    FuncFormatter,
+    MaxNLocator,
+    NullFormatter,
+    PercentFormatter,
+)
 
 from pipelines.lib.report import formatting as fmt
 from pipelines.lib.report import markov
@@ -73,9 +80,50 @@ def _figure(height: float = 2.8, columns: int = 1):
     return plt.subplots(1, columns, figsize=(WIDTH, height), squeeze=False)
 
 
-def _chart(key: str, strings: dict, fig) -> Chart:
+def _chart(key: str, strings: dict, fig, note: str = "") -> Chart:
     text = strings["charts"][key]
-    return Chart(key, text["title"], text["units"], text["caption"], _scoped(_svg(fig), key))
+    caption = f"{text['caption']} {note}".strip()
+    return Chart(key, text["title"], text["units"], caption, _scoped(_svg(fig), key))
+
+
+def _word(value, strings: dict) -> str:
+    """A warehouse value (state, status, channel, tier...) in the report's language."""
+    return fmt.label(value, strings)
+
+
+def _legend_below(ax, ncol: int = 4, **kwargs):
+    """The legend under the plot, never over the data or an axis."""
+    return ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=ncol, **kwargs)
+
+
+def _log_axis(ax, values):
+    """A log axis over positive values (bars of 0 are left out, not drawn to a 0 tick): ticks at
+    1, 10, 100 ... within the data's range."""
+    positive = [float(v) for v in values if v and v > 0]
+    if not positive:
+        return
+    ax.set_yscale("log")
+    low, high = min(positive), max(positive)
+    bottom = 10 ** np.floor(np.log10(low)) / 2
+    ax.set_ylim(bottom, high * 3)
+    ticks = [10.0 ** k for k in range(int(np.floor(np.log10(low))), int(np.ceil(np.log10(high))) + 1)]
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _night_axis(ax, nights):
+    """A date axis by night (one tick label per day at most, never hours); a short span gets a
+    day of margin either side."""
+    nights = pd.to_datetime(pd.Series(nights)).dropna()
+    if nights.empty:
+        return
+    span = (nights.max() - nights.min()).days
+    if span < 7:
+        ax.set_xlim(nights.min() - pd.Timedelta(days=1), nights.max() + pd.Timedelta(days=1))
+        ax.xaxis.set_major_locator(mdates.DayLocator())
+    else:
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=8))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
 
 
 def _scoped(svg: str, key: str) -> str:
@@ -103,14 +151,15 @@ def bucket_mix(data, strings: dict, language: str) -> Chart | None:
     for ax, column, label in ((axes[0, 0], "accounts", labels["accounts"]),
                               (axes[0, 1], "balance", labels["balance"])):
         bars = ax.bar(mix.index, mix[column], color=colours)
-        ax.set_yscale("symlog", linthresh=max(mix[column].max() / 1000, 1))
+        _log_axis(ax, mix[column])
         ax.set_title(label)
         ax.set_xlabel(labels["bucket"])
         ax.grid(axis="x", visible=False)
         for bar, value in zip(bars, mix[column]):
             text = (fmt.number(value) if column == "accounts"
                     else fmt.compact_money(value, data.currency, language))
-            ax.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            ax.annotate(text, (bar.get_x() + bar.get_width() / 2, max(bar.get_height(),
+                                                                       ax.get_ylim()[0])),
                         ha="center", va="bottom", fontsize=6)
     axes[0, 0].yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.number(v)))
     _money_axis(axes[0, 1], data.currency, language)
@@ -166,8 +215,9 @@ def delinquency_trend(data, strings: dict, language: str) -> Chart | None:
             color=LINE_COLOURS[0], linestyle="--", linewidth=0.8)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
     ax.set_ylabel(strings["axis"]["share"])
-    ax.legend(ncol=4)
+    _night_axis(ax, book["snapshot_date"])
     fig.autofmt_xdate()
+    _legend_below(ax, ncol=4)
     return _chart("delinquency_trend", strings, fig)
 
 
@@ -178,21 +228,23 @@ def trend_by_product(data, strings: dict, language: str) -> Chart | None:
     fig, axes = _figure()
     ax = axes[0, 0]
     for colour, (product, rows) in zip(LINE_COLOURS, products.groupby("product")):
-        ax.plot(_dates(rows), rows["rate_30plus_accounts"], label=f"{product} 30+",
+        name = _word(product, strings)
+        ax.plot(_dates(rows), rows["rate_30plus_accounts"], label=f"{name} 30+",
                 color=colour, linewidth=1.2)
-        ax.plot(_dates(rows), rows["rate_90plus_accounts"], label=f"{product} 90+",
+        ax.plot(_dates(rows), rows["rate_90plus_accounts"], label=f"{name} 90+",
                 color=colour, linewidth=0.8, linestyle=":")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
     ax.set_ylabel(strings["axis"]["share"])
-    ax.legend(ncol=4)
+    _night_axis(ax, products["snapshot_date"])
     fig.autofmt_xdate()
+    _legend_below(ax, ncol=4)
     return _chart("trend_by_product", strings, fig)
 
 
-def _heatmap(ax, values: np.ndarray, rows, columns, *, cmap, vmin, vmax, text):
+def _heatmap(ax, values: np.ndarray, rows, columns, *, cmap, vmin, vmax, text, strings):
     ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
-    ax.set_xticks(range(len(columns)), columns)
-    ax.set_yticks(range(len(rows)), rows)
+    ax.set_xticks(range(len(columns)), [_word(c, strings) for c in columns])
+    ax.set_yticks(range(len(rows)), [_word(r, strings) for r in rows])
     ax.xaxis.tick_top()
     ax.grid(False)
     for i in range(len(rows)):
@@ -220,7 +272,7 @@ def roll_heatmap(data, strings: dict, language: str) -> Chart | None:
     ax = axes[0, 0]
     _heatmap(ax, np.nan_to_num(shares[keep]), [rows[i] for i in keep], markov.TO_STATES,
              cmap="Reds", vmin=0, vmax=1,
-             text=lambda v: fmt.percent(v, 1) if v >= 0.0005 else "")
+             text=lambda v: fmt.percent(v, 1) if v >= 0.0005 else "", strings=strings)
     ax.set_ylabel(strings["axis"]["from_state"])
     ax.set_xlabel(strings["axis"]["to_state"])
     return _chart("roll_heatmap", strings, fig)
@@ -241,7 +293,7 @@ def roll_change(data, strings: dict, language: str) -> Chart | None:
     ax = axes[0, 0]
     _heatmap(ax, delta, [rows[i] for i in keep], markov.TO_STATES, cmap="RdBu_r",
              vmin=-limit, vmax=limit,
-             text=lambda v: f"{v * 100:+.1f}" if abs(v) >= 0.001 else "")
+             text=lambda v: f"{v * 100:+.1f}" if abs(v) >= 0.001 else "", strings=strings)
     ax.set_ylabel(strings["axis"]["from_state"])
     ax.set_xlabel(strings["axis"]["to_state"])
     return _chart("roll_change", strings, fig)
@@ -271,7 +323,7 @@ def flow_rates(data, strings: dict, language: str) -> Chart | None:
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylabel(strings["axis"]["flow_rate"])
     ax.grid(axis="x", visible=False)
-    ax.legend()
+    _legend_below(ax, ncol=len(nights))
     return _chart("flow_rates", strings, fig)
 
 
@@ -293,8 +345,8 @@ def forecast_mix(data, strings: dict, language: str) -> Chart | None:
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
     ax.set_title(strings["axis"]["mix_outside_m0"])
     handles, names = ax.get_legend_handles_labels()
-    ax.legend(handles[::-1], names[::-1], fontsize=6, loc="upper left",
-              bbox_to_anchor=(1.0, 1.0))
+    ax.legend(handles, names, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.1),
+              ncol=len(names))
     ax.grid(axis="x", visible=False)
     ax2 = axes[0, 1]
     losses = data.forecast_balance.writeoffs
@@ -324,8 +376,9 @@ def backtest(data, strings: dict, language: str) -> Chart | None:
                 label=strings["axis"]["forecast_ahead"].format(n=int(k)))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
     ax.set_ylabel(strings["axis"]["share"])
-    ax.legend()
+    _night_axis(ax, frame["target"])
     fig.autofmt_xdate()
+    _legend_below(ax, ncol=4)
     return _chart("backtest", strings, fig)
 
 
@@ -371,34 +424,51 @@ def _monitoring(data) -> pd.DataFrame | None:
     return None if section is None else section["model_monitoring_history"]
 
 
+def monitoring_night(frame: pd.DataFrame, night) -> object | None:
+    """The latest monitoring night on or before the report night: monitoring charts and tables
+    show that one night, never several mixed."""
+    nights = pd.to_datetime(frame["snapshot_date"]).dt.date
+    nights = nights[nights <= night]
+    return None if nights.empty else nights.max()
+
+
 def model_performance(data, strings: dict, language: str) -> Chart | None:
+    """AUC and KS by monitoring night: one point per night, joined, on a day axis."""
     frame = _monitoring(data)
     if frame is None:
         return None
-    rows = frame[frame["measure"].isin(["auc", "ks"])]
+    rows = frame[frame["measure"].isin(["auc", "ks"])
+                 & (pd.to_datetime(frame["snapshot_date"]).dt.date <= data.night)]
     if rows.empty:
         return None
     fig, axes = _figure()
     ax = axes[0, 0]
     for colour, (measure, values) in zip(LINE_COLOURS, rows.groupby("measure")):
-        ax.plot(_dates(values), values["value"], marker=".", color=colour,
-                label=measure.upper(), linewidth=1.2)
+        by_night = values.groupby(_dates(values))["value"].mean().sort_index()
+        ax.plot(by_night.index, by_night.to_numpy(), marker="o", markersize=3, color=colour,
+                label=_word(measure, strings), linewidth=1.2)
     ax.set_ylim(0, 1)
     ax.set_ylabel(strings["axis"]["metric"])
-    ax.legend()
+    _night_axis(ax, rows["snapshot_date"])
     fig.autofmt_xdate()
+    _legend_below(ax, ncol=2)
     return _chart("model_performance", strings, fig)
 
 
 def calibration(data, strings: dict, language: str) -> Chart | None:
+    """Predicted against observed per bucket on one monitoring night (named in the caption)."""
     frame = _monitoring(data)
     if frame is None:
         return None
-    night = frame[pd.to_datetime(frame["snapshot_date"]).dt.date == data.night]
-    predicted = night[night["measure"] == "mean_predicted"].set_index("subject")["value"]
-    observed = night[night["measure"] == "observed_rate"].set_index("subject")["value"]
-    subjects = [s for s in markov.BUCKETS if s in predicted.index or s in observed.index]
-    subjects += sorted(set(predicted.index) | set(observed.index) - set(subjects))
+    when = monitoring_night(frame, data.night)
+    if when is None:
+        return None
+    night = frame[pd.to_datetime(frame["snapshot_date"]).dt.date == when]
+    predicted = night[night["measure"] == "mean_predicted"].groupby("subject")["value"].mean()
+    observed = night[night["measure"] == "observed_rate"].groupby("subject")["value"].mean()
+    present = set(predicted.index) | set(observed.index)
+    subjects = [s for s in markov.BUCKETS if s in present]
+    subjects += sorted(present - set(subjects))
     if not subjects:
         return None
     fig, axes = _figure()
@@ -408,17 +478,26 @@ def calibration(data, strings: dict, language: str) -> Chart | None:
            label=strings["axis"]["predicted"], color=LINE_COLOURS[0])
     ax.bar(x + 0.2, observed.reindex(subjects).fillna(0), width=0.4,
            label=strings["axis"]["observed"], color=LINE_COLOURS[1])
-    ax.set_xticks(x, subjects)
+    ax.set_xticks(x, [_word(s, strings) for s in subjects])
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylabel(strings["axis"]["roll_forward"])
     ax.grid(axis="x", visible=False)
-    ax.legend()
-    return _chart("calibration", strings, fig)
+    _legend_below(ax, ncol=2)
+    return _chart("calibration", strings, fig,
+                  strings["monitoring_night_note"].format(night=when))
 
 
 def stage_mix(data, strings: dict, language: str) -> Chart | None:
-    ecl = data.ecl[data.ecl["stage"] != "all"]
-    if ecl["accounts"].sum() == 0:
+    """EAD and ECL of stages 1-3 in the reporting currency; when a rate is missing (no book
+    total), the reporting currency's own accounts (named in the caption)."""
+    ecl, currency, note = data.ecl, data.currency, ""
+    figures = getattr(data, "ifrs9", None)
+    if ecl["ead"].isna().all() and figures is not None:
+        currency = figures.reporting_currency
+        ecl = figures.by_currency[figures.by_currency["currency"] == currency]
+        note = strings["stage_mix_currency_note"].format(currency=currency)
+    ecl = ecl[ecl["stage"].astype(str).isin(["1", "2", "3"])]
+    if ecl.empty or ecl["ead"].isna().all() or ecl["accounts"].sum() == 0:
         return None
     fig, axes = _figure(columns=2)
     labels = [strings["stages"][str(s)] for s in ecl["stage"]]
@@ -427,13 +506,13 @@ def stage_mix(data, strings: dict, language: str) -> Chart | None:
                               (axes[0, 1], "ecl", strings["axis"]["ecl"])):
         bars = ax.bar(labels, ecl[column], color=colours)
         for bar, value in zip(bars, ecl[column]):
-            ax.annotate(fmt.compact_money(value, data.currency, language),
+            ax.annotate(fmt.compact_money(value, currency, language),
                         (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center",
                         va="bottom", fontsize=6)
         ax.set_title(title)
-        _money_axis(ax, data.currency, language)
+        _money_axis(ax, currency, language)
         ax.grid(axis="x", visible=False)
-    return _chart("stage_mix", strings, fig)
+    return _chart("stage_mix", strings, fig, note)
 
 
 def tiers(data, strings: dict, language: str) -> Chart | None:
@@ -443,14 +522,15 @@ def tiers(data, strings: dict, language: str) -> Chart | None:
     frame = section["collection_tiers"].groupby("tier")[["accounts", "suppressed"]].sum()
     fig, axes = _figure()
     ax = axes[0, 0]
-    ax.bar(frame.index, frame["accounts"] - frame["suppressed"], color=LINE_COLOURS[0],
+    names = [_word(t, strings) for t in frame.index]
+    ax.bar(names, frame["accounts"] - frame["suppressed"], color=LINE_COLOURS[0],
            label=strings["axis"]["treated"])
-    ax.bar(frame.index, frame["suppressed"], bottom=frame["accounts"] - frame["suppressed"],
+    ax.bar(names, frame["suppressed"], bottom=frame["accounts"] - frame["suppressed"],
            color="#b0bec5", label=strings["axis"]["suppressed"])
     ax.set_ylabel(strings["axis"]["accounts"])
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.number(v)))
     ax.grid(axis="x", visible=False)
-    ax.legend()
+    _legend_below(ax, ncol=2)
     return _chart("tiers", strings, fig)
 
 
@@ -464,35 +544,42 @@ def contacts(data, strings: dict, language: str) -> Chart | None:
     fig, axes = _figure()
     ax = axes[0, 0]
     bottom = np.zeros(len(frame))
+    channels = [_word(c, strings) for c in frame.index]
     for colour, status in zip(LINE_COLOURS, frame.columns):
-        ax.bar(frame.index, frame[status], bottom=bottom, label=status, color=colour)
+        ax.bar(channels, frame[status], bottom=bottom, label=_word(status, strings),
+               color=colour)
         bottom += frame[status].to_numpy()
     ax.set_ylabel(strings["axis"]["contacts"])
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.number(v)))
     ax.grid(axis="x", visible=False)
-    ax.legend(ncol=5)
+    _legend_below(ax, ncol=6)
     return _chart("contacts", strings, fig)
 
 
 def cure_rates(data, strings: dict, language: str) -> Chart | None:
+    """Cured within 7 days of the 7-day cohort and within 30 days of the 30-day cohort (each
+    over its own cohort's treatments)."""
     section = data.optional.get("cures")
     if section is None or section["cure_rates"].empty:
         return None
     frame = section["cure_rates"]
-    labels = [f"{t}\n{m}" for t, m in zip(frame["tier"], frame["treatment"])]
-    contacts_ = frame["contacts"].where(frame["contacts"] > 0)
+    labels = [f"{_word(t, strings)}\n{_word(m, strings)}"
+              for t, m in zip(frame["tier"], frame["treatment"])]
+    cohort_7d = frame["contacts"].where(frame["contacts"] > 0)
+    cohort_30d = (frame["contacts_30d"] if "contacts_30d" in frame else frame["contacts"])
+    cohort_30d = cohort_30d.where(cohort_30d > 0)
     fig, axes = _figure(height=3.0)
     ax = axes[0, 0]
     x = np.arange(len(frame))
-    ax.bar(x - 0.2, (frame["cured_7d"] / contacts_).fillna(0), width=0.4,
+    ax.bar(x - 0.2, (frame["cured_7d"] / cohort_7d).fillna(0), width=0.4,
            label=strings["axis"]["cured_7d"], color=LINE_COLOURS[0])
-    ax.bar(x + 0.2, (frame["cured_30d"] / contacts_).fillna(0), width=0.4,
+    ax.bar(x + 0.2, (frame["cured_30d"] / cohort_30d).fillna(0), width=0.4,
            label=strings["axis"]["cured_30d"], color=LINE_COLOURS[3])
     ax.set_xticks(x, labels, fontsize=6)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylabel(strings["axis"]["cure_rate"])
     ax.grid(axis="x", visible=False)
-    ax.legend()
+    _legend_below(ax, ncol=2)
     return _chart("cure_rates", strings, fig)
 
 

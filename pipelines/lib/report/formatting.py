@@ -1,4 +1,5 @@
-"""Numbers for people: thousands separators, percentages with sensible decimals, currency."""
+"""Numbers and words for people: thousands separators, percentages with sensible decimals,
+currency, and the reader's word for a warehouse value (status, channel, column, rule...)."""
 
 from __future__ import annotations
 
@@ -70,3 +71,27 @@ def change(value, reference, kind: str) -> str:
     if reference == 0:
         return "–" if value == 0 else "new"
     return f"{(value - reference) / abs(reference) * 100:+.1f}%"
+
+
+def label(value, words: dict) -> str:
+    """The reader's word for a value the warehouse stores as a key: an enum value (`values`), a
+    column or model feature (`columns`), a contract rule `<column>_<check>` (`rule_checks`) or a
+    one-hot feature `<column>_<value>`; anything else as it is."""
+    if missing(value):
+        return ""
+    key = str(value)
+    if key in words.get("values", {}):
+        return words["values"][key]
+    if key in words.get("columns", {}):
+        return words["columns"][key]
+    columns, values = words.get("columns", {}), words.get("values", {})
+    for check, name in words.get("rule_checks", {}).items():
+        column = key.removesuffix(f"_{check}")
+        if column != key and column in columns:
+            return words["rule_format"].format(column=columns[column], check=name)
+    # a one-hot model feature, <column>_<value>: e.g. product_installment
+    for column in sorted(columns, key=len, reverse=True):
+        value = key.removeprefix(f"{column}_")
+        if value != key and value in values:
+            return words["rule_format"].format(column=columns[column], check=values[value])
+    return key

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import numbers
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -18,6 +19,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import jinja2
+import numpy as np
 import pandas as pd
 import yaml
 from markupsafe import Markup
@@ -300,7 +302,7 @@ def ecl_tables(data: ReportData, text: dict) -> dict | None:
     scenario_rows = []
     for r in figures.scenarios.itertuples(index=False):
         row = r._asdict()
-        label = i["weighted"] if r.scenario == "weighted" else r.scenario
+        label = i["weighted"] if r.scenario == "weighted" else fmt.label(r.scenario, text)
         scenario_rows.append([label, fmt.number(row["weight"], 2)]
                              + [fmt.money(row[c], c) for c in figures.currencies]
                              + ([] if total is None else [fmt.money(row["total"], reporting)]))
@@ -334,20 +336,24 @@ def ecl_tables(data: ReportData, text: dict) -> dict | None:
                        fmt.number(r.ratio, 2)]
                       for r in figures.backtest.itertuples(index=False)], {2, 3, 4})
     treatment = i["treatments"][a.written_off_ecl]
+    words = text["assumption_labels"]
     assumptions = Table(
         [text["assumptions"], t["value"]],
-        [[f"{text['lgd']}: {product}", fmt.percent(value, 0)] for product, value in a.lgd.items()]
+        [[f"{text['lgd']}: {fmt.label(product, text)}", fmt.percent(value, 0)]
+         for product, value in a.lgd.items()]
         + [[text["ccf"], fmt.percent(a.ccf, 0)],
-           ["stage_2_from_bucket / stage_3_from_bucket",
+           [f"{words['stage_2_from_bucket']} / {words['stage_3_from_bucket']}",
             f"{a.stage_2_from_bucket} / {a.stage_3_from_bucket}"],
-           ["pd_12m_months / lifetime_months", f"{a.pd_12m_months} / {a.lifetime_months}"]]
-        + [[f"{i['eir']}: {product}", fmt.percent(value, 1)] for product, value in a.eir.items()]
+           [f"{words['pd_12m_months']} / {words['lifetime_months']}",
+            f"{a.pd_12m_months} / {a.lifetime_months}"]]
+        + [[f"{i['eir']}: {fmt.label(product, text)}", fmt.percent(value, 1)]
+           for product, value in a.eir.items()]
         + [[i["recovery"], str(a.stage_3_recovery_months)], [i["written_off_ecl"], treatment]]
-        + [[f"{i['scenario']}: {s.name}",
+        + [[f"{i['scenario']}: {fmt.label(s.name, text)}",
             i["scenario_terms"].format(weight=f"{s.weight:g}", pd=f"{s.pd_multiplier:g}",
                                        lgd=f"{s.lgd_multiplier:g}")] for s in a.scenarios],
         {1})
-    chain_pd = Table([t["bucket"], "PD 12m", "PD lifetime"],
+    chain_pd = Table([t["bucket"], t["pd_12m"], t["pd_lifetime"]],
                      [[b, fmt.percent(data.chain_pd["12m"][b]),
                        fmt.percent(data.chain_pd["lifetime"][b])]
                       for b in markov.BUCKETS if b != "WO"] if data.chain_pd else [], {1, 2})
@@ -376,7 +382,7 @@ def ecl_tables(data: ReportData, text: dict) -> dict | None:
 
 def _frame_table(frame: pd.DataFrame, text: dict, money_columns=(), rate_columns=()) -> Table:
     """A small warehouse frame as a table: headers translated, numbers formatted."""
-    headers = [text["table"].get(c, c) for c in frame.columns]
+    headers = [text["table"].get(c) or text["columns"].get(c, c) for c in frame.columns]
     numeric = {i for i, c in enumerate(frame.columns)
                if pd.api.types.is_numeric_dtype(frame[c])}
     rows = []
@@ -387,12 +393,14 @@ def _frame_table(frame: pd.DataFrame, text: dict, money_columns=(), rate_columns
                 row.append(fmt.percent(value))
             elif column in money_columns:
                 row.append(fmt.money(value))
-            elif isinstance(value, float):
-                row.append(fmt.number(value, 4 if abs(value) < 10 else 0))
-            elif isinstance(value, int):
-                row.append(fmt.number(value))
-            else:
+            elif isinstance(value, bool | np.bool_) or value is None or value is pd.NA:
                 row.append("" if value is None or value is pd.NA else str(value))
+            elif isinstance(value, numbers.Integral):
+                row.append(fmt.number(value))
+            elif isinstance(value, numbers.Real):
+                row.append(fmt.number(value, 4 if abs(value) < 10 else 0))
+            else:
+                row.append(fmt.label(value, text))  # statuses, channels, rules: in words
         rows.append(row)
     return Table(headers, rows, numeric)
 
@@ -433,6 +441,23 @@ def _registry_history(registry_dir: Path | None) -> pd.DataFrame | None:
     return pd.DataFrame(rows[-15:]) if rows else None
 
 
+def cure_table(frame: pd.DataFrame, text: dict) -> Table:
+    """Paid and cured within 7 days of the 7-day cohort and within 30 days of the 30-day cohort,
+    each cohort's size beside its rates (the two cohorts are different contact nights)."""
+    t = text["table"]
+    cohort_30d = frame["contacts_30d"] if "contacts_30d" in frame else frame["contacts"]
+
+    def share(count, cohort):
+        rate = count / cohort if cohort else None
+        return f"{fmt.number(count)} ({fmt.percent(rate)})"
+    rows = [[fmt.label(r.tier, text), fmt.label(r.treatment, text), fmt.number(r.contacts),
+             share(r.paid_7d, r.contacts), share(r.cured_7d, r.contacts), fmt.number(size),
+             share(r.paid_30d, size), share(r.cured_30d, size)]
+            for r, size in zip(frame.itertuples(index=False), cohort_30d)]
+    return Table([t["tier"], t["treatment"], t["cohort_7d"], t["paid_7d"], t["cured_7d"],
+                  t["cohort_30d"], t["paid_30d"], t["cured_30d"]], rows, {2, 3, 4, 5, 6, 7})
+
+
 def collections_tables(data: ReportData, text: dict) -> dict:
     tables = dict.fromkeys(("tiers", "suppressions", "contacts", "cures", "credit_lines"))
     if data.optional.get("tiers") is not None:
@@ -443,7 +468,7 @@ def collections_tables(data: ReportData, text: dict) -> dict:
     if data.optional.get("contacts") is not None:
         tables["contacts"] = _frame_table(data.optional["contacts"]["contact_history"], text)
     if data.optional.get("cures") is not None:
-        tables["cures"] = _frame_table(data.optional["cures"]["cure_rates"], text)
+        tables["cures"] = cure_table(data.optional["cures"]["cure_rates"], text)
     if data.optional.get("credit_lines") is not None:
         tables["credit_lines"] = _frame_table(
             data.optional["credit_lines"]["credit_line_actions"], text)
