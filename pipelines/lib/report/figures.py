@@ -222,7 +222,7 @@ def gather(conn: duckdb.DuckDBPyConnection, night: date, assumptions: Assumption
     backtest = markov.backtest(chain) if len(chain) > 1 else markov.backtest([])
 
     with_scores = _has_night(conn, tables, "account_scores", night)
-    ifrs9_figures = ifrs9.ifrs9_figures(conn, night, assumptions, chain, with_scores)
+    ifrs9_figures = ifrs9.ifrs9_figures(conn, night, assumptions, chain, with_scores, rates)
 
     vintage = (query(conn, "vintage_night", night=night) if "vintage_curves" in tables
                else pd.DataFrame())
