@@ -31,10 +31,11 @@ class ModelConfig:
             and early stopping, so the card's monitoring metrics are on data the model never saw.
             Training, validation and monitoring windows are disjoint and in that order.
         required_history_days: an observation night is used (training, validation, monitoring)
-            only when the book's first snapshot is at least this many days before it, so every
-            feature looking back this far (30/90-day windows, one month ago) is whole. Features
-            looking back further (the 180-day windows) are partial on a younger book: their PSI
-            reference bins only the nights where their look-back is whole (none: "no data").
+            only when the book's first snapshot is at least this many days before it, so the
+            short look-backs (30-day windows, one month ago: up to 34 days) are whole. A feature
+            looking back further (90, 180 days) is partial on a younger night and set to missing
+            there, in training and scoring alike (models.features.partial_lookbacks); its PSI
+            reference bins only the nights where its look-back is whole (none: "no data").
         sample_current_share: current (M0) rows are sampled down to about this share of the rows
             (delinquent rows are all kept); 1.0 keeps everything. Weights undo the sampling.
         max_training_rows: when the window's sampled rows are more than this, every row is kept
@@ -68,7 +69,7 @@ class ModelConfig:
     training_window_days: int = 182
     validation_days: int = 28
     monitoring_days: int = 28
-    required_history_days: int = 90
+    required_history_days: int = 35
     sample_current_share: float = 0.75
     max_training_rows: int = 1_000_000
     excluded_buckets: tuple[str, ...] = ("WO",)

@@ -56,6 +56,20 @@ def nights_with_history(nights, first_snapshot: date | None, days: int) -> list[
     return [night for night in nights if (night - first).days >= days]
 
 
+def chosen_nights(matured: list[date], first_snapshot: date | None, config: ModelConfig,
+                  span_days: int) -> list[date]:
+    """The observation nights of a window: matured nights within `span_days` of the latest,
+    `observation_every_days` apart walking back from it, and `required_history_days` after the
+    book's first snapshot. Empty when none qualifies."""
+    matured = sorted(set(matured))
+    if not matured:
+        return []
+    latest = matured[-1]
+    in_window = [night for night in matured if (latest - night).days < span_days]
+    return nights_with_history(observation_nights(in_window, config.observation_every_days),
+                               first_snapshot, config.required_history_days)
+
+
 def whole_lookback(frame: pd.DataFrame, first_snapshot, days: int) -> np.ndarray:
     """Rows whose night is at least `days` after the book's first snapshot (all, when unknown)."""
     if first_snapshot is None or days <= 0:
@@ -68,9 +82,11 @@ def history_rule(config: ModelConfig, first_snapshot: date | None) -> str:
     """The observation-night rule in words, for the model card."""
     start = "unknown" if first_snapshot is None else pd.Timestamp(first_snapshot).date()
     return (f"an observation night is used only when the book's first snapshot ({start}) is at "
-            f"least {config.required_history_days} days before it, so every feature looking "
-            f"back that far is whole; features looking back further are judged by PSI only on "
-            f"nights where their look-back is whole")
+            f"least {config.required_history_days} days before it; on a night closer to the "
+            f"first snapshot than a feature's look-back, the feature is partial and set to "
+            f"missing, in training, validation, monitoring and scoring alike (the model never "
+            f"reads a shorter window as the one its name says), and its PSI counts only "
+            f"nights where its look-back is whole")
 
 
 def split_windows(frame: pd.DataFrame,

@@ -150,8 +150,37 @@ def lookback_days(names: Iterable[str] = FEATURE_NAMES) -> dict[str, int]:
     return {name: feature.lookback_days for name, feature in feature_by_name(names).items()}
 
 
-def uninformative_features(frame: pd.DataFrame,
-                           names: Iterable[str] = FEATURE_NAMES) -> dict[str, str]:
+def days_of_history(frame: pd.DataFrame, first_snapshot) -> np.ndarray | None:
+    """Days from the book's first snapshot to each row's night (None when the first is unknown)."""
+    if first_snapshot is None:
+        return None
+    if "snapshot_date" not in frame.columns:
+        raise KeyError("snapshot_date is needed to tell a partial look-back from a whole one")
+    nights = pd.to_datetime(frame["snapshot_date"])
+    return (nights - pd.Timestamp(first_snapshot)).dt.days.to_numpy()
+
+
+def partial_lookbacks(frame: pd.DataFrame, names: Iterable[str] = FEATURE_NAMES,
+                      first_snapshot=None) -> dict[str, np.ndarray]:
+    """{feature: rows whose night is fewer than its look-back days after the first snapshot}.
+
+    Only features with a partial row are listed. Such a value was computed over a shorter window
+    than its name says (a 90-day maximum over the book's first 40 days), so it is not the
+    feature the model means.
+    """
+    history = days_of_history(frame, first_snapshot)
+    if history is None:
+        return {}
+    partial = {}
+    for name, days in lookback_days(names).items():
+        rows = history < days
+        if days > 0 and rows.any():
+            partial[name] = rows
+    return partial
+
+
+def uninformative_features(frame: pd.DataFrame, names: Iterable[str] = FEATURE_NAMES,
+                           first_snapshot=None) -> dict[str, str]:
     """{feature: why} for the features null on every row of `frame`, or one value on every row.
 
     Why: a booster never splits on such a column, yet it would sit in the feature list, the
@@ -160,12 +189,17 @@ def uninformative_features(frame: pd.DataFrame,
     a branch the booster can take.
     """
     names = list(names)
-    matrix = feature_array(frame, names)
+    matrix = feature_array(frame, names, first_snapshot=first_snapshot)
+    partial = partial_lookbacks(frame, names, first_snapshot)
     dropped = {}
     for position, name in enumerate(names):
         column = matrix[:, position]
         known = column[~np.isnan(column)]
-        if len(known) == 0:
+        if len(known) == 0 and name in partial and partial[name].all():
+            dropped[name] = (f"look-back of {lookback_days([name])[name]} days reaches before "
+                             f"the book's first snapshot ({pd.Timestamp(first_snapshot).date()}) "
+                             f"on every one of the {len(column):,} training rows")
+        elif len(known) == 0:
             dropped[name] = f"null on every one of the {len(column):,} training rows"
         elif len(known) == len(column) and np.all(known == known[0]):
             dropped[name] = f"{known[0]:g} on every one of the {len(column):,} training rows"
@@ -217,12 +251,15 @@ def _bucket_ranks(series: pd.Series) -> np.ndarray:
 
 
 def feature_array(frame: pd.DataFrame, names: Iterable[str] = FEATURE_NAMES,
-                  dtype: str = "float64") -> np.ndarray:
+                  dtype: str = "float64", first_snapshot=None) -> np.ndarray:
     """The encoded features of `frame` (account_features rows): one row per row, one column per
     name, NaN = missing. float32 is what XGBoost computes in, so the booster gets that.
 
     A column the frame lacks (an older warehouse, a feed not delivered) becomes all-missing
-    instead of failing: XGBoost never splits on it and reason codes never name it.
+    instead of failing: XGBoost never splits on it and reason codes never name it. Given the
+    book's first snapshot, a feature is missing on the rows where its look-back is partial
+    (partial_lookbacks): training, validation, monitoring and scoring all come through here, so
+    the model never learns, nor is fed, a 30-day change as if it were a 90-day one.
     """
     names = list(names)
     assert_no_protected_attributes(names)
@@ -239,10 +276,14 @@ def feature_array(frame: pd.DataFrame, names: Iterable[str] = FEATURE_NAMES,
         else:  # numeric, or a flag (a boolean as 0/1)
             values = _numbers(source)
         out[:, position] = values
+    for name, rows in partial_lookbacks(frame, names, first_snapshot).items():
+        out[rows, names.index(name)] = np.nan
     return out
 
 
-def feature_matrix(frame: pd.DataFrame, names: Iterable[str] = FEATURE_NAMES) -> pd.DataFrame:
+def feature_matrix(frame: pd.DataFrame, names: Iterable[str] = FEATURE_NAMES,
+                   first_snapshot=None) -> pd.DataFrame:
     """feature_array as a DataFrame (float64, the frame's index): for PSI and inspection."""
     names = list(names)
-    return pd.DataFrame(feature_array(frame, names), columns=names, index=frame.index)
+    return pd.DataFrame(feature_array(frame, names, first_snapshot=first_snapshot),
+                        columns=names, index=frame.index)

@@ -54,7 +54,7 @@ def stability(model: TrainedModel, frame: pd.DataFrame | Iterable[pd.DataFrame])
         rows += len(chunk)
         weights = _weights(chunk)
         score_counts += bin_counts(model.predict(chunk), reference["score"]["edges"], weights)
-        matrix = feature_matrix(chunk, model.feature_names)
+        matrix = feature_matrix(chunk, model.feature_names, model.first_snapshot)
         for name in model.feature_names:
             whole = whole_lookback(chunk, model.first_snapshot, lookbacks[name])
             feature_counts[name] += bin_counts(matrix[name].to_numpy()[whole],

@@ -33,7 +33,7 @@ from pathlib import Path
 import xgboost as xgb
 
 from models.config import ModelConfig
-from models.features import assert_no_protected_attributes, feature_definitions
+from models.features import assert_no_protected_attributes, feature_definitions, lookback_days
 from models.trained import TrainedModel
 
 log = logging.getLogger(__name__)
@@ -213,6 +213,7 @@ def build_card(model: TrainedModel, metrics: dict, config: ModelConfig, *, code:
                        "xgboost_version": xgb.__version__},
         "features": list(model.feature_names),
         "dropped_features": dict(model.dropped_features),
+        "partial_lookbacks": partial_lookback_rows(model),
         "metrics": {"validation": metrics, "champion_on_same_window": champion_metrics,
                     "monitoring": monitoring_metrics},
         "psi": _without_bins(stability or {}),
@@ -221,6 +222,19 @@ def build_card(model: TrainedModel, metrics: dict, config: ModelConfig, *, code:
         "code": dict(code),
         "status": "challenger",
     }
+
+
+def partial_lookback_rows(model: TrainedModel) -> list[dict]:
+    """Per feature with a partial look-back in training: its look-back and on how many of the
+    training rows it was set to missing (dropped features included, marked)."""
+    if not model.partial_training_rows:
+        return []
+    days = lookback_days(model.partial_training_rows)
+    rows = model.training_window.get("rows")
+    return [{"feature": name, "lookback_days": days[name], "partial_training_rows": count,
+             "training_rows": rows, "dropped": name in model.dropped_features}
+            for name, count in sorted(model.partial_training_rows.items(),
+                                      key=lambda item: (days[item[0]], item[0]))]
 
 
 def _without_bins(stability: dict) -> dict:
@@ -306,6 +320,13 @@ def card_markdown(card: dict) -> str:
                   "| feature | PSI | status |", "|---|---|---|"]
         for row in psi["features"]:
             lines.append(f"| {row['feature']} | {_number(row['psi'])} | {row['status']} |")
+    if card.get("partial_lookbacks"):
+        lines += ["", "## Partial look-backs in training (set to missing)", "",
+                  "| feature | look-back days | partial training rows | of rows | dropped |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {row['feature']} | {row['lookback_days']} | "
+                  f"{row['partial_training_rows']} | {row['training_rows']} | "
+                  f"{'yes' if row['dropped'] else ''} |" for row in card["partial_lookbacks"]]
     if card.get("dropped_features"):
         lines += ["", "## Features left out before training", "",
                   "| feature | why |", "|---|---|"]
@@ -502,7 +523,9 @@ class ModelRegistry:
             version=version,
             monitoring_window=card["data_window"].get("monitoring") or {},
             dropped_features=card.get("dropped_features") or {},
-            first_snapshot=card["data_window"].get("first_snapshot"))
+            first_snapshot=card["data_window"].get("first_snapshot"),
+            partial_training_rows={row["feature"]: row["partial_training_rows"]
+                                   for row in card.get("partial_lookbacks") or []})
 
     def card(self, version: str) -> dict:
         """One version's card, with its status as the event log says."""

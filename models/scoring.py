@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from models.config import ModelConfig
-from models.features import feature_by_name
+from models.features import feature_by_name, partial_lookbacks
 from models.reason_phrases import render_reason, value_text
 from models.trained import TrainedModel
 
@@ -110,7 +110,8 @@ def reason_codes(model: TrainedModel, features_frame: pd.DataFrame,
     """The top features raising each needing account's risk, as phrases in zh-CN and en-US.
 
     Only contributions above zero are reasons (a feature that lowers the risk is not a reason to
-    call), so an account can have fewer than `top` rows.
+    call), so an account can have fewer than `top` rows; nor is a feature whose look-back is
+    partial on the night (the booster saw it missing).
 
     Args:
         model: the model whose probability is being explained.
@@ -130,7 +131,11 @@ def reason_codes(model: TrainedModel, features_frame: pd.DataFrame,
     if frame.empty:
         return pd.DataFrame(columns=REASON_COLUMNS)
     by_source = contributions(model, frame, method)
-    values = by_source.to_numpy()
+    values = by_source.to_numpy(copy=True)
+    sources = list(by_source.columns)
+    # a partial look-back was missing to the booster: its value is no reason a collector can use
+    for name, rows in partial_lookbacks(frame, model.feature_names, model.first_snapshot).items():
+        values[rows, sources.index(feature_by_name([name])[name].source)] = 0.0
     order = np.argsort(-values, axis=1, kind="stable")[:, :top]
     chosen = np.take_along_axis(values, order, axis=1)
     sources = np.asarray(by_source.columns)

@@ -23,6 +23,7 @@ from models.features import (
     feature_by_name,
     feature_matrix,
     lookback_days,
+    partial_lookbacks,
     uninformative_features,
 )
 from models.psi import reference_distribution
@@ -36,10 +37,12 @@ def monotone_constraints(names: list[str]) -> tuple[int, ...]:
     return tuple(feature.monotone for feature in feature_by_name(names).values())
 
 
-def _dmatrix(frame: pd.DataFrame, names: list[str], nthread: int) -> xgb.DMatrix:
+def _dmatrix(frame: pd.DataFrame, names: list[str], nthread: int,
+             first_snapshot=None) -> xgb.DMatrix:
     weights = (frame["weight"].to_numpy(dtype="float64") if "weight" in frame.columns
                else np.ones(len(frame)))
-    return xgb.DMatrix(feature_array(frame, names, dtype="float32"),
+    return xgb.DMatrix(feature_array(frame, names, dtype="float32",
+                                     first_snapshot=first_snapshot),
                        label=frame["label"].to_numpy(dtype="float64"),
                        weight=weights, feature_names=names, nthread=nthread)
 
@@ -56,8 +59,9 @@ def train_model(train: pd.DataFrame, validation: pd.DataFrame, config: ModelConf
         feature_names: defaults to every feature of models.features; any name is checked
             against the protected-attribute guard before anything is fitted. Those null or
             constant on every training row are dropped (listed in `dropped_features`).
-        first_snapshot: the book's first snapshot night; a feature's reference bins only the
-            training nights whose look-back it reaches (see models.features.lookback_days).
+        first_snapshot: the book's first snapshot night; on rows of nights closer to it than
+            a feature's look-back the feature is missing (models.features.partial_lookbacks),
+            and its PSI reference bins only the nights where it is whole.
 
     Returns:
         The trained model, its trees cut at the best iteration.
@@ -70,7 +74,10 @@ def train_model(train: pd.DataFrame, validation: pd.DataFrame, config: ModelConf
     assert_no_protected_attributes(names)
     if train["label"].nunique() < 2:
         raise ValueError("the training rows hold a single class: nothing to learn")
-    dropped = uninformative_features(train, names)
+    first_snapshot = None if first_snapshot is None else pd.Timestamp(first_snapshot).date()
+    partial_rows = {name: int(rows.sum())
+                    for name, rows in partial_lookbacks(train, names, first_snapshot).items()}
+    dropped = uninformative_features(train, names, first_snapshot)
     names = [name for name in names if name not in dropped]
     if not names:
         raise ValueError("every feature is null or constant on the training rows")
@@ -78,8 +85,8 @@ def train_model(train: pd.DataFrame, validation: pd.DataFrame, config: ModelConf
         log.info("feature %s left out: %s", name, why)
     params = config.xgb_params() | {
         "monotone_constraints": "(" + ",".join(str(c) for c in monotone_constraints(names)) + ")"}
-    dtrain = _dmatrix(train, names, config.nthread)
-    dvalidation = _dmatrix(validation, names, config.nthread)
+    dtrain = _dmatrix(train, names, config.nthread, first_snapshot)
+    dvalidation = _dmatrix(validation, names, config.nthread, first_snapshot)
     history: dict = {}
     booster = xgb.train(params, dtrain, num_boost_round=config.num_boost_round,
                         evals=[(dvalidation, "validation")],
@@ -95,8 +102,8 @@ def train_model(train: pd.DataFrame, validation: pd.DataFrame, config: ModelConf
         training_window=window_of(train), validation_window=window_of(validation),
         horizon_months=config.horizon_months, excluded_buckets=tuple(config.excluded_buckets),
         dropped_features=dropped,
-        first_snapshot=None if first_snapshot is None else
-        pd.Timestamp(first_snapshot).date().isoformat())
+        first_snapshot=None if first_snapshot is None else first_snapshot.isoformat(),
+        partial_training_rows=partial_rows)
     model.reference = training_reference(model, train, config.seed)
     return model
 
@@ -118,7 +125,7 @@ def training_reference(model: TrainedModel, train: pd.DataFrame, seed: int = 7) 
         train = train.iloc[picked]
     weights = (train["weight"].to_numpy(dtype="float64") if "weight" in train.columns
                else np.ones(len(train)))
-    features = feature_matrix(train, model.feature_names)
+    features = feature_matrix(train, model.feature_names, model.first_snapshot)
     reference = {"score": reference_distribution(model.predict(train), weights), "features": {}}
     for name, days in lookback_days(model.feature_names).items():
         whole = whole_lookback(train, model.first_snapshot, days)

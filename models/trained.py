@@ -35,8 +35,11 @@ class TrainedModel:
             on nor stopped on), when the retrain had one.
         dropped_features: {feature: why} left out before training (null or one value on every
             training row): no column of the booster, no PSI, no reason code.
-        first_snapshot: the book's first snapshot night (ISO) when trained: a feature's PSI
-            only counts nights whose look-back reaches no further back.
+        first_snapshot: the book's first snapshot night (ISO) when trained: on a row whose
+            night is closer to it than a feature's look-back, the feature is partial and the
+            booster sees it missing (models.features.partial_lookbacks), in training and in
+            scoring alike; a feature's PSI only counts nights where it is whole.
+        partial_training_rows: {feature: training rows on which it was partial (missing)}.
     """
 
     booster: xgb.Booster
@@ -52,10 +55,12 @@ class TrainedModel:
     monitoring_window: dict = field(default_factory=dict)
     dropped_features: dict = field(default_factory=dict)
     first_snapshot: str | None = None
+    partial_training_rows: dict = field(default_factory=dict)
 
     def matrix(self, frame: pd.DataFrame) -> xgb.DMatrix:
-        """The booster's input for account_features rows `frame`."""
-        return xgb.DMatrix(feature_array(frame, self.feature_names, dtype="float32"),
+        """The booster's input for account_features rows `frame`, partial look-backs missing."""
+        return xgb.DMatrix(feature_array(frame, self.feature_names, dtype="float32",
+                                         first_snapshot=self.first_snapshot),
                            feature_names=list(self.feature_names),
                            nthread=int(self.params.get("nthread", 2)))
 

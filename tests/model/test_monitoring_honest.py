@@ -153,12 +153,22 @@ def test_a_feature_without_a_whole_lookback_in_training_has_no_psi_reference(han
     # first snapshot 30 days before the training night: days_past_due (look-back 0) is binned,
     # a 90-day feature would not be; utilisation_change_90d stands in for it.
     train = hand_book(date(2025, 3, 1)).assign(utilisation_change_90d=np.linspace(-1, 1, 80))
+    # partial on every training row, it is missing there and so left out, saying why
     model = train_model(train, validation.assign(utilisation_change_90d=0.0), FAST,
                         feature_names=["days_past_due", "utilisation_change_90d"],
                         first_snapshot=date(2025, 1, 30))
-    assert model.reference["features"]["utilisation_change_90d"]["edges"] == []
+    assert model.feature_names == ["days_past_due"]
+    assert model.dropped_features["utilisation_change_90d"] == (
+        "look-back of 90 days reaches before the book's first snapshot (2025-01-30) on every "
+        "one of the 80 training rows")
+    assert model.partial_training_rows == {"utilisation_change_90d": 80}
     assert model.reference["features"]["days_past_due"]["edges"] != []
-    tonight = hand_book(date(2025, 6, 1)).assign(utilisation_change_90d=np.linspace(-1, 1, 80))
+    # kept as a column of the booster (no first snapshot at training), the reference still
+    # bins only whole nights once the model knows the book's start
+    model = train_model(train, validation.assign(utilisation_change_90d=0.0), FAST,
+                        feature_names=["days_past_due", "utilisation_change_90d"])
+    model.first_snapshot = "2025-01-30"
+    tonight = hand_book(date(2025, 3, 8)).assign(utilisation_change_90d=np.linspace(-1, 1, 80))
     rows = {row["feature"]: row for row in stability(model, tonight)["features"]}
     assert rows["utilisation_change_90d"]["status"] == NO_DATA
     assert "90-day look-back" in rows["utilisation_change_90d"]["why"]

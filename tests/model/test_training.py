@@ -18,7 +18,8 @@ from tests.model.conftest import CONFIG
 
 def test_retrain_on_the_same_data_gives_the_same_model(split, model):
     train, validation = split
-    again = train_model(train.copy(), validation.copy(), CONFIG)
+    again = train_model(train.copy(), validation.copy(), CONFIG,
+                        first_snapshot=model.first_snapshot)
     assert again.model_bytes("ubj") == model.model_bytes("ubj")
     assert again.model_bytes("json") == model.model_bytes("json")
     assert again.best_iteration == model.best_iteration
@@ -31,7 +32,12 @@ def test_model_is_xgboost_json_with_the_feature_names_and_constraints(model):
     assert model.params["tree_method"] == "hist"
     constraints = model.params["monotone_constraints"].strip("()").split(",")
     assert int(constraints[kept.index("days_past_due")]) == 1
-    assert int(constraints[kept.index("on_time_cycles")]) == -1
+    assert int(constraints[kept.index("max_dpd_30d")]) == 1
+    assert int(constraints[kept.index("balance")]) == 0
+    # a 120-night book trained on nights 3-8 weeks old: every 90- and 180-day feature (the
+    # decreasing ones among them) is partial on every training row and left out
+    assert "look-back of 180 days" in model.dropped_features["on_time_cycles"]
+    assert "look-back of 90 days" in model.dropped_features["max_dpd_90d"]
     assert model.best_iteration < CONFIG.num_boost_round - 1  # early stopping stopped it
 
 

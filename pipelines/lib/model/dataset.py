@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 
 from models.config import ModelConfig
-from models.dataset import NotEnoughData, nights_with_history, observation_nights
+from models.dataset import NotEnoughData, chosen_nights, observation_nights
 from pipelines.lib.warehouse import load_macros, query, run_sql
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,8 @@ def matured_labels(conn: duckdb.DuckDBPyConnection, as_of: date,
     The window is `training_window_days + validation_days + monitoring_days` back from the
     latest matured night (models.dataset.split_windows cuts it in three); nights are
     `observation_every_days` apart; nights less than `required_history_days` after the book's
-    first snapshot are left out (their look-backs would read the book's start, not history);
+    first snapshot are left out (models.dataset.chosen_nights; longer look-backs are masked as
+    partial by models.features.feature_array);
     current rows are sampled with weights. The first snapshot night travels in `attrs`.
 
     Raises:
@@ -113,9 +114,7 @@ def matured_labels(conn: duckdb.DuckDBPyConnection, as_of: date,
     if not nights:
         raise NotEnoughData(f"no night has a matured {config.horizon_months}-month label by {as_of}")
     latest = nights[-1]
-    in_window = [night for night in nights if (latest - night).days < span]
-    chosen = nights_with_history(observation_nights(in_window, config.observation_every_days),
-                                 first, config.required_history_days)
+    chosen = chosen_nights(nights, first, config, span)
     if not chosen:
         raise NotEnoughData(
             f"no matured night by {as_of} is {config.required_history_days} days after the "
@@ -164,10 +163,7 @@ def latest_matured_window(conn: duckdb.DuckDBPyConnection, as_of: date, config: 
     nights = matured_nights(conn, as_of, config, earliest)
     if not nights:
         return pd.DataFrame()
-    latest = nights[-1]
-    in_window = [night for night in nights if (latest - night).days < config.monitoring_days]
-    chosen = nights_with_history(observation_nights(in_window, config.observation_every_days),
-                                 first_snapshot_night(conn), config.required_history_days)
+    chosen = chosen_nights(nights, first_snapshot_night(conn), config, config.monitoring_days)
     if not chosen:
         return pd.DataFrame()
     return labels_for_nights(conn, chosen, as_of, config)
