@@ -134,6 +134,11 @@ def run_nights(start: date, end: date, groups: list[str] | None = None) -> None:
     instance = _dagster_instance()
     with code_location(instance) as location:
         recon = location.get_reconstructable_job(REPOSITORY, "nightly")
+        # a ReconstructableJob keeps the last definition it loaded, process-wide (lru_cache): a
+        # second run in one process (tests, `overdue demo`) must get resources built from the
+        # settings of now, not from the first run's $OVERDUE_HOME
+        type(recon).get_definition.cache_clear()
+        type(recon).get_repository_definition.cache_clear()
         remote = location.get_repository(REPOSITORY).get_full_job("nightly")
         job = recon.get_definition()
         keys = job.partitions_def.get_partition_keys()

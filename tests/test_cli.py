@@ -158,3 +158,19 @@ def test_a_failed_backfill_is_recorded_failed_with_one_line(tmp_path, monkeypatc
     assert len(job_page) == 1 and len(backfills) == 1
     assert backfills[0].status == BulkActionStatus.COMPLETED_FAILED
     assert job_page[0].tags["dagster/backfill"] == backfills[0].backfill_id
+
+
+def test_two_runs_in_one_process_each_use_their_own_home(tmp_path, monkeypatch):
+    """Dagster keeps a reconstructed job's definition process-wide: the second run must still
+    write the warehouse of its own $OVERDUE_HOME (tests and `overdue demo` run several)."""
+    import duckdb
+
+    from pipelines.cli import run_nights
+    from tests.conftest import use_home
+
+    for name in ("first", "second"):
+        home = use_home(monkeypatch, tmp_path / name)
+        write_night(home, NIGHT, [snapshot_row()])
+        run_nights(NIGHT, NIGHT)  # the whole job: a subset would be reconstructed afresh
+        with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
+            assert conn.execute("select count(*) from account_snapshots").fetchone() == (1,)
