@@ -13,11 +13,13 @@ from pipelines.lib.warehouse import offending_rows
 
 def sql_check_result(conn, check_name: str, sql_name: str, params: dict, *,
                      description: str | None = None, count_key: str = "offending_rows",
-                     **context) -> dg.AssetCheckResult:
-    """Run `sql/checks/<sql_name>.sql` as the blocking check `check_name`."""
+                     asset_key: str | None = None, **context) -> dg.AssetCheckResult:
+    """Run `sql/checks/<sql_name>.sql` as the blocking check `check_name` (of `asset_key`, for an
+    asset that is one of several made by the same step)."""
     offending = offending_rows(conn, sql_name, params, **context)
     return dg.AssetCheckResult(
         check_name=check_name,
+        asset_key=asset_key,
         passed=offending.empty,
         severity=dg.AssetCheckSeverity.ERROR,
         description=description,

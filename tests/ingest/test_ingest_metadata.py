@@ -70,3 +70,44 @@ def test_one_materialization_per_night_not_two(home):
     records = DagsterInstance.get().fetch_materializations(AssetKey("account_snapshots"),
                                                            limit=10).records
     assert sorted(r.partition_key for r in records) == [n.isoformat() for n in nights]
+
+
+def test_the_ui_gets_the_tables_schema_and_the_runs_quarantine(home):
+    """Column schema (warehouse types, contract descriptions), table name, the night on each
+    check result, a `pii` tag on the personal feed, and a run with quarantined rows tagged."""
+    from dagster import AssetKey, DagsterInstance
+
+    from pipelines.definitions import defs
+
+    write_night(home, NIGHT, [snapshot_row(number=1), snapshot_row(number=2, credit_limit="-1")])
+    run_nights(NIGHT, NIGHT, ["ingest"])
+    metadata = partition_metadata("account_snapshots", NIGHT)
+    assert metadata["dagster/table_name"] == "warehouse.main.account_snapshots"
+    columns = {c.name: c for c in metadata["dagster/column_schema"].columns}
+    assert columns["balance"].type == "DECIMAL(18,2)"
+    assert columns["balance"].description == "Total outstanding balance."
+    assert columns["snapshot_date"].type == "DATE"
+    assert columns["source_row"].description == "the row's 1-based data row in that file"
+    customers = {c.name: c for c in partition_metadata(
+        "customers", NIGHT)["dagster/column_schema"].columns}
+    assert customers["full_name"].description.endswith("(personal data)")
+
+    instance = DagsterInstance.get()
+    (run,) = instance.get_runs()
+    assert run.tags["overdue/quarantined_account_snapshots"] == "1 rows"
+    assert run.tags["overdue/warning_account_snapshots_contract"] == str(NIGHT)
+    assert "overdue/quarantined_customers" not in run.tags
+    checks = {c.check_name: c for c in _check_evaluations(instance)}
+    assert checks["account_snapshots_contract"].metadata["nights"].value == str(NIGHT)
+    assert checks["account_snapshots_rows_reconcile"].metadata["nights"].value == str(NIGHT)
+
+    graph = defs().resolve_asset_graph()
+    assert graph.get(AssetKey("customers")).tags.get("pii") == "true"
+    assert "pii" not in graph.get(AssetKey("account_snapshots")).tags
+
+
+def _check_evaluations(instance):
+    from dagster import DagsterEventType, EventRecordsFilter
+
+    return [r.event_log_entry.dagster_event.event_specific_data for r in instance.get_event_records(
+        EventRecordsFilter(event_type=DagsterEventType.ASSET_CHECK_EVALUATION))]

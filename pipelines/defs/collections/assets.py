@@ -13,7 +13,14 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines import settings
 from pipelines.defs.checks import sql_check_result
-from pipelines.defs.metadata import record_nights, rows_by_night, run_range
+from pipelines.defs.metadata import (
+    PII_TAG,
+    nights_on_checks,
+    record_nights,
+    rows_by_night,
+    run_range,
+    table_metadata,
+)
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.lib.collections import tiering
 from pipelines.lib.collections.batch import summary_counts, write_batch
@@ -55,6 +62,7 @@ _COMMON = {"group_name": GROUP, "pool": WAREHOUSE_POOL}
         description="Exactly one tier row per account of the night that is not closed.")],
     **_COMMON,
 )
+@nights_on_checks
 def collection_tiers(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     nights = partition_nights(context)
     start, end = nights[0], nights[-1]
@@ -76,6 +84,7 @@ def collection_tiers(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
             "strategy_version": strategy.version,
             "scores_used": scored,
             "sql": sql_path("collections/collection_tiers"),
+            **table_metadata(conn, "collection_tiers", "collections/collection_tiers"),
         })
         yield _check(conn, "collection_tiers_cover_open_accounts",
                      {"start_date": start, "end_date": end},
@@ -94,6 +103,7 @@ def collection_tiers(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         description="Idempotency keys, contact ids and letter references are unique.")],
     **_COMMON,
 )
+@nights_on_checks
 def contact_history(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     nights = partition_nights(context)
     strategy = load_strategy()
@@ -120,6 +130,7 @@ def contact_history(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
                if len(nights) > 1 else {}),
             "table_rows": int(conn.execute("select count(*) from contact_history").fetchone()[0]),
             "strategy_version": strategy.version,
+            **table_metadata(conn, "contact_history", "collections/create_contact_history"),
         })
         yield _check(conn, "contact_history_keys_unique", {},
                      "Idempotency keys, contact ids and letter references are unique.")
@@ -128,6 +139,7 @@ def contact_history(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
 @dg.asset(
     kinds={"python", "pdf"},
     deps=["contact_history"],
+    tags=PII_TAG,
     description="The night's letter batch under $OVERDUE_HOME/out/letters/<night>/: manifest.csv, "
     "sms.jsonl, email/*.eml, print/*.pdf + index.csv, work_list.csv, held.csv. Every contact is "
     "linted (DOMAIN §5) before it joins; a failing contact is held with its rule. In a range of "
@@ -139,6 +151,7 @@ def contact_history(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     )],
     **_COMMON,
 )
+@nights_on_checks
 def letter_batches(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     nights = partition_nights(context)
     night = nights[-1]
@@ -190,6 +203,7 @@ def letter_batches(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     "(over-crediting). Columns: sql/collections/credit_line_actions.sql.",
     **_COMMON,
 )
+@nights_on_checks
 def credit_line_actions(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     nights = partition_nights(context)
     strategy = load_strategy()
@@ -197,11 +211,12 @@ def credit_line_actions(context: dg.AssetExecutionContext, duckdb: DuckDBResourc
         rows = tiering.build_credit_line_actions(conn, strategy, nights[0], nights[-1])
         mix = _query(conn, "credit_line_mix", {"night": nights[-1]})
         per_night = rows_by_night(conn, "credit_line_actions", nights)
+        table = table_metadata(conn, "credit_line_actions", "collections/credit_line_actions")
     per_night[nights[-1]]["actions"] = _md(mix)
     record_nights(context, nights, per_night)
     return dg.MaterializeResult(metadata={
         **run_range(nights), **({"run_rows": rows} if len(nights) > 1 else {}),
-        "sql": sql_path("collections/credit_line_actions")})
+        "sql": sql_path("collections/credit_line_actions"), **table})
 
 
 @dg.asset(
@@ -214,17 +229,19 @@ def credit_line_actions(context: dg.AssetExecutionContext, duckdb: DuckDBResourc
     "sql/collections/cure_rates.sql.",
     **_COMMON,
 )
+@nights_on_checks
 def cure_rates(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     nights = partition_nights(context)
     with duckdb.get_connection() as conn:
         rows = tiering.build_cure_rates(conn, nights[0], nights[-1])
         last = _query(conn, "cure_rates_night", {"night": nights[-1]})
         per_night = rows_by_night(conn, "cure_rates", nights)
+        table = table_metadata(conn, "cure_rates", "collections/cure_rates")
     per_night[nights[-1]]["cure_rates"] = _md(last)
     record_nights(context, nights, per_night)
     return dg.MaterializeResult(metadata={
         **run_range(nights), **({"run_rows": rows} if len(nights) > 1 else {}),
-        "sql": sql_path("collections/cure_rates")})
+        "sql": sql_path("collections/cure_rates"), **table})
 
 
 @dg.definitions

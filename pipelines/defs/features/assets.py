@@ -10,7 +10,14 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.checks import sql_check_result
-from pipelines.defs.metadata import record_nights, rows_by_night, run_range
+from pipelines.defs.metadata import (
+    nights_on_checks,
+    preview_table,
+    record_nights,
+    rows_by_night,
+    run_range,
+    table_metadata,
+)
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.lib.features.data_dictionary import data_dictionary as build_data_dictionary
 from pipelines.lib.features.nightly_tables import preview, rebuild_nights
@@ -64,8 +71,8 @@ TABLES = (
         "`currency = all` amounts converted to the reporting currency, or null without a rate.",
         ("account_snapshots", "fx_rates"),
         (("assert_portfolio_products_add_up",
-          "Products and currencies add up to `all`, `all` equals the night's snapshot count, "
-          "and book amounts exist exactly when every currency has a rate."),),
+          ("Products and currencies add up to `all`, `all` equals the night's snapshot count, "
+           "and book amounts exist exactly when every currency has a rate.")),),
     ),
     NightlyTable(
         "vintage_curves",
@@ -88,6 +95,7 @@ def build_nightly_table_asset(spec: NightlyTable) -> dg.AssetsDefinition:
         check_specs=[dg.AssetCheckSpec(name, asset=spec.name, blocking=True, description=text)
                      for name, text in spec.checks],
     )
+    @nights_on_checks
     def nightly_table(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         nights = partition_nights(context)
         start, end = nights[0], nights[-1]
@@ -96,19 +104,23 @@ def build_nightly_table_asset(spec: NightlyTable) -> dg.AssetsDefinition:
                                   before=spec.before, chunk_days=spec.chunk_days)
             sample = preview(conn, spec.name, end)
             per_night = rows_by_night(conn, spec.name, nights)
-            per_night[end]["preview"] = dg.MetadataValue.md(
-                sample.to_markdown(index=False, floatfmt=".4g") if not sample.empty
-                else f"no rows for {end}")
+            per_night[end]["preview"] = (preview_table(sample) if not sample.empty
+                                         else f"no rows for {end}")
             record_nights(context, nights, per_night)
             yield dg.MaterializeResult(metadata={
                 **run_range(nights),
                 **({"run_rows": rows} if len(nights) > 1 else {}),
                 "sql": sql_path(f"features/{spec.name}"),
+                **table_metadata(conn, spec.name, f"features/{spec.name}"),
             })
             for name, _ in spec.checks:
                 yield sql_check_result(conn, name, name, {"start_date": start, "end_date": end})
 
     return nightly_table
+
+
+DICTIONARY_COLUMNS = {"table_name": "the feature table", "column_name": "its column",
+                      "definition": "the column's definition, from the SQL header"}
 
 
 @dg.asset(
@@ -124,8 +136,10 @@ def data_dictionary(duckdb: DuckDBResource) -> dg.MaterializeResult:
         conn.register("dictionary_rows", entries)
         conn.execute(render_sql("features/replace_data_dictionary"))
         conn.unregister("dictionary_rows")
+        schema = table_metadata(conn, "data_dictionary", definitions=DICTIONARY_COLUMNS)
     frame = entries.to_pandas()
     return dg.MaterializeResult(metadata={
+        **schema,
         "dagster/row_count": len(frame),
         "dictionary": dg.MetadataValue.md(frame.to_markdown(index=False)),
     })

@@ -12,7 +12,14 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines import settings
 from pipelines.defs.checks import sql_check_result
-from pipelines.defs.metadata import record_nights, run_range
+from pipelines.defs.metadata import (
+    PII_TAG,
+    flag_run,
+    nights_on_checks,
+    record_nights,
+    run_range,
+    table_metadata,
+)
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.defs.resources import LandingResource
 from pipelines.lib.ingest.contracts import Contract, feeds, load_contract
@@ -133,10 +140,21 @@ NO_FILE = {"dagster/row_count": 0, "rows_read": 0, "rows_loaded": 0, "rows_quara
            "source_file": "", "notes": "no landing file for this night"}
 
 
-def run_metadata(contract: Contract, nights: list[date], results: list[IngestResult],
+LINEAGE_COLUMNS = {
+    "landing_date": "the night of the file the row came in (feeds without a date column)",
+    "extra_columns": "columns the file had beyond the contract, as JSON",
+    "source_file": "the landing file the row was loaded from",
+    "source_row": "the row's 1-based data row in that file",
+}
+
+
+def run_metadata(conn, contract: Contract, nights: list[date], results: list[IngestResult],
                  skipped: list[date]) -> dict:
     """What holds for every night of the run (each night's own figures are on its partition)."""
+    described = LINEAGE_COLUMNS | {c.name: c.description + (" (personal data)" if c.personal_data
+                                                            else "") for c in contract.columns}
     metadata = {"contract_version": contract.version, "table": table_name(contract),
+                **table_metadata(conn, table_name(contract), definitions=described),
                 **run_range(nights)}
     if len(nights) > 1:
         metadata |= {"run_rows_loaded": sum(r.rows_loaded for r in results),
@@ -153,6 +171,7 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
         name=feed,
         group_name="ingest",
         kinds={"duckdb", "csv"},
+        tags=PII_TAG if contract.personal_columns else None,
         pool=WAREHOUSE_POOL,
         description=(
             f"Landing feed `{feed}` ({required}), checked against data contract "
@@ -168,6 +187,7 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
                               "checks and great-expectations disagree on any row."),
         ],
     )
+    @nights_on_checks
     def ingest_asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
                      landing: LandingResource):
         nights = partition_nights(context)
@@ -199,7 +219,11 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
                                     f"{', '.join(map(str, skipped[:10]))}")
             record_nights(context, nights, {r.night: night_metadata(r) for r in results},
                           default=NO_FILE)
-            yield dg.MaterializeResult(metadata=run_metadata(contract, nights, results, skipped))
+            quarantined = sum(r.rows_quarantined for r in results)
+            if quarantined:
+                flag_run(context, f"quarantined_{feed}", f"{quarantined} rows")
+            yield dg.MaterializeResult(metadata=run_metadata(conn, contract, nights, results,
+                                                             skipped))
             yield _reconcile_check(conn, contract, nights)
             yield _contract_check(conn, contract, results)
 

@@ -20,7 +20,13 @@ from models.registry import ModelRegistry, card_markdown
 from models.retrain import retrain_due
 from pipelines import settings
 from pipelines.defs.checks import sql_check_result
-from pipelines.defs.metadata import record_nights, run_range
+from pipelines.defs.metadata import (
+    nights_on_checks,
+    record_nights,
+    rows_by_night,
+    run_range,
+    table_metadata,
+)
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.defs.resources import ModelRegistryResource
 from pipelines.lib.model.monitoring_page import write_page
@@ -32,10 +38,12 @@ GATE_CHECK = "champion_challenger_gate"
 SCORE_CHECKS = (
     ("assert_scores_match_features",
      ("Every account of a scored night has exactly one score; written-off accounts none; "
-     "grades, early-warning and needs-reasons flags follow from the probability and bucket.")),
+     "grades, early-warning and needs-reasons flags follow from the probability and bucket."),
+     "account_scores"),
     ("assert_reason_codes_for_needing_accounts",
      ("Reason codes only for overdue and early-warning accounts, ranked 1-3 without gaps, each "
-     "raising the risk, in both languages, from the model that scored the account.")),
+     "raising the risk, in both languages, from the model that scored the account."),
+     "account_reason_codes"),
 )
 MONITORING_CHECKS = (
     ("score_psi", "PSI of tonight's score distribution vs the training window <= 0.25."),
@@ -85,6 +93,7 @@ def _champion_metadata(registry: ModelRegistry) -> dict:
         "place warns (the champion keeps scoring); with no champion at all it fails and blocks "
         "scoring. `overdue model promote|rollback` overrules it, recorded in the registry.")],
 )
+@nights_on_checks
 def delinquency_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
                       model_registry: ModelRegistryResource):
     nights = partition_nights(context)
@@ -149,24 +158,28 @@ def delinquency_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
     )
 
 
-def _check_results(conn, checks, start: date, end: date):
-    for name, _ in checks:
-        yield sql_check_result(conn, name, name, {"start_date": start, "end_date": end})
-
-
-@dg.asset(
-    group_name="model",
-    kinds={"xgboost", "duckdb"},
-    deps=["delinquency_model", "account_features"],
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            "account_scores", group_name="model", kinds={"xgboost", "duckdb"},
+            deps=["delinquency_model", "account_features"],
+            description="Table `account_scores`: every account of the night: probability of "
+            "rolling forward within the horizon, risk grade A-E, early-warning flag, model "
+            "version; written-off accounts unscored. A backfill scores every night with the "
+            "champion."),
+        dg.AssetSpec(
+            "account_reason_codes", group_name="model", kinds={"xgboost", "duckdb"},
+            deps=["delinquency_model", "account_features"],
+            description="Table `account_reason_codes`: the top three risk-raising features "
+            "(exact TreeSHAP) as zh-CN and en-US phrases, for every overdue and early-warning "
+            "account; written with the scores, in the same step. A backfill explains its last "
+            "night only."),
+    ],
     pool=WAREHOUSE_POOL,
-    description="Tables `account_scores` (every account of the night: probability of rolling "
-    "forward within the horizon, risk grade A-E, early-warning flag, model version; written-off "
-    "accounts unscored) and `account_reason_codes` (top three risk-raising features as zh-CN and "
-    "en-US phrases, exact TreeSHAP, for every overdue and early-warning account). A backfill "
-    "scores every night with the champion and explains the last night only.",
-    check_specs=[dg.AssetCheckSpec(name, asset="account_scores", blocking=True, description=text)
-                 for name, text in SCORE_CHECKS],
+    check_specs=[dg.AssetCheckSpec(name, asset=asset, blocking=True, description=text)
+                 for name, text, asset in SCORE_CHECKS],
 )
+@nights_on_checks
 def account_scores(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
                    model_registry: ModelRegistryResource):
     nights = partition_nights(context)
@@ -174,39 +187,50 @@ def account_scores(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
     registry = model_registry.registry()
     champion = registry.champion()
     if champion is None:
-        yield dg.MaterializeResult(metadata={
-            "status": "no champion yet: nothing scored (tiers fall back to the bucket alone)",
-            "dagster/row_count": 0})
-        for name, _ in SCORE_CHECKS:
-            yield dg.AssetCheckResult(check_name=name, passed=True,
+        for key in ("account_scores", "account_reason_codes"):
+            yield dg.MaterializeResult(asset_key=key, metadata={
+                "status": "no champion yet: nothing scored (tiers fall back to the bucket alone)",
+                "dagster/row_count": 0})
+        for name, _, asset in SCORE_CHECKS:
+            yield dg.AssetCheckResult(check_name=name, asset_key=asset, passed=True,
                                       metadata={"judged": "nothing scored (no champion)"})
         return
     model = registry.load(champion)
     with duckdb.get_connection() as conn:
         run = score_nights(conn, model, config, nights, reason_nights={nights[-1]})
-        checks = list(_check_results(conn, SCORE_CHECKS, nights[0], nights[-1]))
+        checks = [sql_check_result(conn, name, name, {"start_date": nights[0],
+                                                       "end_date": nights[-1]}, asset_key=asset)
+                  for name, _, asset in SCORE_CHECKS]
         per_night = _scores_by_night(conn, nights)
+        reasons = rows_by_night(conn, "account_reason_codes", nights)
+        tables = {key: table_metadata(conn, key, f"model/create_{key}")
+                  for key in ("account_scores", "account_reason_codes")}
     reasons_per_second = (run.reason_accounts / run.seconds_reasons
                           if run.seconds_reasons else None)
-    per_night.setdefault(nights[-1], {}).update({
-        "reason_code_rows": run.reason_rows,
-        "reason_accounts_per_second": dg.MetadataValue.float(round(reasons_per_second or 0.0, 1)),
-        "risk_grades": dg.MetadataValue.md(
-            "| grade | accounts |\n|---|---|\n"
-            + "\n".join(f"| {grade} | {count:,} |" for grade, count in run.grade_counts.items())),
-        "top_reasons": dg.MetadataValue.md(
-            run.top_reasons.head(12).to_markdown(index=False)
-            if run.top_reasons is not None else "none"),
-    })
-    record_nights(context, nights, per_night,
+    per_night.setdefault(nights[-1], {})["risk_grades"] = dg.MetadataValue.md(
+        "| grade | accounts |\n|---|---|\n"
+        + "\n".join(f"| {grade} | {count:,} |" for grade, count in run.grade_counts.items()))
+    record_nights(context, nights, per_night, asset_key="account_scores",
                   default={"dagster/row_count": 0, "status": "no scores for this night"})
-    yield dg.MaterializeResult(metadata={
+    yield dg.MaterializeResult(asset_key="account_scores", metadata={
         **run_range(nights),
         **({"run_rows": run.rows} if len(nights) > 1 else {}),
-        "reason_nights": nights[-1].isoformat(),
         "scoring_rows_per_second": dg.MetadataValue.float(
             round(run.rows / run.seconds_scoring, 1) if run.seconds_scoring else 0.0),
+        **tables["account_scores"],
     })
+    reasons[nights[-1]] |= {
+        "accounts_explained": run.reason_accounts,
+        "reason_accounts_per_second": dg.MetadataValue.float(round(reasons_per_second or 0.0, 1)),
+        "top_reasons": dg.MetadataValue.md(
+            run.top_reasons.head(12).to_markdown(index=False)
+            if run.top_reasons is not None else "none")}
+    for night in nights[:-1]:
+        reasons[night]["status"] = f"not explained: the run explained its last night, {nights[-1]}"
+    record_nights(context, nights, reasons, asset_key="account_reason_codes")
+    yield dg.MaterializeResult(asset_key="account_reason_codes", metadata={
+        **run_range(nights), "reason_nights": nights[-1].isoformat(),
+        **tables["account_reason_codes"]})
     yield from checks
 
 
@@ -239,6 +263,7 @@ def _scores_by_night(conn, nights: list[date]) -> dict[date, dict]:
     check_specs=[dg.AssetCheckSpec(name, asset="model_monitoring", description=text)
                  for name, text in MONITORING_CHECKS],
 )
+@nights_on_checks
 def model_monitoring(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
                      model_registry: ModelRegistryResource):
     nights = partition_nights(context)

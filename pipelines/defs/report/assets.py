@@ -10,7 +10,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines import settings
-from pipelines.defs.metadata import record_nights, run_range
+from pipelines.defs.metadata import nights_on_checks, record_nights, run_range
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.lib.report import report_dir
 from pipelines.lib.report.figures import latest_book_night
@@ -100,6 +100,7 @@ def kpi_markdown(result: ReportResult) -> str:
             "Every PDF was written with at least three A4 pages.")),
     ],
 )
+@nights_on_checks
 def risk_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     nights = partition_nights(context)
     with duckdb.get_connection() as conn:
