@@ -88,6 +88,10 @@ def partial_model():
 def test_training_counts_the_partial_rows_and_the_card_states_them(partial_model):
     assert partial_model.feature_names == ["max_dpd_90d"]
     assert partial_model.partial_training_rows == {"max_dpd_90d": 120}  # the 40-day night
+    # the PSI reference bins the 100-day night only: none of its 120 rows is missing (had the
+    # masked night been binned, the missing bin, last, would hold half the weight)
+    shares = partial_model.reference["features"]["max_dpd_90d"]["shares"]
+    assert shares[-1] == 0 and sum(shares) == pytest.approx(1)
     card = build_card(partial_model, {"window": {}, "calibration_by_bucket": []}, FAST,
                       code={"commit": "x"})
     assert card["partial_lookbacks"] == [{

@@ -28,6 +28,7 @@ its last finished step (`book.partial.json`) when it is started again.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -164,25 +165,48 @@ def _first_night(history_days: int) -> date:
 
 # --- setup (not measured) -------------------------------------------------------------------
 
+# A 90-day book holds about 60 matured nights, 25 of them 35 days (the required history) after
+# its first snapshot: too few for the default 28 + 28 days of validation and monitoring before
+# any training night. Such a book gets a week of each (OVERDUE_MODEL_* variables, as a lender
+# with a young book would set them); a variable already set wins.
+SHORT_BOOK_DAYS = 150
+SHORT_BOOK_MODEL_ENV = {"OVERDUE_MODEL_VALIDATION_DAYS": "7", "OVERDUE_MODEL_MONITORING_DAYS": "7"}
+
+
+def model_env(history_days: int) -> dict[str, str]:
+    """The OVERDUE_MODEL_* settings a book of `history_days` days is benched with."""
+    if history_days >= SHORT_BOOK_DAYS:
+        return {}
+    return {k: v for k, v in SHORT_BOOK_MODEL_ENV.items() if k not in os.environ}
+
+
+@contextlib.contextmanager
+def model_settings(history_days: int):
+    """os.environ with model_env(history_days) while the book is built, restored after."""
+    added = model_env(history_days)
+    os.environ.update(added)
+    try:
+        yield added
+    finally:
+        for key in added:
+            os.environ.pop(key, None)
+
+
 def training_nights(as_of: date, first: date) -> list[date]:
     """The observation nights `matured_labels(as_of)` will pick once account_features exists
     on every history night: computed here so only those are built."""
-    from models.dataset import observation_nights
+    from models.dataset import chosen_nights
     from pipelines.lib.model.dataset import _DAYS_PER_MONTH
     from tooling.simulator import one_month_later
 
     config = settings.model_config()
     if config.horizon_months != 1:
         raise ValueError("bench_night builds training nights for a one-month horizon only")
-    span = config.training_window_days + config.validation_days
+    span = config.training_window_days + config.validation_days + config.monitoring_days
     earliest = max(first, as_of - timedelta(days=span + _DAYS_PER_MONTH + 3))
     nights = [earliest + timedelta(days=d) for d in range((as_of - earliest).days + 1)]
     matured = [n for n in nights if one_month_later(n) <= as_of]
-    if not matured:
-        return []
-    latest = matured[-1]
-    return observation_nights([n for n in matured if (latest - n).days < span],
-                              config.observation_every_days)
+    return chosen_nights(matured, first, config, span)
 
 
 def _runs(nights: list[date]) -> list[tuple[date, date]]:
@@ -566,8 +590,10 @@ def built_book(home: Path, accounts: int, history_days: int) -> dict | None:
 def build(home: Path, accounts: int, history_days: int) -> dict:
     """Build the book under `home` and mark it complete; its setup record."""
     started = time.perf_counter()
-    setup = build_book(home, accounts, history_days)
+    with model_settings(history_days) as model:
+        setup = build_book(home, accounts, history_days)
     book = {"accounts": accounts, "history_days": history_days, "setup": setup,
+            "model_env": model,
             "setup_s": round(time.perf_counter() - started, 1)}
     (home / BOOK_MARKER).write_text(json.dumps(book, indent=2, default=str))
     return book
@@ -585,7 +611,8 @@ def run(home: Path, accounts: int, history_days: int = 90, profile: bool = False
     command = [sys.executable, "-m", "tooling.bench.night", "--night-of", str(home),
                "--accounts", str(accounts)] + (["--profile"] if profile else [])
     completed = subprocess.run(command, capture_output=True, text=True, check=False,
-                               env=night_env(home), cwd=settings.REPO_ROOT)
+                               env=night_env(home) | model_env(history_days),
+                               cwd=settings.REPO_ROOT)
     (home / "night.log").write_text(completed.stdout + completed.stderr)
     if completed.returncode != 0:
         raise RuntimeError(f"the night failed (log: {home / 'night.log'}): "
