@@ -143,13 +143,16 @@ def _money_axis(ax, currency: str, language: str):
 def bucket_mix(data, strings: dict, language: str) -> Chart | None:
     if data.bucket_mix.empty:
         return None
-    mix = data.bucket_mix.groupby("bucket")[["accounts", "balance"]].sum().reindex(
+    mix = data.bucket_mix.groupby("bucket")[["accounts", "balance"]].sum(min_count=1).reindex(
         markov.BUCKETS, fill_value=0)
-    fig, axes = _figure(columns=2)
+    priced = not data.bucket_mix["balance"].isna().any()
+    fig, axes = _figure(columns=2 if priced else 1)
     colours = [BUCKET_COLOURS[b] for b in mix.index]
     labels = strings["axis"]
-    for ax, column, label in ((axes[0, 0], "accounts", labels["accounts"]),
-                              (axes[0, 1], "balance", labels["balance"])):
+    panels = [(axes[0, 0], "accounts", labels["accounts"])]
+    if priced:
+        panels.append((axes[0, 1], "balance", labels["balance"]))
+    for ax, column, label in panels:
         bars = ax.bar(mix.index, mix[column], color=colours)
         _log_axis(ax, mix[column])
         ax.set_title(label)
@@ -162,6 +165,8 @@ def bucket_mix(data, strings: dict, language: str) -> Chart | None:
                                                                        ax.get_ylim()[0])),
                         ha="center", va="bottom", fontsize=6)
     axes[0, 0].yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.number(v)))
+    if not priced:
+        return _chart("bucket_mix", strings, fig, strings["balance_unpriced_note"])
     _money_axis(axes[0, 1], data.currency, language)
     return _chart("bucket_mix", strings, fig)
 
@@ -181,6 +186,8 @@ def grading_mix(data, strings: dict, language: str) -> Chart | None:
     names = strings["grades"]
     for y, prefix in ((1, "accounts"), (0, "balance")):
         values = np.array([float(row[f"{prefix}_{g}"]) for g in GRADES])
+        if np.isnan(values).any():
+            continue  # no exchange rate tonight: no balance mix across currencies
         total = values.sum() or 1.0
         left = 0.0
         for grade, value, colour in zip(GRADES, values / total, GRADE_COLOURS):
@@ -348,6 +355,10 @@ def forecast_mix(data, strings: dict, language: str) -> Chart | None:
     ax.legend(handles, names, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.1),
               ncol=len(names))
     ax.grid(axis="x", visible=False)
+    if data.forecast_balance is None:
+        # no exchange rate tonight: no converted balance chain, so no loss forecast in money
+        fig.delaxes(axes[0, 1])
+        return _chart("forecast_mix", strings, fig)
     ax2 = axes[0, 1]
     losses = data.forecast_balance.writeoffs
     bars = ax2.bar(labels[1:], losses, color=BUCKET_COLOURS["WO"])

@@ -54,7 +54,6 @@ CURRENCY_COLUMNS = (("book_accounts", "count"), ("book_balance", "money"),
                     ("month_writeoffs", "count"), ("month_writeoff_balance", "money"))
 
 
-
 def report_languages() -> tuple[str, ...]:
     """`OVERDUE_REPORT_LANGUAGES` (comma-separated, e.g. `en`), default both."""
     chosen = tuple(x.strip() for x in settings.report_languages().split(",")
