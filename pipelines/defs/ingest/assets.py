@@ -23,7 +23,8 @@ from pipelines.defs.metadata import (
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.defs.resources import LandingResource
 from pipelines.lib.ingest.contracts import Contract, feeds, load_contract
-from pipelines.lib.ingest.ge_suite import ge_sample, validate_with_ge
+from pipelines.lib.ingest.data_docs import publish
+from pipelines.lib.ingest.ge_suite import ge_sample, validate_file
 from pipelines.lib.ingest.landing import ROW_NUMBER, FileRejected
 from pipelines.lib.ingest.load import (
     IngestResult,
@@ -58,9 +59,12 @@ def nights_for_ge(results: list[IngestResult], quarantined: dict, limit: int) ->
     return [r for r in files if r.night in keep]
 
 
-def _contract_check(conn, contract: Contract, results: list[IngestResult]) -> dg.AssetCheckResult:
-    """great-expectations over the run's files; also proves the SQL engine agrees with it."""
+def _contract_check(context: dg.AssetExecutionContext, conn, contract: Contract,
+                    results: list[IngestResult]) -> dg.AssetCheckResult:
+    """great-expectations over the run's files; also proves the SQL engine agrees with it, and
+    publishes the validations as Data Docs."""
     rows = []
+    validations = []
     disagreements = []
     validated = 0
     read = 0
@@ -77,7 +81,9 @@ def _contract_check(conn, contract: Contract, results: list[IngestResult]) -> dg
         validated += table.num_rows
         read += result.landed.table.num_rows
         sampled = set(table[ROW_NUMBER].to_pylist()) if table.num_rows < result.landed.table.num_rows else None
-        for outcome in validate_with_ge(table, contract, result.night, complete=True):
+        outcomes, validation = validate_file(table, contract, result.night, complete=True)
+        validations.append((result.night, validation))
+        for outcome in outcomes:
             sql_rows = quarantined.get(outcome.rule, set())
             if sampled is not None:
                 sql_rows = sql_rows & sampled
@@ -90,6 +96,7 @@ def _contract_check(conn, contract: Contract, results: list[IngestResult]) -> dg
                 rows.append(f"| {result.night} | {outcome.rule} | {outcome.expectation} |"
                             f" {outcome.unexpected_count} |"
                             f" {', '.join(map(str, outcome.sample_rows))} | {observed} |")
+    docs = _publish_docs(context, contract, validations)
     table_md = "\n".join(
         ["| night | rule | expectation | unexpected | sample rows | observed |",
          "|---|---|---|---|---|---|", *rows[:50]]) if rows else "every expectation passed"
@@ -109,8 +116,25 @@ def _contract_check(conn, contract: Contract, results: list[IngestResult]) -> dg
             "engines_agree": not disagreements,
             "disagreements": "; ".join(disagreements[:10]) or "none",
             "results": dg.MetadataValue.md(table_md),
+            **docs,
         },
     )
+
+
+def _publish_docs(context: dg.AssetExecutionContext, contract: Contract,
+                  validations: list) -> dict:
+    """The run's validations in the great-expectations Data Docs; a site that cannot be written
+    is reported on the check, it does not fail the night's load."""
+    if not validations:
+        return {}
+    try:
+        docs = publish(settings.overdue_home(), contract, validations)
+    except Exception as error:  # noqa: BLE001 - the docs are a view; the check result is the record
+        context.log.warning(f"{contract.feed}: data docs not written: {error}")
+        return {"data_docs": f"not written: {str(error).splitlines()[0][:200]}"}
+    return {"data_docs": dg.MetadataValue.path(str(docs.index)),
+            "data_docs_pages": dg.MetadataValue.md("\n".join(
+                f"- {night}: `{page}`" for night, page in sorted(docs.pages.items())))}
 
 
 def _quarantine_table(by_rule: dict[str, int]) -> dg.MetadataValue | str:
@@ -225,7 +249,7 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
             yield dg.MaterializeResult(metadata=run_metadata(conn, contract, nights, results,
                                                              skipped))
             yield _reconcile_check(conn, contract, nights)
-            yield _contract_check(conn, contract, results)
+            yield _contract_check(context, conn, contract, results)
 
     return ingest_asset
 

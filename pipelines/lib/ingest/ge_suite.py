@@ -155,9 +155,35 @@ def _validator_parts():
     return context, asset.add_batch_definition_whole_dataframe("whole_file")
 
 
+def plain(value) -> str:
+    """A value as a reader writes it: `1.5`, not `np.float64(1.5)`; `2026-05-03`, not a
+    Timestamp repr; a missing value (None, NaN, NaT) as `none`; a pair as `a, b`."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(plain(v) for v in value)
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "none"
+    if isinstance(value, (pd.Timestamp, datetime)):
+        moment = pd.Timestamp(value)
+        return (moment.date().isoformat() if moment == moment.normalize() and moment.tz is None
+                else moment.isoformat())
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.15g}"
+    return str(value)
+
+
 def validate_with_ge(table: pa.Table, contract: Contract, night: date, *,
                      complete: bool = False) -> list[ExpectationOutcome]:
     """Run the contract's suite over one landed file; `complete` returns every flagged row."""
+    return validate_file(table, contract, night, complete=complete)[0]
+
+
+def validate_file(table: pa.Table, contract: Contract, night: date, *, complete: bool = False):
+    """The outcomes of `validate_with_ge` and great-expectations' own validation result (for the
+    Data Docs, `pipelines/lib/ingest/data_docs.py`)."""
     gx = _gx()
     _, batch_definition = _validator_parts()
     suite = gx.ExpectationSuite(name=f"{contract.feed}-{contract.version}-{night.isoformat()}")
@@ -186,5 +212,5 @@ def validate_with_ge(table: pa.Table, contract: Contract, night: date, *,
             rule=config.meta["rule"], column=config.meta["column"], expectation=config.type,
             success=bool(item.success),
             unexpected_count=int(result.get("unexpected_count") or 0), sample_rows=samples,
-            row_numbers=rows, observed_value=[str(v) for v in observed] if observed else None))
-    return outcomes
+            row_numbers=rows, observed_value=[plain(v) for v in observed] if observed else None))
+    return outcomes, validation
