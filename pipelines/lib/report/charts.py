@@ -489,7 +489,9 @@ def calibration(data, strings: dict, language: str) -> Chart | None:
            label=strings["axis"]["predicted"], color=LINE_COLOURS[0])
     ax.bar(x + 0.2, observed.reindex(subjects).fillna(0), width=0.4,
            label=strings["axis"]["observed"], color=LINE_COLOURS[1])
-    ax.set_xticks(x, [_word(s, strings) for s in subjects])
+    # the whole window's label is long: wrapped so it does not run into the last bucket's
+    ax.set_xticks(x, [_word(s, strings).replace(" ", "\n", 1) if len(_word(s, strings)) > 8
+                      else _word(s, strings) for s in subjects], fontsize=7)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylabel(strings["axis"]["roll_forward"])
     ax.grid(axis="x", visible=False)
