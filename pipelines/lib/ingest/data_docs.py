@@ -10,6 +10,7 @@ kept, only counts and row numbers, and every other value is written plainly (`ge
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -104,12 +105,34 @@ def publish(home: Path, contract: Contract, validations: list[tuple[date, object
                 night.year, night.month, night.day, tzinfo=UTC)),
             batch_identifier=f"{contract.feed}-{night.isoformat()}")
         cleaned = clean_result(validation, contract)
-        cleaned.meta = {**(cleaned.meta or {}), "run_id": key.run_id, "feed": contract.feed,
-                        "night": night.isoformat(), "contract_version": contract.version}
+        markers = {**(cleaned.meta or {}).get("batch_markers", {}),
+                   "ge_load_time": key.run_id.run_time.strftime("%Y%m%dT%H%M%S.%fZ")}
+        cleaned.meta = {**(cleaned.meta or {}), "run_id": key.run_id, "batch_markers": markers,
+                        "feed": contract.feed, "night": night.isoformat(),
+                        "contract_version": contract.version}
         context.validation_results_store.set(key, cleaned)
         keys[night] = key
     context.build_data_docs(site_names=[SITE], resource_identifiers=list(keys.values()))
     root = home / "out" / "data_docs"
     pages = {night: Path(context.get_docs_sites_urls(resource_identifier=key, site_name=SITE)[0][
         "site_url"].removeprefix("file://")) for night, key in keys.items()}
+    for page in [root / "index.html", *pages.values()]:
+        _settle(page)
     return PublishedDocs(index=root / "index.html", pages=pages)
+
+
+LOGO_QUERY = re.compile(r"(logo-long\.png)\?[^\"]*")
+BLOCK_ID = re.compile(r"(collapse-body-)([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
+
+
+def _settle(page: Path) -> None:
+    """The same validation renders the same page: the site builder stamps its logo's address
+    with the build time and a random context id, and gives collapsible blocks random ids; those
+    become plain (numbered in order), so a rerun of a night leaves its page unchanged."""
+    if not page.is_file():
+        return
+    numbers: dict[str, str] = {}
+    html = LOGO_QUERY.sub(r"\1", page.read_text(encoding="utf-8"))
+    html = BLOCK_ID.sub(lambda m: m.group(1) + numbers.setdefault(m.group(2), str(len(numbers))),
+                        html)
+    page.write_text(html, encoding="utf-8")
