@@ -6,6 +6,8 @@ the month-end edition `risk_report.month-end.<language>.{html,pdf}`), and record
 figures as metadata the UI plots across partitions.
 """
 
+import math
+
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
@@ -28,27 +30,39 @@ CHARTS_CHECK = "risk_report_charts_rendered"
 PDF_CHECK = "risk_report_pdf_pages"
 
 
+def _plain(value) -> float | None:
+    """A figure as a plain float, None when it is missing (a currency without a rate gives NaN
+    money figures: they are left out, never plotted as 0)."""
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
 def kpi_metadata(result: ReportResult) -> dict:
-    """The book's headline figures as plain numbers (the UI plots them across partitions)."""
+    """The book's headline figures as plain numbers (the UI plots them across partitions); the
+    same keys as `book_kpis_by_night` gives the other nights of a backfill."""
     data = result.data
     kpis = {name: figure["tonight"] for name, figure in data.kpis.items()}
     ecl = data.ecl.set_index("stage")
     metadata = {
         "accounts": int(kpis["accounts"]),
-        "balance": float(kpis["balance"]),
-        "rate_30plus_accounts": kpis["rate_30plus_accounts"],
-        "rate_60plus_accounts": kpis["rate_60plus_accounts"],
-        "rate_90plus_accounts": kpis["rate_90plus_accounts"],
-        "rate_30plus_balance": kpis["rate_30plus_balance"],
+        "balance": _plain(kpis["balance"]),
+        "amount_currency": data.currency,
+        "rate_30plus_accounts": _plain(kpis["rate_30plus_accounts"]),
+        "rate_60plus_accounts": _plain(kpis["rate_60plus_accounts"]),
+        "rate_90plus_accounts": _plain(kpis["rate_90plus_accounts"]),
+        "rate_30plus_balance": _plain(kpis["rate_30plus_balance"]),
+        "npl_ratio": _plain(kpis.get("npl_ratio")),
         "new_writeoffs": int(kpis["new_writeoffs"] or 0),
         "writeoffs_month": int(kpis["writeoffs_month"] or 0),
-        "ecl_total": float(ecl.at["all", "ecl"]),
-        "ecl_coverage": float(ecl.at["all", "coverage"]) if ecl.at["all", "ead"] else 0.0,
-        "stage_2_share_of_balance": float(ecl.at[2, "share_of_balance"]),
-        "stage_3_share_of_balance": float(ecl.at[3, "share_of_balance"]),
+        "ecl_total": _plain(ecl.at["all", "ecl"]),
+        "ecl_coverage": _plain(ecl.at["all", "coverage"]),
+        "stage_2_share_of_balance": _plain(ecl.at[2, "share_of_balance"]),
+        "stage_3_share_of_balance": _plain(ecl.at[3, "share_of_balance"]),
     }
     if data.forecast is not None:
-        metadata["forecast_30plus_in_3_months"] = data.forecast.rate_30plus(3)
+        metadata["forecast_30plus_in_3_months"] = _plain(data.forecast.rate_30plus(3))
     return {k: v for k, v in metadata.items() if v is not None}
 
 
