@@ -38,3 +38,18 @@ def test_validations_are_published_without_personal_data(home):
     assert checks["customers_contract"]["data_docs"].value == str(index)
     assert f"customers-{NIGHT}.html" in checks["customers_contract"]["data_docs_pages"].value
     assert "np.float64" not in checks["account_snapshots_contract"]["results"].value
+
+
+def test_a_copied_home_publishes_into_its_own_out(tmp_path):
+    """The GE context file stores the site's absolute folder; a home copied elsewhere (a restore,
+    the chaos trials) must not publish into the old home's out/."""
+    import shutil
+
+    from pipelines.lib.ingest.data_docs import SITE, _context
+
+    first = tmp_path / "first"
+    _context(first)
+    moved = tmp_path / "moved"
+    shutil.copytree(first, moved)
+    site = _context(moved).get_config().data_docs_sites[SITE]
+    assert site["store_backend"]["base_directory"] == str(moved / "out" / "data_docs")

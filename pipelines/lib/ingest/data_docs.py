@@ -76,13 +76,20 @@ def clean_result(validation, contract: Contract):
 def _context(home: Path):
     gx = _gx()
     context = gx.get_context(mode="file", project_root_dir=str(home / "great_expectations"))
-    if SITE not in (context.get_config().data_docs_sites or {}):
-        context.add_data_docs_site(site_name=SITE, site_config={
-            "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                              "base_directory": str(home / "out" / "data_docs")},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        })
+    site_config = {
+        "class_name": "SiteBuilder",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                          "base_directory": str(home / "out" / "data_docs")},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    }
+    sites = context.get_config().data_docs_sites or {}
+    if SITE not in sites:
+        context.add_data_docs_site(site_name=SITE, site_config=site_config)
+    elif sites[SITE].get("store_backend", {}).get("base_directory") != str(
+            home / "out" / "data_docs"):
+        # the context file stores the site's absolute folder: a home that was moved or copied
+        # would otherwise publish into the old home's out/
+        context.update_data_docs_site(site_name=SITE, site_config=site_config)
     return context
 
 
