@@ -126,11 +126,17 @@ DEFINITIONS: tuple[Definition, ...] = (
        "Share of a bucket's balance a month earlier that is in the next bucket tonight; the "
        "chained rate is the product of it and every later bucket's."),
     _d("vintage_bad_rate", "账龄坏账率", "Vintage bad rate",
-       "同一开户月份的账户中，至某账龄曾逾期30天以上的户数（或余额）占比。",
-       "Share of a vintage's accounts (or balance) ever 30+ DPD by a month on book."),
+       "同一开户月份的账户中，至某账龄曾逾期30天以上的户数（或当日余额）占比；只从账簿首个观察"
+       "月份起计算，此前的账龄为空（未观察），不是0。",
+       "Share of a vintage's accounts (or their balance on the night) ever 30+ DPD by a month on "
+       "book, counted only from the first month the book observed: earlier months are blank "
+       "(not observed), not 0."),
     _d("ecl", "预期信用损失（ECL）", "Expected credit loss (ECL)",
-       "违约概率 × 违约损失率 × 违约风险敞口，按情景加权（见 IFRS 9 章节的假设）。",
-       "PD × LGD × EAD, probability-weighted over scenarios (assumptions in the IFRS 9 section)."),
+       "逐月边际违约概率 × 违约损失率 × 违约风险敞口，按实际利率逐月折现，按基准、下行、上行情景"
+       "加权（见 IFRS 9 章节的假设）。",
+       "Monthly marginal PD × LGD × EAD, discounted month by month at the effective interest "
+       "rate, probability-weighted over the base, downside and upside scenarios (assumptions in "
+       "the IFRS 9 section)."),
     _d("ead", "违约风险敞口（EAD）", "Exposure at default (EAD)",
        "余额加上未用额度 × 信用转换系数（CCF）。",
        "Balance plus the unused limit × the credit conversion factor (CCF)."),
