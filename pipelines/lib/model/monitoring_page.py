@@ -27,25 +27,10 @@ from matplotlib.ticker import PercentFormatter
 
 from models.psi import NO_DATA
 from pipelines import settings
+from pipelines.lib.chart_style import STYLE as CHART_STYLE
 
 TEMPLATE_DIR = settings.REPO_ROOT / "reports" / "monitoring"
-# the risk report's chart style (pipelines/lib/report/charts.py), kept in step by hand
-STYLE = {
-    "svg.fonttype": "none",
-    "font.family": "sans-serif",
-    "font.sans-serif": ["Noto Sans CJK SC", "Noto Sans", "DejaVu Sans"],
-    "font.size": 8,
-    "axes.titlesize": 9,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.color": "#dddddd",
-    "grid.linewidth": 0.5,
-    "legend.frameon": False,
-    "legend.fontsize": 7,
-    "figure.dpi": 100,
-    "svg.hashsalt": "overdue",
-}
+STYLE = {**CHART_STYLE, "svg.hashsalt": "overdue"}
 REFERENCE_COLOUR, TONIGHT_COLOUR = "#1565c0", "#ef6c00"
 
 

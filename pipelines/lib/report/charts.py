@@ -26,25 +26,10 @@ from matplotlib.ticker import (
     PercentFormatter,
 )
 
+from pipelines.lib.chart_style import STYLE
 from pipelines.lib.report import formatting as fmt
 from pipelines.lib.report import markov
 
-FONTS = ["Noto Sans CJK SC", "Noto Sans", "DejaVu Sans"]
-STYLE = {
-    "svg.fonttype": "none",
-    "font.family": "sans-serif",
-    "font.sans-serif": FONTS,
-    "font.size": 8,
-    "axes.titlesize": 9,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.color": "#dddddd",
-    "grid.linewidth": 0.5,
-    "legend.frameon": False,
-    "legend.fontsize": 7,
-    "figure.dpi": 100,
-}
 WIDTH = 7.0  # inches: the A4 text width at 15 mm margins
 BUCKET_COLOURS = {"M0": "#2e7d32", "M1": "#9ccc65", "M2": "#fdd835", "M3": "#fb8c00",
                   "M4": "#f4511e", "M5": "#d81b60", "M6": "#8e24aa", "WO": "#424242",
