@@ -142,8 +142,9 @@ def run_nights(start: date, end: date, groups: list[str] | None = None) -> None:
         remote = location.get_repository(REPOSITORY).get_full_job("nightly")
         job = recon.get_definition()
         keys = job.partitions_def.get_partition_keys()
+        known_nights = set(keys)
         for night in (start, end):
-            if night.isoformat() not in set(keys):
+            if night.isoformat() not in known_nights:
                 raise CommandError(
                     f"night {night} is outside the partitions ({min(keys)} .. {max(keys)}); "
                     "partitions start at the first landed account_snapshots file")

@@ -15,7 +15,7 @@ import duckdb
 
 from pipelines import settings
 from pipelines.lib.ingest.contracts import load_contract
-from pipelines.lib.warehouse import run_sql
+from pipelines.lib.warehouse import run_sql, table_exists
 
 LOOKBACK_DAYS = 7
 
@@ -75,10 +75,6 @@ class NightRates:
                 if c != self.reporting_currency and (line := self.describe(c, digits))]
 
 
-def _fx_table_exists(conn: duckdb.DuckDBPyConnection) -> bool:
-    return bool(run_sql(conn, "shared/table_exists", {"table_name": "fx_rates"}).fetchone()[0])
-
-
 def ensure_fx_table(conn: duckdb.DuckDBPyConnection) -> None:
     """Create the (empty) `fx_rates` table as ingest would, for a warehouse built before the feed
     existed: the tables that convert amounts then run, with no rates."""
@@ -93,7 +89,7 @@ def night_rates(conn: duckdb.DuckDBPyConnection, night: date,
     currency (default `OVERDUE_REPORTING_CURRENCY`). Without an `fx_rates` table there are none."""
     reporting = (reporting_currency or settings.reporting_currency()).upper()
     rates: dict[str, Rate] = {}
-    if _fx_table_exists(conn):
+    if table_exists(conn, "fx_rates"):
         rows = run_sql(conn, "shared/fx_rates_by_night",
                        {"start_date": night, "end_date": night, "reporting_currency": reporting,
                         "lookback_days": LOOKBACK_DAYS}).fetchall()

@@ -150,6 +150,16 @@ def table_exists(conn: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(run_sql(conn, "shared/table_exists", {"table_name": name}).fetchone()[0])
 
 
+def has_rows_for_night(conn: duckdb.DuckDBPyConnection, table: str, night,
+                       present: set[str]) -> bool:
+    """`table` (one of the `present` tables, so a missing one costs no query) has a row for the
+    night: a section or figure that reads it can be built."""
+    if table not in present:
+        return False
+    rows = query(conn, "shared/rows_for_night", {"night": night}, table=table)
+    return int(rows["rows"].iloc[0]) > 0
+
+
 def insert_rows(conn: duckdb.DuckDBPyConnection, table: str,
                 rows: str | pd.DataFrame | pa.Table, params: dict | None = None) -> None:
     """Append `rows` to `table`, columns matched by name: `rows` is a SELECT statement (its

@@ -6,8 +6,6 @@ the month-end edition `risk_report.month-end.<language>.{html,pdf}`), and record
 figures as metadata the UI plots across partitions.
 """
 
-import math
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
@@ -16,6 +14,7 @@ from pipelines.defs.metadata import nights_on_checks, record_nights, run_range
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.lib.report import report_dir
 from pipelines.lib.report.figures import latest_book_night
+from pipelines.lib.report.formatting import missing
 from pipelines.lib.report.render import ReportResult, build_report
 from pipelines.lib.warehouse import run_sql
 
@@ -33,10 +32,7 @@ PDF_CHECK = "risk_report_pdf_pages"
 def _plain(value) -> float | None:
     """A figure as a plain float, None when it is missing (a currency without a rate gives NaN
     money figures: they are left out, never plotted as 0)."""
-    if value is None:
-        return None
-    value = float(value)
-    return None if math.isnan(value) else value
+    return None if missing(value) else float(value)
 
 
 def kpi_metadata(result: ReportResult) -> dict:

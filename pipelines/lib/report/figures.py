@@ -85,13 +85,6 @@ def latest_book_night(conn, start: date, end: date) -> date | None:
     return None if pd.isna(night) else pd.Timestamp(night).date()
 
 
-def _has_night(conn, tables: set[str], table: str, night: date) -> bool:
-    if table not in tables:
-        return False
-    rows = warehouse.query(conn, "shared/rows_for_night", {"night": night}, table=table)
-    return int(rows["rows"].iloc[0]) > 0
-
-
 def _kpis(history: pd.DataFrame, night: date) -> tuple[dict, dict]:
     book = history[history["product"] == "all"].set_index("snapshot_date").sort_index()
     book.index = pd.to_datetime(book.index).date
@@ -221,7 +214,7 @@ def gather(conn: duckdb.DuckDBPyConnection, night: date, assumptions: Assumption
         projected = projected_balance = None
     backtest = markov.backtest(chain) if len(chain) > 1 else markov.backtest([])
 
-    with_scores = _has_night(conn, tables, "account_scores", night)
+    with_scores = warehouse.has_rows_for_night(conn, "account_scores", night, tables)
     ifrs9_figures = ifrs9.ifrs9_figures(conn, night, assumptions, chain, with_scores, rates)
 
     vintage = (query(conn, "vintage_night", night=night) if "vintage_curves" in tables
@@ -229,16 +222,16 @@ def gather(conn: duckdb.DuckDBPyConnection, night: date, assumptions: Assumption
 
     optional = {
         "model": (_optional(conn, ("model_monitoring_history",), night)
-                  if _has_night(conn, tables, "model_monitoring", night) else None),
+                  if warehouse.has_rows_for_night(conn, "model_monitoring", night, tables) else None),
         "scores": _optional(conn, ("score_grades",), night) if with_scores else None,
         "tiers": (_optional(conn, ("collection_tiers", "collection_suppressions"), night)
-                  if _has_night(conn, tables, "collection_tiers", night) else None),
+                  if warehouse.has_rows_for_night(conn, "collection_tiers", night, tables) else None),
         "contacts": (_optional(conn, ("contact_history",), night)
-                     if _has_night(conn, tables, "contact_history", night) else None),
+                     if warehouse.has_rows_for_night(conn, "contact_history", night, tables) else None),
         "cures": (_optional(conn, ("cure_rates",), night)
-                  if _has_night(conn, tables, "cure_rates", night) else None),
+                  if warehouse.has_rows_for_night(conn, "cure_rates", night, tables) else None),
         "credit_lines": (_optional(conn, ("credit_line_actions",), night)
-                         if _has_night(conn, tables, "credit_line_actions", night) else None),
+                         if warehouse.has_rows_for_night(conn, "credit_line_actions", night, tables) else None),
     }
     quality = {
         "files": query(conn, "ingest_quality", night=night) if "ingest_log" in tables

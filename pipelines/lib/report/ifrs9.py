@@ -335,13 +335,6 @@ class Ifrs9Figures:
     earlier_staged_by_scores: bool
 
 
-def _has_rows(conn, tables: set[str], table: str, night: date) -> bool:
-    if table not in tables:
-        return False
-    rows = warehouse.query(conn, "shared/rows_for_night", {"night": night}, table=table)
-    return int(rows["rows"].iloc[0]) > 0
-
-
 def ifrs9_figures(conn, night: date, assumptions: Assumptions, chain: list, with_scores: bool,
                   rates: fx.NightRates | None = None) -> Ifrs9Figures:
     """Every IFRS 9 frame of the night's report. `chain`: the roll matrices one month apart,
@@ -364,7 +357,7 @@ def ifrs9_figures(conn, night: date, assumptions: Assumptions, chain: list, with
     base = rows[(rows["scenario"] == assumptions.scenarios[0].name)
                 & rows["stage"].isin([1, 2, 3])]
     month_earlier = latest.from_date if latest else one_month_earlier(night)
-    earlier_scores = _has_rows(conn, tables, "account_scores", month_earlier)
+    earlier_scores = warehouse.has_rows_for_night(conn, "account_scores", month_earlier, tables)
     transfer = stage_transfer(conn, night, month_earlier, assumptions, with_scores,
                               earlier_scores)
     previous = chain[-2] if len(chain) > 1 and chain[-2].night == month_earlier else None
