@@ -106,13 +106,18 @@ candidates as (
 
 -- ------------------------------------------------------------------ per-channel suppressions
 opt_outs as (
-    select distinct e.customer_id, e.channel
+    -- an opt-out lapses after the jurisdiction's opt_out_expires_after_days (null: never)
+    select distinct e.customer_id, e.channel, t.jurisdiction
     from contact_events as e
     inner join suppression_rules as r on r.reason = 'opt_out'
+    inner join (select distinct customer_id, jurisdiction from tiers) as t
+        on t.customer_id = e.customer_id
+    inner join jurisdiction_rules as jr on jr.jurisdiction = t.jurisdiction
     where e.event_type = 'opt_out'
         and e.landing_date <= $night
         and (r.lookback_days is null or e.landing_date > cast($night as date) - r.lookback_days)
-        and e.customer_id in (select customer_id from tiers)
+        and (jr.opt_out_expires_after_days is null
+             or e.landing_date > cast($night as date) - jr.opt_out_expires_after_days)
 ),
 
 history as (
@@ -170,13 +175,15 @@ judged as (
             when c.channel in ('sms', 'phone') and c.mobile_phone is null then 'no_destination'
             when c.channel = 'email' and c.email is null then 'no_destination'
             when c.channel = 'letter' and c.postal_address is null then 'no_destination'
-            when o.customer_id is not null then 'opt_out'
+            when exists (
+                select 1 from opt_outs as o
+                where o.customer_id = c.customer_id
+                    and o.jurisdiction = c.jurisdiction
+                    and (o.channel = c.channel or (o.channel is null and c.channel <> 'review'))
+            ) then 'opt_out'
             when cd.account_id is not null then 'frequency_cap'
         end as channel_suppression
     from candidates as c
-    left join opt_outs as o
-        on o.customer_id = c.customer_id
-        and (o.channel = c.channel or (o.channel is null and c.channel <> 'review'))
     left join cadence as cd on cd.account_id = c.account_id and cd.contact_order = c.contact_order
 ),
 

@@ -7,9 +7,11 @@ text), so a strategy change never means a code change.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -27,6 +29,9 @@ ACCOUNT_SUPPRESSIONS = ("deceased", "bankruptcy", "do_not_contact", "open_disput
                         "promise_to_pay", "paid_to_current")
 CHANNEL_SUPPRESSIONS = ("opt_out",)
 LOCALES = ("zh-CN", "en-US")
+LENDER_KEYS = ("name", "address", "repayment_channels", "account_check", "dispute_contact",
+               "dispute_evidence", "regulator", "hotline", "sms_signature", "opt_out_url")
+BREAKDOWN_MISSING = ("per_statement", "hold")
 _TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
@@ -60,11 +65,39 @@ class Jurisdiction:
     lender: dict[str, object]
     letter_locales: tuple[str, ...]
     template_overrides: dict[str, str]
+    # channel -> {"url" | "text": per-locale or one value} for the channels that offer an opt-out
+    opt_outs: dict[str, dict] = field(default_factory=dict)
+    opt_out_expires_after_days: int | None = None
+    delivery: dict[str, tuple[str, int]] = field(default_factory=dict)  # channel -> (unit, n)
+    non_working_days: frozenset = frozenset()
 
     def lender_for(self, locale: str) -> dict[str, object]:
         """The lender block with every per-locale field resolved for `locale`."""
-        return {key: value[locale] if isinstance(value, dict) else value
+        return {key: value[locale] if isinstance(value, dict) and locale in value else value
                 for key, value in self.lender.items()}
+
+    def opt_out(self, channel: str, locale: str | None = None) -> dict | None:
+        """What the channel's opt-out says and where it goes, or None where the jurisdiction's
+        collection contacts carry none (China: service notices and demands)."""
+        spec = self.opt_outs.get(channel)
+        if spec is None:
+            return None
+        resolved = {key: value.get(locale, next(iter(value.values())))
+                    if isinstance(value, dict) else value for key, value in spec.items()}
+        return resolved | {"expires_after_days": self.opt_out_expires_after_days}
+
+    def delivery_date(self, channel: str, send_day: date) -> date:
+        """When a contact sent on `send_day` is expected in the customer's hands: amounts due by
+        then are stated as past due and the deadline counts from it."""
+        unit, count = self.delivery.get(channel, ("days", 0))
+        if unit == "days":
+            return send_day + timedelta(days=count)
+        day = send_day
+        while count > 0:
+            day += timedelta(days=1)
+            if day.isoweekday() < 6 and day not in self.non_working_days:
+                count -= 1
+        return day
 
 
 @dataclass(frozen=True)
@@ -83,6 +116,9 @@ class Strategy:
     sms_max_segments: int
     credit_line: dict
     cure_windows_days: tuple[int, ...]
+    # what a letter does when the lender sends no past-due breakdown: print the total "per your
+    # statement", or hold the contact (rule breakdown_missing)
+    breakdown_missing: str = "per_statement"
 
     def jurisdiction(self, country: str | None) -> Jurisdiction:
         return self.jurisdictions.get(country or "", self.jurisdictions[self.default_jurisdiction])
@@ -168,6 +204,7 @@ class Strategy:
                 "validation_period_days": j.validation_period_days,
                 "time_barred_after_days": j.time_barred_after_days,
                 "allowed_start": j.allowed_start, "allowed_end": j.allowed_end,
+                "opt_out_expires_after_days": j.opt_out_expires_after_days,
             })
         return pa.Table.from_pylist(rows, schema=pa.schema([
             ("jurisdiction", pa.string()), ("is_default", pa.bool_()),
@@ -176,7 +213,19 @@ class Strategy:
             ("max_connected_per_day", pa.int32()),
             ("max_attempts_per_number_per_day", pa.int32()),
             ("validation_period_days", pa.int32()), ("time_barred_after_days", pa.int32()),
-            ("allowed_start", pa.string()), ("allowed_end", pa.string())]))
+            ("allowed_start", pa.string()), ("allowed_end", pa.string()),
+            ("opt_out_expires_after_days", pa.int32())]))
+
+    def delivery_table(self, night: date) -> pa.Table:
+        """Per jurisdiction and message channel, the night's send day and expected delivery day
+        (contacts go out the day after the night)."""
+        send_day = night + timedelta(days=1)
+        rows = [{"jurisdiction": code, "channel": channel, "send_date": send_day,
+                 "delivery_date": j.delivery_date(channel, send_day)}
+                for code, j in self.jurisdictions.items() for channel in MESSAGE_CHANNELS]
+        return pa.Table.from_pylist(rows, schema=pa.schema([
+            ("jurisdiction", pa.string()), ("channel", pa.string()), ("send_date", pa.date32()),
+            ("delivery_date", pa.date32())]))
 
 
 # ---------------------------------------------------------------------- validation helpers
@@ -285,7 +334,8 @@ def _jurisdiction(path: Path, code: str, spec: dict) -> Jurisdiction:
     where = f"jurisdictions.{code}"
     _check_keys(path, spec, {"allowed_hours", "send_time", "caps", "validation_period_days",
                              "time_barred_after_days", "lender", "letter_locales",
-                             "template_overrides"}, where)
+                             "template_overrides", "opt_out", "delivery", "non_working_days"},
+                 where)
     hours = _require(path, spec, "allowed_hours", where, dict)
     for key in ("start", "end"):
         if not _TIME.match(str(_require(path, hours, key, f"{where}.allowed_hours"))):
@@ -317,8 +367,7 @@ def _jurisdiction(path: Path, code: str, spec: dict) -> Jurisdiction:
     for key, value in calls.items():
         _non_negative_int(path, value, f"{where}.caps.calls.{key}")
     lender = _require(path, spec, "lender", where, dict)
-    for key in ("name", "address", "repayment_channels", "account_check", "dispute_contact",
-                "opt_out_url", "sms_signature", "hotline"):
+    for key in LENDER_KEYS:
         value = _require(path, lender, key, f"{where}.lender")
         per_locale = value if isinstance(value, dict) else {locale: value for locale in LOCALES}
         for locale in LOCALES:
@@ -328,6 +377,16 @@ def _jurisdiction(path: Path, code: str, spec: dict) -> Jurisdiction:
             if key == "repayment_channels" and (not isinstance(per_locale[locale], list)
                                                 or not per_locale[locale]):
                 _fail(path, f"{where}.lender.{key}", "expected a non-empty list")
+    seal = lender.get("seal_image")
+    if seal is not None:
+        lender = dict(lender, seal_image=_seal_uri(path, f"{where}.lender.seal_image", seal))
+    opt_outs, expires = _opt_outs(path, spec.get("opt_out") or {}, f"{where}.opt_out")
+    delivery = _delivery(path, _require(path, spec, "delivery", where, dict), f"{where}.delivery")
+    holidays = set()
+    for value in spec.get("non_working_days") or []:
+        if not isinstance(value, date):
+            _fail(path, f"{where}.non_working_days", f"expected dates YYYY-MM-DD, got {value!r}")
+        holidays.add(value)
     letter_locales = tuple(spec.get("letter_locales") or LOCALES)
     for locale in letter_locales:
         if locale not in LOCALES:
@@ -340,7 +399,55 @@ def _jurisdiction(path: Path, code: str, spec: dict) -> Jurisdiction:
         time_barred_after_days=_non_negative_int(path, spec.get("time_barred_after_days"),
                                                  f"{where}.time_barred_after_days", True),
         lender=lender, letter_locales=letter_locales,
-        template_overrides=dict(spec.get("template_overrides") or {}))
+        template_overrides=dict(spec.get("template_overrides") or {}),
+        opt_outs=opt_outs, opt_out_expires_after_days=expires, delivery=delivery,
+        non_working_days=frozenset(holidays))
+
+
+def _seal_uri(path: Path, key: str, value) -> str:
+    """The seal as a data: URI, so every rendered letter carries its own image (no file to
+    resolve at print time, and the letter's sha256 covers the seal). A relative path is looked
+    up beside the strategy file, then beside the repository's."""
+    candidates = (path.parent / str(value), STRATEGY_PATH.parent / str(value))
+    seal = next((c for c in candidates if c.is_file()), candidates[0])
+    if seal.suffix != ".svg" or not seal.is_file():
+        _fail(path, key, f"expected an .svg file next to the strategy, got {value!r}")
+    encoded = base64.b64encode(seal.read_bytes()).decode("ascii")
+    return f"data:image/svg+xml;base64,{encoded}"
+
+
+def _opt_outs(path: Path, spec: dict, where: str) -> tuple[dict[str, dict], int | None]:
+    if not isinstance(spec, dict):
+        _fail(path, where, f"expected a mapping, got {spec!r}")
+    _check_keys(path, spec, {"sms", "email", "expires_after_days"}, where)
+    offered = {}
+    for channel, wanted in (("sms", "text"), ("email", "url")):
+        value = spec.get(channel)
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            _fail(path, f"{where}.{channel}", f"expected a mapping or null, got {value!r}")
+        _check_keys(path, value, {"text", "url"}, f"{where}.{channel}")
+        _require(path, value, wanted, f"{where}.{channel}")
+        if channel == "email" and not str(value["url"]).startswith("https://"):
+            _fail(path, f"{where}.email.url", "a one-click unsubscribe (RFC 8058) needs https://")
+        offered[channel] = value
+    expires = _non_negative_int(path, spec.get("expires_after_days"),
+                                f"{where}.expires_after_days", True)
+    return offered, expires
+
+
+def _delivery(path: Path, spec: dict, where: str) -> dict[str, tuple[str, int]]:
+    lags = {}
+    for channel in MESSAGE_CHANNELS:
+        value = _require(path, spec, channel, where, dict)
+        if len(value) != 1 or next(iter(value)) not in ("days", "working_days"):
+            _fail(path, f"{where}.{channel}", f"expected {{days: N}} or {{working_days: N}}, "
+                  f"got {value!r}")
+        unit, count = next(iter(value.items()))
+        lags[channel] = (unit, _non_negative_int(path, count, f"{where}.{channel}.{unit}"))
+    _check_keys(path, spec, set(MESSAGE_CHANNELS), where)
+    return lags
 
 
 def load_strategy(path: Path | None = None) -> Strategy:
@@ -357,7 +464,12 @@ def load_strategy(path: Path | None = None) -> Strategy:
         raise StrategyError(f"{path.name}: expected a mapping at the top level")
     _check_keys(path, raw, {"version", "high_risk_grades", "tiers", "treatments", "suppressions",
                             "payment_deadline_days", "default_jurisdiction", "jurisdictions",
-                            "sms_max_segments", "credit_line", "cure_windows_days"}, "(top)")
+                            "sms_max_segments", "credit_line", "cure_windows_days",
+                            "breakdown_missing"}, "(top)")
+    breakdown_missing = raw.get("breakdown_missing", "per_statement")
+    if breakdown_missing not in BREAKDOWN_MISSING:
+        _fail(path, "breakdown_missing", f"expected one of {', '.join(BREAKDOWN_MISSING)}, got "
+              f"{breakdown_missing!r}")
     version = str(_require(path, raw, "version", ""))
     grades = _require(path, raw, "high_risk_grades", "", list)
     for grade in grades:
@@ -400,4 +512,4 @@ def load_strategy(path: Path | None = None) -> Strategy:
             path, _require(path, raw, "payment_deadline_days", ""), "payment_deadline_days"),
         sms_max_segments=_non_negative_int(path, _require(path, raw, "sms_max_segments", ""),
                                            "sms_max_segments"),
-        credit_line=credit, cure_windows_days=windows)
+        credit_line=credit, cure_windows_days=windows, breakdown_missing=breakdown_missing)
