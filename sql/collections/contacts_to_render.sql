@@ -5,11 +5,16 @@
 -- Personal fields (full_name, address, phone, e-mail) are the holder's latest version landed by
 -- $night, with bidirectional-override and control characters removed (they could reorder or
 -- hide text in a letter, or inject e-mail headers). They only ever reach letters and work lists.
--- Itemization (US validation notice, Regulation F): the itemization date is the latest snapshot
--- at or before one month before the night (within 45 days), for a younger account its earliest
--- snapshot in the last 45 days (none: the linter holds the notice); charges since = balance now - balance
--- then + payments since, shown as interest, fees and other charges when positive, as credits when
--- negative; so amount then + charges - payments - credits = amount now, exactly.
+-- Money on the day it arrives: a contact is read on its delivery day (delivery_dates: the send day,
+-- the night + 1, plus the channel's lag), so the amount to pay is tonight's past due plus the
+-- instalment the snapshot shows falling due by then (next_due_date <= delivery_date, amount_due),
+-- and the deadline counts from delivery. not_yet_due = balance - amount_to_pay.
+-- Itemization (US validation notice, Regulation F 1006.34(b)(3)): the itemization date is one of
+-- the rule's reference dates, the first the feed has: the last statement date (amount: the
+-- statement balance, else that day's snapshot balance), the charge-off date, the last payment
+-- date (amount: that day's snapshot balance); none, or no amount: the linter holds the notice.
+-- Charges since = balance now - balance then + payments since, shown as interest, fees and other
+-- charges when positive, as credits when negative; so then + charges - payments - credits = now.
 --
 -- Columns:
 --   contact_id, letter_id, idempotency_key, snapshot_date, account_id, customer_id, tier, treatment, channel, template, template_version, locale, jurisdiction, queue, priority, status, scheduled_at, cap_count, cap_max, last_conversation: from contact_history
@@ -19,16 +24,27 @@
 --   account_last4: the last 4 characters of the account id (the masked account number)
 --   account_id_length: length of the full account id (the linter looks for it unmasked)
 --   currency, currency_symbol: ISO code and its symbol (¥, $)
---   past_due_amount, balance, amount_due, not_yet_due: amounts tonight (not_yet_due = balance - past_due_amount)
---   past_due_amount_text, balance_text, amount_due_text, not_yet_due_text: the same, formatted 1,234.56
---   days_past_due: days past due tonight
+--   past_due_amount, balance, amount_due: amounts tonight
+--   send_date, delivery_date: the contact's send day and expected delivery day (delivery_date_text formatted)
+--   instalment_due_date, instalment_amount: the instalment falling due by delivery (the snapshot's next_due_date and amount_due), null when none; instalment_due_date_text, instalment_amount_text
+--   amount_to_pay: past_due_amount + instalment_amount, what brings the account current on delivery
+--   not_yet_due: balance - amount_to_pay
+--   past_due_amount_text, balance_text, amount_due_text, amount_to_pay_text, not_yet_due_text: the amounts, formatted 1,234.56
+--   past_due_principal, past_due_interest, past_due_penalty_interest, past_due_fees: the snapshot's breakdown of past_due_amount (landing format 1.1), null when not sent; *_text formatted
+--   breakdown_available: all four parts present
+--   annual_interest_rate_text, penalty_interest_rate_text: the snapshot's annual rates as 18.00%, null when not sent
+--   contract_reference, contract_date_text: the agreement, null when not sent
+--   contract_text: the agreement as a letter names it (its number, else the masked account)
+--   product_text: the product as the locale names it (revolving credit account, installment loan, ...)
+--   days_past_due: days past due tonight; days_past_due_text: "逾期N天" / "N days past due" (1 day)
 --   bucket, risk_grade: tonight's
 --   letter_date_text: the night, in the locale's date format
---   deadline_text: payment deadline (night + payment_deadline_days)
---   next_due_date_text: the next due date on the snapshot, formatted; null when none
---   itemization_date_text, itemization_amount_text, charges_since_text, payments_since_text, credits_since_text: US itemization (null when no snapshot in range)
+--   deadline, deadline_text: payment deadline (delivery_date + payment_deadline_days)
+--   next_due_date, next_due_date_text: the next due date on the snapshot; null when none
+--   itemization_date_text, itemization_amount_text, charges_since_text, payments_since_text, credits_since_text: US itemization (null when the feed has no reference date)
+--   itemization_basis: last_statement, charge_off or last_payment
 --   itemization_amount, charges_since, payments_since, credits_since: the same as numbers
---   validation_end_text: end of the validation period (night + validation_period_days), null outside the US
+--   validation_end_text: end of the validation period (delivery_date + validation_period_days), null outside the US
 --   time_barred: no payment and delinquent for at least the jurisdiction's time_barred_after_days
 --   reason_codes_zh, reason_codes_en: the account's top reasons from account_reason_codes (joined with ' / '), null when none
 with
@@ -90,23 +106,24 @@ snapshots as (
 ),
 
 itemization as (
-    -- the latest snapshot at or before one month ago (within 45 days); for a younger account,
-    -- its earliest snapshot of the last 45 days
+    -- the first Regulation F reference date the feed has, and the amount owed that day
     select
         s.account_id,
-        arg_max(s.snapshot_date, (s.snapshot_date <= cast($night as date) - interval 1 month,
-                                  case when s.snapshot_date <= cast($night as date) - interval 1 month
-                                      then epoch(s.snapshot_date) else -epoch(s.snapshot_date) end))
-            as itemization_date,
-        arg_max(s.balance, (s.snapshot_date <= cast($night as date) - interval 1 month,
-                            case when s.snapshot_date <= cast($night as date) - interval 1 month
-                                then epoch(s.snapshot_date) else -epoch(s.snapshot_date) end))
-            as itemization_amount
-    from account_snapshots as s
+        coalesce(s.statement_date, s.charge_off_date, s.last_payment_date) as itemization_date,
+        case
+            when s.statement_date is not null then 'last_statement'
+            when s.charge_off_date is not null then 'charge_off'
+            when s.last_payment_date is not null then 'last_payment'
+        end as itemization_basis,
+        case
+            when s.statement_date is not null then coalesce(s.statement_balance, then_s.balance)
+            else then_s.balance
+        end as itemization_amount
+    from snapshots as s
+    left join account_snapshots as then_s
+        on then_s.account_id = s.account_id
+        and then_s.snapshot_date = coalesce(s.statement_date, s.charge_off_date, s.last_payment_date)
     where s.account_id in (select account_id from contacts where jurisdiction = 'US')
-        and s.snapshot_date < $night
-        and s.snapshot_date >= cast($night as date) - interval 45 day
-    group by s.account_id
 ),
 
 payments as (
@@ -186,14 +203,33 @@ joined as (
         t.past_due_amount,
         t.balance,
         s.amount_due,
-        t.balance - t.past_due_amount as not_yet_due,
+        d.send_date,
+        d.delivery_date,
+        case when s.next_due_date <= d.delivery_date and s.amount_due > 0
+            then s.next_due_date end as instalment_due_date,
+        case when s.next_due_date <= d.delivery_date and s.amount_due > 0
+            then s.amount_due end as instalment_amount,
+        t.past_due_amount + case when s.next_due_date <= d.delivery_date and s.amount_due > 0
+            then s.amount_due else 0 end as amount_to_pay,
+        t.balance - t.past_due_amount - case when s.next_due_date <= d.delivery_date
+            and s.amount_due > 0 then s.amount_due else 0 end as not_yet_due,
+        s.past_due_principal,
+        s.past_due_interest,
+        s.past_due_penalty_interest,
+        s.past_due_fees,
+        try_cast(s.annual_interest_rate as decimal(9, 6)) as annual_interest_rate,
+        try_cast(s.penalty_interest_rate as decimal(9, 6)) as penalty_interest_rate,
+        nullif(trim(s.contract_reference), '') as contract_reference,
+        s.contract_date,
+        s.product,
         t.days_past_due,
         t.bucket,
         t.risk_grade,
-        cast($night as date) + $payment_deadline_days as deadline,
+        coalesce(d.delivery_date, cast($night as date) + 1) + $payment_deadline_days as deadline,
         s.next_due_date,
         s.last_payment_date,
         i.itemization_date,
+        i.itemization_basis,
         i.itemization_amount,
         coalesce(p.payments_since, 0) as payments_since,
         t.balance - i.itemization_amount + coalesce(p.payments_since, 0) as net_charges,
@@ -215,22 +251,64 @@ joined as (
     left join payments as p on p.account_id = c.account_id
     left join jurisdiction_rules as jr on jr.jurisdiction = c.jurisdiction
     left join reasons as r on r.account_id = c.account_id
+    left join delivery_dates as d on d.jurisdiction = c.jurisdiction and d.channel = c.channel
 ),
 
 final as (
     select
-        * exclude (deadline, next_due_date, last_payment_date, itemization_date, net_charges,
-                   validation_period_days, time_barred_after_days),
+        * exclude (last_payment_date, itemization_date, net_charges,
+                   validation_period_days, time_barred_after_days, contract_date,
+                   annual_interest_rate, penalty_interest_rate, product),
         format('{:,.2f}', past_due_amount) as past_due_amount_text,
         format('{:,.2f}', balance) as balance_text,
         format('{:,.2f}', amount_due) as amount_due_text,
+        format('{:,.2f}', amount_to_pay) as amount_to_pay_text,
         format('{:,.2f}', not_yet_due) as not_yet_due_text,
+        format('{:,.2f}', instalment_amount) as instalment_amount_text,
+        format('{:,.2f}', past_due_principal) as past_due_principal_text,
+        format('{:,.2f}', past_due_interest) as past_due_interest_text,
+        format('{:,.2f}', past_due_penalty_interest) as past_due_penalty_interest_text,
+        format('{:,.2f}', past_due_fees) as past_due_fees_text,
+        coalesce(past_due_principal is not null and past_due_interest is not null
+                 and past_due_penalty_interest is not null and past_due_fees is not null, false)
+            as breakdown_available,
+        format('{:.2f}%', annual_interest_rate * 100) as annual_interest_rate_text,
+        format('{:.2f}%', penalty_interest_rate * 100) as penalty_interest_rate_text,
+        case
+            when contract_reference is not null and locale = 'zh-CN'
+                then '合同编号' || contract_reference
+            when contract_reference is not null then 'agreement no. ' || contract_reference
+            when locale = 'zh-CN' then '尾号' || account_last4 || '账户的借款合同'
+            else 'the agreement for the account ending ' || account_last4
+        end as contract_text,
+        case
+            when locale = 'zh-CN' then case lower(product)
+                when 'revolving' then '循环额度账户' when 'installment' then '分期贷款'
+                when 'credit_card' then '信用卡账户' when 'card' then '信用卡账户'
+                else product || '账户' end
+            else case lower(product)
+                when 'revolving' then 'revolving credit account'
+                when 'installment' then 'installment loan'
+                when 'credit_card' then 'credit card account' when 'card' then 'credit card account'
+                else product || ' account' end
+        end as product_text,
+        case
+            when locale = 'zh-CN' then '逾期' || days_past_due || '天'
+            when days_past_due = 1 then '1 day past due'
+            else days_past_due || ' days past due'
+        end as days_past_due_text,
         case when locale = 'zh-CN' then strftime(snapshot_date, '%Y年%-m月%-d日')
             else strftime(snapshot_date, '%B %-d, %Y') end as letter_date_text,
+        case when locale = 'zh-CN' then strftime(delivery_date, '%Y年%-m月%-d日')
+            else strftime(delivery_date, '%B %-d, %Y') end as delivery_date_text,
         case when locale = 'zh-CN' then strftime(deadline, '%Y年%-m月%-d日')
             else strftime(deadline, '%B %-d, %Y') end as deadline_text,
         case when locale = 'zh-CN' then strftime(next_due_date, '%Y年%-m月%-d日')
             else strftime(next_due_date, '%B %-d, %Y') end as next_due_date_text,
+        case when locale = 'zh-CN' then strftime(instalment_due_date, '%Y年%-m月%-d日')
+            else strftime(instalment_due_date, '%B %-d, %Y') end as instalment_due_date_text,
+        case when locale = 'zh-CN' then strftime(contract_date, '%Y年%-m月%-d日')
+            else strftime(contract_date, '%B %-d, %Y') end as contract_date_text,
         case when locale = 'zh-CN' then strftime(itemization_date, '%Y年%-m月%-d日')
             else strftime(itemization_date, '%B %-d, %Y') end as itemization_date_text,
         format('{:,.2f}', itemization_amount) as itemization_amount_text,
@@ -242,8 +320,8 @@ final as (
         case
             when validation_period_days is not null then
                 case when locale = 'zh-CN'
-                    then strftime(snapshot_date + validation_period_days, '%Y年%-m月%-d日')
-                    else strftime(snapshot_date + validation_period_days, '%B %-d, %Y') end
+                    then strftime(delivery_date + validation_period_days, '%Y年%-m月%-d日')
+                    else strftime(delivery_date + validation_period_days, '%B %-d, %Y') end
         end as validation_end_text,
         coalesce(
             time_barred_after_days is not null

@@ -56,7 +56,10 @@ SITUATION = {
 
 def golden_row(channel: str, template: str, locale: str, jurisdiction: str) -> dict:
     us = jurisdiction == "US"
+    days = SITUATION[template]["days_past_due"]
+    days_text = f"逾期{days}天" if locale == "zh-CN" else f"{days} days past due"
     return contact(channel, template, locale, jurisdiction, **SITUATION[template],
+                   days_past_due_text=days_text,
                    currency="USD" if us else "CNY", currency_symbol="$" if us else "¥",
                    **({"postal_code": "62701"} if locale == "en-US" else {}))
 
@@ -102,15 +105,22 @@ def test_golden_letter_states_the_accounts_facts(channel, template, locale, juri
         assert "250.00" in text and row["next_due_date_text"] in text
     elif template == "validation_notice":
         for figure in ("5,300.00", "182.10", "50.00", "0.00", "5,432.10", "April 3, 2026",
-                       "June 7, 2026"):
+                       "June 10, 2026"):
             assert figure in text
     else:
         assert "1,234.56" in text
         assert (f"逾期{row['days_past_due']}天" if zh
                 else f"{row['days_past_due']} days past due") in text
+        if channel != "sms":
+            for part in ("1,000.00", "150.00", "54.56", "30.00"):
+                assert part in text
+    opt_out = STRATEGY.jurisdiction(jurisdiction).opt_out(channel, locale)
     if channel == "sms":
         assert lender["sms_signature"] in text
-        assert ("回T退订" if zh else "Reply STOP to opt out") in text
+        if jurisdiction == "US":
+            assert ("回复STOP退订" if zh else "Reply STOP to opt out") in text
+        else:
+            assert opt_out is None and "退订" not in text and "STOP" not in text
         return
     assert lender["name"].replace("&", "&amp;") in text
     assert row["letter_id"] in text and row["letter_date_text"] in text
@@ -119,8 +129,10 @@ def test_golden_letter_states_the_accounts_facts(channel, template, locale, juri
         assert ("您的权利" if zh else "Your rights") in text or template == "validation_notice"
         assert row["deadline_text"] in text or template == "validation_notice"
         assert "4,197.54" in text or template == "validation_notice"
-    if channel == "email":
-        assert lender["opt_out_url"] in text
+    if channel == "email" and jurisdiction == "US":
+        assert "https://www.galaxy-finance.example/unsubscribe" in text
+    elif channel == "email":
+        assert "unsubscribe" not in text.lower() and "退订" not in text
     if channel == "letter":
         assert row["postal_address"] in text and row["full_name"].replace("'", "&#39;") in text
     assert Linter(STRATEGY).lint(row, Renderer(STRATEGY).render(row)) is None

@@ -77,7 +77,7 @@ VIOLATIONS = {
     "allowed_hours": changed(scheduled_at=datetime(2026, 5, 3, 15, 0, tzinfo=UTC)),  # 23:00
     "allowed_hours_unknown_zone": changed(timezone="Mars/Olympus"),
     "contact_cap": changed(cap_count=2, cap_max=1),
-    "unmasked_account": edited("尾号1234的账户", "尾号1234（AC00001234）的账户"),
+    "unmasked_account": edited("（尾号1234）", "（尾号1234，账号AC00001234）"),
     "required_elements": edited("您的权利", "说明"),
     "amounts_match": edited("¥1,234.56</td>", "¥1,234.56</td><td>¥9,999.00</td>"),
     "dates_match": edited("现正式通知您", "2026年6月1日前现正式通知您"),
@@ -125,18 +125,38 @@ def test_a_template_that_forgets_the_opt_out_is_held(tmp_path):
     root = tmp_path / "letters"
     shutil.copytree(LETTERS_DIR, root)
     path = root / "sms" / "soft_notice.en-US.txt.j2"
-    path.write_text(path.read_text(encoding="utf-8").replace(" Reply STOP to opt out", ""),
-                    encoding="utf-8")
-    row = contact("sms", "soft_notice", "en-US", "US", currency_symbol="$")
-    assert lint(row, renderer=Renderer(STRATEGY, root)).rule == "opt_out"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "{% if opt_out %} {{ opt_out.text }}{% endif %}", ""), encoding="utf-8")
+    row = contact("sms", "soft_notice", "en-US", "US", currency_symbol="$",
+                  days_past_due_text="75 days past due")
+    finding = lint(row, renderer=Renderer(STRATEGY, root))
+    assert (finding.rule, finding.span) == ("opt_out", "opt_out_sms missing from the txt part")
+
+
+@pytest.mark.parametrize("channel", ["sms", "email"])
+def test_a_chinese_collection_contact_offering_an_opt_out_is_held(tmp_path, channel):
+    """China's collection contacts are service notices and demands: a marketing "回T退订" does
+    not belong in them (the jurisdiction offers no opt-out)."""
+    root = tmp_path / "letters"
+    shutil.copytree(LETTERS_DIR, root)
+    for part in ("txt",) if channel == "sms" else ("txt", "html"):
+        path = root / channel / f"soft_notice.zh-CN.{part}.j2"
+        text = path.read_text(encoding="utf-8")
+        edited = (text.rstrip("\n") + "回T退订\n" if channel == "sms"
+                  else text.replace("如已还款，请忽略本邮件。", "如已还款，请忽略本邮件。退订请回复TD。"))
+        path.write_text(edited, encoding="utf-8")
+    finding = lint(contact(channel, "soft_notice"), renderer=Renderer(STRATEGY, root))
+    assert finding.rule == "opt_out" and "offers none" in finding.span
 
 
 def test_a_too_long_chinese_sms_is_held(tmp_path):
     root = tmp_path / "letters"
     shutil.copytree(LETTERS_DIR, root)
     path = root / "sms" / "soft_notice.zh-CN.txt.j2"
-    path.write_text(path.read_text(encoding="utf-8").replace("回T退订", "感谢您一直以来的支持与信任。回T退订"),
-                    encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "特此告知：", "感谢您一直以来对我们的支持与信任，我们始终致力于为您提供优质的金融服务。" * 2
+        + "特此告知："),
+        encoding="utf-8")
     finding = lint(contact("sms", "soft_notice"), renderer=Renderer(STRATEGY, root))
     assert finding.rule == "sms_length" and "UCS-2" in finding.span
 

@@ -83,7 +83,9 @@ def run(home: Path, accounts: int) -> dict:
     def raw_render():
         templates = {}
         for row in texts:
-            context = dict(row, lender=renderer.lender(row["jurisdiction"], row["locale"]))
+            context = dict(row, lender=renderer.lender(row["jurisdiction"], row["locale"]),
+                           opt_out=renderer.opt_out(row["jurisdiction"], row["channel"],
+                                                    row["locale"]))
             for part in PARTS[row["channel"]]:
                 key = (row["channel"], row["template"], row["locale"], part)
                 if key not in templates:

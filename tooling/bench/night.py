@@ -551,7 +551,8 @@ def measure_kernels(home: Path) -> dict:
     conn.close()
     renderer = Renderer(strategy)
     raw = jinja2.Environment(loader=jinja2.FileSystemLoader(LETTERS_DIR), autoescape=True)
-    contexts = [dict(row, lender=renderer.lender(row["jurisdiction"], row["locale"]))
+    contexts = [dict(row, lender=renderer.lender(row["jurisdiction"], row["locale"]),
+                     opt_out=renderer.opt_out(row["jurisdiction"], row["channel"], row["locale"]))
                 for row in contacts]
     templates: dict = {}
     for row in contacts:

@@ -9,9 +9,15 @@ the offending text span (or what is missing). Phrases and required elements are 
 - allowed_hours: scheduled inside the jurisdiction's hours in the customer's own time zone
 - contact_cap: within the jurisdiction's caps (messages per channel and window; US calls: at
   most 7 in 7 days, none within 7 days after a conversation)
+- reminder_after_due_date: a pre-due reminder is never delivered after the due date it names
+- breakdown_missing: the strategy holds demands of a lender that sends no past-due breakdown
+- letter_arithmetic: the money adds up on the delivery day: breakdown = past due; past due +
+  every instalment the snapshot shows falling due by delivery = amount to pay; amount to pay +
+  not yet due = balance; deadline = delivery + payment_deadline_days; each amount's text is its value
 - sms_length: an SMS fits the strategy's segments (70 UCS-2 / 160 GSM-7 characters each)
 - unmasked_account: the full account number never appears
-- opt_out: every SMS and e-mail carries the opt-out
+- opt_out: an SMS or e-mail carries the opt-out where its jurisdiction offers one, and none
+  where it offers none
 - required_elements: everything the jurisdiction requires for the channel and template
 - itemization_arithmetic: US validation notice: amount then + charges - payments - credits = now
 - amounts_match / dates_match: every amount and date in the text is one of the account's
@@ -25,7 +31,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -39,11 +45,23 @@ from pipelines.lib.collections.strategy import Strategy
 
 LEXICON_DIR = LETTERS_DIR / "lexicon"
 OPT_OUT_ELEMENTS = ("opt_out_sms", "opt_out_link")
+MESSAGE_CHANNELS_STATING_ARREARS = ("sms", "email", "letter")
 AMOUNT_FIELDS = ("past_due_amount_text", "balance_text", "amount_due_text", "not_yet_due_text",
+                 "amount_to_pay_text", "instalment_amount_text", "past_due_principal_text",
+                 "past_due_interest_text", "past_due_penalty_interest_text", "past_due_fees_text",
                  "itemization_amount_text", "charges_since_text", "payments_since_text",
                  "credits_since_text")
-DATE_FIELDS = ("letter_date_text", "deadline_text", "next_due_date_text",
-               "itemization_date_text", "validation_end_text")
+DATE_FIELDS = ("letter_date_text", "deadline_text", "next_due_date_text", "delivery_date_text",
+               "instalment_due_date_text", "contract_date_text", "itemization_date_text",
+               "validation_end_text")
+# amounts whose text the linter recomputes from the value (letter_arithmetic)
+MONEY = ("past_due_amount", "balance", "amount_to_pay", "not_yet_due", "instalment_amount",
+         "past_due_principal", "past_due_interest", "past_due_penalty_interest", "past_due_fees")
+BREAKDOWN = ("past_due_principal", "past_due_interest", "past_due_penalty_interest",
+             "past_due_fees")
+# templates that state what is due before the due date (no past due, no arithmetic of arrears)
+PRE_DUE_TEMPLATES = frozenset({"early_reminder"})
+DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")
 PERSONAL_FIELDS = ("full_name", "postal_address", "city", "region", "postal_code")
 GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRS"
            "TUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà^{}\\[~]|€")
@@ -55,11 +73,11 @@ _LINK_RUN = re.compile(r"[^\s<>\"'，。；）)\x00]*\x00[^\s<>\"'，。；）)\
 # context kept around a contact's field when its surroundings are scanned: longer than any
 # amount, date or forbidden phrase (links are widened to the nearest character they cannot cross)
 CONTEXT = 48
-AMOUNT = re.compile(r"(?<![\d,.])\d{1,3}(?:,\d{3})*\.\d{2}(?![\d.])")
+AMOUNT = re.compile(r"(?<![\d,.])\d{1,3}(?:,\d{3})*\.\d{2}(?![\d.%])")
 DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|(?:January|February|March|April|May|June|July|"
                   r"August|September|October|November|December) \d{1,2}, \d{4}")
 LINK = re.compile(r"https?://([^/\s<>\"'，。；）)]+)[^\s<>\"'，。；）)]*|www\.([^/\s<>\"'，。；）)]+)"
-                  r"|[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
+                  r"|[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 
 
 @dataclass(frozen=True)
@@ -158,7 +176,8 @@ class Linter:
     def lint(self, row: dict, rendered: Rendered | None) -> Finding | None:
         """The first rule `row` (a contacts_to_render row) breaks, or None when it may go."""
         channel = row["channel"]
-        for check in (self._recipient, self._hours, self._cap):
+        for check in (self._recipient, self._hours, self._cap, self._reminder_due,
+                      self._breakdown_policy, self._arithmetic):
             finding = check(row)
             if finding:
                 return finding
@@ -237,20 +256,92 @@ class Linter:
         return None
 
     def _elements_present(self, row: dict, rendered: Rendered, channel: str) -> Finding | None:
-        values = _FormatRow(row, self._lender(row["jurisdiction"], row["locale"]))
-        for name, fmt in self.elements(row["jurisdiction"], channel, row["template"],
-                                       row["locale"]):
-            try:
-                expected = fmt.format_map(values)
-            except (KeyError, AttributeError, IndexError):
-                return Finding("required_elements", f"{name}: no value for the account")
-            if expected in ("", "None"):
-                return Finding("required_elements", f"{name}: no value for the account")
-            for part, text in rendered.parts.items():
-                wanted = str(escape(expected)) if part == "html" else expected
-                if wanted not in text:
-                    rule = "opt_out" if name in OPT_OUT_ELEMENTS else "required_elements"
-                    return Finding(rule, f"{name} missing from the {part} part")
+        values = _FormatRow(row, self._lender(row["jurisdiction"], row["locale"]),
+                            self.strategy.jurisdiction(row["jurisdiction"]).opt_out(
+                                channel, row["locale"]))
+        for name, spec in self.elements(row["jurisdiction"], channel, row["template"],
+                                        row["locale"]):
+            rule = "opt_out" if name in OPT_OUT_ELEMENTS else "required_elements"
+            if isinstance(spec, dict):
+                formats = spec.get("then", []) if row.get(spec["when"]) else spec.get("else", [])
+            else:
+                formats = [spec]
+            for fmt in formats:
+                try:
+                    expected = fmt.format_map(values)
+                except (KeyError, AttributeError, IndexError, TypeError):
+                    return Finding(rule, f"{name}: no value for the account")
+                if expected in ("", "None"):
+                    return Finding(rule, f"{name}: no value for the account")
+                for part, text in rendered.parts.items():
+                    wanted = str(escape(expected)) if part == "html" else expected
+                    if wanted not in text:
+                        return Finding(rule, f"{name} missing from the {part} part")
+        if channel in ("sms", "email") and values["opt_out"] is None:
+            found = self._opt_out_phrase(row["locale"]).search(self._scannable(row, rendered))
+            if found:
+                return Finding("opt_out", f"offered where {row['jurisdiction']} offers none: "
+                               f"{found.group(0)}")
+        return None
+
+    def _opt_out_phrase(self, locale: str) -> re.Pattern:
+        phrases = self.requirements.get("opt_out_phrases", {}).get(locale) or ["\x00"]
+        return _phrase_pattern(phrases, locale.startswith("en"))
+
+    # ------------------------------------------------------------------ the money, by the row
+    def _reminder_due(self, row: dict) -> Finding | None:
+        if row.get("template") not in PRE_DUE_TEMPLATES:
+            return None
+        due, delivered = row.get("next_due_date"), row.get("delivery_date")
+        if due is None or delivered is None or delivered > due:
+            return Finding("reminder_after_due_date",
+                           f"delivered {delivered}, due {due}: a reminder after the fact")
+        return None
+
+    def _breakdown_policy(self, row: dict) -> Finding | None:
+        if (row["channel"] in MESSAGE_CHANNELS_STATING_ARREARS
+                and row.get("template") not in PRE_DUE_TEMPLATES | {"validation_notice"}
+                and self.strategy.breakdown_missing == "hold"
+                and not row.get("breakdown_available")):
+            return Finding("breakdown_missing", "no past-due breakdown in the feed")
+        return None
+
+    def _arithmetic(self, row: dict) -> Finding | None:
+        if (row["channel"] not in MESSAGE_CHANNELS_STATING_ARREARS
+                or row.get("template") in PRE_DUE_TEMPLATES | {"validation_notice"}):
+            return None
+        money = {name: _decimal(row.get(name)) for name in MONEY}
+        for name, value in money.items():
+            if value is not None and row.get(f"{name}_text") != f"{value:,.2f}":
+                return Finding("letter_arithmetic",
+                               f"{name}_text {row.get(f'{name}_text')!r} is not {value:,.2f}")
+        if None in (money["past_due_amount"], money["balance"], money["amount_to_pay"],
+                    money["not_yet_due"]) or row.get("delivery_date") is None:
+            return Finding("letter_arithmetic", "no amount to pay or delivery day")
+        if row.get("breakdown_available"):
+            parts = [money[name] for name in BREAKDOWN]
+            if None in parts or sum(parts) != money["past_due_amount"]:
+                return Finding("letter_arithmetic", f"breakdown {' + '.join(map(str, parts))} "
+                               f"!= past due {money['past_due_amount']}")
+        due, amount_due = row.get("next_due_date"), _decimal(row.get("amount_due"))
+        falls_due = (due is not None and amount_due is not None and amount_due > 0
+                     and due <= row["delivery_date"])
+        named = (row.get("instalment_due_date"), money["instalment_amount"])
+        if named != ((due, amount_due) if falls_due else (None, None)):
+            return Finding("letter_arithmetic", f"instalment named {named[0]} {named[1]}, the "
+                           f"snapshot has {amount_due} due {due}, delivery {row['delivery_date']}")
+        if money["past_due_amount"] + (named[1] or 0) != money["amount_to_pay"]:
+            return Finding("letter_arithmetic", f"past due {money['past_due_amount']} + "
+                           f"instalment {named[1] or 0} != to pay {money['amount_to_pay']}")
+        if money["amount_to_pay"] + money["not_yet_due"] != money["balance"]:
+            return Finding("letter_arithmetic", f"to pay {money['amount_to_pay']} + not yet due "
+                           f"{money['not_yet_due']} != balance {money['balance']}")
+        deadline = row.get("deadline")
+        expected = row["delivery_date"] + timedelta(days=self.strategy.payment_deadline_days)
+        if deadline != expected:
+            return Finding("letter_arithmetic", f"deadline {deadline}, delivery "
+                           f"{row['delivery_date']} + {self.strategy.payment_deadline_days} days "
+                           f"is {expected}")
         return None
 
     def _itemization(self, row: dict, rendered: Rendered, channel: str) -> Finding | None:
@@ -289,7 +380,7 @@ class Linter:
                 value = row.get(field)
                 if value:
                     text = text.replace(str(escape(value)) if part == "html" else value, " ")
-            texts.append(text)
+            texts.append(DATA_URI.sub(" ", text))
         self._scanned = (rendered, "\n".join(texts))
         return self._scanned[1]
 
@@ -500,6 +591,10 @@ def _head(text: str, links: bool) -> str:
     return head
 
 
+def _decimal(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
 def _registrable(domain: str) -> str:
     """The last two labels of a host (pay.xinghe-finance.cn -> xinghe-finance.cn)."""
     labels = domain.lower().rstrip(".").split(".")
@@ -507,11 +602,13 @@ def _registrable(domain: str) -> str:
 
 
 class _FormatRow(dict):
-    """A contact row for str.format_map, with the lender block as `lender`."""
+    """A contact row for str.format_map, with the lender block as `lender` and the channel's
+    opt-out as `opt_out` (None where none is offered)."""
 
-    def __init__(self, row: dict, lender: SimpleNamespace):
+    def __init__(self, row: dict, lender: SimpleNamespace, opt_out: dict | None = None):
         super().__init__(row)
         self["lender"] = lender
+        self["opt_out"] = SimpleNamespace(**opt_out) if opt_out else None
 
     def __missing__(self, key):
         raise KeyError(key)

@@ -28,7 +28,7 @@ PARTS = {"sms": ("txt",), "email": ("txt", "html"), "letter": ("html",)}
 
 
 # values constant for one compiled template: they render into its literal text
-CONSTANT_FIELDS = frozenset({"channel", "template", "locale", "jurisdiction", "lender"})
+CONSTANT_FIELDS = frozenset({"channel", "template", "locale", "jurisdiction", "lender", "opt_out"})
 _SLOT = re.compile("\x1a([0-9]+)\x1a")
 
 
@@ -131,7 +131,9 @@ class Renderer:
         self.env = environment(root)
         self._templates: dict[tuple[str, str, str], tuple[jinja2.Template, ...]] = {}
         self._lenders: dict[tuple[str, str], dict] = {}
-        self._compiled: dict[tuple[str, str, str, str], Compiled | None] = {}
+        self._opt_outs: dict[tuple[str, str, str], dict | None] = {}
+        self._tests: dict[tuple[str, str, str, str], tuple[str, ...] | None] = {}
+        self._compiled: dict[tuple, Compiled | None] = {}
 
     def templates(self, channel: str, template: str, locale: str) -> tuple[jinja2.Template, ...]:
         key = (channel, template, locale)
@@ -147,28 +149,51 @@ class Renderer:
             self._lenders[key] = self.strategy.jurisdiction(jurisdiction).lender_for(locale)
         return self._lenders[key]
 
+    def opt_out(self, jurisdiction: str, channel: str, locale: str) -> dict | None:
+        key = (jurisdiction, channel, locale)
+        if key not in self._opt_outs:
+            self._opt_outs[key] = self.strategy.jurisdiction(jurisdiction).opt_out(channel, locale)
+        return self._opt_outs[key]
+
     def _jinja(self, row: dict) -> list[str]:
         context = dict(row)
         context["lender"] = self.lender(row["jurisdiction"], row["locale"])
+        context["opt_out"] = self.opt_out(row["jurisdiction"], row["channel"], row["locale"])
         return [template.render(context)
                 for template in self.templates(row["channel"], row["template"], row["locale"])]
 
-    def _compile(self, row: dict) -> Compiled | None:
-        """The compiled form of the row's template, or None when a contact field is used other
-        than printed as it is (in a test, a loop, a filter): those render with Jinja2."""
+    def _tested(self, row: dict) -> tuple[str, ...] | None:
+        """The contact fields the row's template tests bare (`{% if field %}`, `{% if not
+        field %}`), or None when a field is used other than printed or tested that way (in a
+        comparison, a loop, a filter): those templates render with Jinja2."""
         channel, template, locale = row["channel"], row["template"], row["locale"]
         fields = set(row) - CONSTANT_FIELDS
         seen: set[str] = set()
+        tested: set[str] = set()
         for part in PARTS[channel]:
             sources = _sources(self.env, template_name(channel, template, locale, part), seen)
             for source in sources[1::2]:
                 ast = self.env.parse(source)
                 printed = [child.name for output in ast.find_all(nodes.Output)
                            for child in output.nodes if isinstance(child, nodes.Name)]
+                bare = []
+                for branch in ast.find_all(nodes.If):
+                    test = branch.test.node if isinstance(branch.test, nodes.Not) else branch.test
+                    if isinstance(test, nodes.Name) and test.name in fields:
+                        bare.append(test.name)
                 used = [n.name for n in ast.find_all(nodes.Name) if n.name in fields]
-                if sorted(used) != sorted(n for n in printed if n in fields):
+                if sorted(used) != sorted([n for n in printed if n in fields] + bare):
                     return None
-        names = sorted(fields)
+                tested.update(bare)
+        return tuple(sorted(tested))
+
+    def _compile(self, row: dict, tested: tuple[str, ...]) -> Compiled | None:
+        """The template rendered once with a marker in place of each field. A field the
+        template tests keeps its own value when it is false (the branch it takes); the compiled
+        form serves rows taking the same branches (Renderer.render keys on them)."""
+        channel = row["channel"]
+        kept = {name for name in tested if not row[name]}
+        names = sorted(set(row) - CONSTANT_FIELDS - kept)
         marked = dict(row) | {name: f"\x1a{i}\x1a" for i, name in enumerate(names)}
         compiled = []
         for part, text in zip(PARTS[channel], self._jinja(marked), strict=True):
@@ -181,9 +206,16 @@ class Renderer:
     def render(self, row: dict) -> Rendered:
         channel = row["channel"]
         key = (channel, row["template"], row["locale"], row["jurisdiction"])
-        compiled = self._compiled.get(key, False)
-        if compiled is False:
-            compiled = self._compiled[key] = self._compile(row)
+        if key not in self._tests:
+            self._tests[key] = self._tested(row)
+        tested = self._tests[key]
+        compiled = None
+        if tested is not None:
+            # the branches the row takes: true, or the false value itself (None, "", 0, False)
+            variant = key + tuple(True if row[name] else (row[name],) for name in tested)
+            compiled = self._compiled.get(variant, False)
+            if compiled is False:
+                compiled = self._compiled[variant] = self._compile(row, tested)
         texts = compiled.render(row) if compiled is not None else self._jinja(row)
         parts = {}
         subject = None

@@ -26,8 +26,11 @@ def ensure_tables(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 def register_strategy(conn: duckdb.DuckDBPyConnection, strategy: Strategy,
-                      versions: dict | None = None) -> None:
-    """The strategy's rules as the tables the collections SQL joins (connection-local views)."""
+                      versions: dict | None = None, night: date | None = None) -> None:
+    """The strategy's rules as the tables the collections SQL joins (connection-local views);
+    with `night`, also that night's send and delivery days per jurisdiction and channel."""
+    if night is not None:
+        conn.register("delivery_dates", strategy.delivery_table(night))
     conn.register("tier_rules", strategy.tier_rules_table())
     conn.register("suppression_rules", strategy.suppression_table())
     conn.register("jurisdiction_rules", strategy.jurisdictions_table())
