@@ -23,19 +23,18 @@ GOLDEN = Path(__file__).parent / "golden"
 STRATEGY = load_strategy()
 REGENERATE = os.environ.get("OVERDUE_REGENERATE_GOLDEN") == "1"
 
-# (channel, template, locale, jurisdiction): every template the strategy can send, in the
-# jurisdiction that sends it (the CN lender writes formal letters in both locales; the US formal
-# letter is the Regulation F validation notice).
+# (channel, template, locale, jurisdiction): every template x locale x channel the strategy can
+# send, in each jurisdiction that sends it (SMS and e-mail in both locales in both; the CN lender
+# writes letters in both locales; US letters are in English, the formal one the Regulation F
+# validation notice).
 CASES = [
-    ("sms", "early_reminder", "zh-CN", "CN"), ("sms", "early_reminder", "en-US", "US"),
-    ("sms", "soft_notice", "zh-CN", "CN"), ("sms", "soft_notice", "en-US", "US"),
-    ("sms", "early_high", "zh-CN", "CN"), ("sms", "early_high", "en-US", "US"),
-    ("email", "early_reminder", "zh-CN", "CN"), ("email", "early_reminder", "en-US", "US"),
-    ("email", "soft_notice", "zh-CN", "CN"), ("email", "soft_notice", "en-US", "US"),
-    ("email", "formal_demand", "zh-CN", "CN"), ("email", "formal_demand", "en-US", "US"),
+    *[(channel, template, locale, jurisdiction)
+      for channel, templates in (("sms", ("early_reminder", "soft_notice", "early_high")),
+                                 ("email", ("early_reminder", "soft_notice", "formal_demand")))
+      for template in templates for locale in ("zh-CN", "en-US") for jurisdiction in ("CN", "US")],
     ("letter", "formal_demand", "zh-CN", "CN"), ("letter", "formal_demand", "en-US", "CN"),
-    ("letter", "final_notice", "zh-CN", "CN"), ("letter", "final_notice", "en-US", "US"),
-    ("letter", "validation_notice", "en-US", "US"),
+    ("letter", "final_notice", "zh-CN", "CN"), ("letter", "final_notice", "en-US", "CN"),
+    ("letter", "final_notice", "en-US", "US"), ("letter", "validation_notice", "en-US", "US"),
 ]
 # the account each template is written for
 SITUATION = {

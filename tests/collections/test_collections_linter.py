@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from markupsafe import escape
 
 from pipelines.lib.collections.linter import Linter
 from pipelines.lib.collections.rendering import LETTERS_DIR, Rendered, Renderer
@@ -84,6 +85,16 @@ VIOLATIONS = {
     "official_channels": edited("我们不会要求", "也可转账至 https://pay-me-now.example.com 。我们不会要求"),
     "itemization_arithmetic": changed(**US_NOTICE, charges_since=Decimal("182.11"),
                                       charges_since_text="182.11"),
+    # the money on the delivery day (a Chinese letter of 2026-05-03 arrives 2026-05-07)
+    "letter_arithmetic_breakdown": changed(past_due_fees=Decimal("30.01"), past_due_fees_text="30.01"),
+    "letter_arithmetic_instalment": changed(next_due_date=date(2026, 5, 6)),
+    "letter_arithmetic_balance": changed(not_yet_due=Decimal("4197.55"),
+                                         not_yet_due_text="4,197.55"),
+    "letter_arithmetic_text": changed(amount_to_pay_text="1,234.65"),
+    "letter_arithmetic_deadline": changed(deadline=date(2026, 5, 13),
+                                          deadline_text="2026年5月13日"),
+    "reminder_after_due_date": changed(channel="sms", template="early_reminder",
+                                       next_due_date=date(2026, 5, 3)),
     "time_barred_litigation": edited(
         "If you have already paid", "We may file a lawsuit. If you have already paid",
         locale="en-US", jurisdiction="US", template="final_notice", time_barred=True),
@@ -95,7 +106,87 @@ def test_a_letter_breaking_a_rule_is_held_with_that_rule(case):
     row, rendered = VIOLATIONS[case]()
     finding = lint(row, rendered)
     assert finding is not None
-    assert finding.rule == case.replace("_shared", "").replace("_unknown_zone", "")
+    assert finding.rule == case.replace("_shared", "").replace("_unknown_zone", "").removesuffix(
+        "_breakdown").removesuffix("_instalment").removesuffix("_balance").removesuffix(
+        "_text").removesuffix("_deadline")
+
+
+def test_an_instalment_falling_due_before_delivery_is_asked_for():
+    """Night 2026-05-03, the letter arrives 2026-05-07; 250.00 falls due 2026-05-06: the letter
+    asks for 1,234.56 past due + 250.00 = 1,484.56, and 5,432.10 - 1,484.56 = 3,947.54 is not
+    yet due (figures by hand)."""
+    row, rendered = letter(
+        next_due_date=date(2026, 5, 6), instalment_due_date=date(2026, 5, 6),
+        instalment_amount=Decimal("250.00"), instalment_amount_text="250.00",
+        instalment_due_date_text="2026年5月6日", amount_to_pay=Decimal("1484.56"),
+        amount_to_pay_text="1,484.56", not_yet_due=Decimal("3947.54"), not_yet_due_text="3,947.54")
+    assert lint(row, rendered) is None
+    html = rendered.parts["html"]
+    for text in ("2026年5月6日到期的本期应还</th><td>¥250.00", "截至2026年5月7日应还合计",
+                 "¥1,484.56", "尚未到期金额</th><td>¥3,947.54", "还款截止日</th><td>2026年5月17日"):
+        assert text in html
+
+
+def test_an_early_reminder_delivered_on_its_due_date_goes():
+    row = contact("sms", "early_reminder", next_due_date=date(2026, 5, 4),
+                  next_due_date_text="2026年5月4日")
+    assert lint(row) is None
+
+
+def test_a_lender_without_a_breakdown_prints_per_statement_or_holds(tmp_path):
+    bare = {"past_due_principal": None, "past_due_interest": None,
+            "past_due_penalty_interest": None, "past_due_fees": None,
+            "past_due_principal_text": None, "past_due_interest_text": None,
+            "past_due_penalty_interest_text": None, "past_due_fees_text": None,
+            "breakdown_available": False}
+    row, rendered = letter(**bare)
+    assert lint(row, rendered) is None
+    assert "逾期金额（本金、利息、罚息、违约金明细以您的账单为准）</th><td>¥1,234.56" in rendered.parts["html"]
+    text = STRATEGY.path.read_text(encoding="utf-8").replace(
+        "breakdown_missing: per_statement", "breakdown_missing: hold")
+    (tmp_path / "collection_strategy.yaml").write_text(text, encoding="utf-8")
+    holding = load_strategy(tmp_path / "collection_strategy.yaml")
+    finding = Linter(holding).lint(row, Renderer(holding).render(row))
+    assert finding.rule == "breakdown_missing"
+
+
+FORMAL_ZH = [name for name, _ in Linter(STRATEGY).elements("CN", "letter", "formal_demand",
+                                                             "zh-CN")]
+
+
+@pytest.mark.parametrize("element", FORMAL_ZH)
+def test_a_chinese_formal_letter_missing_an_element_is_held_naming_it(element):
+    """Each required element of the zh-CN formal demand (breakdown, legal basis, regulator,
+    dispute with evidence, credit-reporting notice, seal...): take its text out, the letter is
+    held and the finding names the element (or an earlier one sharing the text)."""
+    from types import SimpleNamespace
+
+    from pipelines.lib.collections.linter import _FormatRow
+
+    linter = Linter(STRATEGY)
+    row, rendered = letter()
+    values = _FormatRow(row, SimpleNamespace(**STRATEGY.jurisdiction("CN").lender_for("zh-CN")))
+    specs = dict(linter.elements("CN", "letter", "formal_demand", "zh-CN"))
+
+    def texts(name):
+        spec = specs[name]
+        if isinstance(spec, dict):
+            return [f.format_map(values) for f in spec.get("then" if row.get(spec["when"])
+                                                            else "else", [])]
+        return [spec.format_map(values)]
+
+    html = rendered.parts["html"]
+    removed = texts(element)
+    if not removed:
+        pytest.skip(f"{element} requires nothing for this account")
+    for text in removed:
+        html = html.replace(str(escape(text)), "")
+    finding = linter.lint(row, with_html(rendered, html))
+    assert finding is not None and finding.rule == "required_elements"
+    named = finding.span.split(" ")[0].rstrip(":")
+    earlier = FORMAL_ZH[:FORMAL_ZH.index(element)]
+    assert named == element or (named in earlier and any(
+        str(escape(t)) not in html for t in texts(named)))
 
 
 FORBIDDEN = {
