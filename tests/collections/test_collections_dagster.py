@@ -58,6 +58,10 @@ def book(night: date = NIGHT) -> tuple[list[dict], list[dict]]:
         5, full_name="Mary O'Brien", mobile_phone="+14155550123", email="mary@example.com",
         postal_address="12 Oak Street", city="Springfield", region="IL", postal_code="62701",
         country="US", preferred_language="en-US", timezone="America/Chicago"))
+    for row in snapshots:
+        # landing format 1.1: the last statement (the US notice's itemization date)
+        row.update(statement_date="2026-04-20",
+                   statement_balance="5300.00" if row["currency"] == "USD" else row["balance"])
     return snapshots, sorted(customers, key=lambda r: r["customer_id"])
 
 
@@ -173,7 +177,7 @@ def test_print_pdfs_really_hold_the_letters_in_chinese_and_english(night_run):
     text = "".join(subprocess.run(["pdftotext", str(folder / name), "-"], check=True,
                                   capture_output=True, text=True).stdout
                    for name in sorted({row["file"] for row in index}))
-    assert "正式还款通知函" in text and "最后还款通知函" in text
+    assert "逾期还款催收函" in text and "逾期还款最后通知函" in text
     assert "How can you dispute the debt?" in text
     assert "1,234.56" in text
     for row in index:
