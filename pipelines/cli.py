@@ -297,6 +297,18 @@ def cmd_summary(args) -> None:
     sys.stdout.write(model_summary(settings.registry_dir(), settings.warehouse_path()))
 
 
+def cmd_purge(args) -> None:
+    """Remove the personal-data files of letter batches of nights before --before."""
+    from pipelines.lib.collections.batch import purge_batches
+
+    purged = purge_batches(settings.letters_out_dir(), args.before)
+    for entry in purged:
+        log.info("%s: %d files removed (%d bytes), listed in purged.json", entry["folder"],
+                 entry["files"], entry["bytes"])
+    log.info("purged %d letter batches before %s under %s", len(purged), args.before,
+             settings.letters_out_dir())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="overdue", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -335,6 +347,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("summary", help="what the warehouse holds: tables, nights, quarantine")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("purge", help="remove letter and work-list files of nights before DATE "
+                       "(manifest, held list, summary and contact records stay)")
+    p.add_argument("--before", type=_date, required=True, metavar="DATE")
+    p.set_defaults(func=cmd_purge)
 
     # Commands of installed extensions (the simulator and the demo, in `tooling/`): the product
     # names none of them, so it installs and runs without them.

@@ -125,3 +125,30 @@ def model_config():
     from models.config import ModelConfig
 
     return ModelConfig.from_env(os.environ)
+
+
+def letters_out_dir() -> Path:
+    """Where the nightly letter batches are written, one folder per night."""
+    return overdue_home() / "out" / "letters"
+
+
+def personal_file_mode() -> int:
+    """`OVERDUE_PERSONAL_FILE_MODE` (octal, default 0600): the mode of every file of a letter
+    batch (they hold names, phones, addresses); its folders get the same bits plus search."""
+    raw = os.environ.get("OVERDUE_PERSONAL_FILE_MODE", "") or "0600"
+    try:
+        mode = int(raw, 8)
+    except ValueError:
+        raise ValueError(f"OVERDUE_PERSONAL_FILE_MODE: not an octal mode: {raw!r}") from None
+    if not 0 <= mode <= 0o777 or not mode & 0o600 == 0o600:
+        raise ValueError(f"OVERDUE_PERSONAL_FILE_MODE: {raw!r}: the owner must read and write")
+    return mode
+
+
+def letter_retention_days() -> int:
+    """`OVERDUE_LETTER_RETENTION_DAYS` (default 90): the nightly run purges the personal-data
+    files of letter batches older than this (contact records stay in the warehouse)."""
+    days = _int("OVERDUE_LETTER_RETENTION_DAYS", 90)
+    if days < 1:
+        raise ValueError(f"OVERDUE_LETTER_RETENTION_DAYS: expected at least 1, got {days}")
+    return days

@@ -6,6 +6,7 @@ renders files only for its last night, so a 180-night backfill stays fast. Metad
 counts only: never a name, phone, e-mail or address.
 """
 
+from datetime import timedelta
 
 import dagster as dg
 import pandas as pd
@@ -23,7 +24,7 @@ from pipelines.defs.metadata import (
 )
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.lib.collections import tiering
-from pipelines.lib.collections.batch import summary_counts, write_batch
+from pipelines.lib.collections.batch import purge_batches, summary_counts, write_batch
 from pipelines.lib.collections.strategy import load_strategy
 from pipelines.lib.sql import sql_path
 from pipelines.lib.warehouse import query, table_exists
@@ -32,7 +33,7 @@ GROUP = "collections"
 
 
 def letters_dir():
-    return settings.overdue_home() / "out" / "letters"
+    return settings.letters_out_dir()
 
 
 def _md(frame: pd.DataFrame) -> dg.MetadataValue:
@@ -159,6 +160,9 @@ def letter_batches(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     with duckdb.get_connection() as conn:
         tiering.register_strategy(conn, strategy)
         summary = write_batch(conn, strategy, night, letters_dir())
+    # personal-data files of batches past retention go; their contact records stay
+    purged = purge_batches(letters_dir(),
+                           night - timedelta(days=settings.letter_retention_days()))
     counts = summary_counts(summary)
     templates = pd.DataFrame(
         [{"template": k, "rendered": n, "held_by_template_rules": h}
@@ -178,6 +182,8 @@ def letter_batches(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         "folder": str(summary.folder),
         "blocked": summary.blocked,
         "templates": _md(templates),
+        "purged_batches": len(purged),
+        "purged_files": sum(p["files"] for p in purged),
     }}, default={"status": f"contacts planned, no files: the run rendered its last night, {night}"})
     yield dg.MaterializeResult(metadata={
         **run_range(nights),

@@ -1,10 +1,31 @@
 """A night's letter batch: render and lint every planned contact, write the files, record status.
 
-Output under `<out>/<night>/` (DOMAIN §5, issue 5): `manifest.csv`, `sms.jsonl`, `email/*.eml`,
-`print/*.pdf` + `print/index.csv`, `work_list.csv`, `held.csv`, `summary.json` (counts only).
+Output under `<out>/<night>/` (DOMAIN §5, issues 5 and 16):
+- `manifest.csv` (every released letter: ids, template version, sha256, path), `held.csv`
+  (each held contact with its rule), `summary.json` (counts only);
+- `sms.jsonl`: one record per SMS as its gateway takes it (`gateways.py`: provider, sender,
+  encoding, characters, segments, template code and parameters, the provider's `request`), and
+  `sms_templates.json`: the registered text of every template code, to compare with the
+  gateway's approved templates;
+- `email/*.eml` (with `List-Unsubscribe` and RFC 8058 one-click `List-Unsubscribe-Post` only
+  where the jurisdiction offers an opt-out by e-mail); `print/*.pdf` + `print/index.csv`;
+- `work_list.csv` (UTF-8 with a BOM, so a spreadsheet reads Chinese names; phone numbers as RFC
+  3966 `tel:+8613800138000` URIs, which a spreadsheet keeps as text and a dialler reads as the
+  E.164 number) and `work_list.xlsx` (the same rows, phone and id cells typed as text, frozen
+  header, filters). Both end in the disposition columns a collector fills in and the outcomes
+  feed reads back (issue 19), empty when written:
+  - `outcome`: no_answer, busy, voicemail, wrong_number, wrong_party, refused, promise_to_pay,
+    dispute_raised, hardship_claimed, callback_requested, paid
+  - `right_party_contact`: yes or no (spoke with the debtor)
+  - `promise_amount`: the amount promised, in the row's currency, `.` decimals
+  - `promise_date`: the date promised, YYYY-MM-DD
+  - `note`: free text (never another person's details)
+
 The folder is written beside the final one and renamed into place, so a reader never sees half a
 batch. When a template fails the linter for every contact it was rendered for, the batch is
-blocked: it goes to `<night>.blocked/` instead and nothing is released.
+blocked: it goes to `<night>.blocked/` instead and nothing is released. Every folder and file of
+a batch is the owner's only (`OVERDUE_PERSONAL_FILE_MODE`, default 0600) from the moment the
+staging folder exists; `purge_batches` removes the personal-data files of nights past retention.
 
 Personal data appears only in these files, never in the returned summary (which is what reaches
 logs and asset metadata).
@@ -15,19 +36,28 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import re
 import shutil
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import duckdb
 import pyarrow as pa
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 
+from pipelines import settings
+from pipelines.lib.collections.gateways import Gateways, SmsComposer, load_gateways
 from pipelines.lib.collections.linter import Finding, Linter
 from pipelines.lib.collections.pdf import render_print_batches
 from pipelines.lib.collections.rendering import Rendered, Renderer
@@ -39,7 +69,8 @@ MESSAGE_CHANNELS = ("sms", "email", "letter")
 # Rules a template's own text breaks (as against the account's situation: caps, hours, recipient).
 TEMPLATE_RULES = frozenset({"sms_length", "unmasked_account", "opt_out", "required_elements",
                             "itemization_arithmetic", "amounts_match", "dates_match",
-                            "official_channels", "forbidden_phrase", "time_barred_litigation"})
+                            "official_channels", "forbidden_phrase", "time_barred_litigation",
+                            "sms_template"})
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _PLAIN_NUMBER = re.compile(r"^[+-]?\d[\d.]*$")
 
@@ -57,8 +88,9 @@ def neutralise_cell(value) -> str:
     return text
 
 
-def write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
+def write_csv(path: Path, columns: list[str], rows: list[dict], *, bom: bool = False) -> None:
+    """`bom`: start with a UTF-8 byte order mark, without which Excel reads the file as ANSI."""
+    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
@@ -89,7 +121,7 @@ class BatchSummary:
 
 def fetch_contacts(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date) -> list[dict]:
     """The night's planned and held contacts with everything needed to render them."""
-    register_strategy(conn, strategy)
+    register_strategy(conn, strategy, night=night)
     params = {"night": night, "payment_deadline_days": strategy.payment_deadline_days}
     cursor = run_sql(conn, "collections/contacts_to_render", params,
                      has_reasons=table_exists(conn, "account_reason_codes"))
@@ -107,14 +139,17 @@ def lint_contacts(strategy: Strategy, rows: list[dict]
     return results
 
 
-def _eml(row: dict, rendered: Rendered, lender: dict) -> bytes:
+def _eml(row: dict, rendered: Rendered, lender: dict, opt_out: dict | None) -> bytes:
     message = EmailMessage(policy=SMTP)
     message["From"] = formataddr((lender["name"], f"no-reply@{_domain(lender['opt_out_url'])}"))
     message["To"] = formataddr((row["full_name"] or "", row["email"]))
     message["Subject"] = rendered.subject or ""
     message["Date"] = format_datetime(row["scheduled_at"])
     message["Message-ID"] = f"<{row['letter_id']}@{_domain(lender['opt_out_url'])}>"
-    message["List-Unsubscribe"] = f"<{lender['opt_out_url']}>"
+    if opt_out is not None:
+        # RFC 8058: a one-click POST to the https URL unsubscribes this recipient
+        message["List-Unsubscribe"] = f"<{unsubscribe_url(opt_out['url'], row['letter_id'])}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["X-Letter-Reference"] = row["letter_id"]
     message.set_content(rendered.parts["txt"])
     message.add_alternative(rendered.parts["html"], subtype="html")
@@ -122,6 +157,13 @@ def _eml(row: dict, rendered: Rendered, lender: dict) -> bytes:
     # sha256 in the manifest and contact_history) for the same letter. The letter id is unique.
     message.set_boundary(f"==overdue-{row['letter_id']}==")
     return message.as_bytes()
+
+
+def unsubscribe_url(url: str, letter_id: str) -> str:
+    """The opt-out URL with the letter's reference, which tells the lender who unsubscribes."""
+    parts = urlsplit(url)
+    query = urlencode([*parse_qsl(parts.query), ("ref", letter_id)])
+    return urlunsplit(parts._replace(query=query))
 
 
 def _domain(url: str) -> str:
@@ -134,27 +176,111 @@ WORK_LIST = ["contact_id", "queue", "priority", "tier", "treatment", "account_id
              "full_name", "mobile_phone", "account_last4", "currency", "days_past_due",
              "past_due_amount", "balance", "risk_grade", "reason_codes_zh", "reason_codes_en",
              "call_date", "call_window", "timezone", "max_calls", "jurisdiction"]
+# filled in by the collector, read back by the outcomes feed (the module docstring)
+DISPOSITION = {
+    "outcome": ("no_answer", "busy", "voicemail", "wrong_number", "wrong_party", "refused",
+                "promise_to_pay", "dispute_raised", "hardship_claimed", "callback_requested",
+                "paid"),
+    "right_party_contact": ("yes", "no"),
+    "promise_amount": None, "promise_date": None, "note": None,
+}
+WORK_LIST_COLUMNS = WORK_LIST + list(DISPOSITION)
+# cells a spreadsheet must keep as typed: an E.164 number or a zero-led id is not a number
+TEXT_COLUMNS = frozenset({"contact_id", "account_id", "customer_id", "mobile_phone",
+                          "account_last4", "call_date", "promise_date"})
+MONEY_COLUMNS = frozenset({"past_due_amount", "balance", "promise_amount"})
 HELD = ["contact_id", "letter_id", "account_id", "customer_id", "channel", "template",
         "template_version", "locale", "jurisdiction", "rule", "span"]
 PRINT_INDEX = ["file", "first_page", "pages", "letter_id", "account_id", "customer_id", "locale",
                "full_name", "postal_address", "city", "region", "postal_code"]
+# the files of a batch that hold personal data: removed once the night is past retention
+PERSONAL_PATHS = ("print", "email", "sms.jsonl", "work_list.csv", "work_list.xlsx")
+
+
+def tel_uri(phone: str | None) -> str | None:
+    """An E.164 number as an RFC 3966 URI: text to a spreadsheet (a bare +86... becomes a
+    number), the number itself to a dialler or libphonenumber."""
+    return f"tel:{phone}" if phone else phone
+
+
+def write_work_list_xlsx(path: Path, rows: list[dict]) -> None:
+    """The work list as a spreadsheet for supervisors, written by openpyxl: typed cells, the
+    disposition columns with their allowed values as drop-down lists."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "work_list"
+    sheet.append(WORK_LIST_COLUMNS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    widths = {name: len(name) for name in WORK_LIST_COLUMNS}
+    for number, row in enumerate(rows, 2):
+        for index, name in enumerate(WORK_LIST_COLUMNS, 1):
+            value = row.get(name)
+            cell = sheet.cell(number, index)
+            if value is None:
+                if name in TEXT_COLUMNS:
+                    cell.number_format = "@"
+                continue
+            if name in MONEY_COLUMNS and isinstance(value, Decimal | int | float):
+                cell.value = value
+                cell.number_format = "#,##0.00"
+            elif isinstance(value, int) and not isinstance(value, bool) \
+                    and name not in TEXT_COLUMNS:
+                cell.value = value
+            else:
+                cell.value = str(value)
+                cell.data_type = "s"  # openpyxl would make a text starting with = a formula
+                cell.number_format = "@"
+            shown = str(value)
+            widths[name] = max(widths[name], sum(2 if ord(c) > 0x2E7F else 1 for c in shown))
+        for name in DISPOSITION:
+            if name in ("promise_date", "note"):
+                sheet.cell(number, WORK_LIST_COLUMNS.index(name) + 1).number_format = "@"
+    last = max(len(rows) + 1, 2)
+    for name, allowed in DISPOSITION.items():
+        if allowed is None:
+            continue
+        column = get_column_letter(WORK_LIST_COLUMNS.index(name) + 1)
+        check = DataValidation(type="list", formula1='"' + ",".join(allowed) + '"',
+                               allow_blank=True, showErrorMessage=True,
+                               errorTitle=name, error=f"one of: {', '.join(allowed)}")
+        check.add(f"{column}2:{column}{last}")
+        sheet.add_data_validation(check)
+    for index, name in enumerate(WORK_LIST_COLUMNS, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = min(widths[name] + 2, 60)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(WORK_LIST_COLUMNS))}{last}"
+    book.save(path)
+
+
+def restrict(root: Path, mode: int | None = None) -> None:
+    """Every folder and file under `root` (and root itself) readable by the owner only."""
+    mode = settings.personal_file_mode() if mode is None else mode
+    folder_mode = mode | ((mode & 0o444) >> 2)  # search wherever read is granted
+    for dirpath, dirnames, filenames in os.walk(root):
+        os.chmod(dirpath, folder_mode)
+        for name in filenames:
+            os.chmod(os.path.join(dirpath, name), mode)
 
 
 def write_batch(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date, out: Path,
-                *, write_pdfs: bool = True) -> BatchSummary:
+                *, write_pdfs: bool = True, gateways: Gateways | None = None) -> BatchSummary:
     """Render, lint and write the night's batch; record each contact's status and sha256."""
     import time
 
     started = time.perf_counter()
+    composer = SmsComposer(strategy, gateways or load_gateways())
     rows = fetch_contacts(conn, strategy, night)
     results = lint_contacts(strategy, rows)
     summary = BatchSummary(night, None)
     summary.render_seconds = time.perf_counter() - started
+    out.mkdir(parents=True, exist_ok=True)
     staging = out / f".{night}.staging"
     if staging.exists():
         shutil.rmtree(staging)
-    (staging / "email").mkdir(parents=True)
-    (staging / "print").mkdir()
+    staging.mkdir(mode=0o700)
+    (staging / "email").mkdir(mode=0o700)
+    (staging / "print").mkdir(mode=0o700)
 
     manifest, sms, work, held, letters, updates = [], [], [], [], [], []
     per_template: dict[str, list[int]] = {}
@@ -163,6 +289,10 @@ def write_batch(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date
         key = f"{channel}/{row['template'] or row['queue']}.{row['locale']}"
         counts = per_template.setdefault(key, [0, 0])
         counts[0] += 1
+        message = None
+        if not finding and channel == "sms":
+            message, problem = composer.compose(row, rendered.parts["txt"])
+            finding = Finding(*problem) if problem else None
         content_hash = None
         if finding:
             counts[1] += finding.rule in TEMPLATE_RULES
@@ -172,17 +302,14 @@ def write_batch(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date
                             "content_sha256": None})
             continue
         if channel in MESSAGE_CHANNELS:
-            lender = strategy.jurisdiction(row["jurisdiction"]).lender_for(row["locale"])
+            rules = strategy.jurisdiction(row["jurisdiction"])
+            lender = rules.lender_for(row["locale"])
             if channel == "sms":
-                text = rendered.parts["txt"]
-                content = text.encode("utf-8")
-                sms.append({"letter_id": row["letter_id"], "to": row["mobile_phone"],
-                            "text": text, "sender": lender["sms_signature"],
-                            "scheduled_at": row["scheduled_at"].isoformat(),
-                            "encoding": "GSM-7" if text.isascii() else "UCS-2"})
+                content = message["text"].encode("utf-8")
+                sms.append(message)
                 path = f"sms.jsonl#{len(sms)}"
             elif channel == "email":
-                content = _eml(row, rendered, lender)
+                content = _eml(row, rendered, lender, rules.opt_out("email", row["locale"]))
                 path = f"email/{row['letter_id']}.eml"
                 (staging / path).write_bytes(content)
             else:
@@ -214,7 +341,9 @@ def write_batch(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date
     summary.held = len(held)
     summary.planned = len(results) - len(held)
     summary.held_by_rule = dict(Counter(h["rule"] for h in held).most_common())
-    summary.by_channel = dict(Counter(r["channel"] for r, _, f in results if not f))
+    held_ids = {h["contact_id"] for h in held}
+    summary.by_channel = dict(Counter(r["channel"] for r in rows
+                                      if r["contact_id"] not in held_ids))
 
     if write_pdfs and letters:
         pdf_started = time.perf_counter()
@@ -233,12 +362,17 @@ def write_batch(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date
     with (staging / "sms.jsonl").open("w", encoding="utf-8") as handle:
         for message in sms:
             handle.write(json.dumps(message, ensure_ascii=False) + "\n")
-    write_csv(staging / "work_list.csv", WORK_LIST,
-              sorted(work, key=lambda r: (r["queue"], r["priority"] or 99,
-                                          -(r["days_past_due"] or 0), r["account_id"])))
+    (staging / "sms_templates.json").write_text(
+        json.dumps(composer.registry(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    work.sort(key=lambda r: (r["queue"], r["priority"] or 99, -(r["days_past_due"] or 0),
+                             r["account_id"]))
+    write_csv(staging / "work_list.csv", WORK_LIST_COLUMNS,
+              [r | {"mobile_phone": tel_uri(r["mobile_phone"])} for r in work], bom=True)
+    write_work_list_xlsx(staging / "work_list.xlsx", work)
     write_csv(staging / "held.csv", HELD, held)
     (staging / "summary.json").write_text(json.dumps(summary_counts(summary), indent=2,
                                                      ensure_ascii=False), encoding="utf-8")
+    restrict(staging)
 
     final = out / (f"{night}.blocked" if summary.blocked else str(night))
     for old in (out / str(night), out / f"{night}.blocked"):
@@ -249,6 +383,48 @@ def write_batch(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date
     summary.print_files = [final / "print" / p.name for p in summary.print_files]
     record_statuses(conn, night, updates, written=not summary.blocked)
     return summary
+
+
+_BATCH_FOLDER = re.compile(r"^(\d{4}-\d{2}-\d{2})(\.blocked)?$")
+
+
+def purge_batches(out: Path, before: date, *, now: datetime | None = None) -> list[dict]:
+    """Remove the personal-data files (PERSONAL_PATHS) of every batch of a night before
+    `before`; manifest.csv, held.csv, summary.json and sms_templates.json stay. Each purged
+    folder gets purged.json: the files removed with their sha256 and size, and when. Contact
+    records in the warehouse are not touched (they hold no personal data)."""
+    now = now or datetime.now(UTC)
+    purged = []
+    folders = sorted(p for p in out.iterdir() if p.is_dir()) if out.is_dir() else []
+    for folder in folders:
+        match = _BATCH_FOLDER.match(folder.name)
+        if not match or date.fromisoformat(match.group(1)) >= before:
+            continue
+        removed = []
+        for name in PERSONAL_PATHS:
+            target = folder / name
+            files = sorted(f for f in target.rglob("*") if f.is_file()) if target.is_dir() \
+                else [target] if target.is_file() else []
+            for path in files:
+                removed.append({"path": path.relative_to(folder).as_posix(),
+                                "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                                "bytes": path.stat().st_size})
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.is_file():
+                target.unlink()
+        if not removed:
+            continue
+        record = folder / "purged.json"
+        earlier = json.loads(record.read_text(encoding="utf-8")) if record.exists() else {}
+        entry = {"night": match.group(1), "before": before.isoformat(),
+                 "purged_at": now.isoformat(timespec="seconds"),
+                 "files": earlier.get("files", []) + removed}
+        record.write_text(json.dumps(entry, indent=2) + "\n", encoding="utf-8")
+        os.chmod(record, settings.personal_file_mode())
+        purged.append({"folder": folder.name, "files": len(removed),
+                       "bytes": sum(f["bytes"] for f in removed)})
+    return purged
 
 
 def record_statuses(conn: duckdb.DuckDBPyConnection, night: date, updates: list[dict],
