@@ -30,7 +30,16 @@ future_date                last_payment_date (or open_date when it is empty) 3..
 unknown_status             status ``active``, ``suspended``, ``pending`` or ``dormant``
 bad_currency               currency ``RMB``, ``YUAN`` or ``US$``
 wrong_snapshot_date_rows   snapshot_date moved 1..3 days later (later, so dates stay <= snapshot)
+breakdown_not_summing      past_due_principal 0.01 off (up, or down when it has a cent to give) on a
+                           delinquent row with a breakdown, so the four past_due_* parts no longer
+                           sum to past_due_amount; if none is left, past_due_principal alone given
+                           on a row without a breakdown (a partial breakdown). Needs the format 1.1
+                           breakdown columns: a file without them gets no such defect
 =========================  ==========================================================================
+
+A class that changes past_due_amount on a row with a breakdown moves past_due_principal by the
+same amount (all four parts 0.00 when past_due_amount becomes 0, all four emptied if principal
+would fall below 0), so the breakdown rule stays intact and the row keeps exactly one defect.
 
 ``extra_column`` is listed with the row-level classes but changes the file's shape: any rate above
 0 adds a ``branch_code`` column (allowed by the format and kept), filled on a ``rate`` share of the
@@ -74,7 +83,7 @@ logger = logging.getLogger(__name__)
 ROW_FAULTS: tuple[str, ...] = (
     "wrong_type", "null_key", "duplicate_key", "negative_amount", "past_due_gt_balance",
     "dpd_without_past_due", "past_due_without_dpd", "future_date", "unknown_status",
-    "bad_currency", "wrong_snapshot_date_rows",
+    "bad_currency", "wrong_snapshot_date_rows", "breakdown_not_summing",
 )
 FILE_FAULTS: tuple[str, ...] = (
     "extra_column", "missing_required_column", "gbk_encoding", "utf8_bom", "truncated_file",
@@ -83,14 +92,21 @@ FILE_FAULTS: tuple[str, ...] = (
 FAULT_CLASSES: tuple[str, ...] = (
     "extra_column", "wrong_type", "null_key", "duplicate_key", "negative_amount",
     "past_due_gt_balance", "dpd_without_past_due", "past_due_without_dpd", "future_date",
-    "unknown_status", "bad_currency", "wrong_snapshot_date_rows",
+    "unknown_status", "bad_currency", "wrong_snapshot_date_rows", "breakdown_not_summing",
     "missing_required_column", "gbk_encoding", "utf8_bom", "truncated_file", "empty_file",
     "wrong_snapshot_date",
 )
 SNAPSHOT_COLUMNS: tuple[str, ...] = tuple(load_contract("account_snapshots").column_names)
 # optional columns added after landing format v1: a file may lack them, and dropping one rejects
 # nothing, so missing_required_column never picks them
-ADDED_OPTIONAL_COLUMNS = ("effective_interest_rate",)
+ADDED_OPTIONAL_COLUMNS = (
+    "effective_interest_rate", "past_due_principal", "past_due_interest",
+    "past_due_penalty_interest", "past_due_fees", "contract_reference", "contract_date",
+    "annual_interest_rate", "penalty_interest_rate", "statement_date", "statement_balance",
+    "charge_off_date",
+)
+BREAKDOWN = ("past_due_principal", "past_due_interest", "past_due_penalty_interest",
+             "past_due_fees")
 UNKNOWN_STATUSES = ("active", "suspended", "pending", "dormant")
 BAD_CURRENCIES = ("RMB", "YUAN", "US$")
 BAD_NUMBERS = ("12,50", "abc", "1.234,56", "N/A")
@@ -98,7 +114,8 @@ BAD_DATES = ("2026-13-45", "31/12/2025", "2026-02-30", "abc")
 BRANCH_NAMES = ("北京分行", "上海分行", "广州分行", "深圳分行", "成都分行")
 # Most constrained first: they get the rows that fit them before the others take rows at random.
 _ASSIGNMENT_ORDER = (
-    "past_due_gt_balance", "past_due_without_dpd", "dpd_without_past_due", "future_date",
+    "past_due_gt_balance", "past_due_without_dpd", "dpd_without_past_due",
+    "breakdown_not_summing", "future_date",
     "duplicate_key", "wrong_type", "null_key", "negative_amount", "unknown_status", "bad_currency",
     "wrong_snapshot_date_rows",
 )
@@ -304,6 +321,23 @@ def _money(value: Decimal) -> str:
     return f"{value.quantize(Decimal('0.01'))}"
 
 
+def _rebalance(row: list[str], column: dict[str, int], old: Decimal, new: Decimal) -> str:
+    """Keep a row's breakdown summing to its changed past_due_amount; says what it did."""
+    if not all(part in column and row[column[part]] for part in BREAKDOWN):
+        return ""
+    if new == 0:
+        for part in BREAKDOWN:
+            row[column[part]] = "0.00"
+        return " (breakdown set to 0.00)"
+    principal = _amount(row[column["past_due_principal"]]) + new - old
+    if principal < 0:
+        for part in BREAKDOWN:
+            row[column[part]] = ""
+        return " (breakdown emptied)"
+    row[column["past_due_principal"]] = _money(principal)
+    return f" (past_due_principal moved by {_money(new - old)})"
+
+
 def _shift(text: str, days: int) -> str:
     return (date.fromisoformat(text) + timedelta(days=days)).isoformat()
 
@@ -349,7 +383,14 @@ def _inject_rows(rows: list[list[str]], column: dict[str, int], rates: dict[str,
 
     def record(name: str, i: int, col: str, old: str, new: str, note: str = "") -> None:
         rows[i][column[col]] = new
+        if col == "past_due_amount":
+            note += _rebalance(rows[i], column, _amount(old), _amount(new))
         faults.append(InjectedFault(name, i + 1, col, f"{col} {old!r} -> {new!r}{note}"))
+
+    has_breakdown_columns = all(part in column for part in BREAKDOWN)
+
+    def itemised(i):
+        return has_breakdown_columns and all(rows[i][column[part]] for part in BREAKDOWN)
 
     def anything(_):
         return True
@@ -398,6 +439,27 @@ def _inject_rows(rows: list[list[str]], column: dict[str, int], rates: dict[str,
                     owed = max(Decimal("0.01"), (balance / 2).quantize(Decimal("0.01")))
                     record(name, i, "past_due_amount", rows[i][column["past_due_amount"]],
                            _money(owed), " (days_past_due 0)")
+        elif name == "breakdown_not_summing":
+            if not has_breakdown_columns:
+                continue
+
+            def itemised_delinquent(i):
+                return delinquent(i) and itemised(i)
+
+            def bare(i):
+                return not any(rows[i][column[part]] for part in BREAKDOWN)
+
+            for i, level in pick(count, itemised_delinquent, bare):
+                old = rows[i][column["past_due_principal"]]
+                total = rows[i][column["past_due_amount"]]
+                if level == 0:
+                    step = Decimal("-0.01") if _amount(old) >= Decimal("0.01") and \
+                        rng.random() < 0.5 else Decimal("0.01")
+                    record(name, i, "past_due_principal", old, _money(_amount(old) + step),
+                           f" (past_due_amount {total})")
+                else:
+                    record(name, i, "past_due_principal", old, _money(_amount(total)),
+                           " (the other parts empty)")
         elif name == "future_date":
             for i, _ in pick(count, anything):
                 snapshot = rows[i][column["snapshot_date"]]

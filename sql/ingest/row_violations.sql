@@ -1,6 +1,7 @@
 -- Every (row, rule) pair where a staged row breaks a contract rule, with the offending value.
 -- Compiled from the same rule list as the great-expectations suite; a test proves both flag
--- exactly the same rows. Nulls pass every rule but `required` (as in great-expectations).
+-- exactly the same rows. Nulls pass every rule but `required` (as in great-expectations), and
+-- `parts_sum_to` (the parts all null or all given and summing to the total).
 {%- macro value(column) -%}
 {%- if column.logical_type == 'string' -%}{{ column.name }}{%- else -%}{{ column.name }}__value{%- endif -%}
 {%- endmacro %}
@@ -37,6 +38,14 @@ flagged as (
                 {{ rule.when_predicate }} and {{ rule.value }} < ${{ rule.param }}
                 {%- elif rule.kind == 'conditional_maximum' %}
                 {{ rule.when_predicate }} and {{ rule.value }} > ${{ rule.param }}
+                {%- elif rule.kind == 'parts_sum_to' %}
+                {{ rule.value }} is not null
+                and ({% for part in rule.part_values %}{{ part }} is not null{% if not loop.last %} or {% endif %}{% endfor %})
+                and ({% for part in rule.part_values %}{{ part }} is null or {% endfor -%}
+                {% for part in rule.part_values %}{{ part }}{% if not loop.last %} + {% endif %}{% endfor %} <> {{ rule.value }})
+                {%- elif rule.kind == 'null_unless' %}
+                {{ rule.value }} is not null and {{ rule.when_value }} is not null
+                and not ({{ rule.when_predicate }})
                 {%- endif %}
             ) then {{ rule.index }} end,
             {%- endfor %}

@@ -145,7 +145,7 @@ FILE_DEFECTS = [
     ("gbk", lambda p: p.write_bytes(p.read_text(encoding="utf-8").replace("revolving", "循环")
                                     .encode("gbk")), "file_encoding"),
     ("missing column", lambda p: p.write_text(
-        "\n".join(",".join(line.split(",")[:-2]) for line in p.read_text().splitlines()) + "\n"),
+        "\n".join(",".join(line.split(",")[2:]) for line in p.read_text().splitlines()) + "\n"),
      "file_missing_column"),
     ("truncated", lambda p: p.write_bytes(p.read_bytes()[:-40]), "file_truncated"),
     ("wrong night", lambda p: p.write_text(p.read_text().replace("2026-05-03", "2026-05-02")),

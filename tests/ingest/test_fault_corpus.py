@@ -29,6 +29,7 @@ ROW_RULES = {
     "unknown_status": {"status_valid_values"},
     "bad_currency": {"currency_valid_values"},
     "wrong_snapshot_date_rows": {"snapshot_date_equals_file_date"},
+    "breakdown_not_summing": {"past_due_breakdown_sums_to_past_due_amount"},
 }
 FILE_RULES = {
     "missing_required_column": "file_missing_column",

@@ -27,6 +27,8 @@ from tooling.simulator import simulate
 
 NIGHT = date(2026, 5, 3)
 AMOUNTS = ("credit_limit", "balance", "amount_due", "past_due_amount", "payment_amount")
+BREAKDOWN = ("past_due_principal", "past_due_interest", "past_due_penalty_interest",
+             "past_due_fees")
 STATUSES = {"open", "closed", "frozen", "charged_off"}
 
 
@@ -98,6 +100,10 @@ def row_defects(row: dict[str, str], night: date) -> set[str]:
         found.add("unknown_status")
     if row["currency"] not in {"CNY", "USD"}:
         found.add("bad_currency")
+    parts = [row.get(c, "") for c in BREAKDOWN]
+    if any(parts) and past_due is not None and (
+            not all(parts) or sum(_number(p) or Decimal(0) for p in parts) != past_due):
+        found.add("breakdown_not_summing")
     if row["snapshot_date"] != night.isoformat():
         found.add("wrong_snapshot_date_rows")
     return found
@@ -129,7 +135,7 @@ def test_fault_classes_are_the_documented_ones():
     assert FAULT_CLASSES == (
         "extra_column", "wrong_type", "null_key", "duplicate_key", "negative_amount",
         "past_due_gt_balance", "dpd_without_past_due", "past_due_without_dpd", "future_date",
-        "unknown_status", "bad_currency", "wrong_snapshot_date_rows",
+        "unknown_status", "bad_currency", "wrong_snapshot_date_rows", "breakdown_not_summing",
         "missing_required_column", "gbk_encoding", "utf8_bom", "truncated_file", "empty_file",
         "wrong_snapshot_date")
     assert set(ROW_FAULTS) | set(FILE_FAULTS) == set(FAULT_CLASSES)
@@ -154,6 +160,8 @@ def _check_row_faults(source: Path, target: Path, faults: list[InjectedFault]) -
         changed = {c for c in before[number - 1] if before[number - 1][c] != after[number - 1][c]}
         allowed = {fault.column} | ({"days_past_due"} if fault.fault_class ==
                                     "past_due_gt_balance" else set())
+        if fault.column == "past_due_amount":  # the breakdown follows it, to keep one defect
+            allowed |= set(BREAKDOWN)
         assert changed <= allowed, (fault, changed)
         twin = fault.fault_class == "duplicate_key" and not changed
         assert fault.column in changed or twin, fault
@@ -194,7 +202,8 @@ def test_all_row_faults_together_hit_disjoint_rows(source, tmp_path):
     for fault_class, column in (("null_key", "account_id"), ("duplicate_key", "account_id"),
                                 ("unknown_status", "status"), ("bad_currency", "currency"),
                                 ("wrong_snapshot_date_rows", "snapshot_date"),
-                                ("past_due_gt_balance", "past_due_amount")):
+                                ("past_due_gt_balance", "past_due_amount"),
+                                ("breakdown_not_summing", "past_due_principal")):
         assert {f.column for f in by_class[fault_class]} == {column}
     _, rows = _rows(target)
     assert {rows[f.row_number - 1]["status"] for f in by_class["unknown_status"]} <= \

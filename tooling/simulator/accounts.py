@@ -32,7 +32,6 @@ from tooling.simulator.behaviour import (
     _FROZEN,
     _GONE,
     _INSTALLMENT_SHARE,
-    _LATE_FEE_US,
     _LOOSE_RISK,
     _LOOSE_VOLUME,
     _LOOSE_WINDOW,
@@ -51,10 +50,12 @@ from tooling.simulator.behaviour import (
     _day,
     _event_hazard,
     _expit,
+    _late_fee,
     _miss_probabilities,
     _season,
     one_month_later,
 )
+from tooling.simulator.breakdown import allocate_recovery, slot_parts, virtual_slots
 from tooling.simulator.contacts import _CH, _contact_day
 from tooling.simulator.people import _build_customers
 
@@ -229,6 +230,11 @@ class _Book:
         self.wo_oldest_due, self.cycle_due, self.cycle_start = minus(), minus(), minus()
         self.cycle_pay_day, self.last_payment_day, self.close_day = minus(), minus(), minus()
         self.boost_until, self.dispute_until = minus(), minus()
+        # what a letter states: the latest statement, the charge-off and the past-due parts
+        # (fees, interest, penalty interest) frozen on the day of the charge-off
+        self.last_statement_day, self.last_statement_balance = minus(), zeros()
+        self.charge_off_day = minus()
+        self.charge_off_parts = np.zeros((n, 3), np.int64)
         self.boost_promise = zeros(bool)
         self.cycle_decision = zeros(np.int8)
         self.cycle_pay_done = zeros(bool)
@@ -241,6 +247,13 @@ class _Book:
     def _statement_and_due(self, month_idx, idx) -> tuple[np.ndarray, np.ndarray]:
         statement = self.month_start[month_idx] + self.statement_day[idx] - 1
         return statement, statement + self.due_offset[idx]
+
+    def _latest_statement(self, idx: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """The latest cycle date on or before ``day`` after the opening (-1 when none)."""
+        month = self.month_index(day)
+        statement, _ = self._statement_and_due(month, idx)
+        statement = np.where(statement > day, self._statement_and_due(month - 1, idx)[0], statement)
+        return np.where(statement > self.open_day[idx], statement, -1)
 
     def initialise_state(self) -> None:
         """The book as of the eve of the first night: seasoned balances, arrears and write-offs."""
@@ -341,10 +354,15 @@ class _Book:
                                                     ).astype(np.int64), -1))
         self.last_payment_day[pre] = np.minimum(last_paid, t0 - 1)
 
-        # written off before the first night
+        # written off before the first night, at 181 days past due
         wo = pre[written_off]
         self.status[wo] = _CHARGED_OFF
         self.wo_oldest_due[wo] = t0 - target[written_off]
+        self.charge_off_day[wo] = self.wo_oldest_due[wo] + 181
+        due, missed = virtual_slots(self.wo_oldest_due[wo])
+        self.charge_off_parts[wo] = slot_parts(
+            self, wo, np.broadcast_to(arrears_each[written_off][:, None], due.shape), due, missed,
+            self.charge_off_day[wo])
         self.past_due[wo] = self.balance[wo]
         self.amount_due[wo] = 0
         self.n_arrears[wo] = 0
@@ -371,6 +389,10 @@ class _Book:
         still_open = pre[self.status[pre] == _OPEN]
         self.status[still_open[rng.random(len(still_open)) < 0.003]] = _FROZEN
         self.payment_today[:] = 0
+        last_active = np.where(self.status[pre] == _CHARGED_OFF, self.charge_off_day[pre],
+                               np.where(self.status[pre] == _CLOSED, self.close_day[pre], t0 - 1))
+        self.last_statement_day[pre] = self._latest_statement(pre, last_active)
+        self.last_statement_balance[pre] = self.balance[pre]
 
     # --- money movements
     def _apply_payment(self, idx: np.ndarray, amount: np.ndarray, day) -> None:
@@ -497,9 +519,9 @@ class _Book:
         self.arrears_due[late[~merge], slot[~merge]] = t - 1
         self.n_arrears[late] = np.minimum(self.n_arrears[late] + 1, _K)
         self.past_due[late] += amount
-        fee = np.where(self.is_us[late], _LATE_FEE_US, np.maximum(np.round(0.05 * amount), 10_00))
-        self.balance[late] += fee.astype(np.int64)
-        self.fees[late] += fee.astype(np.int64)
+        fee = _late_fee(amount, self.is_us[late])
+        self.balance[late] += fee
+        self.fees[late] += fee
         self.revolver[late] = ~self.installment[late]
         paid = idx[unpaid == 0]
         self.revolver[paid] = (self.cycle_paid[paid] < self.statement_balance[paid]) \
@@ -556,6 +578,7 @@ class _Book:
         self.balance[recover] -= amount
         self.payment_today[recover] += amount
         self.last_payment_day[recover] = t
+        self.charge_off_parts[recover] = allocate_recovery(self.charge_off_parts[recover], amount)
         self.past_due[written_off] = self.balance[written_off]
 
         active = self.active()
@@ -583,6 +606,8 @@ class _Book:
         interest = np.where(revolving & self.revolver[idx] & (balance > 0),
                             np.round(balance * self.apr[idx] / 12), 0).astype(np.int64)
         self.balance[idx] += interest
+        self.last_statement_day[idx] = t
+        self.last_statement_balance[idx] = self.balance[idx]
         unbilled = self.balance[idx] - self.past_due[idx]
         minimum = np.where(
             revolving,
@@ -608,6 +633,10 @@ class _Book:
     def _charge_off(self, t: int) -> None:
         idx = np.flatnonzero(self.active() & (self.n_arrears > 0))
         idx = idx[t - self.arrears_due[idx, 0] > 180]
+        valid = np.arange(_K)[None, :] < self.n_arrears[idx][:, None]
+        self.charge_off_parts[idx] = slot_parts(self, idx, self.arrears_amount[idx],
+                                                self.arrears_due[idx], valid, t)
+        self.charge_off_day[idx] = t
         self.status[idx] = _CHARGED_OFF
         self.wo_oldest_due[idx] = self.arrears_due[idx, 0]
         self.past_due[idx] = self.balance[idx]

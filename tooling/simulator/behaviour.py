@@ -64,6 +64,7 @@ _DECEASED_EVENT, _BANKRUPT_EVENT = 0.3, 0.15  # daily cure probability multiplie
 
 _FLOOR_CENTS = {False: 100_00, True: 35_00}   # minimum-payment floor, CNY / USD
 _LATE_FEE_US = 30_00
+_PENALTY_RATE = 0.1825             # annual penalty interest on past-due principal (0.05 % a day)
 _RECOVERY_RATE = 0.004
 _PREPAY_RATE = 0.0008
 _CLOSE_RATE = 0.0005
@@ -98,6 +99,11 @@ def _season(night: date, is_us: bool) -> tuple[float, float]:
     if (month == 1 and day >= 15) or (month == 2 and day <= 10):
         return 1.2, 1.3
     return 1.0, 1.0
+
+
+def _late_fee(amount: np.ndarray, is_us: np.ndarray) -> np.ndarray:
+    """The late fee (违约金) charged for a missed minimum of ``amount`` cents."""
+    return np.where(is_us, _LATE_FEE_US, np.maximum(np.round(0.05 * amount), 10_00)).astype(np.int64)
 
 
 def _expit(x: np.ndarray) -> np.ndarray:

@@ -22,11 +22,13 @@ from pipelines.lib.ingest.contracts import load_contract
 from tooling.simulator.behaviour import (
     _CHARGED_OFF,
     _OPEN,
+    _PENALTY_RATE,
     _PRE_BOOK_DAYS,
     _STATUS_TEXT,
     _date,
     _day,
 )
+from tooling.simulator.breakdown import annual_rate, past_due_parts
 from tooling.simulator.contacts import CHANNELS, EVENT_TYPES
 from tooling.simulator.people import CUSTOMER_COLUMNS, TIMEZONES, _generate_people, _People
 from tooling.simulator.strings import _digits, _join, _pick
@@ -64,6 +66,14 @@ class _Writer:
         self.day_base = book.start - _PRE_BOOK_DAYS - 1200
         span = np.arange(self.day_base, book.end + 400, dtype=np.int32)
         self.day_text = pc.cast(pa.array(span).cast(pa.date32()), pa.string())
+        # agreement numbers: XH-<open year>-<10 digits> (CNY) / GL-... (USD), the digits a
+        # bijection of the account number (2654435761 is prime to 10**10), so unique
+        open_year = pc.utf8_slice_codeunits(
+            self.day_text.take(pa.array(book.open_day - self.day_base)), 0, 4)
+        scrambled = (np.arange(1, book.n_accounts + 1, dtype=np.int64) * 2_654_435_761) % 10**10
+        self.contract_refs = _join(_pick(("XH-", "GL-"), book.is_us.astype(np.int64)), open_year,
+                                   "-", _digits(scrambled, 10))
+        self.annual_rates = pc.cast(pa.array(annual_rate(book, slice(None))), pa.string())
         self.accounts_seen = np.zeros(book.n_accounts, bool)
         self.customers_written = np.zeros(book.n_customers, bool)
         self._people: _People | None = None
@@ -148,6 +158,18 @@ class _Writer:
             "next_due_date": ("date", book.next_due(idx, t)),
             "payment_amount": ("money", book.payment_today[idx]),
             "last_payment_date": ("date", book.last_payment_day[idx]),
+            # the breakdown only where something is past due (all four empty elsewhere)
+            **{name: ("money", (cents, book.past_due[idx] == 0))
+               for name, cents in past_due_parts(book, idx, t).items()},
+            "contract_reference": ("key", self.contract_refs.take(pa.array(idx))),
+            "contract_date": ("date", book.open_day[idx]),
+            "annual_interest_rate": ("key", self.annual_rates.take(pa.array(idx))),
+            "penalty_interest_rate": ("key", pa.repeat(pa.scalar(str(_PENALTY_RATE)), n)),
+            "statement_date": ("date", book.last_statement_day[idx]),
+            "statement_balance": ("money", (book.last_statement_balance[idx],
+                                            book.last_statement_day[idx] < 0)),
+            "charge_off_date": ("date", np.where(status == _CHARGED_OFF, book.charge_off_day[idx],
+                                                 -1)),
         }
         pending: dict[str, tuple[Future, int]] = {}
         landing = home / "landing"

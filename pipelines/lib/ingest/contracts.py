@@ -110,7 +110,7 @@ class Contract:
 RULE_KINDS = {
     "required", "type", "unique", "valid_values", "pattern", "minimum", "maximum",
     "equals_file_date", "not_after_file_date", "column_not_above",
-    "conditional_minimum", "conditional_maximum",
+    "conditional_minimum", "conditional_maximum", "parts_sum_to", "null_unless",
 }
 
 
@@ -186,10 +186,15 @@ def parse_contract(path: Path) -> Contract:
     rules.extend(_quality_rule(path, None, q) for q in table.get("quality", []))
     known = {c.name for c in columns}
     for rule in rules:
-        referenced = {rule.column, rule.params.get("other"), rule.params.get("when", {}).get("column")}
+        referenced = {rule.column, rule.params.get("other"),
+                      rule.params.get("when", {}).get("column"), *rule.params.get("parts", ())}
         unknown = {c for c in referenced if c} - known
         if unknown:
             raise ContractError(f"{path}: rule {rule.name} names unknown column(s) {sorted(unknown)}")
+        if rule.kind == "parts_sum_to":
+            summed = [rule.column, *rule.params.get("parts", ())]
+            if len(summed) < 2 or any(c.logical_type != "number" for c in columns if c.name in summed):
+                raise ContractError(f"{path}: rule {rule.name}: needs parts, all numbers like the total")
     cluster_by = tuple(props.get("clusterBy") or ())
     if set(cluster_by) - known:
         raise ContractError(f"{path}: clusterBy names unknown column(s) "

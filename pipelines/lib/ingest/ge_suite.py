@@ -2,7 +2,8 @@
 
 The frame GE validates is parsed by pandas, independently of DuckDB, from the same raw text:
 `<column>` holds the trimmed text (blank -> missing) and `<column>__value` the typed value, or
-missing where the text does not match its type's pattern or does not parse.
+missing where the text does not match its type's pattern or does not parse. Amounts a sum rule
+adds up also get `<column>__cents`, exact integer cents (floats would make 0.10 + 0.20 <> 0.30).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -86,7 +88,20 @@ def ge_frame(table: pa.Table, contract: Contract) -> pd.DataFrame:
         frame[column.name] = text.astype(object).where(text.notna(), None)
         if column.logical_type != "string":
             frame[f"{column.name}__value"] = _parse(text, column.logical_type)
+    for rule in contract.rules:
+        if rule.kind == "parts_sum_to":
+            for name in rule.params["parts"]:
+                frame[f"{name}__cents"] = _cents(frame, name)
+            frame[f"{rule.column}__negated_cents"] = _cents(frame, rule.column, sign=-1)
     return frame
+
+
+def _cents(frame: pd.DataFrame, name: str, sign: int = 1) -> pd.Series:
+    """Exact integer cents of an amount column, missing where it did not parse."""
+    parsed = frame[f"{name}__value"].notna()
+    return pd.Series([sign * int(Decimal(text) * 100) if ok else None
+                      for text, ok in zip(frame[name], parsed, strict=True)],
+                     index=frame.index, dtype=object)
 
 
 def _value_column(contract: Contract, name: str) -> str:
@@ -96,7 +111,7 @@ def _value_column(contract: Contract, name: str) -> str:
 def expectations_for(contract: Contract, night: date) -> list:
     """One GE expectation per contract rule, tagged with the rule name in `meta`."""
     gx = _gx()
-    from great_expectations.expectations.row_conditions import Column
+    from great_expectations.expectations.row_conditions import Column, OrCondition
 
     E = gx.expectations
     result = []
@@ -140,6 +155,23 @@ def expectations_for(contract: Contract, night: date) -> list:
                       else {"max_value": bound})
             expectation = E.ExpectColumnValuesToBeBetween(
                 column=value, row_condition=condition, meta=meta, **limits)
+        elif rule.kind == "parts_sum_to":
+            # parts + (-total) = 0 on every row with the total and any part given: a missing part
+            # there leaves the sum missing, so a partial breakdown fails like a wrong one
+            parts = [f"{part}__cents" for part in rule.params["parts"]]
+            total = f"{column}__negated_cents"
+            given = OrCondition(conditions=[
+                Column(total).is_not_null() & Column(part).is_not_null() for part in parts])
+            expectation = E.ExpectMulticolumnSumToEqual(
+                column_list=[*parts, total], sum_total=0, ignore_row_if="never",
+                row_condition=given, meta=meta)
+        elif rule.kind == "null_unless":
+            when_column, operator_, when_value = when_condition(rule)
+            subject = Column(_value_column(contract, when_column))
+            otherwise = {"==": subject != when_value, ">": subject <= when_value,
+                         "<": subject >= when_value}[operator_]
+            expectation = E.ExpectColumnValuesToBeNull(
+                column=value, row_condition=subject.is_not_null() & otherwise, meta=meta)
         else:
             raise ValueError(f"rule {rule.name}: no great-expectations form for {rule.kind}")
         result.append(expectation)
@@ -157,9 +189,12 @@ def _validator_parts():
 
 def plain(value) -> str:
     """A value as a reader writes it: `1.5`, not `np.float64(1.5)`; `2026-05-03`, not a
-    Timestamp repr; a missing value (None, NaN, NaT) as `none`; a pair as `a, b`."""
+    Timestamp repr; a missing value (None, NaN, NaT) as `none`; a pair as `a, b`; a row of
+    several columns as `a: 1, b: 2`."""
     if isinstance(value, (list, tuple)):
         return ", ".join(plain(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {plain(v)}" for k, v in value.items())
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "none"
     if isinstance(value, (pd.Timestamp, datetime)):

@@ -88,8 +88,11 @@ def compile_checks(contract: Contract, landed_columns: list[str], night: date) -
             params[entry["param"]] = bound
         if rule.kind == "column_not_above":
             entry["other_value"] = _value_expression(contract, rule.params["other"])
-        if rule.kind.startswith("conditional_"):
+        if rule.kind == "parts_sum_to":
+            entry["part_values"] = [_value_expression(contract, part) for part in rule.params["parts"]]
+        if rule.kind.startswith("conditional_") or rule.kind == "null_unless":
             column, operator, value = when_condition(rule)
+            entry["when_value"] = _value_expression(contract, column)
             params[f"when_{index}"] = value
             sql_operator = "=" if operator == "==" else operator
             entry["when_predicate"] = (
