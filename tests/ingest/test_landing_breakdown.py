@@ -135,6 +135,10 @@ def test_great_expectations_flags_the_same_rows_as_sql(tmp_path):
     by_ge = {o.rule: o.row_numbers for o in outcomes if o.row_numbers}
     assert by_ge == by_sql
     assert by_sql[SUM_RULE] == {2, 3}
+    (summed,) = [o for o in outcomes if o.rule == SUM_RULE]
+    assert summed.observed_value[0] == (
+        "past_due_principal: 1000.00, past_due_interest: 180.00, "
+        "past_due_penalty_interest: 24.56, past_due_fees: 30.01, past_due_amount: 1234.56")
     assert by_sql["charge_off_date_only_when_charged_off"] == {6}  # row 7: status is required
     assert result.rows_loaded == 3  # rows 1, 4 and 8 (0.10 + 0.20 + 0.30 + 1233.96 = 1234.56)
 

@@ -194,7 +194,7 @@ def plain(value) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(plain(v) for v in value)
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {plain(v)}" for k, v in value.items())
+        return ", ".join(_plain_item(k, v) for k, v in value.items())
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "none"
     if isinstance(value, (pd.Timestamp, datetime)):
@@ -208,6 +208,16 @@ def plain(value) -> str:
     if isinstance(value, (float, np.floating)):
         return f"{float(value):.15g}"
     return str(value)
+
+
+def _plain_item(name: str, value) -> str:
+    """One column of a row: the exact cents a sum rule adds up shown as the amount they are."""
+    for suffix, sign in (("__negated_cents", -1), ("__cents", 1)):
+        if name.endswith(suffix) and isinstance(value, (int, np.integer)):
+            return f"{name.removesuffix(suffix)}: {Decimal(sign * int(value)) / 100:.2f}"
+        if name.endswith(suffix):
+            return f"{name.removesuffix(suffix)}: {plain(value)}"
+    return f"{name}: {plain(value)}"
 
 
 def validate_with_ge(table: pa.Table, contract: Contract, night: date, *,
