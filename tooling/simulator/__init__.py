@@ -41,6 +41,12 @@ Dynamics, in short (all amounts in integer cents, state in numpy arrays, one loo
   bankruptcy suppress calls; deceased and bankrupt customers' accounts are frozen.
 * Accounts open over time (book growth plus the loosened vintage), installment loans close when
   paid off or prepaid, zero-balance cards close at a low rate and drop out 30 days after closing.
+* What a letter states (landing format 1.1) is read off this state and draws nothing, so it
+  leaves the book as it was: the past-due breakdown accrued per missed instalment
+  (``breakdown.py``: its late fee, its interest, penalty interest at 0.1825 a year on its
+  principal since its due date, principal the rest, summing to the cent), fixed at a charge-off
+  and paid down fees first by recoveries; the latest statement's date and balance; the
+  charge-off day; agreement numbers and the contractual rate.
 
 Truth (``true_roll_forward_probability``): the probability that the account's bucket on the same
 day next month (DOMAIN §2 clamping) is worse than tonight's, computed from the same probability
