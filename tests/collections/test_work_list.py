@@ -71,6 +71,7 @@ def test_xlsx_reads_back_with_text_cells_and_disposition_lists(batch):
     for account, phone in PHONES.items():
         cell = by_account[account]["mobile_phone"]
         assert cell.value == phone and isinstance(cell.value, str) and cell.data_type == "s"
+        assert cell.number_format == "@"  # stays text when a supervisor edits it
         assert by_account[account]["account_id"].data_type == "s"
         assert by_account[account]["account_last4"].value == account[-4:]
     hostile = by_account["AC00000003"]["full_name"]

@@ -52,6 +52,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import duckdb
 import pyarrow as pa
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -189,6 +190,9 @@ WORK_LIST_COLUMNS = WORK_LIST + list(DISPOSITION)
 TEXT_COLUMNS = frozenset({"contact_id", "account_id", "customer_id", "mobile_phone",
                           "account_last4", "call_date", "promise_date"})
 MONEY_COLUMNS = frozenset({"past_due_amount", "balance", "promise_amount"})
+# a text cell starting so would turn into a number (or a date) when edited in Excel
+KEEP_AS_TEXT = frozenset("+-0123456789")
+XLSX_MAX_ROWS = 1_048_575  # Excel's rows per sheet, less the header
 HELD = ["contact_id", "letter_id", "account_id", "customer_id", "channel", "template",
         "template_version", "locale", "jurisdiction", "rule", "span"]
 PRINT_INDEX = ["file", "first_page", "pages", "letter_id", "account_id", "customer_id", "locale",
@@ -204,39 +208,23 @@ def tel_uri(phone: str | None) -> str | None:
 
 
 def write_work_list_xlsx(path: Path, rows: list[dict]) -> None:
-    """The work list as a spreadsheet for supervisors, written by openpyxl: typed cells, the
-    disposition columns with their allowed values as drop-down lists."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "work_list"
-    sheet.append(WORK_LIST_COLUMNS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    widths = {name: len(name) for name in WORK_LIST_COLUMNS}
-    for number, row in enumerate(rows, 2):
-        for index, name in enumerate(WORK_LIST_COLUMNS, 1):
-            value = row.get(name)
-            cell = sheet.cell(number, index)
-            if value is None:
-                if name in TEXT_COLUMNS:
-                    cell.number_format = "@"
-                continue
-            if name in MONEY_COLUMNS and isinstance(value, Decimal | int | float):
-                cell.value = value
-                cell.number_format = "#,##0.00"
-            elif isinstance(value, int) and not isinstance(value, bool) \
-                    and name not in TEXT_COLUMNS:
-                cell.value = value
-            else:
-                cell.value = str(value)
-                cell.data_type = "s"  # openpyxl would make a text starting with = a formula
-                cell.number_format = "@"
-            shown = str(value)
-            widths[name] = max(widths[name], sum(2 if ord(c) > 0x2E7F else 1 for c in shown))
-        for name in DISPOSITION:
-            if name in ("promise_date", "note"):
-                sheet.cell(number, WORK_LIST_COLUMNS.index(name) + 1).number_format = "@"
+    """The work list as a spreadsheet for supervisors, written by openpyxl (streaming: a night
+    can hold hundreds of thousands of calls): phone and id cells typed as text, a frozen
+    header, filters, the disposition columns with their allowed values as drop-down lists.
+    Above Excel's 1,048,576 rows a sheet goes on in work_list_2, work_list_3..."""
+    book = Workbook(write_only=True)
+    chunks = [rows[i:i + XLSX_MAX_ROWS] for i in range(0, len(rows), XLSX_MAX_ROWS)] or [[]]
+    for number, chunk in enumerate(chunks, 1):
+        sheet = book.create_sheet("work_list" if number == 1 else f"work_list_{number}")
+        _work_sheet(sheet, chunk)
+    book.save(path)
+
+
+def _work_sheet(sheet, rows: list[dict]) -> None:
     last = max(len(rows) + 1, 2)
+    columns = len(WORK_LIST_COLUMNS)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(columns)}{last}"
     for name, allowed in DISPOSITION.items():
         if allowed is None:
             continue
@@ -245,12 +233,49 @@ def write_work_list_xlsx(path: Path, rows: list[dict]) -> None:
                                allow_blank=True, showErrorMessage=True,
                                errorTitle=name, error=f"one of: {', '.join(allowed)}")
         check.add(f"{column}2:{column}{last}")
-        sheet.add_data_validation(check)
-    for index, name in enumerate(WORK_LIST_COLUMNS, 1):
-        sheet.column_dimensions[get_column_letter(index)].width = min(widths[name] + 2, 60)
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(WORK_LIST_COLUMNS))}{last}"
-    book.save(path)
+        sheet.data_validations.append(check)
+    widths = [len(name) for name in WORK_LIST_COLUMNS]
+    for row in rows[:1000]:
+        for index, name in enumerate(WORK_LIST_COLUMNS):
+            value = row.get(name)
+            if value is not None:
+                shown = str(value)
+                widths[index] = max(widths[index],
+                                    sum(2 if ord(c) > 0x2E7F else 1 for c in shown))
+    for index, width in enumerate(widths, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = min(width + 2, 60)
+    bold = Font(bold=True)
+    header = []
+    for name in WORK_LIST_COLUMNS:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    kinds = [("text" if name in TEXT_COLUMNS else "money" if name in MONEY_COLUMNS else "")
+             for name in WORK_LIST_COLUMNS]
+    for row in rows:
+        values = []
+        for name, kind in zip(WORK_LIST_COLUMNS, kinds, strict=True):
+            value = row.get(name)
+            if value is None or kind == "money" or (
+                    isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+                    and kind != "text"):
+                values.append(value)
+                continue
+            text = str(value)
+            if kind == "text" and text[:1] in KEEP_AS_TEXT:
+                # a string cell, kept as text when edited ("@"): Excel would make +86... a number
+                cell = WriteOnlyCell(sheet, value=text)
+                cell.data_type = "s"
+                cell.number_format = "@"
+                values.append(cell)
+            elif text.startswith("="):  # openpyxl would write a formula
+                cell = WriteOnlyCell(sheet, value=text)
+                cell.data_type = "s"
+                values.append(cell)
+            else:
+                values.append(text)
+        sheet.append(values)
 
 
 def restrict(root: Path, mode: int | None = None) -> None:
