@@ -142,9 +142,11 @@ def contact_history(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     deps=["contact_history"],
     tags=PII_TAG,
     description="The night's letter batch under $OVERDUE_HOME/out/letters/<night>/: manifest.csv, "
-    "sms.jsonl, email/*.eml, print/*.pdf + index.csv, work_list.csv, held.csv. Every contact is "
-    "linted (DOMAIN §5) before it joins; a failing contact is held with its rule. In a range of "
-    "nights only the last night is rendered.",
+    "sms.jsonl (gateway requests) + sms_templates.json, email/*.eml, print/*.pdf + index.csv, "
+    "work_list.csv + work_list.xlsx, held.csv; files owner-only. Every contact is linted (DOMAIN "
+    "§5) before it joins; a failing contact is held with its rule. In a range of nights only the "
+    "last night is rendered. Batches older than OVERDUE_LETTER_RETENTION_DAYS lose their "
+    "personal-data files (purged.json lists them).",
     check_specs=[dg.AssetCheckSpec(
         "letter_batches_templates_pass_linter", asset="letter_batches", blocking=True,
         description="No template fails the compliance linter for every contact it was rendered "
