@@ -69,6 +69,7 @@ class Paper:
             f"@page {{ size: {self.css_size}; margin: {margins['top']}mm {margins['right']}mm "
             f"{margins['bottom']}mm {margins['left']}mm; }}"
             f".letterhead {{ height: {window['top'] - margins['top']}mm; }}"
+            f".window-row {{ height: {window['height']}mm; }}"
             f".window {{ margin-left: {window['left'] - margins['left']}mm; "
             f"width: {window['width']}mm; height: {window['height']}mm; }}"
             "</style>")
