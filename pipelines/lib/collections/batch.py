@@ -35,10 +35,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import os
 import re
 import shutil
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -56,6 +58,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.xml.constants import ARC_CORE
+from openpyxl.xml.functions import tostring
 
 from pipelines import settings
 from pipelines.lib.collections.gateways import Gateways, SmsComposer, load_gateways
@@ -207,17 +211,31 @@ def tel_uri(phone: str | None) -> str | None:
     return f"tel:{phone}" if phone else phone
 
 
-def write_work_list_xlsx(path: Path, rows: list[dict]) -> None:
+def write_work_list_xlsx(path: Path, rows: list[dict], night: date) -> None:
     """The work list as a spreadsheet for supervisors, written by openpyxl (streaming: a night
     can hold hundreds of thousands of calls): phone and id cells typed as text, a frozen
     header, filters, the disposition columns with their allowed values as drop-down lists.
-    Above Excel's 1,048,576 rows a sheet goes on in work_list_2, work_list_3..."""
+    Above Excel's 1,048,576 rows a sheet goes on in work_list_2, work_list_3...
+    Dated the night, inside and in the zip, so a rerun of the night writes the same bytes."""
     book = Workbook(write_only=True)
+    moment = datetime(night.year, night.month, night.day)
+    book.properties.creator = "overdue"
+    book.properties.created = book.properties.modified = moment
     chunks = [rows[i:i + XLSX_MAX_ROWS] for i in range(0, len(rows), XLSX_MAX_ROWS)] or [[]]
     for number, chunk in enumerate(chunks, 1):
         sheet = book.create_sheet("work_list" if number == 1 else f"work_list_{number}")
         _work_sheet(sheet, chunk)
-    book.save(path)
+    written = io.BytesIO()
+    book.save(written)
+    book.properties.modified = moment  # openpyxl's save stamps the time it ran
+    with zipfile.ZipFile(written) as source, \
+            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=moment.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            data = (tostring(book.properties.to_tree()) if info.filename == ARC_CORE
+                    else source.read(info.filename))
+            target.writestr(entry, data)
 
 
 def _work_sheet(sheet, rows: list[dict]) -> None:
@@ -393,7 +411,7 @@ def write_batch(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date
                              r["account_id"]))
     write_csv(staging / "work_list.csv", WORK_LIST_COLUMNS,
               [r | {"mobile_phone": tel_uri(r["mobile_phone"])} for r in work], bom=True)
-    write_work_list_xlsx(staging / "work_list.xlsx", work)
+    write_work_list_xlsx(staging / "work_list.xlsx", work, night)
     write_csv(staging / "held.csv", HELD, held)
     (staging / "summary.json").write_text(json.dumps(summary_counts(summary), indent=2,
                                                      ensure_ascii=False), encoding="utf-8")
