@@ -3,9 +3,10 @@
 Each letter is laid out as its own document, so its page numbers ("第 1 页 / 共 1 页", "Page 1 of
 1") count its own pages, and the pages of many letters are then written as one PDF file
 (`Document.copy`): a file per few hundred letters (`settings.letters_per_pdf()`), files rendered in
-parallel on the machine's cores. One FontConfiguration and image cache per process: measured on
-200 letters this costs about as much as laying out one long document, and half of laying it
-out twice to learn each letter's page total.
+parallel on the machine's cores. One FontConfiguration and image cache per process. Measured on
+200 zh-CN formal demands (one core, CPU time): 5.4 pages/s this way, against 6.5 pages/s for one
+long document whose per-letter totals are unknown and 3.0 pages/s for laying it out twice to
+learn them (page counters reset per letter need the second pass for "共 N 页").
 
 Letters go to separate files by print profile (`pipelines/config/print.yaml`): paper (A4 for
 China, US Letter for the US), duplex, envelope, postage class and the return address printed in
