@@ -397,3 +397,16 @@ def test_fault_manifest_round_trip(tmp_path):
     assert read_fault_manifest(tmp_path, "account_snapshots", NIGHT) == faults
     assert read_fault_manifest(tmp_path, "account_snapshots", "2026-05-03") == faults
     assert read_fault_manifest(tmp_path, "account_snapshots", date(2026, 5, 4)) == []
+
+
+def test_breakdown_fault_needs_the_breakdown_columns_and_falls_back_to_a_partial_one(tmp_path):
+    v1 = [c for c in SNAPSHOT_COLUMNS if c not in BREAKDOWN]
+    plain = _write(tmp_path / "v1.csv", [_hand_row(i, dpd=12) for i in range(1, 5)], v1)
+    assert inject_faults(plain, tmp_path / "v1_out.csv", {"breakdown_not_summing": 0.5},
+                         seed=2) == []
+    bare = _write(tmp_path / "bare.csv", [_hand_row(i) for i in range(1, 5)], SNAPSHOT_COLUMNS)
+    faults = inject_faults(bare, tmp_path / "bare_out.csv", {"breakdown_not_summing": 0.25},
+                           seed=2)
+    assert [(f.column, f.detail.split(" -> ")[1]) for f in faults] == [
+        ("past_due_principal", "'0.00' (the other parts empty)")]
+    _check_row_faults(bare, tmp_path / "bare_out.csv", faults)
