@@ -181,3 +181,20 @@ def test_parquet_types_the_new_columns_and_carries_the_same_values(tmp_path):
     assert [None if v is None else v.isoformat() for v in typed["statement_date"]] == \
         [None if pd.isna(v) else v for v in text["statement_date"]]
     assert list(typed["contract_reference"]) == list(text["contract_reference"])
+
+
+def test_nothing_accrues_after_a_charge_off_and_recoveries_pay_fees_first(book):
+    snap = book["snap"]
+    off = snap[snap["status"] == "charged_off"].sort_values(["account_id", "snapshot_date"])
+    previous = off.groupby("account_id")[list(BREAKDOWN) + ["past_due_amount"]].shift()
+    pairs = off.assign(**{f"before_{c}": previous[c] for c in previous}).dropna(
+        subset=["before_past_due_amount"])
+    for column in (*BREAKDOWN, "past_due_amount"):
+        assert (pairs[column].astype("int64") <= pairs[f"before_{column}"].astype("int64")).all()
+    recovered = pairs[pairs["past_due_amount"] < pairs["before_past_due_amount"]]
+    assert (recovered["past_due_fees"] < recovered["before_past_due_fees"]).any()
+    interest_paid = recovered["past_due_interest"] < recovered["before_past_due_interest"]
+    assert (recovered.loc[interest_paid, "past_due_fees"] == 0).all()
+    penalty_paid = recovered["past_due_penalty_interest"] < recovered[
+        "before_past_due_penalty_interest"]
+    assert (recovered.loc[penalty_paid, ["past_due_fees", "past_due_interest"]] == 0).all().all()
