@@ -67,7 +67,7 @@ DEMO_FAULTS = (
     "wrong_type=0.0005,null_key=0.0003,duplicate_key=0.0003,negative_amount=0.0005,"
     "past_due_gt_balance=0.0005,dpd_without_past_due=0.0005,past_due_without_dpd=0.0005,"
     "future_date=0.0005,unknown_status=0.0003,bad_currency=0.0003,"
-    "wrong_snapshot_date_rows=0.0003,extra_column=1"
+    "wrong_snapshot_date_rows=0.0003,breakdown_not_summing=0.0003,extra_column=1"
 )
 
 

@@ -30,6 +30,10 @@ SNAPSHOT_COLUMNS = [  # DOMAIN.md §7, in order
     "snapshot_date", "account_id", "customer_id", "product", "open_date", "status", "currency",
     "credit_limit", "balance", "amount_due", "past_due_amount", "days_past_due",
     "effective_interest_rate", "next_due_date", "payment_amount", "last_payment_date",
+    # landing format 1.1 (optional; the Taiwan book has none of them)
+    "past_due_principal", "past_due_interest", "past_due_penalty_interest", "past_due_fees",
+    "contract_reference", "contract_date", "annual_interest_rate", "penalty_interest_rate",
+    "statement_date", "statement_balance", "charge_off_date",
 ]
 CUSTOMER_COLUMNS = [
     "customer_id", "full_name", "mobile_phone", "email", "postal_address", "city", "region",
@@ -255,8 +259,11 @@ def test_mapping_of_hand_written_accounts(tmp_path):
         ["2005-09-30", "TW12345", "TWC12345", "revolving", "2004-10-01", "open", "TWD",
          "1000000.00", "7.00", "0.70", "2.10", "90", "2005-10-25", "250.00", ""],
     ]
-    assert september.drop(columns="effective_interest_rate").values.tolist() == expected
-    assert (september["effective_interest_rate"] == "").all()  # the source has no rates
+    absent = ["effective_interest_rate", *SNAPSHOT_COLUMNS[SNAPSHOT_COLUMNS.index(
+        "past_due_principal"):]]
+    assert september.drop(columns=absent).values.tolist() == expected
+    # the source has no rates, breakdown, contract or statement
+    assert (september[absent] == "").all().all()
     april = read_text(home / "landing" / "account_snapshots" / "2005-04-30.csv")
     assert april["balance"].tolist() == ["1000.00", "0.00", "0.00", "0.00", "0.00", "0.00"]
     assert summary.negative_bills_clamped == 1
