@@ -328,3 +328,43 @@ def test_a_reminder_goes_out_only_before_its_due_date(tmp_path):
     held = list(csv.DictReader((folder / "held.csv").open(encoding="utf-8")))
     assert {(h["account_id"], h["rule"]) for h in held} <= {
         ("AC00000003", "reminder_after_due_date")}
+    failures, _ = check_batch(_conn, folder, HAND_NIGHT)
+    assert not failures, failures
+
+
+def test_letters_over_the_new_year_arrive_on_working_days(tmp_path):
+    """Night Tuesday 29 December 2026, sent the 30th. China: 31 Dec, (1 Jan a holiday, the
+    weekend) 4, 5 Jan. US: 31 Dec, 4, 5, 6, 7 Jan; its validation period ends 30 days later."""
+    night = date(2026, 12, 29)
+    snapshots = [
+        book.snapshot(night, 1, 75, past_due_amount=1234.56, balance=5432.10, amount_due=250.0,
+                      next_due_date=date(2027, 1, 4), statement_date=None,
+                      statement_balance=None),
+        book.snapshot(night, 2, 70, past_due_amount=800.00, balance=2000.00, amount_due=100.0,
+                      next_due_date=date(2027, 1, 20), currency="USD",
+                      statement_date=date(2026, 12, 10), statement_balance=1950.00),
+    ]
+    customers = [book.customer(1, night),
+                 book.customer(2, night, full_name="Mary O'Brien", mobile_phone="+14155550123",
+                               email="mary@example.com", postal_address="12 Oak Street",
+                               city="Springfield", region="IL", postal_code="62701",
+                               country="US", preferred_language="en-US",
+                               timezone="America/Chicago")]
+    conn = book.warehouse(snapshots, customers, path=tmp_path / "w.duckdb")
+    tiering.build_tiers(conn, book.STRATEGY, night, night)
+    tiering.plan_nights(conn, book.STRATEGY, night, night)
+    folder = write_batch(conn, book.STRATEGY, night, tmp_path / "out").folder
+    texts = {(row["account_id"], row["channel"], row["template"]): read_contact(text)
+             for row, text in released_texts(folder)}
+    china = texts[("AC00000001", "letter", "formal_demand")]
+    assert (china.amounts["instalment"], china.dates["instalment"]) == (Decimal("250.00"),
+                                                                        date(2027, 1, 4))
+    assert china.sentence == (Decimal("1484.56"), date(2027, 1, 5), date(2027, 1, 15))
+    notice = texts[("AC00000002", "letter", "validation_notice")]
+    assert notice.validation_end == date(2027, 2, 6)
+    assert (notice.amounts["itemization"], notice.amounts["charges_since"],
+            notice.amounts["debt_now"]) == (Decimal("1950.00"), Decimal("50.00"),
+                                            Decimal("2000.00"))
+    assert notice.dates["itemization"] == date(2026, 12, 10)
+    failures, _ = check_batch(conn, folder, night)
+    assert not failures, failures
