@@ -8,6 +8,7 @@ calendar over pipelines/config/collection_strategy.yaml, never from the pipeline
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -48,6 +49,14 @@ DATED_LABELS = (
     (re.compile(rf"^As of ({EN_DATE})(?: \((?P<basis>[^)]*)\))?, you owed:$"), "itemization"),
 )
 BREAKDOWN = ("principal", "interest", "penalty_interest", "fees")
+
+
+def html_text(markup: str) -> str:
+    """An HTML part as lines of text: a table row as 'label  value', a block per line."""
+    body = markup[markup.find("<body"):] if "<body" in markup else markup
+    body = re.sub(r"</t[hd]>\s*<t[hd][^>]*>", "  ", body)
+    body = re.sub(r"<br\s*/?>|</(?:p|tr|div|h\d|li|table)>", "\n", body)
+    return html.unescape(re.sub(r"<[^>]+>", "", body))
 
 
 def parse_date(text: str) -> date:

@@ -30,7 +30,7 @@ from pipelines.cli import run_nights
 from pipelines.lib.collections import tiering
 from pipelines.lib.collections.batch import write_batch
 from tests.collections import book
-from tests.collections.money_text import BREAKDOWN, Calendar, Stated, read_contact
+from tests.collections.money_text import BREAKDOWN, Calendar, Stated, html_text, read_contact
 from tests.conftest import use_home
 from tooling.simulator import simulate
 
@@ -65,7 +65,8 @@ def _day(value) -> date | None:
 
 
 def released_texts(folder: Path) -> list[tuple[dict, str]]:
-    """Every manifest row with the text its recipient gets."""
+    """Every manifest row with the text its recipient gets (an e-mail twice: its plain-text and
+    its HTML part, the row's `part` saying which)."""
     manifest = list(csv.DictReader((folder / "manifest.csv").open(encoding="utf-8")))
     sms = {m["letter_id"]: m["text"] for m in map(json.loads, (folder / "sms.jsonl").open(
         encoding="utf-8"))}
@@ -83,6 +84,8 @@ def released_texts(folder: Path) -> list[tuple[dict, str]]:
         elif row["channel"] == "email":
             message = email.message_from_bytes((folder / row["path"]).read_bytes(),
                                                policy=email.policy.default)
+            texts.append((row | {"part": "html"},
+                          html_text(message.get_body(("html",)).get_content())))
             text = message.get_body(("plain",)).get_content()
         else:
             entry = index[row["letter_id"]]
@@ -216,6 +219,8 @@ def check_batch(conn: duckdb.DuckDBPyConnection, folder: Path, night: date
         else:
             problems.append("a template this test does not know")
         kind = f"{row['channel']}/{row['template']}.{row['locale']}"
+        if row.get("part"):
+            kind += f" ({row['part']} part)"
         checked[kind] += 1
         named = want["instalment"] is not None and "instalment" in stated.amounts
         checked["instalment named"] += named
@@ -297,7 +302,7 @@ def _hand_book(tmp_path: Path) -> tuple[duckdb.DuckDBPyConnection, Path]:
 def test_an_instalment_due_before_the_letter_arrives_is_in_its_amount(tmp_path):
     conn, folder = _hand_book(tmp_path)
     texts = {(row["account_id"], row["channel"], row["template"]): read_contact(text)
-             for row, text in released_texts(folder)}
+             for row, text in released_texts(folder) if "part" not in row}
     letter = texts[("AC00000001", "letter", "formal_demand")]
     assert letter.amounts == {
         "principal": Decimal("1000.00"), "interest": Decimal("150.00"),
@@ -321,7 +326,8 @@ def test_an_instalment_due_before_the_letter_arrives_is_in_its_amount(tmp_path):
 def test_a_reminder_goes_out_only_before_its_due_date(tmp_path):
     _conn, folder = _hand_book(tmp_path)
     texts = {(row["account_id"], row["channel"]): read_contact(text)
-             for row, text in released_texts(folder) if row["template"] == "early_reminder"}
+             for row, text in released_texts(folder)
+             if row["template"] == "early_reminder" and "part" not in row}
     assert texts[("AC00000002", "sms")].reminder == (Decimal("300.00"), date(2026, 11, 27))
     assert texts[("AC00000002", "email")].reminder == (Decimal("300.00"), date(2026, 11, 27))
     assert not [key for key in texts if key[0] == "AC00000003"]
@@ -355,7 +361,7 @@ def test_letters_over_the_new_year_arrive_on_working_days(tmp_path):
     tiering.plan_nights(conn, book.STRATEGY, night, night)
     folder = write_batch(conn, book.STRATEGY, night, tmp_path / "out").folder
     texts = {(row["account_id"], row["channel"], row["template"]): read_contact(text)
-             for row, text in released_texts(folder)}
+             for row, text in released_texts(folder) if "part" not in row}
     china = texts[("AC00000001", "letter", "formal_demand")]
     assert (china.amounts["instalment"], china.dates["instalment"]) == (Decimal("250.00"),
                                                                         date(2027, 1, 4))
