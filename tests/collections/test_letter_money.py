@@ -29,6 +29,7 @@ import pytest
 from pipelines.cli import run_nights
 from pipelines.lib.collections import tiering
 from pipelines.lib.collections.batch import write_batch
+from pipelines.lib.sql import render_sql
 from tests.collections import book
 from tests.collections.money_text import BREAKDOWN, Calendar, Stated, html_text, read_contact
 from tests.conftest import use_home
@@ -43,15 +44,39 @@ BASIS_COLUMN = {"your last statement": "statement_date", "the charge-off date": 
                 "your last payment": "last_payment_date"}
 
 
+def truth_scores(home: Path, night: date) -> pd.DataFrame:
+    """account_scores of the night's current accounts from the simulator's true roll-forward
+    probability, graded and flagged as the model stage does (README: cut-offs
+    0.01/0.03/0.10/0.30, early warning = M0 and P >= 0.05). A model needs 35 nights of history
+    and a training run, minutes this test cannot spend; T0 reminders need the early-warning
+    flag. Delinquent accounts stay unscored (tiered on their bucket alone, as without a model),
+    so that M1 accounts still get the soft notice."""
+    truth = pd.read_parquet(home / "truth" / f"{night}.parquet")
+    truth = truth[truth["bucket"] == "M0"]
+    p = truth["true_roll_forward_probability"]
+    early = (truth["bucket"] == "M0") & (p >= 0.05)
+    return pd.DataFrame({
+        "snapshot_date": pd.to_datetime(truth["snapshot_date"]).dt.date,
+        "account_id": truth["account_id"], "bucket": truth["bucket"], "days_past_due": None,
+        "probability": p,
+        "risk_grade": pd.cut(p, [-1, 0.01, 0.03, 0.10, 0.30, 2], right=False,
+                             labels=list("ABCDE")).astype(str),
+        "early_warning": early, "needs_reasons": early,
+        "model_version": "simulator-truth"})
+
+
 @pytest.fixture(scope="module")
 def simulated_night(tmp_path_factory) -> Path:
     """Two simulated nights: the first ingested as history, the second run whole (the first
-    night of collections, so every tier's treatments are planned)."""
+    night of collections, so every tier's treatments are planned) with the true risk as scores."""
     home = tmp_path_factory.mktemp("letter_money")
     with pytest.MonkeyPatch.context() as patch:
         use_home(patch, home)
         summary = simulate(home, accounts=ACCOUNTS, days=2, end_date=NIGHT, seed=13)
         run_nights(summary.start_date, summary.start_date, ["ingest"])
+        with duckdb.connect(str(home / "warehouse.duckdb")) as conn:
+            conn.execute(render_sql("model/create_account_scores"))
+            conn.append("account_scores", truth_scores(home, NIGHT), by_name=True)
         run_nights(NIGHT, NIGHT, ["ingest", "features", "collections"])
     return home
 
@@ -239,7 +264,8 @@ def test_every_released_contact_states_the_money_of_its_delivery_day(simulated_n
     assert not failures, f"{len(failures)} contacts wrong; the first: {failures[0]}"
     # the property is not vacuous: every kind of contact, instalments and breakdowns among them
     kinds = {k.split(".")[0] for k in checked if "/" in k}
-    assert kinds >= {"sms/soft_notice", "sms/early_high", "email/soft_notice",
+    assert kinds >= {"sms/early_reminder", "email/early_reminder", "sms/soft_notice",
+                     "sms/early_high", "email/soft_notice",
                      "email/formal_demand", "letter/formal_demand", "letter/final_notice",
                      "letter/validation_notice"}, checked
     assert sum(n for k, n in checked.items() if "/" in k) >= 200, checked
