@@ -116,7 +116,8 @@ matched as (
         and (
             r.due_within_days is null
             or (s.amount_due > 0
-                and s.next_due_date between s.snapshot_date
+                -- from the send day (the night + 1): a reminder never goes out on or after its due date
+                and s.next_due_date between s.snapshot_date + 1
                 and s.snapshot_date + r.due_within_days)
         )
     group by s.snapshot_date, s.account_id
