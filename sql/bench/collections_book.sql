@@ -21,6 +21,21 @@ select
     cast($night as date) + cast(hash(i * 11) % 25 as integer) as next_due_date,
     cast(0 as decimal(18, 2)) as payment_amount,
     date '2026-03-01' as last_payment_date,
+    -- landing format 1.1: the past-due breakdown (parts of the whole-number past due above:
+    -- fees 30, penalty interest 5, interest 10, principal the rest), contract, rates, statement
+    cast(case when hash(i) % 1000 < 70 then 100 + hash(i * 3) % 900 - 45 end as decimal(18, 2))
+        as past_due_principal,
+    cast(case when hash(i) % 1000 < 70 then 10 end as decimal(18, 2)) as past_due_interest,
+    cast(case when hash(i) % 1000 < 70 then 5 end as decimal(18, 2)) as past_due_penalty_interest,
+    cast(case when hash(i) % 1000 < 70 then 30 end as decimal(18, 2)) as past_due_fees,
+    'XH-2023-' || lpad(cast(i as varchar), 10, '0') as contract_reference,
+    date '2023-01-15' as contract_date,
+    '0.18' as annual_interest_rate,
+    '0.1825' as penalty_interest_rate,
+    cast($night as date) - 20 as statement_date,
+    cast(1000 + hash(i * 7) % 9000 as decimal(18, 2)) as statement_balance,
+    cast(case when hash(i) % 1000 < 12 then cast($night as date) - 20 end as date)
+        as charge_off_date,
     cast(null as json) as extra_columns,
     'bench' as source_file,
     i as source_row
