@@ -133,6 +133,8 @@ class Linter:
         self._scanned: tuple[Rendered, str] | None = None
         self._hours_seen: dict[tuple, Finding | None] = {}
         self._layouts: dict[int, _LayoutScan | None] = {}
+        self._opt_out_literals: dict[int, tuple] = {}
+        self._opt_out_patterns: dict[str, re.Pattern] = {}
 
     # ------------------------------------------------------------------ lookups, cached
     def _zone(self, name: str | None) -> ZoneInfo | None:
@@ -278,15 +280,32 @@ class Linter:
                     if wanted not in text:
                         return Finding(rule, f"{name} missing from the {part} part")
         if channel in ("sms", "email") and values["opt_out"] is None:
-            found = self._opt_out_phrase(row["locale"]).search(self._scannable(row, rendered))
+            found = self._opt_out_offered(row, rendered)
             if found:
                 return Finding("opt_out", f"offered where {row['jurisdiction']} offers none: "
                                f"{found.group(0)}")
         return None
 
+    def _opt_out_offered(self, row: dict, rendered: Rendered) -> re.Match | None:
+        """An opt-out phrase in the contact's text. A compiled template's literal text is read
+        once: the fields between (amounts, dates, the masked account, the customer's own data,
+        which is never scanned) cannot carry one."""
+        pattern = self._opt_out_phrase(row["locale"])
+        layout = rendered.layout
+        if layout is None:
+            return pattern.search(self._scannable(row, rendered))
+        seen = self._opt_out_literals.get(id(layout))
+        if seen is None or seen[0] is not layout:
+            literal = "\n".join(DATA_URI.sub(" ", text) for _, literals, _, _ in layout.parts
+                                for text in literals)
+            seen = self._opt_out_literals[id(layout)] = (layout, pattern.search(literal))
+        return seen[1]
+
     def _opt_out_phrase(self, locale: str) -> re.Pattern:
-        phrases = self.requirements.get("opt_out_phrases", {}).get(locale) or ["\x00"]
-        return _phrase_pattern(phrases, locale.startswith("en"))
+        if locale not in self._opt_out_patterns:
+            phrases = self.requirements.get("opt_out_phrases", {}).get(locale) or ["\x00"]
+            self._opt_out_patterns[locale] = _phrase_pattern(phrases, locale.startswith("en"))
+        return self._opt_out_patterns[locale]
 
     # ------------------------------------------------------------------ the money, by the row
     def _reminder_due(self, row: dict) -> Finding | None:
@@ -496,11 +515,11 @@ class _LayoutScan:
 
     def windows(self, row: dict, links: bool = False) -> list[str]:
         """Each run of the contact's fields with its surroundings, as the contact reads it."""
-        key = (id(row), links)
-        if self._last is not None and self._last[0] == key and self._last[1] is row:
-            return self._last[2]
-        found = self._windows(row, links)
-        self._last = (key, row, found)
+        if self._last is None or self._last[0] is not row:
+            self._last = (row, {})
+        found = self._last[1].get(links)
+        if found is None:
+            found = self._last[1][links] = self._windows(row, links)
         return found
 
     def _windows(self, row: dict, links: bool) -> list[str]:
