@@ -205,14 +205,12 @@ joined as (
         s.amount_due,
         d.send_date,
         d.delivery_date,
-        case when s.next_due_date <= d.delivery_date and s.amount_due > 0
-            then s.next_due_date end as instalment_due_date,
-        case when s.next_due_date <= d.delivery_date and s.amount_due > 0
-            then s.amount_due end as instalment_amount,
-        t.past_due_amount + case when s.next_due_date <= d.delivery_date and s.amount_due > 0
-            then s.amount_due else 0 end as amount_to_pay,
-        t.balance - t.past_due_amount - case when s.next_due_date <= d.delivery_date
-            and s.amount_due > 0 then s.amount_due else 0 end as not_yet_due,
+        coalesce(s.next_due_date <= d.delivery_date and s.amount_due > 0, false)
+            as instalment_falls_due,
+        case when instalment_falls_due then s.next_due_date end as instalment_due_date,
+        case when instalment_falls_due then s.amount_due end as instalment_amount,
+        t.past_due_amount + coalesce(instalment_amount, 0) as amount_to_pay,
+        t.balance - amount_to_pay as not_yet_due,
         s.past_due_principal,
         s.past_due_interest,
         s.past_due_penalty_interest,
@@ -256,7 +254,7 @@ joined as (
 
 final as (
     select
-        * exclude (last_payment_date, itemization_date, net_charges,
+        * exclude (last_payment_date, itemization_date, net_charges, instalment_falls_due,
                    validation_period_days, time_barred_after_days, contract_date,
                    annual_interest_rate, penalty_interest_rate, product),
         format('{:,.2f}', past_due_amount) as past_due_amount_text,

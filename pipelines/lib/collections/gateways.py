@@ -27,7 +27,7 @@ import yaml
 from jinja2 import nodes
 
 from pipelines import settings
-from pipelines.lib.collections.linter import NON_GSM7
+from pipelines.lib.collections.linter import sms_length
 from pipelines.lib.collections.rendering import (
     CONSTANT_FIELDS,
     LETTERS_DIR,
@@ -76,16 +76,6 @@ def destination_country(phone: str | None) -> str | None:
                 return "CA"
             return country
     return None
-
-
-def sms_length(text: str) -> tuple[str, int, int]:
-    """(encoding, characters, segments) by the linter's rule: 160 GSM-7 characters in one
-    segment, 153 each when concatenated; 70 / 67 in UCS-2 (any character outside GSM-7)."""
-    gsm = NON_GSM7.search(text) is None
-    single, multi = (160, 153) if gsm else (70, 67)
-    characters = len(text)
-    segments = 1 if characters <= single else -(-characters // multi)
-    return ("GSM-7" if gsm else "UCS-2"), characters, segments
 
 
 @dataclass(frozen=True)

@@ -41,11 +41,10 @@ import yaml
 from markupsafe import escape
 
 from pipelines.lib.collections.rendering import LETTERS_DIR, Rendered
-from pipelines.lib.collections.strategy import Strategy
+from pipelines.lib.collections.strategy import MESSAGE_CHANNELS, Strategy
 
 LEXICON_DIR = LETTERS_DIR / "lexicon"
 OPT_OUT_ELEMENTS = ("opt_out_sms", "opt_out_link")
-MESSAGE_CHANNELS_STATING_ARREARS = ("sms", "email", "letter")
 AMOUNT_FIELDS = ("past_due_amount_text", "balance_text", "amount_due_text", "not_yet_due_text",
                  "amount_to_pay_text", "instalment_amount_text", "past_due_principal_text",
                  "past_due_interest_text", "past_due_penalty_interest_text", "past_due_fees_text",
@@ -78,6 +77,16 @@ DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|(?:January|February|March|April
                   r"August|September|October|November|December) \d{1,2}, \d{4}")
 LINK = re.compile(r"https?://([^/\s<>\"'，。；）)]+)[^\s<>\"'，。；）)]*|www\.([^/\s<>\"'，。；）)]+)"
                   r"|[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+
+
+def sms_length(text: str) -> tuple[str, int, int]:
+    """(encoding, characters, segments): 160 GSM-7 characters in one segment, 153 each when
+    concatenated; 70 / 67 in UCS-2 (any character outside GSM-7)."""
+    gsm = NON_GSM7.search(text) is None
+    single, multi = (160, 153) if gsm else (70, 67)
+    characters = len(text)
+    segments = 1 if characters <= single else -(-characters // multi)
+    return ("GSM-7" if gsm else "UCS-2"), characters, segments
 
 
 @dataclass(frozen=True)
@@ -243,12 +252,9 @@ class Linter:
     def _sms_length(self, row: dict, rendered: Rendered, channel: str) -> Finding | None:
         if channel != "sms":
             return None
-        text = rendered.parts["txt"]
-        gsm = NON_GSM7.search(text) is None
-        single, multi = (160, 153) if gsm else (70, 67)
-        segments = 1 if len(text) <= single else -(-len(text) // multi)
+        encoding, characters, segments = sms_length(rendered.parts["txt"])
         if segments > self.strategy.sms_max_segments:
-            return Finding("sms_length", f"{len(text)} {'GSM-7' if gsm else 'UCS-2'} characters "
+            return Finding("sms_length", f"{characters} {encoding} characters "
                            f"= {segments} segments, max {self.strategy.sms_max_segments}")
         return None
 
@@ -317,17 +323,21 @@ class Linter:
                            f"delivered {delivered}, due {due}: a reminder after the fact")
         return None
 
+    @staticmethod
+    def _states_arrears(row: dict) -> bool:
+        """A message that asks for what is past due (not a pre-due reminder, not the US
+        validation notice, whose itemization has its own rule)."""
+        return (row["channel"] in MESSAGE_CHANNELS
+                and row.get("template") not in PRE_DUE_TEMPLATES | {"validation_notice"})
+
     def _breakdown_policy(self, row: dict) -> Finding | None:
-        if (row["channel"] in MESSAGE_CHANNELS_STATING_ARREARS
-                and row.get("template") not in PRE_DUE_TEMPLATES | {"validation_notice"}
-                and self.strategy.breakdown_missing == "hold"
+        if (self._states_arrears(row) and self.strategy.breakdown_missing == "hold"
                 and not row.get("breakdown_available")):
             return Finding("breakdown_missing", "no past-due breakdown in the feed")
         return None
 
     def _arithmetic(self, row: dict) -> Finding | None:
-        if (row["channel"] not in MESSAGE_CHANNELS_STATING_ARREARS
-                or row.get("template") in PRE_DUE_TEMPLATES | {"validation_notice"}):
+        if not self._states_arrears(row):
             return None
         money = {name: _decimal(row.get(name)) for name in MONEY}
         for name, value in money.items():
