@@ -54,6 +54,18 @@ class ModelConfig:
         calibration_min_rows: buckets with fewer rows in the window are not judged.
         calibration_z: per bucket, the allowance grows by this many binomial standard errors of
             the predicted rate, so a small bucket does not fail on noise alone.
+        bucket_auc_margin: inside a bucket a challenger may lose at most this much AUC to the
+            champion (same window, same rows); monitoring alerts when a bucket's AUC on matured
+            nights falls more than this below the card's validation AUC for that bucket. Why:
+            the overall AUC is mostly the bucket itself, while collectors rank accounts inside
+            one bucket.
+        bucket_auc_min_rows: a bucket's AUC is judged (gate, monitoring) only with at least this
+            many rows in the window ...
+        bucket_auc_min_class_rows: ... and at least this many positives and as many negatives;
+            below either, its AUC is too noisy to refuse a model on (it is still shown).
+        bucket_auc_warning: with no champion yet, a judged bucket whose AUC is below this is
+            recorded as a warning in the gate's reasons (never a refusal: the alternative is no
+            model at all); 0.5 ranks no better than chance.
         grade_cutoffs: probability cut-offs between grades A|B|C|D|E (ascending, 4 values).
         grades: the grade letters, best first.
         early_warning_probability: a current account at or above this probability is an
@@ -91,6 +103,10 @@ class ModelConfig:
     bucket_calibration_tolerance: float = 0.05
     calibration_min_rows: int = 100
     calibration_z: float = 2.0
+    bucket_auc_margin: float = 0.03
+    bucket_auc_min_rows: int = 300
+    bucket_auc_min_class_rows: int = 30
+    bucket_auc_warning: float = 0.55
 
     grade_cutoffs: tuple[float, ...] = (0.01, 0.03, 0.10, 0.30)
     grades: tuple[str, ...] = ("A", "B", "C", "D", "E")
@@ -121,6 +137,10 @@ class ModelConfig:
             raise ValueError(f"grade_cutoffs must ascend, got {self.grade_cutoffs}")
         if self.retrain_every_days < 1:
             raise ValueError("retrain_every_days must be >= 1")
+        if self.bucket_auc_margin < 0:
+            raise ValueError("bucket_auc_margin must be >= 0")
+        if min(self.bucket_auc_min_rows, self.bucket_auc_min_class_rows) < 1:
+            raise ValueError("bucket_auc_min_rows and bucket_auc_min_class_rows must be >= 1")
         if self.reason_code_method not in ("exact", "approximate"):
             raise ValueError("reason_code_method must be 'exact' or 'approximate'")
 

@@ -83,7 +83,10 @@ def evaluate(model: TrainedModel, frame: pd.DataFrame) -> dict:
 
     Returns:
         JSON-ready dict: window (nights and rows), auc, gini, ks, brier, observed_rate,
-        mean_predicted, lift_by_decile, calibration_by_decile, calibration_by_bucket.
+        mean_predicted, lift_by_decile, calibration_by_decile, calibration_by_bucket. Each
+        bucket's row has its rows, positives and negatives (row counts, unweighted: how many
+        pairs its AUC rests on), weighted mean predicted and observed rate, and its own AUC and
+        KS (weighted like the overall ones; NaN when the bucket has one class only).
     """
     scores = model.predict(frame)
     labels = frame["label"].to_numpy(dtype="float64")
@@ -114,12 +117,15 @@ def evaluate(model: TrainedModel, frame: pd.DataFrame) -> dict:
     bucket_rows = []
     for bucket, r in by_bucket.iterrows():
         inside = bucket_of_row == bucket  # an overall AUC can hide a poor one inside a bucket
+        positives_inside = int(labels[inside].sum())
         bucket_rows.append({"bucket": bucket, "rows": int(r.rows), "weight": float(r.weight),
-                            "positives": int(labels[inside].sum()),
+                            "positives": positives_inside,
+                            "negatives": int(r.rows) - positives_inside,
                             "mean_predicted": float(r.mean_predicted),
                             "observed_rate": float(r.observed_rate),
                             "difference": float(r.mean_predicted - r.observed_rate),
-                            "auc": auc(labels[inside], scores[inside], weights[inside])})
+                            "auc": auc(labels[inside], scores[inside], weights[inside]),
+                            "ks": ks_statistic(labels[inside], scores[inside], weights[inside])})
     bucket_rows.sort(key=lambda row: BUCKETS.index(row["bucket"]) if row["bucket"] in BUCKETS
                      else len(BUCKETS))
     return {

@@ -107,8 +107,9 @@ def monitor(model: TrainedModel, tonight: pd.DataFrame | Iterable[pd.DataFrame],
     Returns:
         model_version, stability (PSI of score and features, with their bins), performance
         (AUC, Gini, KS, Brier and calibration by decile, on that window, with its nights and
-        rows, or None), roll_rate_by_bucket (mean predicted vs observed roll rate and AUC per
-        bucket, or None) and alerts (PSI > 0.25, a feature null tonight, in words).
+        rows, or None), roll_rate_by_bucket (per bucket: rows, positives, negatives, mean
+        predicted vs observed roll rate, AUC and KS inside the bucket; or None) and alerts
+        (PSI > 0.25, a feature null tonight, in words).
     """
     report = {"model_version": model.version, "stability": stability(model, tonight),
               "performance": None, "roll_rate_by_bucket": None, "alerts": []}

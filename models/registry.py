@@ -93,6 +93,62 @@ def bucket_calibration_misses(metrics: dict, config: ModelConfig) -> dict[str, s
     return misses
 
 
+def _counts(row: dict) -> str:
+    negatives = row.get("negatives", row["rows"] - row.get("positives", 0))
+    return f"{row['rows']} rows, {row.get('positives')} positives, {negatives} negatives"
+
+
+def bucket_auc_not_judged(row: dict, config: ModelConfig) -> str | None:
+    """Why a bucket's AUC is too thin to judge (too few rows, positives or negatives, or no AUC),
+    or None when it can be judged. The gate and monitoring share this rule."""
+    negatives = row.get("negatives", row["rows"] - row.get("positives", 0))
+    value = row.get("auc")
+    if row["rows"] < config.bucket_auc_min_rows:
+        return f"{row['rows']} rows < {config.bucket_auc_min_rows}"
+    if min(row.get("positives", 0), negatives) < config.bucket_auc_min_class_rows:
+        return (f"{row.get('positives', 0)} positives, {negatives} negatives: fewer than "
+                f"{config.bucket_auc_min_class_rows} of a class")
+    if value is None or math.isnan(value):
+        return "no AUC"
+    return None
+
+
+def bucket_auc_verdicts(challenger_metrics: dict, champion_metrics: dict | None,
+                        config: ModelConfig) -> tuple[bool, list[str]]:
+    """(whether every judged bucket holds, one reason per bucket of the challenger's window).
+
+    A bucket is judged when it has enough rows and both classes (bucket_auc_not_judged) and the
+    champion has an AUC there; it holds when the challenger's AUC is at least the champion's
+    minus `bucket_auc_margin`. With no champion each AUC is recorded, as a warning below
+    `bucket_auc_warning`.
+    """
+    champion = {row["bucket"]: row for row in
+                (champion_metrics or {}).get("calibration_by_bucket", [])}
+    holds, reasons = True, []
+    for row in challenger_metrics["calibration_by_bucket"]:
+        bucket, value = row["bucket"], row.get("auc")
+        thin = bucket_auc_not_judged(row, config)
+        if thin:
+            reasons.append(f"bucket {row['bucket']} AUC {_number(value)} not judged: {thin}")
+            continue
+        if champion_metrics is None:
+            below = value < config.bucket_auc_warning
+            reasons.append(f"{'warning: ' if below else ''}bucket {bucket} AUC {value:.4f} "
+                           f"{'<' if below else '>='} {config.bucket_auc_warning} "
+                           f"({_counts(row)})")
+            continue
+        theirs = champion.get(bucket, {}).get("auc")
+        if theirs is None or math.isnan(theirs):
+            reasons.append(f"bucket {bucket} AUC {value:.4f} not judged: the champion has no "
+                           "AUC there")
+            continue
+        ok = value >= theirs - config.bucket_auc_margin
+        holds = holds and ok
+        reasons.append(f"bucket {bucket} AUC {value:.4f} {'>=' if ok else '<'} champion "
+                       f"{theirs:.4f} - margin {config.bucket_auc_margin} ({_counts(row)})")
+    return holds, reasons
+
+
 def gate(challenger_metrics: dict, champion_metrics: dict | None,
          config: ModelConfig) -> GateDecision:
     """Promote the challenger only if AUC holds up and calibration holds.
@@ -102,9 +158,14 @@ def gate(challenger_metrics: dict, champion_metrics: dict | None,
     than the champion's on the same window (drift in a bucket's roll rate misleads both models
     alike; refusing the challenger would keep an older model that misses by as much).
 
+    Inside every bucket with enough rows and both classes, the challenger's AUC must be at least
+    the champion's minus `bucket_auc_margin` (bucket_auc_verdicts): a challenger better overall
+    can still rank worse inside M1, which is where collectors use the score.
+
     With no champion the alternative is no model at all: the challenger needs AUC >= `min_auc`
     and the overall calibration; a bucket miss is then recorded as a warning (the monitoring
-    check `roll_rate_by_bucket` keeps showing it until a better model replaces this one).
+    check `roll_rate_by_bucket` keeps showing it until a better model replaces this one), and
+    so is a bucket AUC below `bucket_auc_warning`.
 
     Both sets of metrics must come from the same out-of-time window (models.evaluate.evaluate on
     the same frame); a challenger is refused when the windows differ.
@@ -135,6 +196,10 @@ def gate(challenger_metrics: dict, champion_metrics: dict | None,
             promote = False
             reasons.append(f"AUC {challenger_metrics['auc']:.4f} < champion "
                            f"{champion_metrics['auc']:.4f} - margin {config.auc_margin}")
+    buckets_hold, bucket_reasons = bucket_auc_verdicts(challenger_metrics, champion_metrics,
+                                                       config)
+    promote = promote and buckets_hold
+    reasons += bucket_reasons
     overall = overall_calibration_failure(challenger_metrics, config)
     if overall:
         promote = False
@@ -262,11 +327,19 @@ def _metrics_markdown(title: str, metrics: dict) -> list[str]:
              (f"| {_number(metrics['auc'])} | {_number(metrics['gini'])} | "
               f"{_number(metrics['ks'])} | {_number(metrics['brier'])} | "
               f"{_number(metrics['observed_rate'])} | {_number(metrics['mean_predicted'])} |"),
-             "", "### Calibration and AUC by bucket", "",
-             "| bucket | rows | mean predicted | observed | AUC |", "|---|---|---|---|---|"]
+             "", "### Discrimination and calibration by bucket", "",
+             ("AUC and KS inside a bucket rank accounts of the same delinquency against each "
+              "other (the overall ones are mostly the bucket itself); rows and positives say "
+              "how far each can be trusted."), "",
+             "| bucket | rows | positives | AUC | KS | mean predicted | observed |",
+             "|---|---|---|---|---|---|---|",
+             (f"| all | {w.get('rows', '')} | {w.get('positives', '')} | "
+              f"{_number(metrics['auc'])} | {_number(metrics['ks'])} | "
+              f"{_number(metrics['mean_predicted'])} | {_number(metrics['observed_rate'])} |")]
     for row in metrics["calibration_by_bucket"]:
-        lines.append(f"| {row['bucket']} | {row['rows']} | {_number(row['mean_predicted'])} | "
-                     f"{_number(row['observed_rate'])} | {_number(row.get('auc'))} |")
+        lines.append(f"| {row['bucket']} | {row['rows']} | {row.get('positives', '')} | "
+                     f"{_number(row.get('auc'))} | {_number(row.get('ks'))} | "
+                     f"{_number(row['mean_predicted'])} | {_number(row['observed_rate'])} |")
     lines += ["", "### Lift and calibration by decile (1 = riskiest)", "",
               "| decile | mean predicted | observed | lift | cumulative capture |",
               "|---|---|---|---|---|"]

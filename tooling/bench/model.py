@@ -25,6 +25,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from models.buckets import BUCKETS
 from models.config import ModelConfig
 from models.dataset import split_out_of_time
 from models.evaluate import auc, evaluate, ks_statistic
@@ -81,6 +82,43 @@ def _truth(home: Path, frame: pd.DataFrame) -> pd.Series:
     return merged["true_roll_forward_probability"]
 
 
+BUCKET_ORACLE_TARGET = 0.9
+BUCKETS_WITH_TARGET = ("M0", "M1", "M2", "M3")
+
+
+def auc_by_bucket_against_oracle(buckets: np.ndarray, labels: np.ndarray, scores: np.ndarray,
+                                 truth: np.ndarray, weights: np.ndarray) -> list[dict]:
+    """Per bucket M0..M6: the model's AUC and the oracle's (the simulator's true probability) on
+    the same rows and weights, and their ratio.
+
+    Why: the overall AUC is mostly the bucket itself; a collector ranks accounts inside one
+    bucket, so the model must come close to the truth there too. Rows without a known truth
+    are left out of both AUCs. The target (0.9x the oracle) is set for M0..M3, where the book
+    has the volume to judge it; a bucket with one class has no AUC (None, and no verdict).
+    """
+    known = ~np.isnan(truth)
+    rows = []
+    for bucket in BUCKETS[:BUCKETS.index("WO")]:
+        inside = known & (buckets == bucket)
+        if not inside.any():
+            continue
+        model_auc = auc(labels[inside], scores[inside], weights[inside])
+        oracle_auc = auc(labels[inside], truth[inside], weights[inside])
+        ratio = (model_auc / oracle_auc if not (np.isnan(model_auc) or np.isnan(oracle_auc))
+                 and oracle_auc > 0 else None)
+        target = BUCKET_ORACLE_TARGET if bucket in BUCKETS_WITH_TARGET else None
+        rows.append({
+            "bucket": bucket, "rows": int(inside.sum()),
+            "positives": int(labels[inside].sum()),
+            "auc": None if np.isnan(model_auc) else round(model_auc, 4),
+            "oracle_auc": None if np.isnan(oracle_auc) else round(oracle_auc, 4),
+            "auc_over_oracle": None if ratio is None else round(ratio, 4),
+            "target": target,
+            "ok": None if target is None or ratio is None else bool(ratio >= target),
+        })
+    return rows
+
+
 def known_truth_quality(conn, home: Path, as_of: date, config: ModelConfig) -> dict:
     """The model vs the oracle on the latest matured out-of-time window of a simulated book."""
     frame = matured_labels(conn, as_of, config)
@@ -94,6 +132,8 @@ def known_truth_quality(conn, home: Path, as_of: date, config: ModelConfig) -> d
     weights = validation["weight"].to_numpy(dtype="float64")
     known = ~np.isnan(truth)
     oracle_auc = auc(labels[known], truth[known], weights[known])
+    in_bucket = auc_by_bucket_against_oracle(validation["bucket"].astype(str).to_numpy(), labels,
+                                             model.predict(validation), truth, weights)
     buckets = [{"bucket": row["bucket"], "rows": row["rows"],
                 "mean_predicted": round(row["mean_predicted"], 4),
                 "observed_rate": round(row["observed_rate"], 4),
@@ -111,6 +151,9 @@ def known_truth_quality(conn, home: Path, as_of: date, config: ModelConfig) -> d
         "ks": round(metrics["ks"], 4), "brier": round(metrics["brier"], 5),
         "truth_known_share": round(float(known.mean()), 4),
         "calibration_by_bucket": buckets,
+        "auc_by_bucket": in_bucket,
+        "buckets_auc_missed": [b["bucket"] for b in in_bucket if b["ok"] is False
+                               or (b["target"] is not None and b["ok"] is None)],
         "buckets_within_10pct": [b["bucket"] for b in judged if abs(b["relative_difference"]) <= 0.10],
         "buckets_outside_10pct": [b["bucket"] for b in judged if abs(b["relative_difference"]) > 0.10],
         "_train": train, "_validation": validation, "_model": model, "_metrics": metrics,
@@ -265,7 +308,7 @@ def register_with_benchmarks(root: Path, quality: dict, config: ModelConfig, as_
     card["benchmarks"] = {
         "simulated_book": {k: figures["simulated_book"][k] for k in (
             "accounts", "days", "auc", "oracle_auc", "auc_over_oracle", "calibration_by_bucket",
-            "buckets_outside_10pct")},
+            "buckets_outside_10pct", "auc_by_bucket", "buckets_auc_missed")},
         "taiwan_2005": {k: figures["taiwan_2005"][k] for k in (
             "auc", "gini", "ks", "test_rows", "target_auc", "published")},
         "speed": figures["speed"],
@@ -273,6 +316,16 @@ def register_with_benchmarks(root: Path, quality: dict, config: ModelConfig, as_
     registry = ModelRegistry(root)
     version = registry.register(model, card, source_definitions=source_definitions())
     return root / version / "card.md"
+
+
+def _bucket_auc_line(row: dict, verdict) -> str:
+    def figure(value, digits: int = 4) -> str:
+        return "n/a" if value is None else f"{value:.{digits}f}"
+    judged = ("no target" if row["target"] is None
+              else verdict(bool(row["ok"])) if row["ok"] is not None else "MISSED (no AUC)")
+    return (f"    {row['bucket']}: AUC {figure(row['auc'])} vs oracle {figure(row['oracle_auc'])}"
+            f" = {figure(row['auc_over_oracle'], 3)} ({row['rows']:,} rows, "
+            f"{row['positives']:,} positives; {judged})")
 
 
 def report(figures: dict) -> str:
@@ -287,6 +340,9 @@ def report(figures: dict) -> str:
         f"{sim['validation_rows']:,} rows):"),
         (f"  AUC {sim['auc']:.4f} vs oracle {sim['oracle_auc']:.4f} = {sim['auc_over_oracle']:.3f} "
         f"(target >= 0.97: {verdict(sim['auc_over_oracle'] >= 0.97)}); KS {sim['ks']:.3f}"),
+        ("  AUC inside each bucket, model vs oracle on the same rows (target >= "
+         f"{BUCKET_ORACLE_TARGET}x in {', '.join(BUCKETS_WITH_TARGET)}):"),
+        *(_bucket_auc_line(b, verdict) for b in sim["auc_by_bucket"]),
         "  predicted vs observed roll rate by bucket: " + ", ".join(
             f"{b['bucket']} {b['mean_predicted']:.3f}/{b['observed_rate']:.3f}"
             + (f" ({b['relative_difference']:+.1%})" if b["relative_difference"] is not None else "")

@@ -30,7 +30,12 @@ from pipelines.defs.metadata import (
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.defs.resources import ModelRegistryResource
 from pipelines.lib.model.monitoring_page import write_page
-from pipelines.lib.model.nightly import monitor_night, score_nights
+from pipelines.lib.model.nightly import (
+    auc_statuses,
+    bucket_markdown,
+    monitor_night,
+    score_nights,
+)
 from pipelines.lib.model.retrain import retrain_night
 from pipelines.lib.warehouse import run_sql
 
@@ -50,7 +55,8 @@ MONITORING_CHECKS = (
     ("feature_psi", "PSI of every model feature vs the training window <= 0.25."),
     ("auc_on_matured_labels",
      ("AUC on the monitoring window (matured nights after the champion's validation window), "
-     "overall and in each bucket, has not fallen by more than the gate's margin below the model "
+     "overall and in each bucket with enough rows of both classes, has not fallen by more than "
+     "the gate's margin (overall: auc_margin; in a bucket: bucket_auc_margin) below the model "
      "card's validation AUC.")),
     ("roll_rate_by_bucket",
      ("Mean predicted vs observed roll-forward rate per bucket, on the monitoring window, "
@@ -255,7 +261,8 @@ def _scores_by_night(conn, nights: list[date]) -> dict[date, dict]:
     pool=WAREHOUSE_POOL,
     description="Table `model_monitoring`: the champion's PSI (score and every feature) tonight vs "
     "its training window (no_data where a side has no value); AUC, Gini, KS, Brier, predicted vs "
-    "observed roll rate and AUC per bucket on the monitoring window: matured nights after the "
+    "observed roll rate, rows, positives, AUC and KS per bucket on the monitoring window: matured "
+    "nights after the "
     "champion's validation window, never trained or stopped on. The night's page: "
     "$OVERDUE_HOME/out/monitoring/<night>/monitoring.html. Warnings as checks. Monitors the last "
     "night of a range, and only a night at or after the champion's data date (earlier would be "
@@ -283,19 +290,15 @@ def model_monitoring(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
     model = registry.load(champion)
     with duckdb.get_connection() as conn:
         report, rows = monitor_night(conn, model, card, config, night)
-    page = write_page(report, night, card)
+    page = write_page(report, night, card, auc_statuses(rows))
     stability, performance = report["stability"], report["performance"]
     features = stability["features"]
     measured = [r for r in features if r["status"] != NO_DATA]
     worst = measured[0] if measured else None
     no_data = [r for r in features if r["status"] == NO_DATA]
-    buckets = rows[(rows["measure"] == "mean_predicted")]
-    observed = rows[(rows["measure"] == "observed_rate")].set_index("subject")["value"]
+    buckets = rows[(rows["measure"] == "mean_predicted") & (rows["subject"] != "matured")]
     bucket_auc = rows[(rows["measure"] == "auc_in_bucket")].set_index("subject")
-    bucket_table = "\n".join(
-        f"| {r.subject} | {r.value:.4f} | {observed.get(r.subject, float('nan')):.4f} | "
-        f"{r.status or 'not judged'} | {_psi_text(bucket_auc['value'].get(r.subject))} | "
-        f"{bucket_auc['status'].get(r.subject) or 'not judged'} |" for r in buckets.itertuples())
+    bucket_table = bucket_markdown(rows)
     metadata = {
         "model_version": champion,
         "score_psi": dg.MetadataValue.float(float(stability["score"]["psi"])),
@@ -313,9 +316,7 @@ def model_monitoring(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
         metadata["matured_window"] = (f"{performance['window']['first_night']} .. "
                                       f"{performance['window']['last_night']} "
                                       f"({performance['window']['rows']:,} rows)")
-        metadata["roll_rate_by_bucket"] = dg.MetadataValue.md(
-            "| bucket | mean predicted | observed | status | AUC in bucket | AUC status |\n"
-            "|---|---|---|---|---|---|\n" + bucket_table)
+        metadata["roll_rate_by_bucket"] = dg.MetadataValue.md(bucket_table)
     else:
         metadata["matured_window"] = ("none yet: no matured night after the champion's "
                                       "validation window")
@@ -344,15 +345,14 @@ def model_monitoring(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
         passed=performance["auc"] >= reference_auc - config.auc_margin and not fell_in,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"auc": float(performance["auc"]), "card_auc": float(reference_auc),
-                  "margin": config.auc_margin,
-                  "buckets_auc_fell": ", ".join(fell_in) or "none"})
+                  "margin": config.auc_margin, "bucket_margin": config.bucket_auc_margin,
+                  "buckets_auc_fell": ", ".join(fell_in) or "none",
+                  "table": dg.MetadataValue.md(bucket_table)})
     off = buckets[buckets["status"] == "alert"]["subject"].tolist()
     yield dg.AssetCheckResult(
         check_name="roll_rate_by_bucket", passed=not off, severity=dg.AssetCheckSeverity.WARN,
         metadata={"buckets_off": ", ".join(off) or "none",
-                  "table": dg.MetadataValue.md(
-                      "| bucket | mean predicted | observed | status | AUC in bucket | AUC status "
-                      "|\n|---|---|---|---|---|---|\n" + bucket_table)})
+                  "table": dg.MetadataValue.md(bucket_table)})
 
 
 def _psi_text(value) -> str:

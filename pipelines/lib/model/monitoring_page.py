@@ -97,18 +97,36 @@ def _distribution(name: str, row: dict) -> dict:
     }
 
 
-def render_page(report: dict, night: date, card: dict) -> str:
-    """The page's HTML for one night's monitoring report (models.monitoring.monitor)."""
+def render_page(report: dict, night: date, card: dict,
+                auc_statuses: dict[str, str | None] | None = None) -> str:
+    """The page's HTML for one night's monitoring report (models.monitoring.monitor).
+
+    `auc_statuses`: {"matured" or bucket: ok | alert | None} as model_monitoring has them, so
+    the page and the table say the same (none: the AUC column has no verdict)."""
+    auc_statuses = auc_statuses or {}
     stability, performance = report["stability"], report["performance"]
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
                                      autoescape=True, undefined=jinja2.StrictUndefined)
+    card_auc = {row["bucket"]: row.get("auc")
+                for row in card["metrics"]["validation"]["calibration_by_bucket"]}
     buckets = []
+    if performance:
+        window = performance["window"]
+        buckets.append({"bucket": "all", "rows": _number(window["rows"]),
+                        "positives": _number(window.get("positives")),
+                        "mean_predicted": _number(performance["mean_predicted"]),
+                        "observed_rate": _number(performance["observed_rate"]),
+                        "auc": _number(performance["auc"]), "ks": _number(performance["ks"]),
+                        "card_auc": _number(card["metrics"]["validation"]["auc"]),
+                        "auc_status": auc_statuses.get("matured") or ""})
     for row in report["roll_rate_by_bucket"] or []:
         buckets.append({"bucket": row["bucket"], "rows": _number(row["rows"]),
                         "positives": _number(row.get("positives")),
                         "mean_predicted": _number(row["mean_predicted"]),
                         "observed_rate": _number(row["observed_rate"]),
-                        "auc": _number(row.get("auc"))})
+                        "auc": _number(row.get("auc")), "ks": _number(row.get("ks")),
+                        "card_auc": _number(card_auc.get(row["bucket"])),
+                        "auc_status": auc_statuses.get(row["bucket"]) or "not judged"})
     deciles = [{"decile": row["decile"], "rows": _number(row["rows"]),
                 "mean_predicted": _number(row["mean_predicted"]),
                 "observed_rate": _number(row["observed_rate"])}
@@ -133,11 +151,12 @@ def render_page(report: dict, night: date, card: dict) -> str:
     )
 
 
-def write_page(report: dict, night: date, card: dict) -> Path:
+def write_page(report: dict, night: date, card: dict,
+               auc_statuses: dict[str, str | None] | None = None) -> Path:
     """Render the night's page and write it (replacing a rerun's); returns its path."""
     path = page_path(night)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".html.tmp")
-    temporary.write_text(render_page(report, night, card), encoding="utf-8")
+    temporary.write_text(render_page(report, night, card, auc_statuses), encoding="utf-8")
     temporary.replace(path)
     return path

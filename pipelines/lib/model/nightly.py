@@ -16,9 +16,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from models.buckets import BUCKETS
 from models.config import ModelConfig
 from models.monitoring import monitor
-from models.registry import bucket_calibration_allowance
+from models.registry import bucket_auc_not_judged, bucket_calibration_allowance
 from models.scoring import REASON_COLUMNS, reason_codes, score
 from models.trained import TrainedModel
 from pipelines import settings
@@ -154,13 +155,13 @@ def score_nights(conn: duckdb.DuckDBPyConnection, model: TrainedModel, config: M
 
 
 def bucket_auc_status(bucket: dict, card_auc: float | None, config: ModelConfig) -> str | None:
-    """ok, or alert when a bucket's AUC fell by more than the gate's margin below the card's;
-    None when not judged (too few rows, one class, or no AUC on the card for that bucket)."""
-    value = bucket.get("auc")
-    if (bucket["rows"] < config.calibration_min_rows or value is None or np.isnan(value)
-            or card_auc is None or np.isnan(card_auc)):
+    """ok, or alert when a bucket's AUC fell by more than the gate's bucket margin below the
+    card's validation AUC for that bucket; None when not judged (too few rows, positives or
+    negatives, as the gate's rule says, or no AUC on the card for that bucket)."""
+    if (bucket_auc_not_judged(bucket, config) is not None or card_auc is None
+            or np.isnan(card_auc)):
         return None
-    return "alert" if value < card_auc - config.auc_margin else "ok"
+    return "alert" if bucket["auc"] < card_auc - config.bucket_auc_margin else "ok"
 
 
 def monitoring_rows(report: dict, night: date, model: TrainedModel, card: dict,
@@ -189,6 +190,7 @@ def monitoring_rows(report: dict, night: date, model: TrainedModel, card: dict,
         for measure in ("gini", "ks", "brier", "observed_rate", "mean_predicted"):
             add(measure, "matured", performance[measure], None, window)
         add("rows", "matured", window["rows"], None, window)
+        add("positives", "matured", window.get("positives"), None, window)
         card_bucket_auc = {row["bucket"]: row.get("auc") for row in
                            card["metrics"]["validation"]["calibration_by_bucket"]}
         for bucket in report["roll_rate_by_bucket"] or []:
@@ -200,12 +202,58 @@ def monitoring_rows(report: dict, night: date, model: TrainedModel, card: dict,
             add("mean_predicted", bucket["bucket"], bucket["mean_predicted"], status, window)
             add("observed_rate", bucket["bucket"], bucket["observed_rate"], status, window)
             add("rows", bucket["bucket"], bucket["rows"], None, window)
+            add("positives", bucket["bucket"], bucket.get("positives"), None, window)
+            add("negatives", bucket["bucket"], bucket.get("negatives"), None, window)
             add("auc_in_bucket", bucket["bucket"], bucket.get("auc"),
                 bucket_auc_status(bucket, card_bucket_auc.get(bucket["bucket"]), config), window)
+            add("ks_in_bucket", bucket["bucket"], bucket.get("ks"), None, window)
     frame = pd.DataFrame(rows)
     for column in ("snapshot_date", "window_first_night", "window_last_night"):
         frame[column] = pd.to_datetime(frame[column]).dt.date
     return frame
+
+
+def auc_statuses(rows: pd.DataFrame) -> dict[str, str | None]:
+    """{"matured" or bucket: ok | alert | None}: the AUC verdicts of a night's monitoring rows."""
+    judged = rows[rows["measure"].isin(["auc", "auc_in_bucket"])]
+    return {subject: (None if pd.isna(status) else status)
+            for subject, status in zip(judged["subject"], judged["status"])}
+
+
+def _figure(value, digits: int = 4) -> str:
+    if value is None or pd.isna(value):
+        return "n/a"
+    return f"{value:.{digits}f}" if digits else f"{value:,.0f}"
+
+
+def bucket_markdown(rows: pd.DataFrame) -> str:
+    """The night's performance per bucket beside the whole window's ("all"), as a Markdown
+    table for the asset's metadata: rows and positives, AUC (with its status against the card)
+    and KS inside the bucket, predicted vs observed roll rate (with its calibration status).
+    Counts and rates only."""
+    performance = rows[rows["measure"] != "psi"]
+    value = performance.pivot_table(index="subject", columns="measure", values="value",
+                                    aggfunc="first")
+    status = performance.dropna(subset=["status"]).pivot_table(
+        index="subject", columns="measure", values="status", aggfunc="first")
+    lines = [("| bucket | rows | positives | AUC | AUC status | KS | mean predicted | observed | "
+              "calibration |"), "|---|---|---|---|---|---|---|---|---|"]
+    for subject in ["matured", *BUCKETS]:
+        if subject not in value.index:
+            continue
+        figures = value.loc[subject]
+        states = (status.loc[subject].dropna() if subject in status.index
+                  else pd.Series(dtype=object))
+        auc_key, ks_key = (("auc", "ks") if subject == "matured"
+                           else ("auc_in_bucket", "ks_in_bucket"))
+        lines.append(
+            f"| {'all' if subject == 'matured' else subject} | "
+            f"{_figure(figures.get('rows'), 0)} | {_figure(figures.get('positives'), 0)} | "
+            f"{_figure(figures.get(auc_key))} | {states.get(auc_key) or 'not judged'} | "
+            f"{_figure(figures.get(ks_key))} | {_figure(figures.get('mean_predicted'))} | "
+            f"{_figure(figures.get('observed_rate'))} | "
+            f"{'' if subject == 'matured' else states.get('mean_predicted') or 'not judged'} |")
+    return "\n".join(lines)
 
 
 def monitor_night(conn: duckdb.DuckDBPyConnection, model: TrainedModel, card: dict,
