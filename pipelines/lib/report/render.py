@@ -24,6 +24,7 @@ import pandas as pd
 import yaml
 from markupsafe import Markup
 
+from models.buckets import BUCKETS
 from pipelines import settings
 from pipelines.lib import definitions
 from pipelines.lib.report import charts as chart_lib
@@ -404,8 +405,38 @@ def _frame_table(frame: pd.DataFrame, text: dict, money_columns=(), rate_columns
     return Table(headers, rows, numeric)
 
 
+BUCKET_FIGURES = {"rows": "rows", "positives": "positives", "auc": "auc_in_bucket",
+                  "ks": "ks_in_bucket"}
+
+
+def bucket_discrimination(night: pd.DataFrame) -> pd.DataFrame | None:
+    """AUC and KS inside each bucket beside the whole monitoring window's, with the rows and
+    positives they rest on and the AUC's status (one night of model_monitoring rows): the overall
+    AUC is mostly the bucket itself, and collectors rank accounts inside one bucket."""
+    if not night["measure"].isin(["auc_in_bucket", "ks_in_bucket"]).any():
+        return None
+    records = []
+    for subject in ["matured", *BUCKETS]:
+        rows = night[night["subject"] == subject].set_index("measure")
+        if rows.empty:
+            continue
+        figures = ({"rows": "rows", "positives": "positives", "auc": "auc", "ks": "ks"}
+                   if subject == "matured" else BUCKET_FIGURES)
+        record = {"bucket": subject}
+        for column, measure in figures.items():
+            record[column] = rows["value"].get(measure)
+        record["status"] = rows["status"].get(figures["auc"])
+        records.append(record)
+    frame = pd.DataFrame(records)
+    for column in ("rows", "positives"):
+        frame[column] = pd.to_numeric(frame[column]).round().astype("Int64")
+    for column in ("auc", "ks"):
+        frame[column] = pd.to_numeric(frame[column]).astype("float64")
+    return frame
+
+
 def model_tables(data: ReportData, text: dict, registry_dir: Path | None) -> dict:
-    tables = dict.fromkeys(("psi", "metrics", "grades", "registry"))
+    tables = dict.fromkeys(("psi", "metrics", "buckets", "grades", "registry"))
     section = data.optional.get("model")
     if section is not None:
         frame = section["model_monitoring_history"]
@@ -417,6 +448,9 @@ def model_tables(data: ReportData, text: dict, registry_dir: Path | None) -> dic
             ["measure", "subject", "value", "model_version"]]
         if not latest.empty:
             tables["metrics"] = _frame_table(latest, text)
+        buckets = bucket_discrimination(night)
+        if buckets is not None:
+            tables["buckets"] = _frame_table(buckets, text)
     scores = data.optional.get("scores")
     if scores is not None:
         tables["grades"] = _frame_table(scores["score_grades"], text,
