@@ -1,12 +1,14 @@
 -- Collection tier per open account and night (DOMAIN.md §4), set-wise for nights in
 -- [$start_date, $end_date]. Grain: one row per (snapshot_date, account_id) of account_features
 -- whose status is not closed.
--- Strategy as data: `tier_rules` (one row per rule and bucket, first rule wins) and
--- `suppression_rules` (reason, priority, lookback_days) are registered by
--- pipelines/lib/collections/tiering.py; $high_risk_grades and $strategy_version are parameters.
+-- Strategy as data: `tier_rules` (one row per rule, bucket and currency, first rule wins; a rule
+-- with balance limits has a row per currency it names, null: any currency), `high_risk_rules`
+-- (per bucket: top_share, min_probability or grades) and `suppression_rules` (reason, priority,
+-- lookback_days) are registered by pipelines/lib/collections/tiering.py; $strategy_version is a
+-- parameter.
 -- Scores: `account_scores` when the table exists ({{ 'with' if has_scores else 'without' }} it in
--- this rendering); unscored accounts have risk_grade null, are never high risk and never early
--- warning, so tiering then runs on the delinquency bucket alone.
+-- this rendering); unscored accounts (probability null) have no rank, are never high risk and
+-- never early warning, so tiering then runs on the delinquency bucket alone.
 -- Events: a contact event counts from the night whose file carried it (landing_date) and for
 -- lookback_days nights (null: any time on record). Customer-wide events (account_id null) apply
 -- to every account of the customer; deceased, bankruptcy and do_not_contact always do.
@@ -30,12 +32,16 @@
 --   risk_grade: account_scores.risk_grade (A lowest risk .. E); null when unscored
 --   probability: account_scores.probability; null when unscored
 --   early_warning: account_scores.early_warning; false when unscored
---   high_risk: risk_grade is one of the strategy's high_risk_grades
+--   risk_rank_in_bucket: 1 = the highest probability among the night's scored accounts of the bucket (ties by account_id); null when unscored
+--   scored_in_bucket: the night's scored accounts of the bucket (the rank's denominator)
+--   high_risk_rule: the bucket's high-risk rule: top_share=<s> (high when risk_rank_in_bucket <= s x scored_in_bucket), min_probability=<p> or grades=<D,E>; null when the bucket has none
+--   high_risk: scored and the bucket's high-risk rule holds; false when unscored or the bucket has no rule
 --   model_version: the model that scored the account tonight; null when unscored
 --   jurisdiction: the customer's country (CN, US, ...) selecting the contact rules
 --   tier: T0-T5 by the first matching strategy rule; null for accounts no rule matches (current, low risk)
 --   tier_rule: 0-based index of the matching rule in the strategy's tiers list; null with tier
---   treatment: the tier's treatment name (early_reminder, soft_notice, early_high, formal_demand, final_notice, write_off_review)
+--   treatment: the matching rule's treatment name (the tier's own unless the rule names another: early_reminder, early_warning_watch, soft_notice, early_high, early_high_automated, formal_demand, formal_demand_automated, final_notice, write_off_review)
+--   early_warning_action: for an early-warning account, the treatment its flag leads to (early_reminder with a payment due within the window, else the strategy's watch); null for accounts not flagged, and for a flagged account no rule treats (the check assert_early_warnings_acted_on finds these); when a flagged account's contacts are not made, suppression_reason / channel_suppressions say why
 --   tier_since: the first night of the account's current unbroken run in this tier (the tier entry); null with tier
 --   suppression_reason: the first account-wide suppression that applies, in strategy order (deceased, bankruptcy, do_not_contact, open_dispute, complaint, promise_to_pay, paid_to_current), for accounts with a tier; paid_to_current also when the tier is null; after contact planning, when every contact of the treatment was suppressed on its channel, that channel reason (opt_out, frequency_cap, no_destination)
 --   suppression_reasons: every account-wide suppression that applies, comma-separated
@@ -87,18 +93,45 @@ scores as (
 {%- endif %}
 ),
 
-scored as (
+ranked as (
     select
         a.*,
         sc.risk_grade,
         sc.probability,
         coalesce(sc.early_warning, false) as early_warning,
-        coalesce(list_contains(cast($high_risk_grades as varchar[]), sc.risk_grade), false)
-            as high_risk,
-        sc.model_version
+        sc.model_version,
+        case
+            when sc.probability is not null
+                then row_number() over (
+                    partition by a.snapshot_date, a.bucket, sc.probability is null
+                    order by sc.probability desc, a.account_id
+                )
+        end as risk_rank_in_bucket,
+        count(sc.probability) over (partition by a.snapshot_date, a.bucket) as scored_in_bucket
     from accounts as a
     left join scores as sc
         on sc.snapshot_date = a.snapshot_date and sc.account_id = a.account_id
+),
+
+scored as (
+    select
+        r.*,
+        case
+            when h.top_share is not null then 'top_share=' || cast(h.top_share as varchar)
+            when h.min_probability is not null
+                then 'min_probability=' || cast(h.min_probability as varchar)
+            when h.grades is not null then 'grades=' || array_to_string(h.grades, ',')
+        end as high_risk_rule,
+        coalesce(case
+            when r.probability is null then false
+            -- the rank's share, with a hair of slack so 0.3 x 10 is 3 in floating point
+            when h.top_share is not null
+                then r.risk_rank_in_bucket <= floor(h.top_share * r.scored_in_bucket + 1e-9)
+            when h.min_probability is not null then r.probability >= h.min_probability
+            when h.grades is not null then list_contains(h.grades, r.risk_grade)
+        end, false) as high_risk
+    from ranked as r
+    left join high_risk_rules as h on h.bucket = r.bucket
 ),
 
 -- ------------------------------------------------------------------ tier: first matching rule
@@ -110,6 +143,7 @@ matched as (
     from scored as s
     inner join tier_rules as r on r.bucket = s.bucket
     where (r.risk is null or (r.risk = 'high') = s.high_risk)
+        and (r.currency is null or r.currency = s.currency)
         and (r.min_balance is null or s.balance >= r.min_balance)
         and (r.max_balance is null or s.balance < r.max_balance)
         and (r.early_warning is null or r.early_warning = s.early_warning)
@@ -290,12 +324,16 @@ final as (
         risk_grade,
         probability,
         early_warning,
+        risk_rank_in_bucket,
+        scored_in_bucket,
+        high_risk_rule,
         high_risk,
         model_version,
         jurisdiction,
         tier,
         tier_rule,
         treatment,
+        case when early_warning then treatment end as early_warning_action,
         case
             when tier is null then null
             when run_number = 0 and carried_tier = tier then coalesce(carried_since, snapshot_date)

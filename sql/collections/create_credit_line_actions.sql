@@ -5,6 +5,7 @@ create table if not exists credit_line_actions (
     account_id varchar not null,
     customer_id varchar not null,
     bucket varchar,
+    currency varchar,
     risk_grade varchar,
     probability double,
     utilisation double,
@@ -12,6 +13,8 @@ create table if not exists credit_line_actions (
     balance decimal(18, 2),
     action varchar not null,
     recommended_limit decimal(18, 2),
+    undrawn_limit decimal(18, 2),
+    exposure_removed decimal(18, 2),
     reason varchar not null,
     reason_codes varchar,
     strategy_version varchar not null

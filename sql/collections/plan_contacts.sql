@@ -96,7 +96,8 @@ candidates as (
     inner join holders as h on h.customer_id = t.customer_id
     inner join treatment_contacts as c
         on c.jurisdiction = t.jurisdiction
-        and c.tier = t.tier
+        -- by treatment: a tier rule may name a treatment other than its tier's (e.g. a watch)
+        and c.treatment = t.treatment
         and c.preferred_language = case
             when h.preferred_language in ('zh-CN', 'en-US') then h.preferred_language
             else (select default_locale from jurisdiction_rules as j

@@ -32,6 +32,12 @@ LOCALES = ("zh-CN", "en-US")
 LENDER_KEYS = ("name", "address", "repayment_channels", "account_check", "dispute_contact",
                "dispute_evidence", "regulator", "hotline", "sms_signature", "opt_out_url")
 BREAKDOWN_MISSING = ("per_statement", "hold")
+# how a bucket's "high risk" is decided: the top share of its scored accounts by probability, a
+# probability cut-off, or risk grades (the older `high_risk_grades`, every bucket alike)
+HIGH_RISK_KINDS = ("top_share", "min_probability", "grades")
+GRADES = ("A", "B", "C", "D", "E")
+OVER_LIMIT = ("freeze", "none")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
 _TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
@@ -105,6 +111,7 @@ class Strategy:
     version: str
     path: Path
     raw: dict = field(repr=False)
+    # the older strategy key: grades high risk in every bucket; () when `high_risk` is used
     high_risk_grades: tuple[str, ...]
     tier_rules: tuple[dict, ...]
     contacts: tuple[Contact, ...]
@@ -119,28 +126,55 @@ class Strategy:
     # what a letter does when the lender sends no past-due breakdown: print the total "per your
     # statement", or hold the contact (rule breakdown_missing)
     breakdown_missing: str = "per_statement"
+    # bucket -> {kind: value}, kind one of HIGH_RISK_KINDS; a bucket not listed is never high risk
+    high_risk: dict[str, dict] = field(default_factory=dict)
 
     def jurisdiction(self, country: str | None) -> Jurisdiction:
         return self.jurisdictions.get(country or "", self.jurisdictions[self.default_jurisdiction])
 
     # ------------------------------------------------------------------ tables for SQL
     def tier_rules_table(self) -> pa.Table:
-        """One row per (rule, bucket): tiering joins on the bucket, then keeps the first rule."""
+        """One row per (rule, bucket, currency): tiering joins on the bucket, then keeps the
+        first rule. A rule with balance limits has a row per currency it names (currency null:
+        any), so a balance is only ever compared with an amount in its own currency and an
+        account in a currency the rule does not name does not match it."""
         rows = []
         for order, rule in enumerate(self.tier_rules):
+            low, high = rule.get("min_balance") or {}, rule.get("max_balance") or {}
+            currencies = sorted(set(low) | set(high)) or [None]
             for bucket in rule["buckets"]:
-                rows.append({
-                    "rule_order": order, "bucket": bucket, "tier": rule["tier"],
-                    "treatment": self.treatment_names[rule["tier"]], "risk": rule.get("risk"),
-                    "min_balance": rule.get("min_balance"), "max_balance": rule.get("max_balance"),
-                    "early_warning": rule.get("early_warning"),
-                    "due_within_days": rule.get("due_within_days"),
-                })
+                for currency in currencies:
+                    rows.append({
+                        "rule_order": order, "bucket": bucket, "tier": rule["tier"],
+                        "treatment": self.treatment_names[rule.get("treatment", rule["tier"])],
+                        "risk": rule.get("risk"), "currency": currency,
+                        "min_balance": low.get(currency), "max_balance": high.get(currency),
+                        "early_warning": rule.get("early_warning"),
+                        "due_within_days": rule.get("due_within_days"),
+                    })
         return pa.Table.from_pylist(rows, schema=pa.schema([
             ("rule_order", pa.int32()), ("bucket", pa.string()), ("tier", pa.string()),
-            ("treatment", pa.string()), ("risk", pa.string()), ("min_balance", pa.float64()),
-            ("max_balance", pa.float64()), ("early_warning", pa.bool_()),
-            ("due_within_days", pa.int32())]))
+            ("treatment", pa.string()), ("risk", pa.string()), ("currency", pa.string()),
+            ("min_balance", pa.float64()), ("max_balance", pa.float64()),
+            ("early_warning", pa.bool_()), ("due_within_days", pa.int32())]))
+
+    def high_risk_table(self) -> pa.Table:
+        """One row per bucket with a high-risk rule (the kind's column set, the others null)."""
+        rows = [{"bucket": bucket, "top_share": rule.get("top_share"),
+                 "min_probability": rule.get("min_probability"),
+                 "grades": list(rule["grades"]) if "grades" in rule else None}
+                for bucket, rule in self.high_risk.items()]
+        return pa.Table.from_pylist(rows, schema=pa.schema([
+            ("bucket", pa.string()), ("top_share", pa.float64()),
+            ("min_probability", pa.float64()), ("grades", pa.list_(pa.string()))]))
+
+    def credit_line_table(self) -> pa.Table:
+        """Per currency of `credit_line.reduce.round_to`, the step a reduced limit is rounded up
+        to (a currency not listed: 0.01, no rounding)."""
+        rows = [{"currency": c, "round_to": float(v)}
+                for c, v in self.credit_line["reduce"]["round_to"].items()]
+        return pa.Table.from_pylist(rows, schema=pa.schema([
+            ("currency", pa.string()), ("round_to", pa.float64())]))
 
     def suppression_table(self) -> pa.Table:
         reasons = ACCOUNT_SUPPRESSIONS + CHANNEL_SUPPRESSIONS
@@ -261,7 +295,7 @@ def _non_negative_int(path: Path, value, key: str, allow_none: bool = False) -> 
 def _tier_rules(path: Path, raw: dict) -> tuple[dict, ...]:
     rules = _require(path, raw, "tiers", "", list)
     allowed = {"tier", "name", "buckets", "risk", "min_balance", "max_balance", "early_warning",
-               "due_within_days"}
+               "due_within_days", "treatment"}
     for i, rule in enumerate(rules):
         where = f"tiers[{i}]"
         if not isinstance(rule, dict):
@@ -278,9 +312,10 @@ def _tier_rules(path: Path, raw: dict) -> tuple[dict, ...]:
         if rule.get("risk") not in (None, "high", "low"):
             _fail(path, f"{where}.risk", f"expected high or low, got {rule['risk']!r}")
         for key in ("min_balance", "max_balance"):
-            if rule.get(key) is not None and (not isinstance(rule[key], int | float)
-                                              or isinstance(rule[key], bool) or rule[key] < 0):
-                _fail(path, f"{where}.{key}", f"expected an amount >= 0, got {rule[key]!r}")
+            _balances(path, rule.get(key), f"{where}.{key}")
+        if rule.get("treatment") is not None and not isinstance(rule["treatment"], str):
+            _fail(path, f"{where}.treatment", f"expected a treatments key, got "
+                  f"{rule['treatment']!r}")
         if rule.get("early_warning") not in (None, True, False):
             _fail(path, f"{where}.early_warning", f"expected true or false, got "
                   f"{rule['early_warning']!r}")
@@ -288,17 +323,39 @@ def _tier_rules(path: Path, raw: dict) -> tuple[dict, ...]:
     return tuple(rules)
 
 
-def _treatments(path: Path, raw: dict, tiers_used: set[str]):
+def _balances(path: Path, value, key: str) -> None:
+    """A balance limit: one amount per currency, never one number for every currency."""
+    if value is None:
+        return
+    if not isinstance(value, dict) or not value:
+        _fail(path, key, f"expected one amount per currency, e.g. {{CNY: 3000, USD: 400}} "
+              f"(balances are in the account's currency), got {value!r}")
+    for currency, amount in value.items():
+        if not isinstance(currency, str) or not _CURRENCY.match(currency):
+            _fail(path, key, f"expected ISO 4217 currency codes, got {currency!r}")
+        if not isinstance(amount, int | float) or isinstance(amount, bool) or amount < 0:
+            _fail(path, f"{key}.{currency}", f"expected an amount >= 0, got {amount!r}")
+
+
+def _treatments(path: Path, raw: dict, rules: tuple[dict, ...]):
+    """Treatments keyed by tier (the tier's treatment) or by any other name a tier rule gives as
+    its `treatment` (e.g. a watch for early warnings with no payment due)."""
     treatments = _require(path, raw, "treatments", "", dict)
     contacts, names = [], {}
-    for tier in sorted(tiers_used - set(treatments)):
-        _fail(path, f"treatments.{tier}", "missing: a tier rule assigns this tier")
+    for i, rule in enumerate(rules):
+        key = rule.get("treatment", rule["tier"])
+        if key not in treatments:
+            where = f"tiers[{i}].treatment" if "treatment" in rule else f"treatments.{key}"
+            _fail(path, where, f"missing: a tier rule assigns treatment {key!r}")
     for tier, spec in treatments.items():
         where = f"treatments.{tier}"
-        if tier not in TIERS:
-            _fail(path, where, f"unknown tier (expected {', '.join(TIERS)})")
+        if not isinstance(tier, str) or not re.match(r"^[A-Za-z][A-Za-z0-9_]*$", tier):
+            _fail(path, where, f"expected a tier ({', '.join(TIERS)}) or a name, got {tier!r}")
         _check_keys(path, spec, {"name", "contacts"}, where)
         names[tier] = _require(path, spec, "name", where, str)
+        if list(names.values()).count(names[tier]) > 1:
+            _fail(path, f"{where}.name", f"{names[tier]!r} names another treatment too (contacts "
+                  "are planned by treatment name)")
         for i, contact in enumerate(_require(path, spec, "contacts", where, list)):
             cwhere = f"{where}.contacts[{i}]"
             _check_keys(path, contact, {"channel", "template", "queue", "priority", "cadence"},
@@ -450,6 +507,97 @@ def _delivery(path: Path, spec: dict, where: str) -> dict[str, tuple[str, int]]:
     return lags
 
 
+def _grades(path: Path, value, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        _fail(path, key, f"expected a list of grades (A..E), got {value!r}")
+    for grade in value:
+        if grade not in GRADES:
+            _fail(path, key, f"unknown grade {grade!r} (expected A..E)")
+    return tuple(value)
+
+
+def _buckets(path: Path, value, key: str) -> list[str]:
+    if not isinstance(value, list):
+        _fail(path, key, f"expected a list of buckets, got {value!r}")
+    for bucket in value:
+        if bucket not in BUCKETS:
+            _fail(path, key, f"unknown bucket {bucket!r} (expected {', '.join(BUCKETS)})")
+    return value
+
+
+def _share(path: Path, value, key: str, low: float, high: float) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not low <= value <= high:
+        _fail(path, key, f"expected a number between {low} and {high}, got {value!r}")
+    return float(value)
+
+
+def _high_risk(path: Path, raw: dict) -> tuple[dict[str, dict], tuple[str, ...]]:
+    """Per bucket, what high risk is. The older `high_risk_grades: [D, E]` still loads: it is
+    `grades: [D, E]` in every bucket."""
+    if "high_risk" in raw and "high_risk_grades" in raw:
+        _fail(path, "high_risk_grades", "give high_risk (per bucket) or the older "
+              "high_risk_grades (grades in every bucket), not both")
+    if "high_risk_grades" in raw:
+        grades = _grades(path, raw["high_risk_grades"], "high_risk_grades")
+        return {bucket: {"grades": grades} for bucket in BUCKETS}, grades
+    spec = _require(path, raw, "high_risk", "", dict)
+    rules = {}
+    for bucket, rule in spec.items():
+        where = f"high_risk.{bucket}"
+        if bucket not in BUCKETS:
+            _fail(path, where, f"unknown bucket (expected {', '.join(BUCKETS)})")
+        if not isinstance(rule, dict) or len(rule) != 1 or next(iter(rule)) not in HIGH_RISK_KINDS:
+            _fail(path, where, f"expected one of {{top_share: share}}, {{min_probability: p}} or "
+                  f"{{grades: [..]}}, got {rule!r}")
+        kind, value = next(iter(rule.items()))
+        if kind == "grades":
+            rules[bucket] = {kind: _grades(path, value, f"{where}.grades")}
+        else:
+            low = 0.0 if kind == "min_probability" else 1e-9
+            rules[bucket] = {kind: _share(path, value, f"{where}.{kind}", low, 1.0)}
+    return rules, ()
+
+
+def _credit_line(path: Path, credit: dict) -> dict:
+    old = sorted({"buckets", "min_utilisation", "reduce_by"} & set(credit))
+    if old:
+        _fail(path, f"credit_line.{old[0]}", "replaced by credit_line.reduce (buckets, "
+              "min_utilisation, headroom, round_to), freeze_high_risk_buckets, freeze_buckets "
+              "and over_limit (README: the collection strategy)")
+    _check_keys(path, credit, {"reduce", "freeze_high_risk_buckets", "freeze_buckets",
+                               "over_limit"}, "credit_line")
+    reduce = _require(path, credit, "reduce", "credit_line", dict)
+    _check_keys(path, reduce, {"buckets", "min_utilisation", "headroom", "round_to"},
+                "credit_line.reduce")
+    round_to = _require(path, reduce, "round_to", "credit_line.reduce", dict)
+    for currency, step in round_to.items():
+        if not isinstance(currency, str) or not _CURRENCY.match(currency):
+            _fail(path, "credit_line.reduce.round_to", f"expected ISO 4217 currency codes, got "
+                  f"{currency!r}")
+        _share(path, step, f"credit_line.reduce.round_to.{currency}", 0.01, 1e6)
+    over_limit = _require(path, credit, "over_limit", "credit_line")
+    if over_limit not in OVER_LIMIT:
+        _fail(path, "credit_line.over_limit", f"expected one of {', '.join(OVER_LIMIT)}, got "
+              f"{over_limit!r}")
+    return {
+        "reduce": {
+            "buckets": _buckets(path, _require(path, reduce, "buckets", "credit_line.reduce"),
+                                "credit_line.reduce.buckets"),
+            "min_utilisation": _share(path, _require(path, reduce, "min_utilisation",
+                                                     "credit_line.reduce"),
+                                      "credit_line.reduce.min_utilisation", 0.0, 1.5),
+            "headroom": _share(path, _require(path, reduce, "headroom", "credit_line.reduce"),
+                               "credit_line.reduce.headroom", 0.0, 1.0),
+            "round_to": dict(round_to)},
+        "freeze_high_risk_buckets": _buckets(
+            path, _require(path, credit, "freeze_high_risk_buckets", "credit_line"),
+            "credit_line.freeze_high_risk_buckets"),
+        "freeze_buckets": _buckets(path, _require(path, credit, "freeze_buckets", "credit_line"),
+                                   "credit_line.freeze_buckets"),
+        "over_limit": over_limit,
+    }
+
+
 def load_strategy(path: Path | None = None) -> Strategy:
     """The strategy at `path` (default: the repository's), validated; raises StrategyError."""
     path = Path(path or STRATEGY_PATH)
@@ -462,7 +610,8 @@ def load_strategy(path: Path | None = None) -> Strategy:
         raise StrategyError(f"{path.name}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise StrategyError(f"{path.name}: expected a mapping at the top level")
-    _check_keys(path, raw, {"version", "high_risk_grades", "tiers", "treatments", "suppressions",
+    _check_keys(path, raw, {"version", "high_risk", "high_risk_grades", "tiers", "treatments",
+                            "suppressions",
                             "payment_deadline_days", "default_jurisdiction", "jurisdictions",
                             "sms_max_segments", "credit_line", "cure_windows_days",
                             "breakdown_missing"}, "(top)")
@@ -471,12 +620,9 @@ def load_strategy(path: Path | None = None) -> Strategy:
         _fail(path, "breakdown_missing", f"expected one of {', '.join(BREAKDOWN_MISSING)}, got "
               f"{breakdown_missing!r}")
     version = str(_require(path, raw, "version", ""))
-    grades = _require(path, raw, "high_risk_grades", "", list)
-    for grade in grades:
-        if grade not in ("A", "B", "C", "D", "E"):
-            _fail(path, "high_risk_grades", f"unknown grade {grade!r} (expected A..E)")
+    high_risk, grades = _high_risk(path, raw)
     rules = _tier_rules(path, raw)
-    contacts, names = _treatments(path, raw, {r["tier"] for r in rules})
+    contacts, names = _treatments(path, raw, rules)
     suppressions = _require(path, raw, "suppressions", "", dict)
     lookback = {}
     for reason in ACCOUNT_SUPPRESSIONS + CHANNEL_SUPPRESSIONS:
@@ -490,15 +636,7 @@ def load_strategy(path: Path | None = None) -> Strategy:
     default = _require(path, raw, "default_jurisdiction", "", str)
     if default not in jurisdictions:
         _fail(path, "default_jurisdiction", f"{default!r} is not under jurisdictions")
-    credit = _require(path, raw, "credit_line", "", dict)
-    _check_keys(path, credit, {"buckets", "min_utilisation", "reduce_by"}, "credit_line")
-    for bucket in _require(path, credit, "buckets", "credit_line", list):
-        if bucket not in BUCKETS:
-            _fail(path, "credit_line.buckets", f"unknown bucket {bucket!r}")
-    for key in ("min_utilisation", "reduce_by"):
-        value = _require(path, credit, key, "credit_line", (int, float))
-        if not 0 <= value <= 1.5:
-            _fail(path, f"credit_line.{key}", f"expected a share between 0 and 1.5, got {value}")
+    credit = _credit_line(path, _require(path, raw, "credit_line", "", dict))
     windows = tuple(_require(path, raw, "cure_windows_days", "", list))
     if windows != (7, 30):
         _fail(path, "cure_windows_days", "the cure_rates table has 7- and 30-day columns: "
@@ -512,4 +650,5 @@ def load_strategy(path: Path | None = None) -> Strategy:
             path, _require(path, raw, "payment_deadline_days", ""), "payment_deadline_days"),
         sms_max_segments=_non_negative_int(path, _require(path, raw, "sms_max_segments", ""),
                                            "sms_max_segments"),
-        credit_line=credit, cure_windows_days=windows, breakdown_missing=breakdown_missing)
+        credit_line=credit, cure_windows_days=windows, breakdown_missing=breakdown_missing,
+        high_risk=high_risk)

@@ -14,6 +14,7 @@ import duckdb
 
 from pipelines.lib.collections.rendering import template_versions
 from pipelines.lib.collections.strategy import Strategy
+from pipelines.lib.features.nightly_tables import add_new_columns
 from pipelines.lib.sql import bind, render_sql
 from pipelines.lib.warehouse import replace_nights, run_sql, table_exists, transaction
 
@@ -32,6 +33,8 @@ def register_strategy(conn: duckdb.DuckDBPyConnection, strategy: Strategy,
     if night is not None:
         conn.register("delivery_dates", strategy.delivery_table(night))
     conn.register("tier_rules", strategy.tier_rules_table())
+    conn.register("high_risk_rules", strategy.high_risk_table())
+    conn.register("credit_line_rounding", strategy.credit_line_table())
     conn.register("suppression_rules", strategy.suppression_table())
     conn.register("jurisdiction_rules", strategy.jurisdictions_table())
     conn.register("treatment_contacts",
@@ -41,13 +44,14 @@ def register_strategy(conn: duckdb.DuckDBPyConnection, strategy: Strategy,
 
 def build_tiers(conn: duckdb.DuckDBPyConnection, strategy: Strategy, start: date,
                 end: date) -> int:
-    """Replace nights start..end of collection_tiers; returns the rows written."""
+    """Replace nights start..end of collection_tiers; returns the rows written. A table made by
+    an older release gains the newer columns (older nights hold null in them)."""
     ensure_tables(conn)
     register_strategy(conn, strategy)
-    params = {"start_date": start, "end_date": end, "strategy_version": strategy.version,
-              "high_risk_grades": list(strategy.high_risk_grades)}
+    params = {"start_date": start, "end_date": end, "strategy_version": strategy.version}
     query = render_sql("collections/collection_tiers", single_night=start == end,
                        has_scores=table_exists(conn, "account_scores"))
+    add_new_columns(conn, "collection_tiers", query, params)
     return replace_nights(conn, "collection_tiers", start, end, query, params)
 
 
@@ -105,14 +109,21 @@ def plan_nights(conn: duckdb.DuckDBPyConnection, strategy: Strategy, start: date
 
 def build_credit_line_actions(conn: duckdb.DuckDBPyConnection, strategy: Strategy, start: date,
                               end: date) -> int:
+    """Replace nights start..end of credit_line_actions (the strategy's `credit_line` rules over
+    collection_tiers); returns the rows written."""
     ensure_tables(conn)
-    credit = strategy.credit_line
+    register_strategy(conn, strategy)
+    credit, reduce = strategy.credit_line, strategy.credit_line["reduce"]
     query = render_sql("collections/credit_line_actions",
                        has_reasons=table_exists(conn, "account_reason_codes"))
-    return replace_nights(
-        conn, "credit_line_actions", start, end, query,
-        {"buckets": list(credit["buckets"]), "min_utilisation": float(credit["min_utilisation"]),
-         "reduce_by": float(credit["reduce_by"]), "strategy_version": strategy.version})
+    params = {"start_date": start, "end_date": end,
+              "freeze_buckets": list(credit["freeze_buckets"]),
+              "freeze_high_risk_buckets": list(credit["freeze_high_risk_buckets"]),
+              "over_limit": credit["over_limit"], "reduce_buckets": list(reduce["buckets"]),
+              "min_utilisation": reduce["min_utilisation"], "headroom": reduce["headroom"],
+              "strategy_version": strategy.version}
+    add_new_columns(conn, "credit_line_actions", query, params)
+    return replace_nights(conn, "credit_line_actions", start, end, query, params)
 
 
 def build_cure_rates(conn: duckdb.DuckDBPyConnection, start: date, end: date) -> int:

@@ -503,8 +503,10 @@ def collections_tables(data: ReportData, text: dict) -> dict:
     if data.optional.get("cures") is not None:
         tables["cures"] = cure_table(data.optional["cures"]["cure_rates"], text)
     if data.optional.get("credit_lines") is not None:
+        # one row per currency and action: amounts in the row's currency, never summed across
         tables["credit_lines"] = _frame_table(
-            data.optional["credit_lines"]["credit_line_actions"], text)
+            data.optional["credit_lines"]["credit_line_actions"], text,
+            money_columns=("credit_limit", "undrawn_limit", "exposure_removed"))
     return tables
 
 
