@@ -44,6 +44,19 @@ def test_the_page_renders_one_figure_per_feature_and_no_personal_data(
     assert f"night {END.isoformat()}" in html
     window = report["performance"]["window"]
     assert f"{window['first_night']} to {window['last_night']}" in html
+    # per bucket, beside the whole window: rows, rolled forward, AUC, card's AUC, status, KS
+    table = html[html.index('<table class="buckets">'):]
+    table = table[:table.index("</table>")]
+    cells = [[cell.strip().rsplit(">", 1)[-1] for cell in row.split("</td>")[:-1]]
+             for row in table.split("<tr>")[2:]]
+    assert [row[0] for row in cells] == ["all"] + [
+        row["bucket"] for row in report["roll_rate_by_bucket"]]
+    assert cells[0][1] == f"{window['rows']:,}"
+    assert cells[0][3] == f"{report['performance']['auc']:.4f}"
+    for row, bucket in zip(cells[1:], report["roll_rate_by_bucket"]):
+        labels = monitoring.loc[monitoring["bucket"] == bucket["bucket"], "label"]
+        assert row[1:3] == [f"{len(labels):,}", f"{int(labels.sum()):,}"]
+        assert row[6] == ("n/a" if bucket["ks"] != bucket["ks"] else f"{bucket['ks']:.4f}")
     # offline: nothing fetched (the SVGs' namespace URIs are names, not requests)
     assert not re.search(r'<(script|link|img)\b', html)
     assert "src=" not in html

@@ -102,7 +102,8 @@ def render_page(report: dict, night: date, card: dict,
     """The page's HTML for one night's monitoring report (models.monitoring.monitor).
 
     `auc_statuses`: {"matured" or bucket: ok | alert | None} as model_monitoring has them, so
-    the page and the table say the same (none: the AUC column has no verdict)."""
+    the page and the table say the same (None: the status column stays empty)."""
+    unjudged = "" if auc_statuses is None else "not judged"
     auc_statuses = auc_statuses or {}
     stability, performance = report["stability"], report["performance"]
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
@@ -126,7 +127,7 @@ def render_page(report: dict, night: date, card: dict,
                         "observed_rate": _number(row["observed_rate"]),
                         "auc": _number(row.get("auc")), "ks": _number(row.get("ks")),
                         "card_auc": _number(card_auc.get(row["bucket"])),
-                        "auc_status": auc_statuses.get(row["bucket"]) or "not judged"})
+                        "auc_status": auc_statuses.get(row["bucket"]) or unjudged})
     deciles = [{"decile": row["decile"], "rows": _number(row["rows"]),
                 "mean_predicted": _number(row["mean_predicted"]),
                 "observed_rate": _number(row["observed_rate"])}
