@@ -35,6 +35,7 @@ def test_the_bucket_table_puts_the_whole_window_first_then_m0_to_m6():
     assert frame.iloc[0].tolist()[:5] == ["matured", 2300, 870, 0.93, 0.74]
     assert frame.iloc[2].tolist() == ["M1", 600, 500, 0.62, 0.21, "alert"]
     assert pd.isna(frame.iloc[3]["auc"]) and frame.iloc[3]["rows"] == 12
+    assert frame.iloc[3]["status"] == "not_judged"
     assert bucket_discrimination(night[~night["measure"].str.endswith("_in_bucket")]) is None
 
 
@@ -62,5 +63,5 @@ def test_section_7_shows_auc_and_ks_per_bucket(warehouse, report_book, tmp_path)
         ["matured window (all)", "2,300", "870", "0.7700", "0.4500", "ok"],
         ["M0", "1,500", "200", "0.8100", "0.4800", "ok"],
         ["M1", "600", "500", "0.6200", "0.2100", "alert"],
-        ["M6", "12", "12", "–", "–", ""],
+        ["M6", "12", "12", "–", "–", "not judged"],
     ]

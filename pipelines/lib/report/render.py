@@ -425,7 +425,8 @@ def bucket_discrimination(night: pd.DataFrame) -> pd.DataFrame | None:
         record = {"bucket": subject}
         for column, measure in figures.items():
             record[column] = rows["value"].get(measure)
-        record["status"] = rows["status"].get(figures["auc"])
+        status = rows["status"].get(figures["auc"])
+        record["status"] = "not_judged" if pd.isna(status) else status
         records.append(record)
     frame = pd.DataFrame(records)
     for column in ("rows", "positives"):
