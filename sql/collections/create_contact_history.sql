@@ -17,14 +17,17 @@
 --   jurisdiction: CN, US: whose rules the linter applied
 --   queue: work list for tasks (phone_early, phone_formal, specialist, field_visit_review, recovery_legal_review)
 --   priority: work list priority, 1 first
---   status: planned, held (linter failed), sent, delivered, failed, cancelled
---   held_rule: the DOMAIN §5 rule the contact broke (when held)
+--   status: planned, held (linter failed), overflow (a task ranked beyond its queue's capacity: not on the work list), sent, delivered, failed, cancelled
+--   held_rule: the DOMAIN §5 rule the contact broke (when held); queue_full (when overflow)
 --   held_span: the offending text, or what was missing (when held)
 --   scheduled_at: when to send or call: the day after the night at the jurisdiction's send time in the customer's time zone (UTC instant); null when the customer's time zone is unknown
 --   letter_id: the unique letter reference printed on the letter (messages only)
 --   cap_count: this contact's number among the debtor's contacts on this channel within the cap window (messages), or calls in the 7 days ending the call day (phone)
 --   cap_max: the jurisdiction's cap for that count (null: none)
 --   last_conversation: night of the debtor's latest connected call in the feed, if any
+--   queue_rank: a task's rank in its jurisdiction's queue that night, by expected value (sql/collections/plan_contacts.sql); null for messages and feed calls
+--   queue_capacity: the queue's tasks a night in the jurisdiction (agents x tasks_per_agent); null: unlimited
+--   expected_value: cure probability x past-due amount in the account's currency, the rank's key (plan_contacts.sql); null when unknown
 --   source: plan (this strategy) or events (the contact_events feed)
 --   event_type: call_attempt or call_connected (feed calls)
 --   strategy_version: the strategy that planned the contact
@@ -56,6 +59,9 @@ create table if not exists contact_history (
     cap_count integer,
     cap_max integer,
     last_conversation date,
+    queue_rank integer,
+    queue_capacity integer,
+    expected_value double,
     source varchar not null,
     event_type varchar,
     strategy_version varchar,

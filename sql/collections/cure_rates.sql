@@ -2,7 +2,7 @@
 -- nights? Rates by tier and treatment, as known on each night in [$start_date, $end_date].
 -- Grain: one row per (snapshot_date, tier, treatment) with contacts tonight or in a cohort.
 -- A treatment: a distinct (account, contact night, treatment) with at least one contact of the
--- plan that was not held or cancelled. Cohorts on night N: the 7-day cohort is the treatments of
+-- plan that was not held, cancelled or overflowed (a task beyond its queue's capacity). Cohorts on night N: the 7-day cohort is the treatments of
 -- the 30 contact nights N-36 .. N-7 (each has had its 7 nights), the 30-day cohort those of
 -- N-59 .. N-30. paid: a snapshot in (contact night, +k nights] with payment_amount > 0; cured:
 -- for an account delinquent at contact, a snapshot in that window at 0 DPD; for an account
@@ -41,7 +41,7 @@ treatments as (
     inner join collection_tiers as t
         on t.snapshot_date = h.snapshot_date and t.account_id = h.account_id
     where h.source = 'plan'
-        and h.status not in ('held', 'cancelled')
+        and h.status not in ('held', 'cancelled', 'overflow')
         and h.snapshot_date between cast($start_date as date) - 59 and $end_date
 ),
 

@@ -2,13 +2,29 @@
 -- account's treatment, with the reason it is not planned (channel_suppression) or null.
 -- Grain: one row per (account_id, contact_order) of collection_tiers rows of $night with a tier
 -- and no account-wide suppression.
--- Inputs registered by pipelines/lib/collections/planning.py: `treatment_contacts` (the strategy's
--- contacts per jurisdiction x preferred language, with template, locale and version) and
--- `suppression_rules`. Cadence is counted from contact_history (planned, sent or delivered rows
+-- Inputs registered by pipelines/lib/collections/tiering.py: `treatment_contacts` (the strategy's
+-- contacts per jurisdiction x preferred language, with template, locale and version, a task's
+-- queue capacity and the phone cadence) and `suppression_rules`. Cadence is counted from contact_history (planned, sent or delivered rows
 -- of the plan, not held or cancelled; another key than the candidate's own, so a rerun finds its
 -- own rows and plans nothing twice). Caps are not applied here: cap_count and cap_max go with the
 -- contact and the linter holds a contact over its cap (pipelines/lib/collections/linter.py).
 -- Customer: the latest customers version landed by $night.
+-- Queues (issue 17): the tasks (phone, review) that would be planned are ranked per
+-- (jurisdiction, queue): first those the linter will not surely hold (a phone task at its call cap
+-- or within days_after_conversation of a conversation, or with an unknown time zone, is held at
+-- render), then expected_value descending (nulls last), days_past_due descending, account_id,
+-- contact_order. Ranks above the queue's capacity get channel_suppression queue_full: recorded in
+-- contact_history as status overflow (insert_planned_contacts.sql), never on the work list.
+-- Expected value = cure_probability x past_due_amount, in the account's currency (a queue's
+-- jurisdiction books one currency; amounts of two currencies are not converted), where
+-- cure_probability = 1 - collection_tiers.probability (the model's P(not rolling forward within
+-- a month): trained on nights when accounts like these got the same treatment, so it is the
+-- chance of curing or holding when contacted as the strategy contacts them); unscored accounts:
+-- the latest 30-day cure rate observed after contact for the tier and treatment (cure_rates, a
+-- night before $night); neither: null.
+-- Phone cadence: a debtor with call tasks (planned, sent or delivered) on rest_after_nights
+-- consecutive nights up to a night of the last rest_nights, none of them before the debtor's
+-- latest connected call in the feed (a right-party contact starts a new run), rests tonight.
 --
 -- Columns:
 --   snapshot_date, account_id, customer_id, tier, treatment, tier_since, jurisdiction: from collection_tiers
@@ -25,7 +41,10 @@
 --   cap_count: messages: the debtor's contacts on the channel in the cap window before tonight + this contact's rank among tonight's (by priority, then account); phone: feed calls in the 6 nights up to tonight (the call day makes 7)
 --   cap_max: messages: the jurisdiction's cap; phone: max_calls_per_7_days (null: no such cap)
 --   last_conversation: the debtor's latest connected call in the feed, if any
---   channel_suppression: null when planned; else no_destination (no phone, e-mail or address for the channel), opt_out (the customer opted out of the channel), frequency_cap (the cadence: contacted on this channel for this treatment within every_days nights, or already once since the tier entry), same_debtor_call (one call task per debtor and night: the debtor's highest-priority account keeps it)
+--   expected_value: cure_probability x past_due_amount (above); null when neither is known
+--   queue_rank: the task's rank in its (jurisdiction, queue) tonight (above); null for messages and suppressed tasks
+--   queue_capacity: the queue's tasks a night in the jurisdiction (agents x tasks_per_agent); null: unlimited, or a message
+--   channel_suppression: null when planned; else no_destination (no phone, e-mail or address for the channel), opt_out (the customer opted out of the channel), frequency_cap (the cadence: contacted on this channel for this treatment within every_days nights, or already once since the tier entry), call_rest (the phone cadence above), same_debtor_call (one call task per debtor and night: the debtor's highest-priority account keeps it), queue_full (ranked beyond the queue's capacity)
 with
 
 tiers as (
@@ -68,6 +87,8 @@ candidates as (
         t.tier_since,
         t.jurisdiction,
         t.days_past_due,
+        t.probability,
+        t.past_due_amount,
         c.contact_order,
         c.channel,
         c.template,
@@ -79,6 +100,7 @@ candidates as (
         c.once_per_tier_entry,
         c.cap_max as message_cap_max,
         c.cap_window_days,
+        c.queue_capacity,
         h.mobile_phone,
         h.email,
         h.postal_address,
@@ -169,6 +191,61 @@ calls as (
     group by customer_id
 ),
 
+phone_cadence as (
+    select
+        max(rest_after_nights) as rest_after_nights,
+        max(rest_nights) as rest_nights
+    from treatment_contacts
+    where channel = 'phone'
+),
+
+phone_nights as (
+    select distinct h.customer_id, h.snapshot_date
+    from history as h
+    cross join phone_cadence as pc
+    where h.source = 'plan'
+        and h.channel = 'phone'
+        and h.status in ('planned', 'sent', 'delivered')
+        and h.snapshot_date < $night
+        and h.snapshot_date >= cast($night as date)
+        - cast(pc.rest_after_nights + pc.rest_nights as integer)
+),
+
+last_right_party as (
+    select customer_id, max(snapshot_date) as night
+    from history
+    where source = 'events' and event_type = 'call_connected'
+    group by customer_id
+),
+
+call_runs as (
+    -- consecutive nights share snapshot_date - their number
+    select
+        p.customer_id,
+        p.snapshot_date,
+        p.snapshot_date - cast(row_number() over (
+            partition by p.customer_id order by p.snapshot_date
+        ) as integer) as run_start
+    from phone_nights as p
+    left join last_right_party as r on r.customer_id = p.customer_id
+    where r.night is null or p.snapshot_date >= r.night
+),
+
+last_runs as (
+    select customer_id, count(*) as nights, max(snapshot_date) as last_night
+    from call_runs
+    group by customer_id, run_start
+    qualify row_number() over (partition by customer_id order by max(snapshot_date) desc) = 1
+),
+
+resting as (
+    select l.customer_id
+    from last_runs as l
+    cross join phone_cadence as pc
+    where l.nights >= pc.rest_after_nights
+        and cast($night as date) - l.last_night - 1 < pc.rest_nights
+),
+
 judged as (
     select
         c.*,
@@ -183,6 +260,8 @@ judged as (
                     and (o.channel = c.channel or (o.channel is null and c.channel <> 'review'))
             ) then 'opt_out'
             when cd.account_id is not null then 'frequency_cap'
+            when c.channel = 'phone' and c.customer_id in (select customer_id from resting)
+                then 'call_rest'
         end as channel_suppression
     from candidates as c
     left join cadence as cd on cd.account_id = c.account_id and cd.contact_order = c.contact_order
@@ -214,6 +293,10 @@ final as (
         r.locale,
         r.queue,
         r.priority,
+        r.days_past_due,
+        r.probability,
+        r.past_due_amount,
+        r.queue_capacity,
         r.idempotency_key,
         case
             when r.channel in ('phone', 'review')
@@ -236,6 +319,7 @@ final as (
             else r.message_cap_max
         end as cap_max,
         ca.last_conversation,
+        jr.days_after_conversation,
         case
             when r.channel_suppression is null and r.channel = 'phone' and r.rank_tonight > 1
                 then 'same_debtor_call'
@@ -248,10 +332,59 @@ final as (
     left join jurisdiction_rules as jr on jr.jurisdiction = r.jurisdiction
 ),
 
+-- ------------------------------------------------------------------ queues
+observed_cure_rates as (
+    select tier, treatment, arg_max(cure_rate_30d, snapshot_date) as cure_rate_30d
+    from cure_rates
+    where snapshot_date < $night and cure_rate_30d is not null
+    group by tier, treatment
+),
+
+valued as (
+    select
+        f.*,
+        coalesce(1 - f.probability, o.cure_rate_30d) * f.past_due_amount as expected_value,
+        f.channel = 'phone' and (
+            f.scheduled_at is null
+            or f.cap_count >= f.cap_max
+            or f.snapshot_date - f.last_conversation < f.days_after_conversation
+        ) as surely_held
+    from final as f
+    left join observed_cure_rates as o on o.tier = f.tier and o.treatment = f.treatment
+),
+
+queue_ranks as (
+    select
+        account_id,
+        contact_order,
+        row_number() over (
+            partition by jurisdiction, queue
+            order by coalesce(surely_held, false), expected_value desc nulls last,
+                days_past_due desc, account_id, contact_order
+        ) as queue_rank
+    from valued
+    where channel in ('phone', 'review') and channel_suppression is null
+),
+
+queued as (
+    select
+        v.* exclude (probability, past_due_amount, days_after_conversation, surely_held)
+        replace (
+            case
+                when q.queue_rank > v.queue_capacity then 'queue_full'
+                else v.channel_suppression
+            end as channel_suppression
+        ),
+        q.queue_rank
+    from valued as v
+    left join queue_ranks as q
+        on q.account_id = v.account_id and q.contact_order = v.contact_order
+),
+
 short_references as (
     select upper(left(idempotency_key, 10)) as short_hash, idempotency_key
-    from final
-    where channel_suppression is null
+    from queued
+    where channel_suppression is null or channel_suppression = 'queue_full'
     union
     select split_part(contact_id, '-', 2), idempotency_key
     from contact_history
@@ -278,5 +411,5 @@ select
             else split_part(f.letter_id, '-', 1) || '-' || upper(left(f.idempotency_key, 20))
         end as letter_id
     )
-from final as f
+from queued as f
 left join shared_short_hashes as s on s.short_hash = upper(left(f.idempotency_key, 10))

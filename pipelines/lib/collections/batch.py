@@ -20,6 +20,11 @@ Output under `<out>/<night>/` (DOMAIN §5, issues 5 and 16):
   - `promise_amount`: the amount promised, in the row's currency, `.` decimals
   - `promise_date`: the date promised, YYYY-MM-DD
   - `note`: free text (never another person's details)
+  Each queue's rows are in rank order (`queue_rank`, by `expected_value`: issue 17,
+  sql/collections/plan_contacts.sql) and at most its capacity per jurisdiction;
+- `queue_overflow.csv`: the tasks ranked beyond their queue's capacity tonight (status overflow,
+  held_rule queue_full in contact_history), with rank, capacity, expected value and the amounts:
+  what tonight's staff cannot reach. Ids and amounts only, no names or phone numbers.
 
 The folder is written beside the final one and renamed into place, so a reader never sees half a
 batch. When a template fails the linter for every contact it was rendered for, the batch is
@@ -118,6 +123,8 @@ class BatchSummary:
     print_letters: int = 0
     print_seconds: float = 0.0
     render_seconds: float = 0.0
+    # "<jurisdiction>/<queue>" -> capacity (None: unlimited), planned, held, overflow
+    queues: dict[str, dict] = field(default_factory=dict)
 
     @property
     def blocked(self) -> bool:
@@ -177,7 +184,7 @@ def _domain(url: str) -> str:
 
 MANIFEST = ["letter_id", "account_id", "customer_id", "channel", "template", "template_version",
             "locale", "sha256", "path", "scheduled_at"]
-WORK_LIST = ["contact_id", "queue", "priority", "tier", "treatment", "account_id", "customer_id",
+WORK_LIST = ["contact_id", "queue", "priority", "queue_rank", "expected_value", "tier", "treatment", "account_id", "customer_id",
              "full_name", "mobile_phone", "account_last4", "currency", "days_past_due",
              "past_due_amount", "balance", "risk_grade", "reason_codes_zh", "reason_codes_en",
              "call_date", "call_window", "timezone", "max_calls", "jurisdiction"]
@@ -197,6 +204,10 @@ MONEY_COLUMNS = frozenset({"past_due_amount", "balance", "promise_amount"})
 # a text cell starting so would turn into a number (or a date) when edited in Excel
 KEEP_AS_TEXT = frozenset("+-0123456789")
 XLSX_MAX_ROWS = 1_048_575  # Excel's rows per sheet, less the header
+# the tasks beyond their queue's capacity: ids and amounts, no personal data
+OVERFLOW = ["contact_id", "jurisdiction", "queue", "queue_rank", "queue_capacity", "expected_value",
+            "account_id", "customer_id", "tier", "treatment", "channel", "currency", "bucket",
+            "days_past_due", "past_due_amount", "probability", "risk_grade"]
 HELD = ["contact_id", "letter_id", "account_id", "customer_id", "channel", "template",
         "template_version", "locale", "jurisdiction", "rule", "span"]
 PRINT_INDEX = ["file", "first_page", "pages", "letter_id", "account_id", "customer_id", "locale",
@@ -314,6 +325,8 @@ def write_batch(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date
     started = time.perf_counter()
     composer = SmsComposer(strategy, gateways or load_gateways())
     rows = fetch_contacts(conn, strategy, night)
+    tasks = queue_tasks(conn, night)
+    ranks = {t["contact_id"]: t for t in tasks}
     results = lint_contacts(strategy, rows)
     summary = BatchSummary(night, None)
     summary.render_seconds = time.perf_counter() - started
@@ -371,7 +384,9 @@ def write_batch(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date
                     remaining = rules.calls["max_calls_per_7_days"] - (row["cap_count"] or 0)
                 else:
                     remaining = rules.calls.get("max_attempts_per_number_per_day")
+            task = ranks.get(row["contact_id"], {})
             work.append(row | {
+                "queue_rank": task.get("queue_rank"), "expected_value": task.get("expected_value"),
                 "call_date": local_day.isoformat(),
                 "call_window": f"{rules.allowed_start}-{rules.allowed_end}",
                 "max_calls": remaining})
@@ -407,8 +422,12 @@ def write_batch(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date
             handle.write(json.dumps(message, ensure_ascii=False) + "\n")
     (staging / "sms_templates.json").write_text(
         json.dumps(composer.registry(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    work.sort(key=lambda r: (r["queue"], r["priority"] or 99, -(r["days_past_due"] or 0),
-                             r["account_id"]))
+    work.sort(key=lambda r: (r["queue"], r["jurisdiction"] or "", r["queue_rank"] is None,
+                             r["queue_rank"] or 0, r["account_id"]))
+    held_tasks = {h["contact_id"] for h in held}
+    summary.queues = queue_counts(tasks, held_tasks)
+    write_csv(staging / "queue_overflow.csv", OVERFLOW,
+              [t for t in tasks if t["status"] == "overflow"])
     write_csv(staging / "work_list.csv", WORK_LIST_COLUMNS,
               [r | {"mobile_phone": tel_uri(r["mobile_phone"])} for r in work], bom=True)
     write_work_list_xlsx(staging / "work_list.xlsx", work, night)
@@ -428,12 +447,36 @@ def write_batch(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date
     return summary
 
 
+def queue_tasks(conn: duckdb.DuckDBPyConnection, night: date) -> list[dict]:
+    """The night's tasks with their queue rank (sql/collections/queue_tasks.sql)."""
+    cursor = run_sql(conn, "collections/queue_tasks", {"night": night})
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
+
+def queue_counts(tasks: list[dict], held: set[str]) -> dict[str, dict]:
+    """Per jurisdiction and queue: its capacity and the tasks on the work list, held by the
+    linter and overflowed, so a manager sees the queue's load against its staff."""
+    counts: dict[str, dict] = {}
+    for task in tasks:
+        entry = counts.setdefault(f"{task['jurisdiction']}/{task['queue']}", {
+            "capacity": task["queue_capacity"], "work_list": 0, "held": 0, "overflow": 0})
+        if task["status"] == "overflow":
+            entry["overflow"] += 1
+        elif task["contact_id"] in held:
+            entry["held"] += 1
+        else:
+            entry["work_list"] += 1
+    return dict(sorted(counts.items()))
+
+
 _BATCH_FOLDER = re.compile(r"^(\d{4}-\d{2}-\d{2})(\.blocked)?$")
 
 
 def purge_batches(out: Path, before: date, *, now: datetime | None = None) -> list[dict]:
     """Remove the personal-data files (PERSONAL_PATHS) of every batch of a night before
-    `before`; manifest.csv, held.csv, summary.json and sms_templates.json stay. Each purged
+    `before`; manifest.csv, held.csv, queue_overflow.csv, summary.json and sms_templates.json
+    stay. Each purged
     folder gets purged.json: the files removed with their sha256 and size, and when. Contact
     records in the warehouse are not touched (they hold no personal data)."""
     now = now or datetime.now(UTC)
@@ -497,4 +540,5 @@ def summary_counts(summary: BatchSummary) -> dict:
         "blocked": summary.blocked,
         "print_letters": summary.print_letters,
         "print_files": len(summary.print_files),
+        "queues": summary.queues,
     }

@@ -126,6 +126,13 @@ class Strategy:
     # what a letter does when the lender sends no past-due breakdown: print the total "per your
     # statement", or hold the contact (rule breakdown_missing)
     breakdown_missing: str = "per_statement"
+    # jurisdiction -> queue -> tasks its staff work a night (agents x tasks_per_agent); None:
+    # unlimited, said so in the file
+    queue_capacity: dict[str, dict[str, int | None]] = field(default_factory=dict)
+    # a debtor on a phone queue this many nights in a row without a right-party contact rests
+    # (no call task) for rest_nights nights
+    call_rest_after_nights: int | None = None
+    call_rest_nights: int = 0
     # bucket -> {kind: value}, kind one of HIGH_RISK_KINDS; a bucket not listed is never high risk
     high_risk: dict[str, dict] = field(default_factory=dict)
 
@@ -221,8 +228,16 @@ class Strategy:
                         "cap_max": jurisdiction.message_caps.get(contact.channel, (None, None))[0],
                         "cap_window_days": jurisdiction.message_caps.get(
                             contact.channel, (None, None))[1],
+                        "queue_capacity": self.queue_capacity.get(code, {}).get(contact.queue),
+                        "rest_after_nights": (self.call_rest_after_nights
+                                              if contact.channel == "phone" else None),
+                        "rest_nights": self.call_rest_nights if contact.channel == "phone" else 0,
                     })
-        return pa.Table.from_pylist(rows)
+        table = pa.Table.from_pylist(rows)
+        for name in ("queue_capacity", "rest_after_nights"):  # all null: unlimited, no rest
+            table = table.set_column(table.schema.get_field_index(name), name,
+                                     table.column(name).cast(pa.int64()))
+        return table
 
     def jurisdictions_table(self) -> pa.Table:
         rows = []
@@ -507,6 +522,60 @@ def _delivery(path: Path, spec: dict, where: str) -> dict[str, tuple[str, int]]:
     return lags
 
 
+def _queues(path: Path, raw: dict, contacts, jurisdictions: set[str]
+            ) -> dict[str, dict[str, int | None]]:
+    """Each jurisdiction's nightly capacity per work-list queue. Every queue a treatment sends
+    tasks to needs one in every jurisdiction (a forgotten queue is an error, not unlimited);
+    `unlimited` says so on purpose."""
+    used = sorted({c.queue for c in contacts if c.channel in TASK_CHANNELS})
+    spec = raw.get("queues")
+    if spec is None:
+        if used:
+            _fail(path, "queues", f"missing: treatments send tasks to {', '.join(used)}; give "
+                  "each a capacity per jurisdiction ({agents: N, tasks_per_agent: N} or "
+                  "unlimited)")
+        return {}
+    if not isinstance(spec, dict):
+        _fail(path, "queues", f"expected a mapping of jurisdictions, got {spec!r}")
+    _check_keys(path, spec, jurisdictions, "queues")
+    capacity: dict[str, dict[str, int | None]] = {}
+    for code in sorted(jurisdictions):
+        queues = _require(path, spec, code, "queues", dict)  # a queue no treatment uses: kept
+        capacity[code] = {}
+        for queue in sorted(set(used) | set(queues)):
+            where = f"queues.{code}.{queue}"
+            value = _require(path, queues, queue, f"queues.{code}")
+            if value == "unlimited":
+                capacity[code][queue] = None
+                continue
+            if not isinstance(value, dict):
+                _fail(path, where, f"expected {{agents: N, tasks_per_agent: N}} or unlimited, "
+                      f"got {value!r}")
+            _check_keys(path, value, {"agents", "tasks_per_agent"}, where)
+            agents = _non_negative_int(path, _require(path, value, "agents", where),
+                                       f"{where}.agents")
+            per_agent = _non_negative_int(path, _require(path, value, "tasks_per_agent", where),
+                                          f"{where}.tasks_per_agent")
+            capacity[code][queue] = agents * per_agent
+    return capacity
+
+
+def _phone_cadence(path: Path, raw: dict) -> tuple[int | None, int]:
+    spec = raw.get("phone_cadence")
+    if spec is None:
+        return None, 0
+    if not isinstance(spec, dict):
+        _fail(path, "phone_cadence", f"expected a mapping, got {spec!r}")
+    _check_keys(path, spec, {"rest_after_nights", "rest_nights"}, "phone_cadence")
+    after = _non_negative_int(path, _require(path, spec, "rest_after_nights", "phone_cadence"),
+                              "phone_cadence.rest_after_nights")
+    rest = _non_negative_int(path, _require(path, spec, "rest_nights", "phone_cadence"),
+                             "phone_cadence.rest_nights")
+    if after < 1:
+        _fail(path, "phone_cadence.rest_after_nights", "expected at least 1")
+    return after, rest
+
+
 def _grades(path: Path, value, key: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not value:
         _fail(path, key, f"expected a list of grades (A..E), got {value!r}")
@@ -614,7 +683,7 @@ def load_strategy(path: Path | None = None) -> Strategy:
                             "suppressions",
                             "payment_deadline_days", "default_jurisdiction", "jurisdictions",
                             "sms_max_segments", "credit_line", "cure_windows_days",
-                            "breakdown_missing"}, "(top)")
+                            "breakdown_missing", "queues", "phone_cadence"}, "(top)")
     breakdown_missing = raw.get("breakdown_missing", "per_statement")
     if breakdown_missing not in BREAKDOWN_MISSING:
         _fail(path, "breakdown_missing", f"expected one of {', '.join(BREAKDOWN_MISSING)}, got "
@@ -641,6 +710,8 @@ def load_strategy(path: Path | None = None) -> Strategy:
     if windows != (7, 30):
         _fail(path, "cure_windows_days", "the cure_rates table has 7- and 30-day columns: "
               "expected [7, 30]")
+    capacity = _queues(path, raw, contacts, set(jurisdictions))
+    rest_after, rest_nights = _phone_cadence(path, raw)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
     return Strategy(
         version=f"{version}+{digest}", path=path, raw=raw, high_risk_grades=tuple(grades),
@@ -651,4 +722,5 @@ def load_strategy(path: Path | None = None) -> Strategy:
         sms_max_segments=_non_negative_int(path, _require(path, raw, "sms_max_segments", ""),
                                            "sms_max_segments"),
         credit_line=credit, cure_windows_days=windows, breakdown_missing=breakdown_missing,
-        high_risk=high_risk)
+        high_risk=high_risk,
+        queue_capacity=capacity, call_rest_after_nights=rest_after, call_rest_nights=rest_nights)
