@@ -54,6 +54,12 @@ def test_csv_starts_with_a_bom_and_reads_back_intact(batch):
         rows = list(csv.DictReader(handle))
     assert {r["contact_id"]: r["account_id"] for r in rows} == calls
     assert list(rows[0])[-5:] == DISPOSITION
+    assert list(rows[0])[:5] == ["contact_id", "queue", "priority", "queue_rank", "expected_value"]
+    # a queue (phone_early) ranked per jurisdiction: unscored, with no cure rate observed yet,
+    # no task has an expected value, so the tie goes by days past due (all 40), then account id
+    assert [(r["jurisdiction"], r["account_id"], r["queue_rank"]) for r in rows] == [
+        ("CN", "AC00000001", "1"), ("CN", "AC00000003", "2"), ("US", "AC00000002", "1")]
+    assert {r["expected_value"] for r in rows} == {""}
     by_account = {r["account_id"]: r for r in rows}
     assert by_account["AC00000001"]["full_name"] == "欧阳娜娜"
     assert by_account["AC00000002"]["full_name"] == "Mary O'Brien"
