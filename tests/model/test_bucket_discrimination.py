@@ -257,3 +257,32 @@ def test_bucket_auc_against_the_oracle_on_the_same_rows():
         "    M1: AUC 0.8333 vs oracle 1.0000 = 0.833 (4 rows, 2 positives; MISSED)")
     assert _bucket_auc_line(rows["M4"], verdict).endswith("; no target)")
     assert _bucket_auc_line(rows["M2"], verdict).endswith("; MISSED (no AUC))")
+
+
+def test_the_bench_prints_each_bucket_beside_the_overall_ratio():
+    from tooling.bench.model import report
+
+    sim = {"accounts": 20_000, "days": 180, "validation_rows": 50_000,
+           "validation_window": {"first_night": "2026-04-05", "last_night": "2026-04-26"},
+           "auc": 0.947, "oracle_auc": 0.97, "auc_over_oracle": 0.9763, "ks": 0.8,
+           "calibration_by_bucket": [], "buckets_within_10pct": [], "buckets_outside_10pct": [],
+           "auc_by_bucket": [
+               {"bucket": "M0", "rows": 40_000, "positives": 900, "auc": 0.83,
+                "oracle_auc": 0.91, "auc_over_oracle": 0.9121, "target": 0.9, "ok": True},
+               {"bucket": "M1", "rows": 4_000, "positives": 1_500, "auc": 0.60,
+                "oracle_auc": 0.72, "auc_over_oracle": 0.8333, "target": 0.9, "ok": False}]}
+    speed = {"rows": 1_000_000, "retrain_seconds": 30.0, "retrain_trees": 90,
+             "raw_xgboost_train_seconds": 20.0, "retrain_over_raw": 1.5,
+             "score_rows_per_second": 400_000, "raw_predict_rows_per_second": 500_000,
+             "score_over_raw": 1.2, "reason_accounts": 90_000, "reason_share_of_book": 0.09,
+             "reason_method": "exact", "reason_seconds": 10.0, "raw_contributions_seconds": 8.0,
+             "reasons_over_raw": 1.25, "peak_rss_mb": 3000}
+    taiwan = {"test_rows": 6000, "auc": 0.786, "gini": 0.572, "ks": 0.43}
+    lines = report({"simulated_book": sim, "taiwan_2005": taiwan, "speed": speed,
+                    "model_card": "card.md"}).splitlines()
+    overall = next(i for i, line in enumerate(lines) if line.startswith("  AUC 0.9470"))
+    assert lines[overall + 1] == ("  AUC inside each bucket, model vs oracle on the same rows "
+                                  "(target >= 0.9x in M0, M1, M2, M3):")
+    assert lines[overall + 2] == ("    M0: AUC 0.8300 vs oracle 0.9100 = 0.912 (40,000 rows, "
+                                  "900 positives; ok)")
+    assert lines[overall + 3].endswith("= 0.833 (4,000 rows, 1,500 positives; MISSED)")
