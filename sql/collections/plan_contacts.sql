@@ -4,9 +4,10 @@
 -- and no account-wide suppression.
 -- Inputs registered by pipelines/lib/collections/tiering.py: `treatment_contacts` (the strategy's
 -- contacts per jurisdiction x preferred language, with template, locale and version, a task's
--- queue capacity and the phone cadence) and `suppression_rules`. Cadence is counted from contact_history (planned, sent or delivered rows
--- of the plan, not held or cancelled; another key than the candidate's own, so a rerun finds its
--- own rows and plans nothing twice). Caps are not applied here: cap_count and cap_max go with the
+-- queue capacity and the phone cadence) and `suppression_rules`. Cadence is counted from
+-- contact_history (planned, sent or delivered rows of the plan, not held, overflowed or
+-- cancelled; another key than the candidate's own, so a rerun finds its own rows and plans
+-- nothing twice). Caps are not applied here: cap_count and cap_max go with the
 -- contact and the linter holds a contact over its cap (pipelines/lib/collections/linter.py).
 -- Customer: the latest customers version landed by $night.
 -- Queues (issue 17): the tasks (phone, review) that would be planned are ranked per
@@ -22,9 +23,10 @@
 -- chance of curing or holding when contacted as the strategy contacts them); unscored accounts:
 -- the latest 30-day cure rate observed after contact for the tier and treatment (cure_rates, a
 -- night before $night); neither: null.
--- Phone cadence: a debtor with call tasks (planned, sent or delivered) on rest_after_nights
--- consecutive nights up to a night of the last rest_nights, none of them before the debtor's
--- latest connected call in the feed (a right-party contact starts a new run), rests tonight.
+-- Phone cadence (call_rest): a debtor rests tonight when the latest run of consecutive nights
+-- with a call task (planned, sent or delivered) has at least rest_after_nights nights and ended
+-- less than rest_nights nights before tonight; nights before the debtor's latest connected call
+-- in the feed do not count (a right-party contact starts a new run).
 --
 -- Columns:
 --   snapshot_date, account_id, customer_id, tier, treatment, tier_since, jurisdiction: from collection_tiers
