@@ -24,9 +24,9 @@
 -- the latest 30-day cure rate observed after contact for the tier and treatment (cure_rates, a
 -- night before $night); neither: null.
 -- Phone cadence (call_rest): a debtor rests tonight when the latest run of consecutive nights
--- with a call task (planned, sent or delivered) has at least rest_after_nights nights and ended
--- less than rest_nights nights before tonight; nights before the debtor's latest connected call
--- in the feed do not count (a right-party contact starts a new run).
+-- with a call task (planned, sent or delivered) ended less than rest_nights nights before tonight
+-- and has at least max_nights nights, or at least max_nights_without_contact nights from the
+-- night of the debtor's latest connected call in the feed on (a right-party contact).
 --
 -- Columns:
 --   snapshot_date, account_id, customer_id, tier, treatment, tier_since, jurisdiction: from collection_tiers
@@ -195,7 +195,8 @@ calls as (
 
 phone_cadence as (
     select
-        max(rest_after_nights) as rest_after_nights,
+        max(max_nights_without_contact) as max_nights_without_contact,
+        max(max_nights) as max_nights,
         max(rest_nights) as rest_nights
     from treatment_contacts
     where channel = 'phone'
@@ -210,7 +211,7 @@ phone_nights as (
         and h.status in ('planned', 'sent', 'delivered')
         and h.snapshot_date < $night
         and h.snapshot_date >= cast($night as date)
-        - cast(pc.rest_after_nights + pc.rest_nights as integer)
+        - cast(pc.max_nights + pc.rest_nights as integer)
 ),
 
 last_right_party as (
@@ -223,29 +224,36 @@ last_right_party as (
 call_runs as (
     -- consecutive nights share snapshot_date - their number
     select
-        p.customer_id,
-        p.snapshot_date,
-        p.snapshot_date - cast(row_number() over (
-            partition by p.customer_id order by p.snapshot_date
+        customer_id,
+        snapshot_date,
+        snapshot_date - cast(row_number() over (
+            partition by customer_id order by snapshot_date
         ) as integer) as run_start
-    from phone_nights as p
-    left join last_right_party as r on r.customer_id = p.customer_id
-    where r.night is null or p.snapshot_date >= r.night
+    from phone_nights
 ),
 
 last_runs as (
-    select customer_id, count(*) as nights, max(snapshot_date) as last_night
-    from call_runs
-    group by customer_id, run_start
-    qualify row_number() over (partition by customer_id order by max(snapshot_date) desc) = 1
+    select
+        c.customer_id,
+        count(*) as nights,
+        count(*) filter (where r.night is null or c.snapshot_date >= r.night)
+            as nights_without_contact,
+        max(c.snapshot_date) as last_night
+    from call_runs as c
+    left join last_right_party as r on r.customer_id = c.customer_id
+    group by c.customer_id, c.run_start
+    qualify row_number() over (
+        partition by c.customer_id order by max(c.snapshot_date) desc
+    ) = 1
 ),
 
 resting as (
     select l.customer_id
     from last_runs as l
     cross join phone_cadence as pc
-    where l.nights >= pc.rest_after_nights
-        and cast($night as date) - l.last_night - 1 < pc.rest_nights
+    where cast($night as date) - l.last_night - 1 < pc.rest_nights
+        and (l.nights >= pc.max_nights
+             or l.nights_without_contact >= pc.max_nights_without_contact)
 ),
 
 judged as (

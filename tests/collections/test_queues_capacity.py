@@ -242,15 +242,18 @@ def test_every_queue_of_every_jurisdiction_holds_at_most_its_capacity(tmp_path):
 TEN = [NIGHT + timedelta(days=i) for i in range(10)]
 
 
-def test_a_debtor_rests_after_four_nights_of_calls_without_a_conversation(tmp_path):
-    """Default cadence, 4 nights then 3 of rest. Customer 1 never answers: called nights 1-4,
-    rests 5-7, called 8-10. Customer 2 talks to a collector on night 3 (a call_connected event
-    landed then): the run starts again on night 3 (3, 4, 5, 6), rests 7-9, is called on 10."""
-    strategy = strategy_file(tmp_path)
-    assert (strategy.call_rest_after_nights, strategy.call_rest_nights) == (4, 3)
-    snapshots = [snapshot(night, n, 65 + i) for i, night in enumerate(TEN) for n in (1, 2)]
-    customers = [customer(n, NIGHT - timedelta(days=1)) for n in (1, 2)]
-    events = [event("call_connected", TEN[2], 2, channel="phone")]
+def test_a_debtor_rests_after_a_run_of_calls(tmp_path):
+    """Cadence 4 nights without a right-party contact or 7 in any case, then 3 of rest.
+    Customer 1 never answers: called nights 1-4, rests 5-7, called 8-10. Customer 2 talks to a
+    collector on night 3 (a call_connected event landed then): 4 nights from it (3-6), rests 7-9,
+    called on 10. Customer 3 talks every night: 7 nights in a row (1-7), rests 8-10."""
+    cadence = {"max_nights_without_contact": 4, "max_nights": 7, "rest_nights": 3}
+    strategy = strategy_file(tmp_path, phone_cadence=cadence)
+    assert strategy.phone_cadence == cadence
+    snapshots = [snapshot(night, n, 65 + i) for i, night in enumerate(TEN) for n in (1, 2, 3)]
+    customers = [customer(n, NIGHT - timedelta(days=1)) for n in (1, 2, 3)]
+    events = [event("call_connected", TEN[2], 2, channel="phone"),
+              *(event("call_connected", night, 3, channel="phone") for night in TEN)]
     conn = warehouse(snapshots, customers, events)
     for night in TEN:
         night_once(conn, strategy, night)
@@ -259,15 +262,16 @@ def test_a_debtor_rests_after_four_nights_of_calls_without_a_conversation(tmp_pa
         "where source = 'plan' and channel = 'phone' and status = 'planned' group by 1"
     ).fetchall()
     nights = {a: [TEN.index(d) + 1 for d in days] for a, days in called}
-    assert nights == {account(1): [1, 2, 3, 4, 8, 9, 10], account(2): [1, 2, 3, 4, 5, 6, 10]}
+    assert nights == {account(1): [1, 2, 3, 4, 8, 9, 10], account(2): [1, 2, 3, 4, 5, 6, 10],
+                      account(3): [1, 2, 3, 4, 5, 6, 7]}
     rested = conn.execute(
         "select account_id, list(snapshot_date order by snapshot_date) from collection_tiers "
         "where channel_suppressions like '%phone=call_rest%' group by 1").fetchall()
     assert {a: [TEN.index(d) + 1 for d in days] for a, days in rested} == {
-        account(1): [5, 6, 7], account(2): [7, 8, 9]}
+        account(1): [5, 6, 7], account(2): [7, 8, 9], account(3): [8, 9, 10]}
     # the treatment's messages went on: the letter and e-mail of the tier entry, night 1
     assert conn.execute("select count(*) from contact_history where channel in ('letter', "
-                        "'email') and status = 'planned'").fetchone()[0] == 4
+                        "'email') and status = 'planned'").fetchone()[0] == 6
 
 
 # ---------------------------------------------------------------------------- the strategy
@@ -281,10 +285,12 @@ def test_a_debtor_rests_after_four_nights_of_calls_without_a_conversation(tmp_pa
      "queues.CN.specialist.tasks_per_agent: missing"),
     (lambda r: r["queues"]["CN"].update(specialist="lots"), "queues.CN.specialist: expected"),
     (lambda r: r["queues"].update(HK={}), "queues.HK: unknown key"),
-    (lambda r: r.update(phone_cadence={"rest_after_nights": 0, "rest_nights": 2}),
-     "phone_cadence.rest_after_nights: expected at least 1"),
-    (lambda r: r.update(phone_cadence={"rest_after_nights": 4}),
-     "phone_cadence.rest_nights: missing"),
+    (lambda r: r["phone_cadence"].update(max_nights_without_contact=0),
+     "phone_cadence.max_nights_without_contact: expected at least 1"),
+    (lambda r: r["phone_cadence"].update(max_nights=3),
+     "phone_cadence.max_nights: expected at least max_nights_without_contact"),
+    (lambda r: r["phone_cadence"].pop("rest_nights"), "phone_cadence.rest_nights: missing"),
+    (lambda r: r["phone_cadence"].update(rest_after=2), "phone_cadence.rest_after: unknown key"),
 ])
 def test_an_invalid_queue_or_cadence_names_the_key(tmp_path, edit, key):
     raw = yaml.safe_load(STRATEGY_PATH.read_text(encoding="utf-8"))

@@ -25,6 +25,9 @@ TIERS = ("T0", "T1", "T2", "T3", "T4", "T5")
 CHANNELS = ("sms", "email", "letter", "phone", "review")
 MESSAGE_CHANNELS = ("sms", "email", "letter")
 TASK_CHANNELS = ("phone", "review")
+# a debtor rests from calls after this many nights in a row with a call task since the latest
+# right-party contact, or this many in any case; then for rest_nights nights
+PHONE_CADENCE = ("max_nights_without_contact", "max_nights", "rest_nights")
 ACCOUNT_SUPPRESSIONS = ("deceased", "bankruptcy", "do_not_contact", "open_dispute", "complaint",
                         "promise_to_pay", "paid_to_current")
 CHANNEL_SUPPRESSIONS = ("opt_out",)
@@ -129,10 +132,9 @@ class Strategy:
     # jurisdiction -> queue -> tasks its staff work a night (agents x tasks_per_agent); None:
     # unlimited, said so in the file
     queue_capacity: dict[str, dict[str, int | None]] = field(default_factory=dict)
-    # a debtor on a phone queue this many nights in a row without a right-party contact rests
-    # (no call task) for rest_nights nights
-    call_rest_after_nights: int | None = None
-    call_rest_nights: int = 0
+    # when a debtor rests from calls: max_nights_without_contact, max_nights, rest_nights
+    # (PHONE_CADENCE); empty: never
+    phone_cadence: dict[str, int] = field(default_factory=dict)
     # bucket -> {kind: value}, kind one of HIGH_RISK_KINDS; a bucket not listed is never high risk
     high_risk: dict[str, dict] = field(default_factory=dict)
 
@@ -229,12 +231,11 @@ class Strategy:
                         "cap_window_days": jurisdiction.message_caps.get(
                             contact.channel, (None, None))[1],
                         "queue_capacity": self.queue_capacity.get(code, {}).get(contact.queue),
-                        "rest_after_nights": (self.call_rest_after_nights
-                                              if contact.channel == "phone" else None),
-                        "rest_nights": self.call_rest_nights if contact.channel == "phone" else 0,
+                        **{key: self.phone_cadence.get(key) if contact.channel == "phone"
+                           else None for key in PHONE_CADENCE},
                     })
         table = pa.Table.from_pylist(rows)
-        for name in ("queue_capacity", "rest_after_nights"):  # all null: unlimited, no rest
+        for name in ("queue_capacity", *PHONE_CADENCE):  # all null: unlimited, no rest
             table = table.set_column(table.schema.get_field_index(name), name,
                                      table.column(name).cast(pa.int64()))
         return table
@@ -560,20 +561,21 @@ def _queues(path: Path, raw: dict, contacts, jurisdictions: set[str]
     return capacity
 
 
-def _phone_cadence(path: Path, raw: dict) -> tuple[int | None, int]:
+def _phone_cadence(path: Path, raw: dict) -> dict[str, int]:
     spec = raw.get("phone_cadence")
     if spec is None:
-        return None, 0
+        return {}
     if not isinstance(spec, dict):
         _fail(path, "phone_cadence", f"expected a mapping, got {spec!r}")
-    _check_keys(path, spec, {"rest_after_nights", "rest_nights"}, "phone_cadence")
-    after = _non_negative_int(path, _require(path, spec, "rest_after_nights", "phone_cadence"),
-                              "phone_cadence.rest_after_nights")
-    rest = _non_negative_int(path, _require(path, spec, "rest_nights", "phone_cadence"),
-                             "phone_cadence.rest_nights")
-    if after < 1:
-        _fail(path, "phone_cadence.rest_after_nights", "expected at least 1")
-    return after, rest
+    _check_keys(path, spec, set(PHONE_CADENCE), "phone_cadence")
+    cadence = {key: _non_negative_int(path, _require(path, spec, key, "phone_cadence"),
+                                      f"phone_cadence.{key}") for key in PHONE_CADENCE}
+    for key in ("max_nights_without_contact", "max_nights"):
+        if cadence[key] < 1:
+            _fail(path, f"phone_cadence.{key}", "expected at least 1")
+    if cadence["max_nights"] < cadence["max_nights_without_contact"]:
+        _fail(path, "phone_cadence.max_nights", "expected at least max_nights_without_contact")
+    return cadence
 
 
 def _grades(path: Path, value, key: str) -> tuple[str, ...]:
@@ -711,7 +713,7 @@ def load_strategy(path: Path | None = None) -> Strategy:
         _fail(path, "cure_windows_days", "the cure_rates table has 7- and 30-day columns: "
               "expected [7, 30]")
     capacity = _queues(path, raw, contacts, set(jurisdictions))
-    rest_after, rest_nights = _phone_cadence(path, raw)
+    phone_cadence = _phone_cadence(path, raw)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
     return Strategy(
         version=f"{version}+{digest}", path=path, raw=raw, high_risk_grades=tuple(grades),
@@ -723,4 +725,4 @@ def load_strategy(path: Path | None = None) -> Strategy:
                                            "sms_max_segments"),
         credit_line=credit, cure_windows_days=windows, breakdown_missing=breakdown_missing,
         high_risk=high_risk,
-        queue_capacity=capacity, call_rest_after_nights=rest_after, call_rest_nights=rest_nights)
+        queue_capacity=capacity, phone_cadence=phone_cadence)
