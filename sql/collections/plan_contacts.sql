@@ -16,13 +16,15 @@
 -- render), then expected_value descending (nulls last), days_past_due descending, account_id,
 -- contact_order. Ranks above the queue's capacity get channel_suppression queue_full: recorded in
 -- contact_history as status overflow (insert_planned_contacts.sql), never on the work list.
--- Expected value = cure_probability x past_due_amount, in the account's currency (a queue's
--- jurisdiction books one currency; amounts of two currencies are not converted), where
--- cure_probability = 1 - collection_tiers.probability (the model's P(not rolling forward within
--- a month): trained on nights when accounts like these got the same treatment, so it is the
--- chance of curing or holding when contacted as the strategy contacts them); unscored accounts:
--- the latest 30-day cure rate observed after contact for the tier and treatment (cure_rates, a
--- night before $night); neither: null.
+-- Expected value, in the account's currency (a queue's jurisdiction books one currency; amounts
+-- of two currencies are not converted): for a delinquent account, cure_probability x
+-- past_due_amount, where cure_probability = 1 - collection_tiers.probability (the model's
+-- P(not rolling forward within a month): trained on nights when accounts like these got the same
+-- treatment, so it is the chance of curing or holding when contacted as the strategy contacts
+-- them), for an unscored account the latest 30-day cure rate observed after contact for the tier
+-- and treatment (cure_rates, a night before $night); for a current account (nothing past due: an
+-- early-warning watch task), the balance at risk the review acts on, probability x balance;
+-- neither known: null.
 -- Phone cadence (call_rest): a debtor rests tonight when the latest run of consecutive nights
 -- with a call task (planned, sent or delivered) ended less than rest_nights nights before tonight
 -- and has at least max_nights nights, or at least max_nights_without_contact nights from the
@@ -43,7 +45,7 @@
 --   cap_count: messages: the debtor's contacts on the channel in the cap window before tonight + this contact's rank among tonight's (by priority, then account); phone: feed calls in the 6 nights up to tonight (the call day makes 7)
 --   cap_max: messages: the jurisdiction's cap; phone: max_calls_per_7_days (null: no such cap)
 --   last_conversation: the debtor's latest connected call in the feed, if any
---   expected_value: cure_probability x past_due_amount (above); null when neither is known
+--   expected_value: cure_probability x past_due_amount, or probability x balance for a current account (above); null when unknown
 --   queue_rank: the task's rank in its (jurisdiction, queue) tonight (above); null for messages and suppressed tasks
 --   queue_capacity: the queue's tasks a night in the jurisdiction (agents x tasks_per_agent); null: unlimited, or a message
 --   channel_suppression: null when planned; else no_destination (no phone, e-mail or address for the channel), opt_out (the customer opted out of the channel), frequency_cap (the cadence: contacted on this channel for this treatment within every_days nights, or already once since the tier entry), call_rest (the phone cadence above), same_debtor_call (one call task per debtor and night: the debtor's highest-priority account keeps it), queue_full (ranked beyond the queue's capacity)
@@ -91,6 +93,7 @@ candidates as (
         t.days_past_due,
         t.probability,
         t.past_due_amount,
+        t.balance,
         c.contact_order,
         c.channel,
         c.template,
@@ -306,6 +309,7 @@ final as (
         r.days_past_due,
         r.probability,
         r.past_due_amount,
+        r.balance,
         r.queue_capacity,
         r.idempotency_key,
         case
@@ -353,7 +357,11 @@ observed_cure_rates as (
 valued as (
     select
         f.*,
-        coalesce(1 - f.probability, o.cure_rate_30d) * f.past_due_amount as expected_value,
+        case
+            when f.past_due_amount > 0
+                then coalesce(1 - f.probability, o.cure_rate_30d) * f.past_due_amount
+            else f.probability * f.balance
+        end as expected_value,
         f.channel = 'phone' and (
             f.scheduled_at is null
             or f.cap_count >= f.cap_max
@@ -378,7 +386,9 @@ queue_ranks as (
 
 queued as (
     select
-        v.* exclude (probability, past_due_amount, days_after_conversation, surely_held)
+        v.* exclude (
+            probability, past_due_amount, balance, days_after_conversation, surely_held
+        )
         replace (
             case
                 when q.queue_rank > v.queue_capacity then 'queue_full'

@@ -238,6 +238,35 @@ def test_every_queue_of_every_jurisdiction_holds_at_most_its_capacity(tmp_path):
                         [account(1)]).fetchone()[0] == "phone=same_debtor_call"
 
 
+def test_a_current_accounts_watch_task_is_worth_its_balance_at_risk(tmp_path):
+    """Flagged current accounts with no payment due soon get the watch treatment, a
+    credit_line_review task; nothing is past due, so a task is worth probability x balance:
+    0.3 x 1000 = 300, 0.1 x 5000 = 500, 0.5 x 400 = 200. Two reviewers' worth of capacity."""
+    raw = yaml.safe_load(STRATEGY_PATH.read_text(encoding="utf-8"))
+    raw["tiers"] = [{"tier": "T0", "name": "early-warning watch", "buckets": ["M0"],
+                     "early_warning": True, "treatment": "T0_watch"}]
+    raw["queues"]["CN"]["credit_line_review"] = {"agents": 1, "tasks_per_agent": 2}
+    path = tmp_path / "collection_strategy.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    strategy = load_strategy(path)
+    book = {1: (0.3, 1000.0), 2: (0.1, 5000.0), 3: (0.5, 400.0)}
+    snapshots = [snapshot(NIGHT, n, 0, balance=balance) for n, (_, balance) in book.items()]
+    scores = [{"snapshot_date": NIGHT, "account_id": account(n), "probability": p,
+               "risk_grade": "D", "early_warning": True, "model_version": "test"}
+              for n, (p, _) in book.items()]
+    conn = warehouse(snapshots, [customer(n, NIGHT - timedelta(days=1)) for n in book],
+                     scores=scores)
+    night_once(conn, strategy, NIGHT)
+    rows = conn.execute(
+        "select account_id, queue, status, queue_rank, expected_value from contact_history "
+        "where source = 'plan' order by queue_rank").fetchall()
+    assert [r[:4] for r in rows] == [
+        (account(2), "credit_line_review", "planned", 1),
+        (account(1), "credit_line_review", "planned", 2),
+        (account(3), "credit_line_review", "overflow", 3)]
+    assert [r[4] for r in rows] == pytest.approx([500.0, 300.0, 200.0])
+
+
 # ---------------------------------------------------------------------------- call cadence
 TEN = [NIGHT + timedelta(days=i) for i in range(10)]
 
