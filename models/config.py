@@ -24,6 +24,12 @@ class ModelConfig:
         observation_every_days: observation nights are picked at least this many days apart,
             walking back from the latest matured night (7: weekly; a month-end book gets its
             month-ends).
+        delinquent_observation_every_days: delinquent rows (any bucket but M0) are observed on
+            nights at least this many days apart (1: every night), so the few accounts a
+            collector ranks inside a bucket give the booster every night's evidence, while
+            current rows stay on the `observation_every_days` nights and weigh for the nights
+            between (models.dataset.current_night_weight), so calibration and the metrics still
+            describe the book.
         training_window_days: days of matured nights before the validation window used to train.
         validation_days: matured nights, out of time, for early stopping and the
             champion/challenger comparison: the days just before the monitoring window.
@@ -55,14 +61,17 @@ class ModelConfig:
         calibration_z: per bucket, the allowance grows by this many binomial standard errors of
             the predicted rate, so a small bucket does not fail on noise alone.
         bucket_auc_margin: inside a bucket a challenger may lose at most this much AUC to the
-            champion (same window, same rows); monitoring alerts when a bucket's AUC on matured
-            nights falls more than this below the card's validation AUC for that bucket. Why:
-            the overall AUC is mostly the bucket itself, while collectors rank accounts inside
-            one bucket.
+            champion (same window, same rows), plus `calibration_z` standard errors of the
+            champion's AUC over the bucket's accounts (models.registry.bucket_auc_allowance);
+            monitoring alerts when a bucket's AUC on matured nights falls by more than that
+            below the card's validation AUC for that bucket. Why: the overall AUC is mostly the
+            bucket itself, while collectors rank accounts inside one bucket.
         bucket_auc_min_rows: a bucket's AUC is judged (gate, monitoring) only with at least this
-            many rows in the window ...
-        bucket_auc_min_class_rows: ... and at least this many positives and as many negatives;
-            below either, its AUC is too noisy to refuse a model on (it is still shown).
+            many distinct accounts in the window (rows when the metrics carry no account ids:
+            a delinquent account observed on every night is one piece of evidence) ...
+        bucket_auc_min_class_rows: ... and at least this many accounts that rolled forward and
+            as many that did not; below either, its AUC is too noisy to refuse a model on (it is
+            still shown).
         bucket_auc_warning: with no champion yet, a judged bucket whose AUC is below this is
             recorded as a warning in the gate's reasons (never a refusal: the alternative is no
             model at all); 0.5 ranks no better than chance.
@@ -78,6 +87,7 @@ class ModelConfig:
 
     horizon_months: int = 1
     observation_every_days: int = 7
+    delinquent_observation_every_days: int = 1
     training_window_days: int = 182
     validation_days: int = 28
     monitoring_days: int = 28
@@ -86,7 +96,7 @@ class ModelConfig:
     max_training_rows: int = 1_000_000
     excluded_buckets: tuple[str, ...] = ("WO",)
 
-    max_depth: int = 4
+    max_depth: int = 6
     learning_rate: float = 0.05
     num_boost_round: int = 600
     early_stopping_rounds: int = 40
@@ -122,6 +132,9 @@ class ModelConfig:
             raise ValueError(f"horizon_months must be >= 1, got {self.horizon_months}")
         if self.observation_every_days < 1:
             raise ValueError("observation_every_days must be >= 1")
+        if not 1 <= self.delinquent_observation_every_days <= self.observation_every_days:
+            raise ValueError("delinquent_observation_every_days must be in [1, "
+                             "observation_every_days]")
         if min(self.validation_days, self.training_window_days, self.monitoring_days) < 1:
             raise ValueError("validation_days, training_window_days and monitoring_days must be "
                              ">= 1")

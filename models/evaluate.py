@@ -114,13 +114,20 @@ def evaluate(model: TrainedModel, frame: pd.DataFrame) -> dict:
                    for d, r in by_decile.iterrows()]
     bucket_of_row = frame["bucket"].astype(str).to_numpy()
     by_bucket = _group_table(bucket_of_row, labels, scores, weights)
+    accounts = (frame["account_id"].astype(str).to_numpy() if "account_id" in frame.columns
+                else np.arange(len(frame)).astype(str))
     bucket_rows = []
     for bucket, r in by_bucket.iterrows():
         inside = bucket_of_row == bucket  # an overall AUC can hide a poor one inside a bucket
         positives_inside = int(labels[inside].sum())
+        positive = labels[inside] == 1
         bucket_rows.append({"bucket": bucket, "rows": int(r.rows), "weight": float(r.weight),
                             "positives": positives_inside,
                             "negatives": int(r.rows) - positives_inside,
+                            # an account observed on several nights is one piece of evidence
+                            "accounts": len(np.unique(accounts[inside])),
+                            "positive_accounts": len(np.unique(accounts[inside][positive])),
+                            "negative_accounts": len(np.unique(accounts[inside][~positive])),
                             "mean_predicted": float(r.mean_predicted),
                             "observed_rate": float(r.observed_rate),
                             "difference": float(r.mean_predicted - r.observed_rate),

@@ -119,9 +119,25 @@ FEATURES: tuple[Feature, ...] = (
     _numeric("utilisation_change_90d"),
     _numeric("limit_changes_180d"),
     _numeric("months_on_book"),
+    _numeric("annual_interest_rate"),  # priced by underwriting grade where the lender does
+    _numeric("other_accounts_max_dpd_180d", +1, lookback_days=180),
     Feature("open_dispute", "open_dispute", 0, "flag", "1 when a dispute is open, else 0", 180),
     _numeric("broken_promises_90d", +1),
     _numeric("complaints_90d"),
+    # who will cure: missed due dates, part-payments and whether collectors reach the customer
+    _numeric("delinquency_entries_180d", +1),
+    _numeric("partial_payments_90d"),
+    _numeric("call_attempts_30d"),
+    _numeric("calls_connected_30d"),
+    _numeric("call_connect_rate_180d"),
+    _numeric("days_since_connected_call", lookback_days=180),
+    Feature("promise_pending", "promise_pending", 0, "flag",
+            "1 when a promise to pay made within 30 days is not yet due, else 0", 30),
+    *(Feature(name, name, 0, "flag", f"1 when {what} within 180 days, else 0", 180)
+      for name, what in (("customer_deceased", "the customer is reported deceased"),
+                         ("customer_bankrupt", "the customer is reported bankrupt"),
+                         ("do_not_contact", "the customer asked not to be contacted"),
+                         ("phone_opt_out", "the customer opted out of phone calls"))),
     _numeric("unemployment_rate", lookback_days=MONTH_AGO_DAYS),  # the latest month's figure
     _numeric("cpi_yoy", lookback_days=MONTH_AGO_DAYS),
     _numeric("bureau_score", -1, lookback_days=180),  # the latest score within 180 days

@@ -47,6 +47,20 @@ def _dmatrix(frame: pd.DataFrame, names: list[str], nthread: int,
                        weight=weights, feature_names=names, nthread=nthread)
 
 
+def stopping_weights(validation: pd.DataFrame) -> np.ndarray:
+    """Validation weights for early stopping: each bucket's rows weigh the same in total.
+
+    Why: by the book's weights current accounts are 95% of the log loss, and a booster stopped on
+    that stops when M0 stops improving, before it has learned to rank inside M1-M6, where a
+    collector needs it (measured: 108 trees and M1 AUC 0.62 against 0.64 stopped this way).
+    """
+    weights = (validation["weight"].to_numpy(dtype="float64") if "weight" in validation.columns
+               else np.ones(len(validation)))
+    buckets = validation["bucket"].astype(str).to_numpy()
+    totals = pd.Series(weights).groupby(buckets).transform("sum").to_numpy()
+    return weights / totals * len(validation) / len(set(buckets))
+
+
 def train_model(train: pd.DataFrame, validation: pd.DataFrame, config: ModelConfig,
                 feature_names: list[str] | None = None,
                 first_snapshot=None) -> TrainedModel:
@@ -87,6 +101,7 @@ def train_model(train: pd.DataFrame, validation: pd.DataFrame, config: ModelConf
         "monotone_constraints": "(" + ",".join(str(c) for c in monotone_constraints(names)) + ")"}
     dtrain = _dmatrix(train, names, config.nthread, first_snapshot)
     dvalidation = _dmatrix(validation, names, config.nthread, first_snapshot)
+    dvalidation.set_weight(stopping_weights(validation))
     history: dict = {}
     booster = xgb.train(params, dtrain, num_boost_round=config.num_boost_round,
                         evals=[(dvalidation, "validation")],

@@ -42,6 +42,8 @@
 --   days_since_delinquent: night - date of the latest snapshot with DPD > 0 within 180 days; 0 when delinquent tonight; null when none
 --   on_time_cycles: clean days // 30, capped at 6; clean days = night - the latest snapshot with DPD > 0 within 180 days, or when none, the days from the first snapshot in the window to the night counting both (a full clean window of daily snapshots gives 6)
 --   cures_180d: transitions from DPD > 0 to DPD = 0 between consecutive snapshots of the account, both within 180 days
+--   delinquency_entries_180d: entries into DPD >= 1 (missed due dates) within 180 days, counted as times_30plus_180d
+--   partial_payments_90d: snapshots within 90 days with payment_amount > 0 that still have DPD > 0 (a payment that did not bring the account current)
 --   bucket_1m_ago: bucket on the latest snapshot in [one_month_earlier(night) - 3 days, one_month_earlier(night)]: the snapshot exactly a month ago, else the nearest up to 3 days before it (a missed night); null when none
 --   roll_state: the first that holds: new (no bucket_1m_ago), closed (status closed tonight), stayed (same bucket), cured (to M0), rolled_forward (worse by bucket_rank), rolled_back (better, not M0)
 --   balance_change_30d: balance tonight - balance on the latest snapshot at or before night - 30 days, within 180 days; null when none
@@ -50,9 +52,20 @@
 --   utilisation_change_90d: utilisation tonight - utilisation on the latest snapshot at or before night - 90 days, within 180 days; null when none
 --   limit_changes_180d: times credit_limit differs from the account's previous snapshot, both within 180 days
 --   months_on_book: date_diff('month', open_date, night): calendar-month boundaries crossed since opening (31 Jan to 1 Feb is 1), the MOB of vintage curves
+--   annual_interest_rate: the contract's annual interest rate on tonight's snapshot as a share (landing format 1.1; a lender prices by underwriting grade); null when not sent or not a number
+--   other_accounts_max_dpd_180d: the largest max_dpd_180d among the customer's other accounts tonight; null when the customer has no other account tonight
 --   open_dispute: the latest dispute event within 180 days of the customer (account_id null) or of this account is a dispute_opened (by event_time; a closing at the same instant wins)
 --   broken_promises_90d: promise_to_pay events within 180 days of this account (or of the customer, account_id null) with until_date in (night - 90 days, night) and amount above the payments (payment_amount of snapshots dated in (event night, until_date]) of this account (of all the customer's accounts when account_id is null)
 --   complaints_90d: complaint events of the customer within 90 days
+--   call_attempts_30d: collection calls (call_attempt and call_connected events: one per dial, the dial that connected logged as call_connected) of this account (or of the customer, account_id null) within 30 days
+--   calls_connected_30d: call_connected events of this account (or of the customer) within 30 days
+--   call_connect_rate_180d: call_connected / (call_attempt + call_connected) events of this account (or of the customer) within 180 days; null when no call
+--   days_since_connected_call: night - the latest event night of a call_connected of this account (or of the customer) within 180 days; null when none
+--   promise_pending: a promise_to_pay of this account (or of the customer) landed within 30 days whose until_date is on or after the night
+--   customer_deceased: a deceased event of the customer within 180 days
+--   customer_bankrupt: a bankruptcy event of the customer within 180 days
+--   do_not_contact: a do_not_contact event of the customer within 180 days
+--   phone_opt_out: an opt_out event on the phone channel of the customer within 180 days
 --   unemployment_rate: national (region null) unemployment_rate of the latest month at or before the night's month, among months overlapping the 180 days and landed by the night (a later landing of a month replaces it); null when none
 --   cpi_yoy: national (region null) cpi_yoy of that same month; null when none
 --   bureau_score: the customer's bureau_score with the latest score_date within 180 days, landed by the night (ties: later landing, then bureau name); null when none
@@ -90,7 +103,8 @@ history as not materialized (
         days_past_due,
         payment_amount,
         last_payment_date,
-        next_due_date
+        next_due_date,
+        annual_interest_rate
     from account_snapshots
     where
         snapshot_date between cast($start_date as date) - 179 and cast($end_date as date)
@@ -156,6 +170,11 @@ window_stats as materialized (
         arg_max(history.credit_limit, history.snapshot_date) filter (
             where history.snapshot_date <= nights.days_90_ago
         ) as credit_limit_90d_ago,
+        count(*) filter (
+            where history.snapshot_date >= nights.window_start_90d
+            and history.payment_amount > 0
+            and history.days_past_due > 0
+        ) as partial_payments_90d,
         min(history.credit_limit) <> max(history.credit_limit) as limit_moved
     from nights
     inner join history
@@ -226,6 +245,14 @@ transitions as (
             )
         ) as times_60plus_180d,
         count(*) filter (
+            where sequenced.days_past_due >= 1
+            and (
+                sequenced.previous_date is null
+                or sequenced.previous_date < nights.window_start
+                or sequenced.previous_dpd < 1
+            )
+        ) as delinquency_entries_180d,
+        count(*) filter (
             where sequenced.days_past_due = 0
             and sequenced.previous_dpd > 0
             and sequenced.previous_date >= nights.window_start
@@ -249,12 +276,12 @@ events as (
         customer_id,
         account_id,
         event_type,
+        channel,
         amount,
         until_date
     from contact_events
     where
         landing_date between cast($start_date as date) - 179 and cast($end_date as date)
-        and event_type in ('dispute_opened', 'dispute_closed', 'complaint', 'promise_to_pay')
 ),
 
 promise_payments as (
@@ -297,7 +324,40 @@ account_events as (
         ) filter (
             where events.event_type in ('dispute_opened', 'dispute_closed')
             and (events.account_id is null or events.account_id = tonight.account_id)
-        ) as open_dispute
+        ) as open_dispute,
+        count(*) filter (
+            where events.event_type in ('call_attempt', 'call_connected')
+            and (events.account_id is null or events.account_id = tonight.account_id)
+            and events.event_night > tonight.snapshot_date - 30
+        ) as call_attempts_30d,
+        count(*) filter (
+            where events.event_type = 'call_connected'
+            and (events.account_id is null or events.account_id = tonight.account_id)
+            and events.event_night > tonight.snapshot_date - 30
+        ) as calls_connected_30d,
+        count(*) filter (
+            where events.event_type in ('call_attempt', 'call_connected')
+            and (events.account_id is null or events.account_id = tonight.account_id)
+        ) as calls_180d,
+        count(*) filter (
+            where events.event_type = 'call_connected'
+            and (events.account_id is null or events.account_id = tonight.account_id)
+        ) as calls_connected_180d,
+        max(events.event_night) filter (
+            where events.event_type = 'call_connected'
+            and (events.account_id is null or events.account_id = tonight.account_id)
+        ) as last_connected_night,
+        coalesce(bool_or(
+            events.event_type = 'promise_to_pay'
+            and (events.account_id is null or events.account_id = tonight.account_id)
+            and events.event_night > tonight.snapshot_date - 30
+            and events.until_date >= tonight.snapshot_date
+        ), false) as promise_pending,
+        coalesce(bool_or(events.event_type = 'deceased'), false) as customer_deceased,
+        coalesce(bool_or(events.event_type = 'bankruptcy'), false) as customer_bankrupt,
+        coalesce(bool_or(events.event_type = 'do_not_contact'), false) as do_not_contact,
+        coalesce(bool_or(events.event_type = 'opt_out' and events.channel = 'phone'), false)
+            as phone_opt_out
     from tonight
     inner join events
         on
@@ -440,6 +500,8 @@ final as (
             ) // 30
         ) as on_time_cycles,
         coalesce(transitions.cures_180d, 0) as cures_180d,
+        coalesce(transitions.delinquency_entries_180d, 0) as delinquency_entries_180d,
+        window_features.partial_payments_90d,
 
         -- roll from one month earlier
         window_features.bucket_1m_ago,
@@ -460,11 +522,27 @@ final as (
         tonight.utilisation - window_features.utilisation_90d_ago as utilisation_change_90d,
         coalesce(transitions.limit_changes_180d, 0) as limit_changes_180d,
         date_diff('month', tonight.open_date, tonight.snapshot_date) as months_on_book,
+        try_cast(tonight.annual_interest_rate as double) as annual_interest_rate,
+        greatest(
+            max(window_features.max_dpd_180d) over earlier_accounts,
+            max(window_features.max_dpd_180d) over later_accounts
+        ) as other_accounts_max_dpd_180d,
 
         -- contact events
         coalesce(account_events.open_dispute, false) as open_dispute,
         coalesce(account_events.broken_promises_90d, 0) as broken_promises_90d,
         coalesce(account_events.complaints_90d, 0) as complaints_90d,
+        coalesce(account_events.call_attempts_30d, 0) as call_attempts_30d,
+        coalesce(account_events.calls_connected_30d, 0) as calls_connected_30d,
+        cast(
+            account_events.calls_connected_180d / nullif(account_events.calls_180d, 0) as double
+        ) as call_connect_rate_180d,
+        tonight.snapshot_date - account_events.last_connected_night as days_since_connected_call,
+        coalesce(account_events.promise_pending, false) as promise_pending,
+        coalesce(account_events.customer_deceased, false) as customer_deceased,
+        coalesce(account_events.customer_bankrupt, false) as customer_bankrupt,
+        coalesce(account_events.do_not_contact, false) as do_not_contact,
+        coalesce(account_events.phone_opt_out, false) as phone_opt_out,
 
         -- external data
         macro_as_of.unemployment_rate,
@@ -488,6 +566,15 @@ final as (
         on
             tonight.snapshot_date = bureau_as_of.snapshot_date
             and tonight.customer_id = bureau_as_of.customer_id
+    window
+        earlier_accounts as (
+            partition by tonight.snapshot_date, tonight.customer_id order by tonight.account_id
+            rows between unbounded preceding and 1 preceding
+        ),
+        later_accounts as (
+            partition by tonight.snapshot_date, tonight.customer_id order by tonight.account_id
+            rows between 1 following and unbounded following
+        )
 )
 
 select * from final

@@ -2,7 +2,10 @@
 -- of account_features went on the way to a label (before sampling), so nothing is dropped silently.
 --   snapshot_date: the observation night
 --   label_date: months_later(snapshot_date, $horizon_months)
---   accounts: accounts in account_features that night
+--   all_buckets: every account of the night was observed; false on a night observed for its
+--     delinquent accounts only (config delinquent_observation_every_days), whose counts below
+--     are of the delinquent accounts
+--   accounts: accounts in account_features that night (delinquent ones only when not all_buckets)
 --   excluded_bucket: accounts in $excluded_buckets that night (default WO), not modelled
 --   absent_at_label_date: modelled accounts with no snapshot in [label_date - 3 days, label_date]
 --   labelled: modelled accounts with a label
@@ -10,6 +13,7 @@
 select
     snapshot_date,
     any_value(label_date) as label_date,
+    bool_or(all_buckets) as all_buckets,
     count(*) as accounts,
     count(*) filter (where excluded) as excluded_bucket,
     count(*) filter (where not excluded and label_snapshot_date is null) as absent_at_label_date,

@@ -9,13 +9,15 @@
 -- row order or on other rows. Then, when more than $max_rows (> 0) rows are kept, every row is
 -- kept at one further rate, cap_rate, with the same draw (a current row kept at the cap was kept
 -- without it), so the training set's size is bounded whatever the book's size or history.
--- weight = 1 / keep rate, so weighted means stay the book's.
+-- weight = night_weight / keep rate, so weighted means stay the book's: a current row stands for
+-- the nights between its observation nights (create_label_keys.sql), and $current_share is of
+-- the rows on the nights observed for every bucket.
 -- Columns: every account_features column, then
 --   label_date: months_later(snapshot_date, $horizon_months)
 --   label_snapshot_date: the snapshot the label was read from (label_date or up to 3 days before)
 --   bucket_later: the account's bucket on label_snapshot_date
 --   label: 1 when bucket_rank(bucket_later) > bucket_rank(bucket) (worse; write-off counts), else 0
---   weight: 1 / (the keep rate of the row's stratum x cap_rate)
+--   weight: night_weight / (the keep rate of the row's stratum x cap_rate)
 with
 
 labelled as (
@@ -26,6 +28,8 @@ labelled as (
         label_keys.label_date,
         label_keys.label_snapshot_date,
         label_keys.bucket_later,
+        label_keys.night_weight,
+        label_keys.all_buckets,
         cast(bucket_rank(label_keys.bucket_later) > bucket_rank(label_keys.bucket) as integer)
             as label,
         -- a uniform draw in [0, 1) fixed by (account, night, seed), for the sampling below: the
@@ -46,7 +50,8 @@ labelled as (
 strata as (
     select
         count(*) filter (where bucket = 'M0') as current_rows,
-        count(*) filter (where bucket <> 'M0') as delinquent_rows
+        count(*) filter (where bucket <> 'M0') as delinquent_rows,
+        count(*) filter (where bucket <> 'M0' and all_buckets) as delinquent_rows_all_buckets
     from labelled
 ),
 
@@ -54,12 +59,13 @@ keep_rate as (
     select
         current_rows,
         delinquent_rows,
+        delinquent_rows_all_buckets,
         case
             when cast($current_share as double) >= 1 or current_rows = 0 then 1.0
             else least(
                 1.0,
                 cast($current_share as double) / (1 - cast($current_share as double))
-                * greatest(delinquent_rows, 1) / current_rows
+                * greatest(delinquent_rows_all_buckets, 1) / current_rows
             )
         end as current_keep_rate
     from strata
@@ -82,7 +88,8 @@ kept as (
     -- draw is in [0, 1): a stratum kept at rate 1 keeps every row
     select
         labelled.* exclude (draw),
-        1.0 / (case when labelled.bucket = 'M0' then cap.current_keep_rate else 1.0 end
+        labelled.night_weight
+        / (case when labelled.bucket = 'M0' then cap.current_keep_rate else 1.0 end
             * cap.cap_rate) as weight
     from labelled
     cross join cap

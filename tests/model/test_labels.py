@@ -47,9 +47,36 @@ def test_labels_only_for_matured_nights(labelled):
     assert (label_dates <= pd.Timestamp(END)).all()
     assert nights.max().date() == date(2025, 5, 31)  # months_later(31 May) = 30 June = END
     assert (pd.to_datetime(labelled["label_snapshot_date"]) <= pd.Timestamp(END)).all()
-    gaps = np.diff(np.sort(nights.unique())).astype("timedelta64[D]").astype(int)
+    current = labelled["bucket"] == "M0"
+    gaps = np.diff(np.sort(nights[current].unique())).astype("timedelta64[D]").astype(int)
     assert set(gaps) == {CONFIG.observation_every_days}
+    gaps = np.diff(np.sort(nights[~current].unique())).astype("timedelta64[D]").astype(int)
+    assert set(gaps) == {CONFIG.delinquent_observation_every_days}
     assert "WO" not in set(labelled["bucket"])
+
+
+def test_weights_count_each_bucket_by_its_account_nights(book, labelled):
+    """Delinquent rows come from every night, current ones from every 7th weighted for the
+    nights between: the weighted rows of each side equal its account-nights on those nights,
+    counted here straight from the snapshots and the labels' own rule (matured, present a
+    month later)."""
+    nights = sorted(pd.to_datetime(labelled["snapshot_date"]).dt.date.unique())
+    counted = book.conn.execute("""
+        select s.days_past_due = 0 as current, count(*) as account_nights
+        from account_snapshots as s
+        where s.snapshot_date = any(cast($nights as date[]))
+          and s.status not in ('charged_off')
+          and s.days_past_due <= 180
+          and exists (
+              select 1 from account_snapshots as later
+              where later.account_id = s.account_id
+                and later.snapshot_date between months_later(s.snapshot_date, 1) - 3
+                                            and months_later(s.snapshot_date, 1))
+        group by all
+    """, {"nights": nights}).df().set_index("current")["account_nights"]
+    weighted = labelled.groupby(labelled["bucket"] == "M0")["weight"].sum()
+    assert weighted[False] == pytest.approx(counted[False], rel=1e-9)
+    assert weighted[True] == pytest.approx(counted[True], rel=0.03)  # current rows are sampled
 
 
 def test_labels_agree_with_a_hand_computation_from_snapshots(book, labelled):
@@ -85,11 +112,17 @@ def test_sampling_keeps_delinquent_rows_and_weights_back_the_current_ones(labell
     current = labelled["bucket"] == "M0"
     assert (labelled.loc[~current, "weight"] == 1).all()
     assert (labelled.loc[current, "weight"] > 1).all()
-    share = current.mean()
-    assert share == pytest.approx(CONFIG.sample_current_share, abs=0.02)
     coverage = coverage_of(labelled)
-    labelled_rows = sum(row["labelled"] for row in coverage)
-    assert labelled["weight"].sum() == pytest.approx(labelled_rows, rel=0.03)
+    every_bucket = {pd.Timestamp(row["snapshot_date"]) for row in coverage if row["all_buckets"]}
+    on_those = pd.to_datetime(labelled["snapshot_date"]).isin(every_bucket)
+    assert set(pd.to_datetime(labelled.loc[current, "snapshot_date"])) <= every_bucket
+    share = current[on_those].mean()  # the share is of the nights every bucket is observed on
+    assert share == pytest.approx(CONFIG.sample_current_share, abs=0.02)
+    current_labelled = sum(row["labelled"] for row in coverage if row["all_buckets"]) - (
+        ~current & on_those).sum()
+    night_weight = len(coverage) / len(every_bucket)
+    assert labelled.loc[current, "weight"].sum() == pytest.approx(
+        current_labelled * night_weight, rel=0.03)
 
 
 def test_a_row_cap_thins_every_stratum_alike_and_weights_still_give_the_book(book, labelled):

@@ -39,8 +39,10 @@ def test_the_monitored_night_has_auc_and_ks_per_bucket(model_home, book):  # noq
     config = ModelConfig.from_env(MODEL_ENV)
     for bucket in buckets:
         counts = per_bucket.loc[bucket]
-        judgeable = (counts["rows"] >= config.bucket_auc_min_rows
-                     and min(counts["positives"], counts["negatives"])
+        assert counts["accounts"] <= counts["rows"]
+        assert max(counts["positive_accounts"], counts["negative_accounts"]) <= counts["accounts"]
+        judgeable = (counts["accounts"] >= config.bucket_auc_min_rows
+                     and min(counts["positive_accounts"], counts["negative_accounts"])
                      >= config.bucket_auc_min_class_rows
                      and pd.notna(counts["auc_in_bucket"]))
         verdict = status.loc[bucket, "auc_in_bucket"]

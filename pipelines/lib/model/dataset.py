@@ -15,7 +15,12 @@ import duckdb
 import pandas as pd
 
 from models.config import ModelConfig
-from models.dataset import NotEnoughData, chosen_nights, observation_nights
+from models.dataset import (
+    NotEnoughData,
+    chosen_nights,
+    current_night_weight,
+    observation_nights,
+)
 from pipelines.lib.warehouse import load_macros, query, run_sql
 
 log = logging.getLogger(__name__)
@@ -50,17 +55,22 @@ def matured_nights(conn: duckdb.DuckDBPyConnection, as_of: date, config: ModelCo
 
 
 def load_label_keys(conn: duckdb.DuckDBPyConnection, nights: list[date], as_of: date,
-                    config: ModelConfig) -> None:
-    """The temp table label_keys: every account of `nights` and where it went on the way to a label."""
+                    config: ModelConfig, delinquent_nights: list[date] | None = None) -> None:
+    """The temp table label_keys: every account of `nights`, every delinquent account of
+    `delinquent_nights`, and where each went on the way to a label."""
     load_model_macros(conn)
+    delinquent_nights = list(delinquent_nights or [])
     run_sql(conn, "model/create_label_keys", {
-        "nights": list(nights), "as_of": as_of, "horizon_months": config.horizon_months,
+        "nights": list(nights), "delinquent_nights": delinquent_nights,
+        "current_night_weight": current_night_weight(nights, delinquent_nights),
+        "as_of": as_of, "horizon_months": config.horizon_months,
         "excluded_buckets": list(config.excluded_buckets)})
 
 
 def labels_for_nights(conn: duckdb.DuckDBPyConnection, nights: list[date], as_of: date,
                       config: ModelConfig, *, current_share: float | None = None,
-                      max_rows: int | None = None) -> pd.DataFrame:
+                      max_rows: int | None = None,
+                      delinquent_nights: list[date] | None = None) -> pd.DataFrame:
     """account_features rows of `nights` with label and weight (sql/model/labels.sql).
 
     Args:
@@ -72,12 +82,14 @@ def labels_for_nights(conn: duckdb.DuckDBPyConnection, nights: list[date], as_of
             every row (monitoring wants the whole book).
         max_rows: cap on the rows returned (all strata thinned alike, weights adjusted); default
             the config's max_training_rows, 0 for no cap.
+        delinquent_nights: further nights whose delinquent rows are observed too (weighted by
+            models.dataset.current_night_weight).
 
     Returns:
         One row per labelled (night, account), ordered by night then account; the per-night
         counts of label_coverage.sql travel in `attrs` (read them with `coverage_of`).
     """
-    load_label_keys(conn, nights, as_of, config)
+    load_label_keys(conn, nights, as_of, config, delinquent_nights)
     share = config.sample_current_share if current_share is None else current_share
     cap = config.max_training_rows if max_rows is None else max_rows
     frame = query(conn, "model/labels", {
@@ -88,8 +100,9 @@ def labels_for_nights(conn: duckdb.DuckDBPyConnection, nights: list[date], as_of
     frame.attrs["as_of"] = as_of.isoformat()
     absent = int(coverage["absent_at_label_date"].sum()) if len(coverage) else 0
     excluded = int(coverage["excluded_bucket"].sum()) if len(coverage) else 0
-    log.info("labels: %d rows on %d nights (as of %s); left out: %d absent at the label date, "
-             "%d in excluded buckets", len(frame), len(nights), as_of, absent, excluded)
+    log.info("labels: %d rows on %d nights, delinquent rows on %d (as of %s); left out: %d absent "
+             "at the label date, %d in excluded buckets", len(frame), len(nights),
+             len(set(nights) | set(delinquent_nights or [])), as_of, absent, excluded)
     return frame
 
 
@@ -99,7 +112,8 @@ def matured_labels(conn: duckdb.DuckDBPyConnection, as_of: date,
 
     The window is `training_window_days + validation_days + monitoring_days` back from the
     latest matured night (models.dataset.split_windows cuts it in three); nights are
-    `observation_every_days` apart; nights less than `required_history_days` after the book's
+    `observation_every_days` apart, and `delinquent_observation_every_days` apart for the
+    delinquent rows; nights less than `required_history_days` after the book's
     first snapshot are left out (models.dataset.chosen_nights; longer look-backs are masked as
     partial by models.features.feature_array);
     current rows are sampled with weights. The first snapshot night travels in `attrs`.
@@ -119,7 +133,8 @@ def matured_labels(conn: duckdb.DuckDBPyConnection, as_of: date,
         raise NotEnoughData(
             f"no matured night by {as_of} is {config.required_history_days} days after the "
             f"book's first snapshot ({first}): the features' look-backs would reach before it")
-    frame = labels_for_nights(conn, chosen, as_of, config)
+    frame = labels_for_nights(conn, chosen, as_of, config, delinquent_nights=chosen_nights(
+        nights, first, config, span, config.delinquent_observation_every_days))
     frame.attrs["latest_matured_night"] = latest.isoformat()
     frame.attrs["first_snapshot"] = None if first is None else first.isoformat()
     return frame
@@ -163,7 +178,9 @@ def latest_matured_window(conn: duckdb.DuckDBPyConnection, as_of: date, config: 
     nights = matured_nights(conn, as_of, config, earliest)
     if not nights:
         return pd.DataFrame()
-    chosen = chosen_nights(nights, first_snapshot_night(conn), config, config.monitoring_days)
+    first = first_snapshot_night(conn)
+    chosen = chosen_nights(nights, first, config, config.monitoring_days)
     if not chosen:
         return pd.DataFrame()
-    return labels_for_nights(conn, chosen, as_of, config)
+    return labels_for_nights(conn, chosen, as_of, config, delinquent_nights=chosen_nights(
+        nights, first, config, config.monitoring_days, config.delinquent_observation_every_days))

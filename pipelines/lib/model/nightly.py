@@ -19,7 +19,11 @@ import pandas as pd
 from models.buckets import BUCKETS
 from models.config import ModelConfig
 from models.monitoring import monitor
-from models.registry import bucket_auc_not_judged, bucket_calibration_allowance
+from models.registry import (
+    bucket_auc_allowance,
+    bucket_auc_not_judged,
+    bucket_calibration_allowance,
+)
 from models.scoring import REASON_COLUMNS, reason_codes, score
 from models.trained import TrainedModel
 from pipelines import settings
@@ -155,13 +159,14 @@ def score_nights(conn: duckdb.DuckDBPyConnection, model: TrainedModel, config: M
 
 
 def bucket_auc_status(bucket: dict, card_auc: float | None, config: ModelConfig) -> str | None:
-    """ok, or alert when a bucket's AUC fell by more than the gate's bucket margin below the
+    """ok, or alert when a bucket's AUC fell by more than the gate's bucket allowance below the
     card's validation AUC for that bucket; None when not judged (too few rows, positives or
     negatives, as the gate's rule says, or no AUC on the card for that bucket)."""
     if (bucket_auc_not_judged(bucket, config) is not None or card_auc is None
             or np.isnan(card_auc)):
         return None
-    return "alert" if bucket["auc"] < card_auc - config.bucket_auc_margin else "ok"
+    allowance = bucket_auc_allowance(card_auc, bucket, config)
+    return "alert" if bucket["auc"] < card_auc - allowance else "ok"
 
 
 def monitoring_rows(report: dict, night: date, model: TrainedModel, card: dict,
@@ -204,6 +209,9 @@ def monitoring_rows(report: dict, night: date, model: TrainedModel, card: dict,
             add("rows", bucket["bucket"], bucket["rows"], None, window)
             add("positives", bucket["bucket"], bucket.get("positives"), None, window)
             add("negatives", bucket["bucket"], bucket.get("negatives"), None, window)
+            for measure in ("accounts", "positive_accounts", "negative_accounts"):
+                if measure in bucket:
+                    add(measure, bucket["bucket"], bucket[measure], None, window)
             add("auc_in_bucket", bucket["bucket"], bucket.get("auc"),
                 bucket_auc_status(bucket, card_bucket_auc.get(bucket["bucket"]), config), window)
             add("ks_in_bucket", bucket["bucket"], bucket.get("ks"), None, window)
