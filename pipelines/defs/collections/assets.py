@@ -99,9 +99,19 @@ def collection_tiers(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     "phone and review tasks) with its idempotency key, and the feed's calls merged in. A rerun "
     "of a night plans nothing twice. Cadence reads it; caps are counted from it. Also records "
     "each tier row's contacts planned and channel suppressions.",
-    check_specs=[dg.AssetCheckSpec(
-        "contact_history_keys_unique", asset="contact_history", blocking=True,
-        description="Idempotency keys, contact ids and letter references are unique.")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "contact_history_keys_unique", asset="contact_history", blocking=True,
+            description="Idempotency keys, contact ids and letter references are unique."),
+        dg.AssetCheckSpec(
+            "queues_within_capacity", asset="contact_history", blocking=True,
+            description="No queue holds more tasks a night than its capacity (agents x tasks "
+            "per agent); the rest are overflow rows with held_rule queue_full."),
+        dg.AssetCheckSpec(
+            "early_warnings_acted_on", asset="contact_history", blocking=False,
+            description="Every early-warning account got a treatment (the pre-due reminder or "
+            "the watch) or a recorded reason it got no contact."),
+    ],
     **_COMMON,
 )
 @nights_on_checks
@@ -135,6 +145,11 @@ def contact_history(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         })
         yield _check(conn, "contact_history_keys_unique", {},
                      "Idempotency keys, contact ids and letter references are unique.")
+        bounds = {"start_date": nights[0], "end_date": nights[-1]}
+        yield _check(conn, "queues_within_capacity", bounds,
+                     "No queue holds more tasks a night than its capacity.")
+        yield _check(conn, "early_warnings_acted_on", bounds,
+                     "Every early-warning account got a treatment or a recorded reason.")
 
 
 @dg.asset(
@@ -206,9 +221,15 @@ def letter_batches(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
 @dg.asset(
     kinds={"duckdb", "sql"},
     deps=["collection_tiers", "account_reason_codes"],
-    description="Table `credit_line_actions`: current or early-delinquent accounts at high risk "
-    "and high utilisation recommended for a limit freeze or reduction, with reason codes "
-    "(over-crediting). Columns: sql/collections/credit_line_actions.sql.",
+    description="Table `credit_line_actions`: limit over-extension (过度授信) by the strategy's "
+    "credit_line rules: M2+ and over-limit accounts frozen, high-risk M1 frozen, high-risk or "
+    "early-warning current accounts cut toward their balance, with the undrawn limit and the "
+    "exposure removed per currency and reason codes. Columns: "
+    "sql/collections/credit_line_actions.sql.",
+    check_specs=[dg.AssetCheckSpec(
+        "credit_line_actions_never_raise_limits", asset="credit_line_actions", blocking=True,
+        description="No action raises a limit, cuts one below zero or below the balance, or "
+        "states an exposure removed other than the limit taken away.")],
     **_COMMON,
 )
 @nights_on_checks
@@ -220,11 +241,14 @@ def credit_line_actions(context: dg.AssetExecutionContext, duckdb: DuckDBResourc
         mix = _query(conn, "credit_line_mix", {"night": nights[-1]})
         per_night = rows_by_night(conn, "credit_line_actions", nights)
         table = table_metadata(conn, "credit_line_actions", "collections/credit_line_actions")
-    per_night[nights[-1]]["actions"] = _md(mix)
-    record_nights(context, nights, per_night)
-    return dg.MaterializeResult(metadata={
-        **run_range(nights), **({"run_rows": rows} if len(nights) > 1 else {}),
-        "sql": sql_path("collections/credit_line_actions"), **table})
+        per_night[nights[-1]]["actions"] = _md(mix)
+        record_nights(context, nights, per_night)
+        yield dg.MaterializeResult(metadata={
+            **run_range(nights), **({"run_rows": rows} if len(nights) > 1 else {}),
+            "sql": sql_path("collections/credit_line_actions"), **table})
+        yield _check(conn, "credit_line_actions_never_raise_limits",
+                     {"start_date": nights[0], "end_date": nights[-1]},
+                     "No credit-line action raises a limit.")
 
 
 @dg.asset(

@@ -21,9 +21,21 @@ from pipelines.lib.warehouse import replace_nights, run_sql, table_exists, trans
 TABLES = ("collection_tiers", "contact_history", "credit_line_actions", "cure_rates")
 
 
+# Columns contact_history gained after its first release (issue 17: queues), as in its create
+# statement: a warehouse from before gains them, null on the rows it already holds.
+CONTACT_HISTORY_ADDED = (("queue_rank", "integer"), ("queue_capacity", "integer"),
+                         ("expected_value", "double"))
+
+
 def ensure_tables(conn: duckdb.DuckDBPyConnection) -> None:
     for table in TABLES:
         conn.execute(render_sql(f"collections/create_{table}"))
+    present = {row[0] for row in
+               run_sql(conn, "shared/table_columns", {"table_name": "contact_history"}).fetchall()}
+    for column, column_type in CONTACT_HISTORY_ADDED:
+        if column not in present:
+            run_sql(conn, "shared/add_column", table="contact_history", column=column,
+                    column_type=column_type)
 
 
 def register_strategy(conn: duckdb.DuckDBPyConnection, strategy: Strategy,
