@@ -338,3 +338,27 @@ def test_the_default_capacity_is_agents_times_tasks_per_agent():
         for queue, spec in queues.items():
             expected = None if spec == "unlimited" else spec["agents"] * spec["tasks_per_agent"]
             assert strategy.queue_capacity[code][queue] == expected, (code, queue)
+
+
+def test_a_contact_history_from_before_the_queues_gains_their_columns():
+    """A warehouse built before queues had capacity keeps its contacts and gains queue_rank,
+    queue_capacity and expected_value, null on the rows it held."""
+    import duckdb
+
+    from pipelines.lib.collections import tiering
+    from pipelines.lib.sql import render_sql
+
+    conn = duckdb.connect()
+    conn.execute(render_sql("collections/create_contact_history"))
+    conn.execute("alter table contact_history drop column queue_rank")
+    conn.execute("alter table contact_history drop column queue_capacity")
+    conn.execute("alter table contact_history drop column expected_value")
+    conn.execute(
+        "insert into contact_history (contact_id, idempotency_key, snapshot_date, customer_id, "
+        "channel, status, source, planned_at, updated_at) values ('CT1', 'k1', "
+        "date '2026-05-01', 'C1', 'phone', 'planned', 'plan', now(), now())")
+    tiering.ensure_tables(conn)
+    tiering.ensure_tables(conn)  # a second time adds nothing and fails on nothing
+    row = conn.execute("select contact_id, queue_rank, queue_capacity, expected_value "
+                       "from contact_history").fetchall()
+    assert row == [("CT1", None, None, None)]

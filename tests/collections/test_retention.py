@@ -16,7 +16,7 @@ from pipelines.lib.collections.batch import write_batch
 from tests.collections.book import STRATEGY, customer, snapshot, warehouse
 
 NIGHT = date(2026, 5, 3)
-KEPT = ("manifest.csv", "held.csv", "summary.json", "sms_templates.json")
+KEPT = ("manifest.csv", "held.csv", "summary.json", "sms_templates.json", "queue_overflow.csv")
 
 
 def night_batch(home, *, pdfs: bool = True):

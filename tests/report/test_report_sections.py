@@ -71,8 +71,12 @@ def add_model_and_collections(conn, night):
         """, [night] * 2)
     conn.execute("""
         create table credit_line_actions as select * from (values
-            (?::date, 'A1', 'freeze'), (?::date, 'A2', 'freeze'), (?::date, 'A3', 'reduce')
-        ) as t (snapshot_date, account_id, action)""", [night] * 3)
+            (?::date, 'A1', 'CNY', 'freeze', 'delinquent_freeze_bucket', 10000.0, 2000.0, 2000.0),
+            (?::date, 'A2', 'CNY', 'freeze', 'over_limit', 8000.0, 0.0, 0.0),
+            (?::date, 'A3', 'USD', 'reduce', 'current_high_risk_high_utilisation', 3000.0, 999.0,
+             790.0)
+        ) as t (snapshot_date, account_id, currency, action, reason, credit_limit, undrawn_limit,
+                exposure_removed)""", [night] * 3)
 
 
 def section(html, number):
