@@ -1,7 +1,7 @@
 -- label_keys: a temp table with one row per account_features row on each observation night in
--- $nights, and per delinquent row (bucket not M0) on each night in $delinquent_nights, and where it
--- went on the way to a label (DOMAIN.md §3), narrow so that the training rows (labels.sql) and
--- their accounting (label_coverage.sql) read the label pass once.
+-- $nights, and per delinquent row (bucket not M0, not excluded) on each night in
+-- $delinquent_nights, and where it went on the way to a label (DOMAIN.md §3), narrow so that the
+-- training rows (labels.sql) and their accounting (label_coverage.sql) read the label pass once.
 -- Label date: months_later(night, $horizon_months). The account's bucket then is taken from its
 -- snapshot on that date or, when that night is missing, its latest snapshot up to 3 days before
 -- (the same tolerance as bucket_1m_ago). Only snapshots dated at or before $as_of are read, so no
@@ -51,7 +51,12 @@ features as (
         list_contains(cast($excluded_buckets as varchar[]), account_features.bucket) as excluded
     from account_features
     inner join observation_nights on account_features.snapshot_date = observation_nights.night
-    where observation_nights.all_buckets or account_features.bucket <> 'M0'
+    where
+        observation_nights.all_buckets
+        or (
+            account_features.bucket <> 'M0'
+            and not list_contains(cast($excluded_buckets as varchar[]), account_features.bucket)
+        )
 ),
 
 label_days as (

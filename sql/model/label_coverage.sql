@@ -5,7 +5,7 @@
 --   all_buckets: every account of the night was observed; false on a night observed for its
 --     delinquent accounts only (config delinquent_observation_every_days), whose counts below
 --     are of the delinquent accounts
---   accounts: accounts in account_features that night (delinquent ones only when not all_buckets)
+--   accounts: accounts in account_features that night (delinquent modelled ones only when not all_buckets)
 --   excluded_bucket: accounts in $excluded_buckets that night (default WO), not modelled
 --   absent_at_label_date: modelled accounts with no snapshot in [label_date - 3 days, label_date]
 --   labelled: modelled accounts with a label
