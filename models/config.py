@@ -96,7 +96,7 @@ class ModelConfig:
     max_training_rows: int = 1_000_000
     excluded_buckets: tuple[str, ...] = ("WO",)
 
-    max_depth: int = 6
+    max_depth: int = 4
     learning_rate: float = 0.05
     num_boost_round: int = 600
     early_stopping_rounds: int = 40

@@ -293,7 +293,12 @@ def test_the_bench_prints_each_bucket_beside_the_overall_ratio():
                {"bucket": "M0", "rows": 40_000, "positives": 900, "auc": 0.83,
                 "oracle_auc": 0.91, "auc_over_oracle": 0.9121, "target": 0.9, "ok": True},
                {"bucket": "M1", "rows": 4_000, "positives": 1_500, "auc": 0.60,
-                "oracle_auc": 0.72, "auc_over_oracle": 0.8333, "target": 0.9, "ok": False}]}
+                "oracle_auc": 0.72, "auc_over_oracle": 0.8333, "target": 0.9, "ok": False}],
+           "held_out_window": {"first_night": "2026-04-27", "last_night": "2026-05-01",
+                               "rows": 9_000},
+           "held_out_auc_by_bucket": [
+               {"bucket": "M1", "rows": 3_000, "positives": 1_400, "auc": 0.58,
+                "oracle_auc": 0.70, "auc_over_oracle": 0.8286, "target": 0.9, "ok": False}]}
     speed = {"rows": 1_000_000, "retrain_seconds": 30.0, "retrain_trees": 90,
              "raw_xgboost_train_seconds": 20.0, "retrain_over_raw": 1.5,
              "score_rows_per_second": 400_000, "raw_predict_rows_per_second": 500_000,
@@ -309,3 +314,6 @@ def test_the_bench_prints_each_bucket_beside_the_overall_ratio():
     assert lines[overall + 2] == ("    M0: AUC 0.8300 vs oracle 0.9100 = 0.912 (40,000 rows, "
                                   "900 positives; ok)")
     assert lines[overall + 3].endswith("= 0.833 (4,000 rows, 1,500 positives; MISSED)")
+    assert lines[overall + 4].startswith("  the same on the held-out window 2026-04-27..2026-05-01")
+    assert lines[overall + 5] == ("    M1: AUC 0.5800 vs oracle 0.7000 = 0.829 (3,000 rows, "
+                                  "1,400 positives; MISSED)")
