@@ -314,6 +314,6 @@ def test_the_bench_prints_each_bucket_beside_the_overall_ratio():
     assert lines[overall + 2] == ("    M0: AUC 0.8300 vs oracle 0.9100 = 0.912 (40,000 rows, "
                                   "900 positives; ok)")
     assert lines[overall + 3].endswith("= 0.833 (4,000 rows, 1,500 positives; MISSED)")
-    assert lines[overall + 4].startswith("  the same on the held-out window 2026-04-27..2026-05-01")
+    assert lines[overall + 4].startswith("  the same window held out: 2026-04-27..2026-05-01")
     assert lines[overall + 5] == ("    M1: AUC 0.5800 vs oracle 0.7000 = 0.829 (3,000 rows, "
                                   "1,400 positives; MISSED)")

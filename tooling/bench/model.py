@@ -368,10 +368,10 @@ def report(figures: dict) -> str:
         ("  AUC inside each bucket, model vs oracle on the same rows (target >= "
          f"{BUCKET_ORACLE_TARGET}x in {', '.join(BUCKETS_WITH_TARGET)}):"),
         *(_bucket_auc_line(b, verdict) for b in sim["auc_by_bucket"]),
-        ("  the same on the held-out window "
-         f"{sim['held_out_window']['first_night']}..{sim['held_out_window']['last_night']} "
-         "(trained and stopped before it, as the nightly retrain; the validation window above "
-         "steered early stopping, so its figures are optimistic):"),
+        ("  the same window held out: "
+         f"{sim['held_out_window']['first_night']}..{sim['held_out_window']['last_night']}, "
+         "by a model trained and stopped before it, as the nightly retrain (above, the window "
+         "steered early stopping, so those figures are optimistic):"),
         *(_bucket_auc_line(b, verdict) for b in sim["held_out_auc_by_bucket"]),
         "  predicted vs observed roll rate by bucket: " + ", ".join(
             f"{b['bucket']} {b['mean_predicted']:.3f}/{b['observed_rate']:.3f}"
