@@ -28,6 +28,13 @@ from tests.model.test_model_assets import MODEL_ENV, check_results
 
 SOURCE = Path(__file__).parents[1] / "data" / "uci_taiwan_default" / "UCI_Credit_Card.csv"
 MONTH_ENDS = (date(2005, 4, 30), date(2005, 5, 31), date(2005, 6, 30))
+PAY_BILL = {date(2005, 4, 30): ("PAY_6", "BILL_AMT6"), date(2005, 5, 31): ("PAY_5", "BILL_AMT5"),
+            date(2005, 6, 30): ("PAY_4", "BILL_AMT4")}
+EVERY_NTH_ACCOUNT = 30  # 1,000 of the 30,000 accounts
+# the strategy's tier of an unscored account by bucket (collection_strategy.yaml: no account is
+# high risk or early warning, so M0 has none, M1 is soft, M2 early-high, and so on)
+BUCKET_TIER = {"M0": None, "M1": "T1", "M2": "T2", "M3": "T3", "M4": "T4", "M5": "T4",
+               "M6": "T4", "WO": "T5"}
 NOTICE_EN = "Scores unavailable tonight: "
 NOTICE_ZH = "本日无模型评分："
 
@@ -194,11 +201,12 @@ def test_a_crashing_scorer_leaves_the_night_without_scores(failures):
 
 @pytest.fixture(scope="module")
 def monthly_book(tmp_path_factory):
-    """The real Taiwan book, every 10th account, its first three month ends, one backfill."""
+    """The real Taiwan book, every 30th account, its first three month ends, one backfill."""
     if not SOURCE.exists():
         pytest.skip(f"the Taiwan book is not at {SOURCE}")
     home = tmp_path_factory.mktemp("taiwan_three_month_ends")
-    pd.read_csv(SOURCE).iloc[::10].to_csv(home / "sample.csv", index=False)
+    sample = pd.read_csv(SOURCE).iloc[::EVERY_NTH_ACCOUNT]
+    sample.to_csv(home / "sample.csv", index=False)
     lines = Lines()
     logging.getLogger("overdue").addHandler(lines)
     with pytest.MonkeyPatch.context() as patch:
@@ -217,7 +225,7 @@ def monthly_book(tmp_path_factory):
         materialised = _materialised_partitions(run.run_id)
     logging.getLogger("overdue").removeHandler(lines)
     return {"home": home, "exit": code, "warnings": list(lines.lines), "tags": dict(run.tags),
-            "materialised": materialised}
+            "materialised": materialised, "sample": sample}
 
 
 def _materialised_partitions(run_id: str) -> dict[str, set[str]]:
@@ -243,15 +251,21 @@ def test_a_monthly_book_with_three_month_ends_runs_through_in_degraded_mode(mont
     for asset in ("account_scores", "collection_tiers", "contact_history", "letter_batches",
                   "credit_line_actions", "risk_report"):
         assert set(nights) <= book["materialised"][asset], asset
+    # every account of every month end is tiered, except the rows the contract quarantines
+    # (delinquent with nothing owed: PAY code >= 1 and a bill <= 0, counted here from the source)
+    sample = book["sample"]
     tiers = dict(rows(home, """
         select snapshot_date, count(*) from collection_tiers
         where snapshot_date in (?, ?, ?) group by all""", list(MONTH_ENDS)))
-    assert set(tiers) == set(MONTH_ENDS) and min(tiers.values()) > 2500  # 3,000 accounts a night
+    assert tiers == {night: len(sample) - int(((sample[pay] >= 1) & (sample[bill] <= 0)).sum())
+                     for night, (pay, bill) in PAY_BILL.items()}
     # degraded: no account is scored, none is high risk or early warning, tiers by bucket alone
     assert rows(home, """
-        select count(*) filter (where probability is not null or high_risk or early_warning),
-               count(*) filter (where tier is not null)
-        from collection_tiers""")[0][0] == 0
+        select count(*) from collection_tiers
+        where probability is not null or high_risk or early_warning""")[0][0] == 0
+    by_bucket = rows(home, "select distinct bucket, tier from collection_tiers")
+    assert {bucket for bucket, _ in by_bucket} >= {"M0", "M2", "M3"}  # code 1 is rare before Sep
+    assert all(tier == BUCKET_TIER[bucket] for bucket, tier in by_bucket), by_bucket
     assert rows(home, "select count(*) from account_scores")[0][0] == 0
     assert rows(home, "select count(*) filter (where not degraded), count(distinct cause) "
                       "from scoring_status where snapshot_date in (?, ?, ?)",

@@ -290,7 +290,7 @@ def account_scores(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
 def _no_champion(context: dg.AssetExecutionContext, registry: ModelRegistry) -> Degraded:
     """Why there is no champion: as this run's delinquency_model said, else from the registry."""
     event = context.instance.get_latest_materialization_event(dg.AssetKey("delinquency_model"))
-    if event is not None and event.run_id == context.run_id:
+    if event is not None and event.run_id == context.run.run_id:
         metadata = event.asset_materialization.metadata
         if "degraded_cause" in metadata:
             detail = metadata.get("degraded_detail")
