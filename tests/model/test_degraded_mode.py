@@ -3,9 +3,9 @@
 Real in-process Dagster runs of the real assets. On a copy of the simulated model book, one
 module fixture runs the model stage four times in a row, each with a real failure: the trainer
 raising (monkeypatched to raise inside the real run), a first model the gate really refuses
-(OVERDUE_MODEL_MIN_AUC above what it reaches), then, once a person promoted it, the trainer
-raising beside a champion, and scoring raising. On the real Taiwan book cut to three month ends,
-one whole backfill through tiers, letters and the report. The young book's "not enough matured
+(OVERDUE_MODEL_MIN_AUC above what it reaches), then, once a person promoted it, the trainer and
+monitoring raising beside a champion, and scoring raising. On the real Taiwan book cut to three
+month ends, one whole backfill through tiers, letters and the report. The young book's "not enough matured
 data" night is tests/model/test_model_assets.py::test_a_young_book_runs_without_a_model.
 """
 
@@ -110,6 +110,9 @@ def failures(book, tmp_path_factory):
     def crashing_scorer(*args, **kwargs):
         raise ValueError("injected: booster feature mismatch")
 
+    def crashing_monitor(*args, **kwargs):
+        raise ZeroDivisionError("injected: empty window")
+
     book.conn.execute("checkpoint")
     home = tmp_path_factory.mktemp("degraded_home")
     shutil.copy(book.home / "warehouse.duckdb", home / "warehouse.duckdb")
@@ -131,6 +134,7 @@ def failures(book, tmp_path_factory):
                      "--by", "head.of.risk"]) in (0, None)
         with pytest.MonkeyPatch.context() as crash:
             crash.setattr(model_assets, "retrain_night", crashing_trainer)
+            crash.setattr(model_assets, "monitor_night", crashing_monitor)
             results["retrain_crash_with_champion"] = run_model_stage(home, lines)
             crash.setattr(nightly, "score_frame", crashing_scorer)
             results["scoring_crash"] = run_model_stage(home, lines)
@@ -190,6 +194,10 @@ def test_a_crashing_trainer_beside_a_champion_leaves_the_champion_scoring(failur
     assert result["status"] == [(True, False, None, None, "v0001")]
     scored, versions = result["scored"]
     assert scored > 2000 and versions == 1 and result["reason_rows"] > 100
+    # monitoring raising in the same run warns on its four checks, the run still succeeds
+    assert result["monitoring"]["status"] == "monitoring failed: ZeroDivisionError: injected: empty window"
+    for name in ("score_psi", "feature_psi", "auc_on_matured_labels", "roll_rate_by_bucket"):
+        assert result["checks"][name] == (False, "WARN"), name
 
 
 def test_a_crashing_scorer_leaves_the_night_without_scores(failures):

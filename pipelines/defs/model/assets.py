@@ -297,7 +297,7 @@ def _no_champion(context: dg.AssetExecutionContext, registry: ModelRegistry) -> 
             return Degraded(metadata["degraded_cause"].value, detail.value if detail else "")
     refused = [card["version"] for card in registry.list() if card.get("status") != "champion"]
     if refused:
-        return Degraded("first_model_refused", f"{refused[-1]} not promoted")
+        return Degraded("first_model_refused", f"{refused[-1]} refused by the gate")
     return Degraded("no_champion")
 
 
@@ -369,10 +369,20 @@ def model_monitoring(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
         for name, _ in MONITORING_CHECKS:
             yield dg.AssetCheckResult(check_name=name, passed=True, metadata={"judged": why})
         return
-    model = registry.load(champion)
-    with duckdb.get_connection() as conn:
-        report, rows = monitor_night(conn, model, card, config, night)
-    page = write_page(report, night, card, auc_statuses(rows))
+    try:
+        with duckdb.get_connection() as conn:
+            report, rows = monitor_night(conn, registry.load(champion), card, config, night)
+        page = write_page(report, night, card, auc_statuses(rows))
+    except Exception as error:  # noqa: BLE001 - monitoring failing warns, the night goes on
+        detail = failure_detail(error)
+        context.log.warning(f"monitoring {night} failed: {detail}\n" + _failure_log(error))
+        yield dg.MaterializeResult(metadata={"status": f"monitoring failed: {detail}",
+                                             "model_version": champion})
+        for name, _ in MONITORING_CHECKS:
+            yield dg.AssetCheckResult(check_name=name, passed=False,
+                                      severity=dg.AssetCheckSeverity.WARN,
+                                      metadata={"judged": f"not judged: monitoring failed: {detail}"})
+        return
     stability, performance = report["stability"], report["performance"]
     features = stability["features"]
     measured = [r for r in features if r["status"] != NO_DATA]
