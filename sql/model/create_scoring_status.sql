@@ -5,7 +5,7 @@
 -- Grain: one row per snapshot_date of every run of account_scores.
 -- Columns:
 --   snapshot_date: the night
---   scored: true when the champion scored the night (account_scores holds its rows)
+--   scored: true when the champion scored the night (account_scores holds a row for each of its account_features rows; a night of the range without a book has none)
 --   degraded: true when the night has no scores: tiers on the delinquency bucket alone, no high-risk or early-warning treatments
 --   cause: why the night has no scores: not_enough_data (too few matured nights for a first model), first_model_refused (the first model failed the gate, no champion), retrain_failed (the retrain raised, no champion), scoring_failed (scoring raised), no_champion (the registry has no champion); null when scored
 --   detail: the cause's particulars: the exception type and the first line of its message (at most 160 characters, never a traceback), the refused version, the missing data; null when scored

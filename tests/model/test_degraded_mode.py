@@ -38,6 +38,8 @@ BUCKET_TIER = {"M0": None, "M1": "T1", "M2": "T2", "M3": "T3", "M4": "T4", "M5":
 NOTICE_EN = "Scores unavailable tonight: "
 NOTICE_ZH = "本日无模型评分："
 
+pytestmark = pytest.mark.slow
+
 
 class Lines(logging.Handler):
     """The `overdue` CLI's warning lines."""
