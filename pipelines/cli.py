@@ -180,6 +180,12 @@ def run_nights(start: date, end: date, groups: list[str] | None = None) -> None:
     failed_checks = [c for c in result.get_asset_check_evaluations() if not c.passed]
     for check in failed_checks:
         log.warning("check %s failed (%s)", check.check_name, check.severity.value)
+    degraded = instance.get_run_by_id(run.run_id).tags.get("overdue/degraded")
+    if degraded:
+        # a model failure is a warning, not a failure: the night ran on the bucket alone
+        log.warning("night(s) %s..%s ran in degraded mode, scores unavailable: %s; tiers on the "
+                    "delinquency bucket alone, high-risk and early-warning treatments not applied",
+                    start, end, degraded)
 
 
 def cmd_validate(args) -> int:

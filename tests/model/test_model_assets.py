@@ -163,12 +163,32 @@ def test_a_refused_challenger_leaves_the_champion_scoring_and_a_person_can_overr
     assert promoted["by"] == "head.of.risk" and promoted["reason"] == "reviewed by risk committee"
 
 
-def test_a_young_book_runs_without_a_model(home):
+def test_a_young_book_runs_without_a_model(home, caplog):
+    """Not enough matured data: degraded mode, declared on the assets, the run, the report."""
     write_night(home, NIGHT, [snapshot_row(NIGHT), snapshot_row(NIGHT, number=2, days_past_due="5",
                                                                 past_due_amount="50.00")])
-    run_nights(NIGHT, NIGHT)
+    with caplog.at_level("WARNING", logger="overdue"):
+        assert main(["run", "--date", NIGHT.isoformat()]) in (0, None)
+    degraded = [r.getMessage() for r in caplog.records if "degraded mode" in r.getMessage()]
+    assert len(degraded) == 1 and "not enough matured data for a first model" in degraded[0]
     metadata = latest_metadata("delinquency_model")
     assert metadata["status"].startswith("not enough matured data")
-    assert latest_metadata("account_scores")["status"].startswith("no champion yet")
+    assert metadata["degraded"] is True and metadata["degraded_cause"] == "not_enough_data"
+    scores = latest_metadata("account_scores")
+    assert scores["status"].startswith("degraded mode: not enough matured data")
+    assert scores["degraded"] is True and scores["dagster/row_count"] == 0
+    assert latest_metadata("model_monitoring")["status"].startswith(
+        "not monitored: nothing to monitor: scores unavailable tonight")
     assert check_results()["champion_challenger_gate"][0]
     assert not (home / "registry").exists() or not ModelRegistry(home / "registry").list()
+    assert query(home, "select degraded, cause from scoring_status where snapshot_date = ?",
+                 [NIGHT]) == [(True, "not_enough_data")]
+    # tiers ran on the bucket alone: the account 5 days past due has its tier
+    assert query(home, "select account_id, tier, probability from collection_tiers "
+                       "where snapshot_date = ? and tier is not null", [NIGHT]) == [
+        ("AC00000002", "T1", None)]
+    report = home / "out" / "reports" / NIGHT.isoformat()
+    assert ("Scores unavailable tonight: not enough matured data for a first model"
+            in (report / "risk_report.en.html").read_text(encoding="utf-8"))
+    assert "本日无模型评分：已到期数据不足" in (report / "risk_report.zh-CN.html").read_text(
+        encoding="utf-8")

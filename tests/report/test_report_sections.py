@@ -147,3 +147,24 @@ def test_a_range_reports_its_last_night_with_a_book(warehouse, report_book):
         night - timedelta(days=6)
     assert latest_book_night(warehouse, night + timedelta(days=1),
                              night + timedelta(days=5)) is None
+
+
+def test_a_degraded_night_carries_the_notice_at_the_top_in_both_languages(warehouse, report_book,
+                                                                         tmp_path):
+    from pipelines.lib.model.degraded import Degraded, record
+
+    night = report_book.night
+    record(warehouse, [night], Degraded("scoring_failed", "ValueError: booster feature mismatch"))
+    result = build_report(warehouse, night, tmp_path / "out", pdf=False)
+    html = {f.language: f.html.read_text(encoding="utf-8") for f in result.files
+            if f.edition == "nightly"}
+    top = {language: page[:page.index('<nav class="toc">')] for language, page in html.items()}
+    assert ("Scores unavailable tonight: scoring failed (ValueError: booster feature mismatch); "
+            "tiers on delinquency bucket alone; high-risk and early-warning treatments not "
+            "applied.") in top["en"]
+    assert ("本日无模型评分：模型评分失败 (ValueError: booster feature mismatch)；"
+            "催收层级仅按逾期阶段划分，未执行高风险及预警处置。") in top["zh-CN"]
+
+    record(warehouse, [night], None, "v0001")  # the night rescored: no notice
+    result = build_report(warehouse, night, tmp_path / "again", languages=("en",), pdf=False)
+    assert 'class="degraded"' not in result.files[0].html.read_text(encoding="utf-8")

@@ -9,6 +9,7 @@ computed for the last night only (they exist for tonight's letters and tonight's
 
 import math
 import time
+import traceback
 from datetime import date
 
 import dagster as dg
@@ -21,7 +22,9 @@ from models.retrain import retrain_due
 from pipelines import settings
 from pipelines.defs.checks import sql_check_result
 from pipelines.defs.metadata import (
+    flag_run,
     nights_on_checks,
+    nights_text,
     record_nights,
     rows_by_night,
     run_range,
@@ -29,6 +32,8 @@ from pipelines.defs.metadata import (
 )
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.defs.resources import ModelRegistryResource
+from pipelines.lib.model import degraded as degraded_mode
+from pipelines.lib.model.degraded import Degraded, failure_detail, short
 from pipelines.lib.model.monitoring_page import write_page
 from pipelines.lib.model.nightly import (
     auc_statuses,
@@ -71,6 +76,18 @@ def _metrics_metadata(prefix: str, metrics: dict | None) -> dict:
             for key in ("auc", "gini", "ks", "brier") if metrics.get(key) is not None}
 
 
+def _degraded_metadata(registry: ModelRegistry, cause: Degraded) -> dict:
+    """What account_scores reads to name tonight's degraded mode, when no champion is left."""
+    if registry.champion():
+        return {"degraded": False}
+    return {"degraded": True, "degraded_cause": cause.cause, "degraded_detail": cause.detail}
+
+
+def _failure_log(error: BaseException) -> str:
+    """Where it failed (the frames, which hold code, never data) without the message."""
+    return "".join(traceback.format_tb(error.__traceback__)[-6:])
+
+
 def _champion_metadata(registry: ModelRegistry) -> dict:
     champion = registry.champion()
     if not champion:
@@ -89,15 +106,19 @@ def _champion_metadata(registry: ModelRegistry) -> dict:
     pool=WAREHOUSE_POOL,
     description="Retrains the roll-forward model (XGBoost, monotone, out-of-time early stopping) "
     "on matured labels as of the night, when the retrain cadence says so; registers it as a "
-    "challenger under $OVERDUE_HOME/registry and promotes it only if the gate passes. "
+    "challenger under $OVERDUE_HOME/registry and promotes it only if the gate passes. A retrain "
+    "that raises is a failed WARN gate check, never a failed run: the champion keeps scoring, or "
+    "with none the night runs in degraded mode (`degraded`, `degraded_cause`). "
     "Metadata: the challenger's model card figures and the champion's.",
     check_specs=[dg.AssetCheckSpec(
         GATE_CHECK, asset="delinquency_model", blocking=True,
         description="The challenger is promoted only if its AUC on the validation window "
         "(out of time, before the held-out monitoring window) is not worse than the champion's "
-        "by more than the margin and its calibration holds overall and per bucket. A rejected challenger with a champion in "
-        "place warns (the champion keeps scoring); with no champion at all it fails and blocks "
-        "scoring. `overdue model promote|rollback` overrules it, recorded in the registry.")],
+        "by more than the margin and its calibration holds overall and per bucket. A rejected "
+        "challenger warns and stays a challenger: the champion keeps scoring, or with no champion "
+        "at all the night runs in degraded mode on the delinquency bucket alone. A retrain that "
+        "raised warns the same way. `overdue model promote|rollback` overrules it, recorded in "
+        "the registry.")],
 )
 @nights_on_checks
 def delinquency_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
@@ -121,17 +142,38 @@ def delinquency_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
                                    by=f"dagster run {context.run.run_id}")
     except NotEnoughData as reason:
         context.log.info("no retrain as of %s: %s", as_of, reason)
-        yield dg.MaterializeResult(metadata={"status": f"not enough matured data: {reason}",
-                                             **_champion_metadata(registry)})
+        yield dg.MaterializeResult(metadata={
+            "status": f"not enough matured data: {reason}",
+            **_degraded_metadata(registry, Degraded("not_enough_data", short(str(reason)))),
+            **_champion_metadata(registry)})
         yield dg.AssetCheckResult(check_name=GATE_CHECK, passed=True,
                                   metadata={"challenger": f"none tonight: {reason}"})
         return
+    except Exception as error:  # noqa: BLE001 - a model failure never stops collections
+        detail = failure_detail(error)
+        champion = registry.champion()
+        outcome = (f"the champion {champion} keeps scoring" if champion
+                   else "no champion: tonight runs in degraded mode")
+        context.log.warning(f"retrain as of {as_of} failed: {detail}; {outcome}\n"
+                            + _failure_log(error))
+        yield dg.MaterializeResult(metadata={
+            "status": f"retrain failed: {detail}; {outcome}",
+            **_degraded_metadata(registry, Degraded("retrain_failed", detail)),
+            **_champion_metadata(registry)})
+        yield dg.AssetCheckResult(
+            check_name=GATE_CHECK, passed=False, severity=dg.AssetCheckSeverity.WARN,
+            metadata={"challenger": f"none tonight: the retrain failed: {detail}",
+                      "champion_after": champion or "none"})
+        return
     seconds = time.perf_counter() - started
     card = registry.card(result.version)
+    champion_after = registry.champion()
+    refused = Degraded("first_model_refused", f"{result.version} refused by the gate")
     record_nights(context, nights, {as_of: {
         "status": ("reused the identical model already registered" if result.reused
                    else "retrained") + ("; promoted" if result.decision.promote
-                                        else "; kept as challenger"),
+                                        else "; kept as challenger")
+        + ("" if champion_after else "; no champion: tonight runs in degraded mode"),
         "challenger": result.version,
         "as_of": as_of.isoformat(),
         **_metrics_metadata("", result.metrics),
@@ -147,12 +189,12 @@ def delinquency_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
         "card_path": dg.MetadataValue.path(str(registry.root / result.version / "card.md")),
     }}, default={"status": f"no retrain on this night: the run retrained as of {as_of}",
                  **_champion_metadata(registry)})
-    yield dg.MaterializeResult(metadata=run_range(nights))
-    champion_after = registry.champion()
+    yield dg.MaterializeResult(metadata={**run_range(nights),
+                                         **_degraded_metadata(registry, refused)})
     yield dg.AssetCheckResult(
         check_name=GATE_CHECK,
         passed=result.decision.promote,
-        severity=dg.AssetCheckSeverity.WARN if champion_after else dg.AssetCheckSeverity.ERROR,
+        severity=dg.AssetCheckSeverity.WARN,
         metadata={
             "challenger": result.version,
             "champion_before": result.champion_before or "none",
@@ -192,18 +234,22 @@ def account_scores(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
     config = settings.model_config()
     registry = model_registry.registry()
     champion = registry.champion()
-    if champion is None:
-        for key in ("account_scores", "account_reason_codes"):
-            yield dg.MaterializeResult(asset_key=key, metadata={
-                "status": "no champion yet: nothing scored (tiers fall back to the bucket alone)",
-                "dagster/row_count": 0})
-        for name, _, asset in SCORE_CHECKS:
-            yield dg.AssetCheckResult(check_name=name, asset_key=asset, passed=True,
-                                      metadata={"judged": "nothing scored (no champion)"})
-        return
-    model = registry.load(champion)
+    degraded = None if champion else _no_champion(context, registry)
     with duckdb.get_connection() as conn:
-        run = score_nights(conn, model, config, nights, reason_nights={nights[-1]})
+        if degraded is None:
+            try:
+                run = score_nights(conn, registry.load(champion), config, nights,
+                                   reason_nights={nights[-1]})
+            except Exception as error:  # noqa: BLE001 - the night goes on without scores
+                degraded = Degraded("scoring_failed", failure_detail(error))
+                context.log.warning(f"scoring with {champion} failed: {degraded.detail}\n"
+                                    + _failure_log(error))
+        if degraded is not None:
+            degraded_mode.clear_scores(conn, nights[0], nights[-1])
+            degraded_mode.record(conn, nights, degraded)
+            yield from _degraded_results(context, nights, degraded)
+            return
+        degraded_mode.record(conn, nights, None, champion)
         checks = [sql_check_result(conn, name, name, {"start_date": nights[0],
                                                        "end_date": nights[-1]}, asset_key=asset)
                   for name, _, asset in SCORE_CHECKS]
@@ -220,6 +266,7 @@ def account_scores(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
                   default={"dagster/row_count": 0, "status": "no scores for this night"})
     yield dg.MaterializeResult(asset_key="account_scores", metadata={
         **run_range(nights),
+        "degraded": False,
         **({"run_rows": run.rows} if len(nights) > 1 else {}),
         "scoring_rows_per_second": dg.MetadataValue.float(
             round(run.rows / run.seconds_scoring, 1) if run.seconds_scoring else 0.0),
@@ -238,6 +285,38 @@ def account_scores(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
         **run_range(nights), "reason_nights": nights[-1].isoformat(),
         **tables["account_reason_codes"]})
     yield from checks
+
+
+def _no_champion(context: dg.AssetExecutionContext, registry: ModelRegistry) -> Degraded:
+    """Why there is no champion: as this run's delinquency_model said, else from the registry."""
+    event = context.instance.get_latest_materialization_event(dg.AssetKey("delinquency_model"))
+    if event is not None and event.run_id == context.run.run_id:
+        metadata = event.asset_materialization.metadata
+        if "degraded_cause" in metadata:
+            detail = metadata.get("degraded_detail")
+            return Degraded(metadata["degraded_cause"].value, detail.value if detail else "")
+    refused = [card["version"] for card in registry.list() if card.get("status") != "champion"]
+    if refused:
+        return Degraded("first_model_refused", f"{refused[-1]} refused by the gate")
+    return Degraded("no_champion")
+
+
+def _degraded_results(context: dg.AssetExecutionContext, nights: list[date],
+                      degraded: Degraded):
+    """No scores for the run's nights: declared on both assets and on the run, checks pass
+    with a note (nothing to judge)."""
+    text = degraded.text()
+    flag_run(context, degraded_mode.RUN_TAG, text)
+    status = (f"degraded mode: {text}; tiers on the delinquency bucket alone, high-risk and "
+              "early-warning treatments not applied")
+    context.log.warning(f"{nights_text(nights)}: {status}")
+    for key in ("account_scores", "account_reason_codes"):
+        yield dg.MaterializeResult(asset_key=key, metadata={
+            **run_range(nights), "status": status, "degraded": True,
+            "degraded_cause": degraded.cause, "dagster/row_count": 0})
+    for name, _, asset in SCORE_CHECKS:
+        yield dg.AssetCheckResult(check_name=name, asset_key=asset, passed=True,
+                                  metadata={"judged": f"nothing scored ({text})"})
 
 
 def _scores_by_night(conn, nights: list[date]) -> dict[date, dict]:
@@ -279,18 +358,31 @@ def model_monitoring(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
     registry = model_registry.registry()
     champion = registry.champion()
     card = registry.card(champion) if champion else None
-    if champion is None or date.fromisoformat(card["data_window"]["as_of"]) > night:
-        why = ("no champion yet" if champion is None
+    with duckdb.get_connection() as conn:
+        degraded = degraded_mode.night_status(conn, night)
+    if degraded or champion is None or date.fromisoformat(card["data_window"]["as_of"]) > night:
+        why = (f"nothing to monitor: scores unavailable tonight ({degraded.text()})" if degraded
+               else "no champion yet" if champion is None
                else f"champion {champion} was trained on data up to {card['data_window']['as_of']}"
                     f", after {night}")
         yield dg.MaterializeResult(metadata={"status": f"not monitored: {why}"})
         for name, _ in MONITORING_CHECKS:
             yield dg.AssetCheckResult(check_name=name, passed=True, metadata={"judged": why})
         return
-    model = registry.load(champion)
-    with duckdb.get_connection() as conn:
-        report, rows = monitor_night(conn, model, card, config, night)
-    page = write_page(report, night, card, auc_statuses(rows))
+    try:
+        with duckdb.get_connection() as conn:
+            report, rows = monitor_night(conn, registry.load(champion), card, config, night)
+        page = write_page(report, night, card, auc_statuses(rows))
+    except Exception as error:  # noqa: BLE001 - monitoring failing warns, the night goes on
+        detail = failure_detail(error)
+        context.log.warning(f"monitoring {night} failed: {detail}\n" + _failure_log(error))
+        yield dg.MaterializeResult(metadata={"status": f"monitoring failed: {detail}",
+                                             "model_version": champion})
+        for name, _ in MONITORING_CHECKS:
+            yield dg.AssetCheckResult(check_name=name, passed=False,
+                                      severity=dg.AssetCheckSeverity.WARN,
+                                      metadata={"judged": f"not judged: monitoring failed: {detail}"})
+        return
     stability, performance = report["stability"], report["performance"]
     features = stability["features"]
     measured = [r for r in features if r["status"] != NO_DATA]

@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.lib import fx, warehouse
+from pipelines.lib.model.degraded import Degraded, night_status
 from pipelines.lib.report import ifrs9, markov
 from pipelines.lib.report.ifrs9 import Assumptions
 from pipelines.lib.warehouse import load_macros
@@ -66,6 +67,7 @@ class ReportData:
     rates: fx.NightRates | None = None  # the night's exchange rates into `currency`
     by_currency: pd.DataFrame = field(default_factory=pd.DataFrame)  # the book per currency
     quarantine_effect: dict = field(default_factory=dict)  # see `quarantine_effect`
+    degraded: Degraded | None = None  # the night's declared degraded mode (no scores)
 
 
 def query(conn, name: str, **params) -> pd.DataFrame:
@@ -251,4 +253,5 @@ def gather(conn: duckdb.DuckDBPyConnection, night: date, assumptions: Assumption
         pd_source="model" if with_scores else "chain", chain_pd=ifrs9_figures.chain_pd,
         assumptions=assumptions, optional=optional, quality=quality, ifrs9=ifrs9_figures,
         rates=rates, by_currency=by_currency,
-        quarantine_effect=quarantine_effect(quarantined, rates, kpis))
+        quarantine_effect=quarantine_effect(quarantined, rates, kpis),
+        degraded=night_status(conn, night))

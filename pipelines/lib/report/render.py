@@ -168,6 +168,15 @@ def quarantine_note(data: ReportData, text: dict, language: str) -> str:
     return line
 
 
+def degraded_notice(data: ReportData, text: dict) -> str | None:
+    """The notice at the top of a night the model stage could not score (degraded mode)."""
+    if data.degraded is None:
+        return None
+    cause = text["degraded_causes"][data.degraded.cause]
+    detail = f" ({data.degraded.detail})" if data.degraded.detail else ""
+    return text["degraded_notice"].format(cause=cause + detail)
+
+
 def glossary_table(text: dict, language: str) -> Table:
     return Table([text["glossary_figure"], text["glossary_definition"]],
                  [list(entry) for entry in definitions.glossary(language)])
@@ -558,6 +567,7 @@ def render_html(data: ReportData, language: str, edition: str, registry_dir: Pat
         "by_currency": currency_table(data, text, language),
         "fx": fx_note(data, text),
         "quarantine_note": quarantine_note(data, text, language),
+        "degraded_notice": degraded_notice(data, text),
         "glossary": glossary_table(text, language),
         "sentences": summary_sentences(data, language),
         "charts": {k: [_chart_context(c) for c in v] for k, v in drawn.items()},
