@@ -1,3 +1,4 @@
+{%- set max_gap_days = 45 %}
 -- Collection tier per open account and night (DOMAIN.md §4), set-wise for nights in
 -- [$start_date, $end_date]. Grain: one row per (snapshot_date, account_id) of account_features
 -- whose status is not closed.
@@ -12,6 +13,10 @@
 -- Events: a contact event counts from the night whose file carried it (landing_date) and for
 -- lookback_days nights (null: any time on record). Customer-wide events (account_id null) apply
 -- to every account of the customer; deceased, bankruptcy and do_not_contact always do.
+-- Data: an account whose customer has no record landed by the night is held (no_customer_record).
+-- Tier entry: the account's latest row before the nights carries its tier_since when it is in the
+-- same tier and at most {{ max_gap_days }} days earlier, so nights without a row do not re-enter a tier
+-- and a backfill and night-by-night runs agree.
 -- Jurisdiction: the customer's country on the latest customers version landed by $end_date.
 --
 -- Columns:
@@ -43,7 +48,7 @@
 --   treatment: the matching rule's treatment name (the tier's own unless the rule names another: early_reminder, early_warning_watch, soft_notice, early_high, early_high_automated, formal_demand, formal_demand_automated, final_notice, write_off_review)
 --   early_warning_action: for an early-warning account, the treatment its flag leads to (early_reminder with a payment due within the window, else the strategy's watch); null for accounts not flagged, and for a flagged account no rule treats (the check assert_early_warnings_acted_on finds these); when a flagged account's contacts are not made, suppression_reason / channel_suppressions say why
 --   tier_since: the first night of the account's current unbroken run in this tier (the tier entry); null with tier
---   suppression_reason: the first account-wide suppression that applies, in strategy order (deceased, bankruptcy, do_not_contact, open_dispute, complaint, promise_to_pay, paid_to_current), for accounts with a tier; paid_to_current also when the tier is null; after contact planning, when every contact of the treatment was suppressed on its channel, that channel reason (opt_out, frequency_cap, no_destination)
+--   suppression_reason: the first account-wide suppression that applies, in strategy order (deceased, bankruptcy, do_not_contact, no_customer_record, open_dispute, complaint, promise_to_pay, paid_to_current), for accounts with a tier; paid_to_current also when the tier is null; after contact planning, when every contact of the treatment was suppressed on its channel, that channel reason (opt_out, frequency_cap, no_destination)
 --   suppression_reasons: every account-wide suppression that applies, comma-separated
 --   channel_suppressions: after contact planning: channel=reason for each contact of the treatment not planned tonight (e.g. sms=opt_out,email=frequency_cap)
 --   contacts_planned: after contact planning: contacts of the treatment planned for this night (0 when none); null before planning
@@ -218,13 +223,28 @@ applying as (
         and a.days_since_delinquent between 1 and coalesce(r.lookback_days, 100000)
 ),
 
+customer_first_landed as (
+    select customer_id, min(landing_date) as first_landed
+    from customers_history
+    where landing_date <= cast($end_date as date)
+    group by customer_id
+),
+
+held_for_data as (
+    -- no customer record landed by the night: no name, phone or address to contact
+    select a.snapshot_date, a.account_id, 'no_customer_record' as reason
+    from accounts as a
+    left join customer_first_landed as c on c.customer_id = a.customer_id
+    where c.first_landed is null or c.first_landed > a.snapshot_date
+),
+
 suppressed as (
     select
         ap.snapshot_date,
         ap.account_id,
         arg_min(ap.reason, r.priority) as suppression_reason,
         string_agg(ap.reason, ',' order by r.priority) as suppression_reasons
-    from (select distinct * from applying) as ap
+    from (select distinct * from applying union all select * from held_for_data) as ap
     inner join suppression_rules as r on r.reason = ap.reason
     group by ap.snapshot_date, ap.account_id
 ),
@@ -261,17 +281,32 @@ decided as (
     left join jurisdictions as j on j.jurisdiction = lc.country
 ),
 
-previous_night as (
-    select account_id, tier, tier_since
+previous_row as (
+    -- each account's latest row before the nights, whatever night it is on: a night the account
+    -- has no row (its file absent, its row quarantined) does not end its tier entry; a gap of more
+    -- than {{ max_gap_days }} days does (a monthly book's month ends are 28-31 days apart)
+    select account_id, tier, tier_since, snapshot_date
     from collection_tiers
-    where tier is not null and snapshot_date = (
-        select max(snapshot_date) from collection_tiers
-        where snapshot_date < cast($start_date as date)
-    )
+    where snapshot_date < cast($start_date as date)
+        and snapshot_date >= cast($start_date as date) - {{ max_gap_days }}
+    qualify row_number() over (partition by account_id order by snapshot_date desc) = 1
+),
+
+first_rows as (
+    select account_id, min(snapshot_date) as first_night
+    from decided
+    group by account_id
+),
+
+previous_night as (
+    select pr.account_id, pr.tier, pr.tier_since
+    from previous_row as pr
+    inner join first_rows as fr on fr.account_id = pr.account_id
+    where pr.tier is not null and fr.first_night - pr.snapshot_date <= {{ max_gap_days }}
 ),
 
 {%- if single_night %}
--- one night (the nightly run): the tier entry carries over from the previous night's row
+-- one night (the nightly run): the tier entry carries over from the account's previous row
 runs as (
     select
         d.*,
@@ -285,22 +320,33 @@ runs as (
 runs as (
     select
         d.*,
-        -- a new run of the same tier starts when the tier differs from the account's previous row
-        sum(case when d.tier is distinct from d.previous_tier then 1 else 0 end) over (
+        -- a new run starts when the tier differs from the account's previous row, or when that row
+        -- is more than {{ max_gap_days }} days before (the same rule as the nightly carry-over)
+        sum(case when d.tier is distinct from d.previous_tier
+                      or d.snapshot_date - d.previous_night > {{ max_gap_days }}
+                 then 1 else 0 end) over (
             partition by d.account_id order by d.snapshot_date
             rows between unbounded preceding and current row
         ) as run_number
     from (
         select
             dd.*,
-            coalesce(
-                lag(dd.tier) over (partition by dd.account_id order by dd.snapshot_date),
-                pn.tier
-            ) as previous_tier,
+            -- the first row of the nights looks at the row before them (a null tier is a tier too)
+            case
+                when row_number() over (partition by dd.account_id order by dd.snapshot_date) = 1
+                    then pn.tier
+                else lag(dd.tier) over (partition by dd.account_id order by dd.snapshot_date)
+            end as previous_tier,
+            case
+                when row_number() over (partition by dd.account_id order by dd.snapshot_date) = 1
+                    then pr.snapshot_date
+                else lag(dd.snapshot_date) over (partition by dd.account_id order by dd.snapshot_date)
+            end as previous_night,
             pn.tier as carried_tier,
             pn.tier_since as carried_since
         from decided as dd
         left join previous_night as pn on pn.account_id = dd.account_id
+        left join previous_row as pr on pr.account_id = dd.account_id
     ) as d
 ),
 {%- endif %}

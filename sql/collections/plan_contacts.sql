@@ -172,6 +172,29 @@ cadence as (
         )
 ),
 
+later_in_entry as (
+    -- an old night rerun after later ones: a once-per-entry contact already made on a later night
+    -- of the same tier entry (no row of another tier in between) is not made a second time
+    select distinct c.account_id, c.contact_order
+    from candidates as c
+    inner join contact_history as h
+        on h.account_id = c.account_id
+        and h.channel = c.channel
+        and h.treatment = c.treatment
+        and h.snapshot_date > cast($night as date)
+    where c.once_per_tier_entry
+        and h.source = 'plan'
+        and h.status in ('planned', 'sent', 'delivered')
+        and not exists (
+            select 1
+            from collection_tiers as ct
+            where ct.account_id = c.account_id
+                and ct.snapshot_date > cast($night as date)
+                and ct.snapshot_date < h.snapshot_date
+                and ct.tier is distinct from c.tier
+        )
+),
+
 earlier_messages as (
     select c.account_id, c.contact_order, count(h.contact_id) as earlier
     from candidates as c
@@ -272,12 +295,14 @@ judged as (
                     and o.jurisdiction = c.jurisdiction
                     and (o.channel = c.channel or (o.channel is null and c.channel <> 'review'))
             ) then 'opt_out'
-            when cd.account_id is not null then 'frequency_cap'
+            when cd.account_id is not null or le.account_id is not null then 'frequency_cap'
             when c.channel = 'phone' and c.customer_id in (select customer_id from resting)
                 then 'call_rest'
         end as channel_suppression
     from candidates as c
     left join cadence as cd on cd.account_id = c.account_id and cd.contact_order = c.contact_order
+    left join later_in_entry as le
+        on le.account_id = c.account_id and le.contact_order = c.contact_order
 ),
 
 ranked as (

@@ -31,6 +31,9 @@ PHONE_CADENCE = ("max_nights_without_contact", "max_nights", "rest_nights")
 ACCOUNT_SUPPRESSIONS = ("deceased", "bankruptcy", "do_not_contact", "open_dispute", "complaint",
                         "promise_to_pay", "paid_to_current")
 CHANNEL_SUPPRESSIONS = ("opt_out",)
+# Not a strategy choice: an account whose holder has no customer record landed has nobody to write
+# to or call; it is held with this reason (after the legal stops) so operations chase the record.
+DATA_SUPPRESSIONS = ("no_customer_record",)
 LOCALES = ("zh-CN", "en-US")
 LENDER_KEYS = ("name", "address", "repayment_channels", "account_check", "dispute_contact",
                "dispute_evidence", "regulator", "hotline", "sms_signature", "opt_out_url")
@@ -186,9 +189,10 @@ class Strategy:
             ("currency", pa.string()), ("round_to", pa.float64())]))
 
     def suppression_table(self) -> pa.Table:
-        reasons = ACCOUNT_SUPPRESSIONS + CHANNEL_SUPPRESSIONS
+        reasons = (ACCOUNT_SUPPRESSIONS[:3] + DATA_SUPPRESSIONS + ACCOUNT_SUPPRESSIONS[3:]
+                   + CHANNEL_SUPPRESSIONS)
         return pa.Table.from_pylist(
-            [{"reason": r, "priority": i, "lookback_days": self.suppression_lookback[r]}
+            [{"reason": r, "priority": i, "lookback_days": self.suppression_lookback.get(r)}
              for i, r in enumerate(reasons)],
             schema=pa.schema([("reason", pa.string()), ("priority", pa.int32()),
                               ("lookback_days", pa.int32())]))
