@@ -157,3 +157,22 @@ def test_purge_knows_the_correction_folders(corrected):
     assert {str(NIGHT), f"{NIGHT}.r2"} <= purged
     assert not (out / f"{NIGHT}.r2" / "email").exists()
     assert (out / f"{NIGHT}.r2" / "manifest.csv").exists()
+
+
+def test_a_contact_history_from_before_issue_18_gains_the_correction_columns(tmp_path):
+    """A warehouse built before corrections were referenced keeps its contacts, gains
+    batch_folder, corrects_letter_id, superseded_by and correction_note, and writes a batch."""
+    from pipelines.lib.sql import render_sql
+    from tests.collections.book import customer, run_night, snapshot, warehouse
+
+    conn = warehouse([snapshot(NIGHT, 1, 75)], [customer(1, NIGHT)])
+    conn.execute(render_sql("collections/create_contact_history"))
+    for column in ("batch_folder", "corrects_letter_id", "superseded_by", "correction_note"):
+        conn.execute(f"alter table contact_history drop column {column}")
+    summary = run_night(conn, NIGHT, tmp_path)
+    assert summary.folder == tmp_path / str(NIGHT) and summary.planned == 3
+    rows = conn.execute("select channel, batch_folder, corrects_letter_id, superseded_by, "
+                        "correction_note from contact_history order by channel").fetchall()
+    assert rows == [("email", str(NIGHT), None, None, None), ("letter", str(NIGHT), None, None,
+                                                              None),
+                    ("phone", str(NIGHT), None, None, None)]
