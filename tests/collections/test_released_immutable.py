@@ -176,3 +176,26 @@ def test_a_contact_history_from_before_issue_18_gains_the_correction_columns(tmp
     assert rows == [("email", str(NIGHT), None, None, None), ("letter", str(NIGHT), None, None,
                                                               None),
                     ("phone", str(NIGHT), None, None, None)]
+
+
+@pytest.mark.parametrize(("template", "locale", "jurisdiction", "notice"), [
+    ("formal_demand", "zh-CN", "CN", "本函更正并取代2026年5月3日的函件（编号 260503-ABCDEF0123），请以本函为准。"),
+    ("formal_demand", "en-US", "CN", "This letter replaces letter 260503-ABCDEF0123 of May 3, 2026."),
+    ("final_notice", "zh-CN", "CN", "本函更正并取代2026年5月3日的函件（编号 260503-ABCDEF0123）"),
+    ("validation_notice", "en-US", "US", "This letter replaces letter 260503-ABCDEF0123 of May 3"),
+])
+def test_a_correction_letter_names_the_one_it_replaces_and_passes_the_linter(
+        template, locale, jurisdiction, notice):
+    from pipelines.lib.collections.linter import Linter
+    from pipelines.lib.collections.rendering import Renderer
+    from tests.collections.test_collections_golden import golden_row
+
+    row = golden_row("letter", template, locale, jurisdiction) | {
+        "letter_id": "260503-ABCDEF0123.R2", "contact_id": "260503-ABCDEF0123.R2",
+        "corrects_letter_id": "260503-ABCDEF0123"}
+    rendered = Renderer(STRATEGY).render(row)
+    assert notice in rendered.parts["html"]
+    assert Linter(STRATEGY).lint(row, rendered) is None
+    original = Renderer(STRATEGY).render(golden_row("letter", template, locale, jurisdiction))
+    assert "replaces letter" not in original.parts["html"]
+    assert "本函更正" not in original.parts["html"]

@@ -503,7 +503,7 @@ def write_batch(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date
     else:
         name = str(night) if not released else f"{night}.r{_revision(released[-1]) + 1}"
         final = out / (f"{name}.blocked" if summary.blocked else name)
-        for old in ((out / name, out / f"{name}.blocked") if not released else (final,)):
+        for old in (out / name, out / f"{name}.blocked"):  # never released: N is past them
             if old.exists():
                 shutil.rmtree(old)
         staging.rename(final)
