@@ -99,6 +99,15 @@ def letters_per_pdf() -> int:
     return _int("OVERDUE_LETTERS_PER_PDF", 300)
 
 
+def letter_max_pages() -> int:
+    """`OVERDUE_LETTER_MAX_PAGES` (default 3): a print letter laid out longer is held
+    (print_too_long), never released."""
+    pages = _int("OVERDUE_LETTER_MAX_PAGES", 3)
+    if pages < 1:
+        raise ValueError(f"OVERDUE_LETTER_MAX_PAGES: expected at least 1, got {pages}")
+    return pages
+
+
 def report_languages() -> str:
     """`OVERDUE_REPORT_LANGUAGES` as set (comma-separated); empty means every language."""
     return os.environ.get("OVERDUE_REPORT_LANGUAGES", "")

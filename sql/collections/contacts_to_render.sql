@@ -1,5 +1,6 @@
 -- Everything a letter, message or work-list line needs for the night $night's contacts of the
--- plan (contact_history rows of source plan, status planned or held), amounts and dates from that
+-- plan (contact_history rows of source plan, status planned or held, or released and sent; not
+-- the released letters replaced by a correction or no longer due), amounts and dates from that
 -- night's snapshot, already formatted for the contact's locale so rendering does no arithmetic.
 -- Grain: one row per contact_id.
 -- Personal fields (full_name, address, phone, e-mail) are the holder's latest version landed by
@@ -18,6 +19,7 @@
 --
 -- Columns:
 --   contact_id, letter_id, idempotency_key, snapshot_date, account_id, customer_id, tier, treatment, channel, template, template_version, locale, jurisdiction, queue, priority, status, scheduled_at, cap_count, cap_max, last_conversation: from contact_history
+--   batch_written, content_sha256, corrects_letter_id: from contact_history (a released contact is re-rendered only to compare its sha256)
 --   recipient_customer_id: the customer whose contact details are used (the account's holder tonight)
 --   full_name, postal_address, city, region, postal_code, mobile_phone, email, timezone: the holder's details (cleaned)
 --   destination_holders: customers whose latest record has the same mobile phone (sms, phone), e-mail (email) or postal address (letter) as the recipient
@@ -52,7 +54,11 @@ with
 contacts as (
     select *
     from contact_history
-    where snapshot_date = $night and source = 'plan' and status in ('planned', 'held')
+    where snapshot_date = $night
+        and source = 'plan'
+        and (status in ('planned', 'held') or (batch_written and status in ('sent', 'delivered')))
+        and superseded_by is null
+        and correction_note is null
 ),
 
 latest_versions as (
@@ -174,6 +180,9 @@ joined as (
         c.cap_count,
         c.cap_max,
         c.last_conversation,
+        c.batch_written,
+        c.content_sha256,
+        c.corrects_letter_id,
         s.customer_id as recipient_customer_id,
         regexp_replace(h.full_name, '[\x00-\x1f\x7f\x{200E}\x{200F}\x{202A}-\x{202E}\x{2066}-\x{2069}]', '', 'g')
             as full_name,

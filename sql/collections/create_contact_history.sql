@@ -17,7 +17,7 @@
 --   jurisdiction: CN, US: whose rules the linter applied
 --   queue: work list for tasks (phone_early, phone_formal, specialist, field_visit_review, recovery_legal_review)
 --   priority: work list priority, 1 first
---   status: planned, held (linter failed), overflow (a task ranked beyond its queue's capacity: not on the work list), sent, delivered, failed, cancelled
+--   status: planned, held (linter or a per-contact step failed), overflow (a task ranked beyond its queue's capacity: not on the work list), sent, delivered, failed, cancelled
 --   held_rule: the DOMAIN §5 rule the contact broke (when held); queue_full (when overflow)
 --   held_span: the offending text, or what was missing (when held)
 --   scheduled_at: when to send or call: the day after the night at the jurisdiction's send time in the customer's time zone (UTC instant); null when the customer's time zone is unknown
@@ -33,6 +33,10 @@
 --   strategy_version: the strategy that planned the contact
 --   content_sha256: sha256 of the rendered content (set when rendered into a batch)
 --   batch_written: the contact was rendered and written into that night's batch folder
+--   batch_folder: the batch folder it was released in: <night>, or <night>.r<N> for a correction written after the night was released
+--   corrects_letter_id: on a correction (letter <id>.R<N>, key <key>|r<N>), the released letter it replaces; null otherwise
+--   superseded_by: on a released letter, the correction that replaced it (its status stays: it was sent)
+--   correction_note: corrected (superseded_by names the new letter), or no_longer_due (a corrected file took the contact out of the plan after it was released: no new letter, status stays)
 --   planned_at: when the row was first written (UTC)
 --   updated_at: when status last changed (UTC)
 create table if not exists contact_history (
@@ -67,6 +71,10 @@ create table if not exists contact_history (
     strategy_version varchar,
     content_sha256 varchar,
     batch_written boolean not null default false,
+    batch_folder varchar,
+    corrects_letter_id varchar,
+    superseded_by varchar,
+    correction_note varchar,
     planned_at timestamptz not null,
     updated_at timestamptz not null
 )

@@ -72,6 +72,7 @@ def contact(channel="letter", template="formal_demand", locale="zh-CN", jurisdic
         "payments_since_text": "50.00", "credits_since_text": "0.00",
         "validation_end_text": None if zh else "June 10, 2026", "time_barred": False,
         "reason_codes_zh": None, "reason_codes_en": None,
+        "batch_written": False, "content_sha256": None, "corrects_letter_id": None,
     }
     row.update(overrides)
     return row

@@ -159,9 +159,12 @@ def contact_history(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     description="The night's letter batch under $OVERDUE_HOME/out/letters/<night>/: manifest.csv, "
     "sms.jsonl (gateway requests) + sms_templates.json, email/*.eml, print/*.pdf + index.csv, "
     "work_list.csv + work_list.xlsx, held.csv; files owner-only. Every contact is linted (DOMAIN "
-    "§5) before it joins; a failing contact is held with its rule. In a range of nights only the "
-    "last night is rendered. Batches older than OVERDUE_LETTER_RETENTION_DAYS lose their "
-    "personal-data files (purged.json lists them).",
+    "§5) before it joins; a failing contact is held with its rule, and so is one whose "
+    "rendering, e-mail address, message, print layout or work-list line fails: one record never "
+    "stops the batch. A released night is never rewritten: a rerun sends only new and changed "
+    "letters, as new letters referencing the ones they replace, in <night>.r2/ (.r3/...). In a "
+    "range of nights only the last night is rendered. Batches older than "
+    "OVERDUE_LETTER_RETENTION_DAYS lose their personal-data files (purged.json lists them).",
     check_specs=[dg.AssetCheckSpec(
         "letter_batches_templates_pass_linter", asset="letter_batches", blocking=True,
         description="No template fails the compliance linter for every contact it was rendered "
@@ -193,6 +196,9 @@ def letter_batches(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         "held": summary.held,
         **{f"channel_{k}": v for k, v in sorted(summary.by_channel.items())},
         "held_by_rule": dg.MetadataValue.json(summary.held_by_rule),
+        "unchanged_released": summary.unchanged,
+        "corrections": summary.corrections,
+        "email_normalised": summary.email_normalised,
         "print_letters": summary.print_letters,
         "print_seconds": round(summary.print_seconds, 2),
         "render_and_lint_seconds": round(summary.render_seconds, 2),

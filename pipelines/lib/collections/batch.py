@@ -26,6 +26,25 @@ Output under `<out>/<night>/` (DOMAIN §5, issues 5 and 16):
   held_rule queue_full in contact_history), with rank, capacity, expected value and the amounts:
   what tonight's staff cannot reach. Ids and amounts only, no names or phone numbers.
 
+One record never stops a batch: a contact whose rendering, e-mail address, MIME message, SMS,
+print layout or work-list line fails is held with a rule (`render_error`, `invalid_email`,
+`email_build_error`, `sms_encoding_error`, `pdf_layout_error`, `print_too_long`,
+`address_too_long`, `work_list_error`) and the error's type and first line, never its personal
+values; the other contacts go. E-mail addresses go out in ASCII: an internationalised domain is
+IDNA-encoded (`nana@例子.中国` -> `nana@xn--fsqu00a.xn--fiqs8s`); an address typed in full-width
+forms (`ｎａｎａ＠ｅｘａｍｐｌｅ．ｃｎ`) is NFKC-normalised when that gives a valid address, and
+the manifest notes `email_nfkc` (what an IME in full-width mode produced; UTS #46 maps the same
+forms in domain names anyway); a local part outside ASCII (it would need SMTPUTF8) is held as
+`invalid_email`.
+
+Released letters are immutable. Once a night's folder exists with a manifest, a rerun never
+rewrites it: a letter rendering to the same bytes is not sent again; one whose content changed
+(a corrected file re-landed) goes out as a new letter (`<letter id>.R2`, then `.R3`) with
+`corrects_letter_id` naming the one it replaces, in a new folder `<night>.r2/` (`.r3/`...) beside
+the released one, holding only the new and changed contacts; the replaced contact keeps its
+status and gets `superseded_by`. A released letter the corrected plan no longer holds keeps its
+status with `correction_note` no_longer_due (sql/collections/cancel_stale_contacts.sql).
+
 The folder is written beside the final one and renamed into place, so a reader never sees half a
 batch. When a template fails the linter for every contact it was rendered for, the batch is
 blocked: it goes to `<night>.blocked/` instead and nothing is released. Every folder and file of
@@ -45,6 +64,7 @@ import json
 import os
 import re
 import shutil
+import unicodedata
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -80,7 +100,7 @@ MESSAGE_CHANNELS = ("sms", "email", "letter")
 TEMPLATE_RULES = frozenset({"sms_length", "unmasked_account", "opt_out", "required_elements",
                             "itemization_arithmetic", "amounts_match", "dates_match",
                             "official_channels", "forbidden_phrase", "time_barred_litigation",
-                            "sms_template"})
+                            "sms_template", "render_error"})
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _PLAIN_NUMBER = re.compile(r"^[+-]?\d[\d.]*$")
 
@@ -125,6 +145,11 @@ class BatchSummary:
     render_seconds: float = 0.0
     # "<jurisdiction>/<queue>" -> capacity (None: unlimited), planned, held, overflow
     queues: dict[str, dict] = field(default_factory=dict)
+    # a night already released: its letters rendering to the same bytes (not sent again), and
+    # the changed ones going out as new letters referencing them
+    unchanged: int = 0
+    corrections: int = 0
+    email_normalised: int = 0
 
     @property
     def blocked(self) -> bool:
@@ -144,14 +169,11 @@ def fetch_contacts(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: d
 def lint_contacts(strategy: Strategy, rows: list[dict]
                   ) -> list[tuple[dict, Rendered | None, Finding | None]]:
     renderer, linter = Renderer(strategy), Linter(strategy)
-    results = []
-    for row in rows:
-        rendered = renderer.render(row) if row["channel"] in MESSAGE_CHANNELS else None
-        results.append((row, rendered, linter.lint(row, rendered)))
-    return results
+    return [(row, *render_and_lint(renderer, linter, row)) for row in rows]
 
 
-def _eml(row: dict, rendered: Rendered, lender: dict, opt_out: dict | None) -> bytes:
+def build_email(row: dict, rendered: Rendered, lender: dict, opt_out: dict | None) -> bytes:
+    """The .eml of one contact; `row["email"]` is already the envelope (ASCII) address."""
     message = EmailMessage(policy=SMTP)
     message["From"] = formataddr((lender["name"], f"no-reply@{_domain(lender['opt_out_url'])}"))
     message["To"] = formataddr((row["full_name"] or "", row["email"]))
@@ -163,6 +185,8 @@ def _eml(row: dict, rendered: Rendered, lender: dict, opt_out: dict | None) -> b
         message["List-Unsubscribe"] = f"<{unsubscribe_url(opt_out['url'], row['letter_id'])}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["X-Letter-Reference"] = row["letter_id"]
+    if row.get("corrects_letter_id"):
+        message["X-Letter-Replaces"] = row["corrects_letter_id"]
     message.set_content(rendered.parts["txt"])
     message.add_alternative(rendered.parts["html"], subtype="html")
     # Python draws a random MIME boundary: a rerun of the night would write different bytes (and
@@ -183,7 +207,7 @@ def _domain(url: str) -> str:
 
 
 MANIFEST = ["letter_id", "account_id", "customer_id", "channel", "template", "template_version",
-            "locale", "sha256", "path", "scheduled_at"]
+            "locale", "sha256", "path", "scheduled_at", "corrects_letter_id", "note"]
 WORK_LIST = ["contact_id", "queue", "priority", "queue_rank", "expected_value", "tier", "treatment", "account_id", "customer_id",
              "full_name", "mobile_phone", "account_last4", "currency", "days_past_due",
              "past_due_amount", "balance", "risk_grade", "reason_codes_zh", "reason_codes_en",
@@ -209,7 +233,7 @@ OVERFLOW = ["contact_id", "jurisdiction", "queue", "queue_rank", "queue_capacity
             "account_id", "customer_id", "tier", "treatment", "channel", "currency", "bucket",
             "days_past_due", "past_due_amount", "probability", "risk_grade"]
 HELD = ["contact_id", "letter_id", "account_id", "customer_id", "channel", "template",
-        "template_version", "locale", "jurisdiction", "rule", "span"]
+        "template_version", "locale", "jurisdiction", "rule", "span", "corrects_letter_id"]
 PRINT_INDEX = ["file", "first_page", "pages", "letter_id", "account_id", "customer_id", "locale",
                "full_name", "postal_address", "city", "region", "postal_code"]
 # the files of a batch that hold personal data: removed once the night is past retention
@@ -319,16 +343,37 @@ def restrict(root: Path, mode: int | None = None) -> None:
 
 def write_batch(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date, out: Path,
                 *, write_pdfs: bool = True, gateways: Gateways | None = None) -> BatchSummary:
-    """Render, lint and write the night's batch; record each contact's status and sha256."""
+    """Render, lint and write the night's batch; record each contact's status and sha256. On a
+    night already released, only new and changed contacts go, into `<night>.r<N>/`."""
     import time
 
     started = time.perf_counter()
     composer = SmsComposer(strategy, gateways or load_gateways())
+    released = released_folders(out, night)
     rows = fetch_contacts(conn, strategy, night)
     tasks = queue_tasks(conn, night)
     ranks = {t["contact_id"]: t for t in tasks}
-    results = lint_contacts(strategy, rows)
+    renderer, linter = Renderer(strategy), Linter(strategy)
     summary = BatchSummary(night, None)
+    results, corrections = [], []
+    pending = {r["contact_id"] for r in rows}
+    for row in rows:
+        rendered, finding = render_and_lint(renderer, linter, row)
+        if released and row["batch_written"]:
+            if row["channel"] not in MESSAGE_CHANNELS:
+                continue  # already on a released work list
+            if not finding and _content_hash(composer, strategy, row, rendered) \
+                    == row["content_sha256"]:
+                summary.unchanged += 1
+                continue
+            correction = correction_of(row)
+            if correction["contact_id"] in pending:
+                continue  # an earlier correction not released yet: it is in the rows itself
+            pending.add(correction["contact_id"])
+            corrections.append(correction)
+            row = correction
+            rendered, finding = render_and_lint(renderer, linter, row)
+        results.append((row, rendered, finding))
     summary.render_seconds = time.perf_counter() - started
     out.mkdir(parents=True, exist_ok=True)
     staging = out / f".{night}.staging"
@@ -338,75 +383,79 @@ def write_batch(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date
     (staging / "email").mkdir(mode=0o700)
     (staging / "print").mkdir(mode=0o700)
 
-    manifest, sms, work, held, letters, updates = [], [], [], [], [], []
+    manifest, sms, work, held, letters = [], [], [], [], []
+    updates: dict[str, dict] = {}
     per_template: dict[str, list[int]] = {}
+
+    def hold(row: dict, finding: Finding) -> None:
+        held.append(row | {"rule": finding.rule, "span": finding.span})
+        updates[row["contact_id"]] = {
+            "contact_id": row["contact_id"], "status": "held", "held_rule": finding.rule,
+            "held_span": finding.span, "content_sha256": None,
+            "corrects_letter_id": row["corrects_letter_id"]}
+
     for row, rendered, finding in results:
         channel = row["channel"]
         key = f"{channel}/{row['template'] or row['queue']}.{row['locale']}"
         counts = per_template.setdefault(key, [0, 0])
         counts[0] += 1
-        message = None
-        if not finding and channel == "sms":
-            message, problem = composer.compose(row, rendered.parts["txt"])
-            finding = Finding(*problem) if problem else None
-        content_hash = None
         if finding:
             counts[1] += finding.rule in TEMPLATE_RULES
-            held.append(row | {"rule": finding.rule, "span": finding.span})
-            updates.append({"contact_id": row["contact_id"], "status": "held",
-                            "held_rule": finding.rule, "held_span": finding.span,
-                            "content_sha256": None})
+            hold(row, finding)
             continue
+        content_hash = None
         if channel in MESSAGE_CHANNELS:
-            rules = strategy.jurisdiction(row["jurisdiction"])
-            lender = rules.lender_for(row["locale"])
+            try:
+                entry = _message(composer, strategy, row, rendered)
+            except HeldContact as problem:
+                hold(row, problem.finding)
+                continue
+            except Exception as error:  # noqa: BLE001 - one record never stops a batch
+                hold(row, Finding(CHANNEL_ERROR_RULES[channel], error_span(error, row)))
+                continue
+            content, message, note = entry
             if channel == "sms":
-                content = message["text"].encode("utf-8")
                 sms.append(message)
                 path = f"sms.jsonl#{len(sms)}"
             elif channel == "email":
-                content = _eml(row, rendered, lender, rules.opt_out("email", row["locale"]))
                 path = f"email/{row['letter_id']}.eml"
                 (staging / path).write_bytes(content)
             else:
-                content = rendered.parts["html"].encode("utf-8")
                 letters.append((row, rendered.parts["html"]))
                 path = "print/"  # completed once the print files are cut
             content_hash = hashlib.sha256(content).hexdigest()
-            manifest.append({**row, "sha256": content_hash, "path": path,
+            manifest.append({**row, "sha256": content_hash, "path": path, "note": note,
                              "scheduled_at": row["scheduled_at"].isoformat()})
         else:
-            rules = strategy.jurisdiction(row["jurisdiction"])
-            local_day = (row["scheduled_at"] and row["scheduled_at"].date()) or night
-            remaining = None
-            if row["channel"] == "phone":
-                if rules.calls.get("max_calls_per_7_days") is not None:
-                    remaining = rules.calls["max_calls_per_7_days"] - (row["cap_count"] or 0)
-                else:
-                    remaining = rules.calls.get("max_attempts_per_number_per_day")
-            task = ranks.get(row["contact_id"], {})
-            work.append(row | {
-                "queue_rank": task.get("queue_rank"), "expected_value": task.get("expected_value"),
-                "call_date": local_day.isoformat(),
-                "call_window": f"{rules.allowed_start}-{rules.allowed_end}",
-                "max_calls": remaining})
-        updates.append({"contact_id": row["contact_id"], "status": "planned", "held_rule": None,
-                        "held_span": None, "content_sha256": content_hash})
-
-    summary.by_template = {k: (v[0], v[1]) for k, v in sorted(per_template.items())}
-    summary.failing_templates = [k for k, (n, h) in summary.by_template.items() if n and n == h]
-    summary.rendered = len(results)
-    summary.held = len(held)
-    summary.planned = len(results) - len(held)
-    summary.held_by_rule = dict(Counter(h["rule"] for h in held).most_common())
-    held_ids = {h["contact_id"] for h in held}
-    summary.by_channel = dict(Counter(r["channel"] for r in rows
-                                      if r["contact_id"] not in held_ids))
+            try:
+                work.append(work_row(strategy, row, ranks.get(row["contact_id"], {}), night))
+            except Exception as error:  # noqa: BLE001 - one record never stops a batch
+                hold(row, Finding("work_list_error", error_span(error, row)))
+                continue
+        updates[row["contact_id"]] = {
+            "contact_id": row["contact_id"], "status": "planned", "held_rule": None,
+            "held_span": None, "content_sha256": content_hash,
+            "corrects_letter_id": row["corrects_letter_id"]}
 
     if write_pdfs and letters:
         pdf_started = time.perf_counter()
-        index = render_print_batches(letters, staging / "print")
+        failed: dict[str, tuple[str, str]] = {}
+        printable = []
+        for row, html in letters:
+            if _address_characters(row) > ADDRESS_MAX_CHARACTERS:
+                failed[row["letter_id"]] = ("address_too_long", (
+                    f"the address fields hold {_address_characters(row):,} characters; the "
+                    f"envelope window takes far fewer than {ADDRESS_MAX_CHARACTERS}"))
+            else:
+                printable.append((row, html))
+        index = render_print_batches(printable, staging / "print", failed=failed) \
+            if printable else []
         summary.print_seconds = time.perf_counter() - pdf_started
+        by_letter = {row["letter_id"]: row for row, _ in letters}
+        for letter_id, (rule, span) in failed.items():
+            row = by_letter[letter_id]
+            hold(row, Finding(rule, redact(span, row)))
+        manifest = [m for m in manifest if m["letter_id"] not in failed]
         pages = {entry["letter_id"]: entry for entry in index}
         for item in manifest:
             if item["channel"] == "letter":
@@ -414,7 +463,19 @@ def write_batch(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date
                 item["path"] = f"print/{entry['file']}#page={entry['first_page']}"
         write_csv(staging / "print" / "index.csv", PRINT_INDEX, index)
         summary.print_files = sorted({staging / "print" / e["file"] for e in index})
-        summary.print_letters = len(letters)
+        summary.print_letters = len(index)
+
+    summary.by_template = {k: (v[0], v[1]) for k, v in sorted(per_template.items())}
+    summary.failing_templates = [k for k, (n, h) in summary.by_template.items() if n and n == h]
+    summary.rendered = len(results)
+    summary.held = len(held)
+    summary.planned = len(results) - len(held)
+    summary.corrections = sum(1 for m in manifest if m["corrects_letter_id"])
+    summary.email_normalised = sum(1 for m in manifest if m["note"] == "email_nfkc")
+    summary.held_by_rule = dict(Counter(h["rule"] for h in held).most_common())
+    held_ids = {h["contact_id"] for h in held}
+    summary.by_channel = dict(Counter(r["channel"] for r, _, _ in results
+                                      if r["contact_id"] not in held_ids))
 
     write_csv(staging / "manifest.csv", MANIFEST, manifest)
     with (staging / "sms.jsonl").open("w", encoding="utf-8") as handle:
@@ -424,8 +485,7 @@ def write_batch(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date
         json.dumps(composer.registry(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     work.sort(key=lambda r: (r["queue"], r["jurisdiction"] or "", r["queue_rank"] is None,
                              r["queue_rank"] or 0, r["account_id"]))
-    held_tasks = {h["contact_id"] for h in held}
-    summary.queues = queue_counts(tasks, held_tasks)
+    summary.queues = queue_counts(tasks, held_ids)
     write_csv(staging / "queue_overflow.csv", OVERFLOW,
               [t for t in tasks if t["status"] == "overflow"])
     write_csv(staging / "work_list.csv", WORK_LIST_COLUMNS,
@@ -436,15 +496,200 @@ def write_batch(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date
                                                      ensure_ascii=False), encoding="utf-8")
     restrict(staging)
 
-    final = out / (f"{night}.blocked" if summary.blocked else str(night))
-    for old in (out / str(night), out / f"{night}.blocked"):
-        if old.exists():
-            shutil.rmtree(old)
-    staging.rename(final)
-    summary.folder = final
-    summary.print_files = [final / "print" / p.name for p in summary.print_files]
-    record_statuses(conn, night, updates, written=not summary.blocked)
+    newly_held = any(h["status"] != "held" or h["corrects_letter_id"] for h in held)
+    if released and not manifest and not work and not newly_held:
+        shutil.rmtree(staging)  # nothing new or changed: the released batch stands
+        summary.folder = out / released[-1]
+    else:
+        name = str(night) if not released else f"{night}.r{_revision(released[-1]) + 1}"
+        final = out / (f"{name}.blocked" if summary.blocked else name)
+        for old in (out / name, out / f"{name}.blocked"):  # never released: N is past them
+            if old.exists():
+                shutil.rmtree(old)
+        staging.rename(final)
+        summary.folder = final
+    summary.print_files = [summary.folder / "print" / p.name for p in summary.print_files]
+    if corrections:
+        insert_corrections(conn, night, corrections)
+    record_statuses(conn, night, list(updates.values()), written=not summary.blocked,
+                    folder=summary.folder.name)
     return summary
+
+
+class HeldContact(Exception):
+    """A contact that cannot go out as it is, with its rule."""
+
+    def __init__(self, rule: str, span: str):
+        super().__init__(rule)
+        self.finding = Finding(rule, span)
+
+
+# the rule a contact is held with when its channel's step raises
+CHANNEL_ERROR_RULES = {"sms": "sms_encoding_error", "email": "email_build_error",
+                       "letter": "render_error"}
+# personal fields: never in a held span or an error text
+PERSONAL_FIELDS = ("full_name", "postal_address", "city", "region", "postal_code",
+                   "mobile_phone", "email")
+ADDRESS_FIELDS = ("full_name", "postal_address", "city", "region", "postal_code")
+# far beyond what the envelope window holds (about 8 lines of 25 characters): held before layout
+ADDRESS_MAX_CHARACTERS = 400
+
+
+def _address_characters(row: dict) -> int:
+    return sum(len(row.get(name) or "") for name in ADDRESS_FIELDS)
+
+
+def redact(text: str, row: dict) -> str:
+    """`text` with every personal value of the row (as it is and as Python escapes it) removed,
+    cut to its first line and 200 characters."""
+    text = (text.strip().splitlines() or [""])[0]
+    for name in PERSONAL_FIELDS:
+        value = row.get(name)
+        if value and len(str(value)) >= 3:
+            for form in (str(value), repr(str(value))[1:-1]):
+                text = text.replace(form, f"<{name}>")
+    return text[:200]
+
+
+def error_span(error: BaseException, row: dict) -> str:
+    """The error's type and first line, without the contact's personal data."""
+    detail = redact(str(error), row)
+    return f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+
+
+def render_and_lint(renderer: Renderer, linter: Linter, row: dict
+                    ) -> tuple[Rendered | None, Finding | None]:
+    try:
+        rendered = renderer.render(row) if row["channel"] in MESSAGE_CHANNELS else None
+    except Exception as error:  # noqa: BLE001 - one record never stops a batch
+        return None, Finding("render_error", error_span(error, row))
+    try:
+        return rendered, linter.lint(row, rendered)
+    except Exception as error:  # noqa: BLE001 - one record never stops a batch
+        return rendered, Finding("lint_error", error_span(error, row))
+
+
+def _message(composer: SmsComposer, strategy: Strategy, row: dict, rendered: Rendered
+             ) -> tuple[bytes, dict | None, str | None]:
+    """A message's bytes as released, its sms.jsonl record, and a note on how it was made."""
+    channel = row["channel"]
+    if channel == "sms":
+        message, problem = composer.compose(row, rendered.parts["txt"])
+        if problem:
+            raise HeldContact(*problem)
+        return message["text"].encode("utf-8"), message, None
+    if channel == "email":
+        try:
+            address, normalised = envelope_address(row["email"])
+        except InvalidEmail as error:
+            raise HeldContact("invalid_email", str(error)) from None
+        rules = strategy.jurisdiction(row["jurisdiction"])
+        content = build_email(row | {"email": address}, rendered,
+                              rules.lender_for(row["locale"]), rules.opt_out("email", row["locale"]))
+        return content, None, "email_nfkc" if normalised else None
+    return rendered.parts["html"].encode("utf-8"), None, None
+
+
+def _content_hash(composer: SmsComposer, strategy: Strategy, row: dict, rendered: Rendered
+                  ) -> str | None:
+    """The sha256 the row's message would be released with tonight, None when it cannot be."""
+    try:
+        return hashlib.sha256(_message(composer, strategy, row, rendered)[0]).hexdigest()
+    except Exception:  # noqa: BLE001 - it goes out as a correction, held there if it fails
+        return None
+
+
+def work_row(strategy: Strategy, row: dict, task: dict, night: date) -> dict:
+    """A task's work-list line."""
+    rules = strategy.jurisdiction(row["jurisdiction"])
+    local_day = (row["scheduled_at"] and row["scheduled_at"].date()) or night
+    remaining = None
+    if row["channel"] == "phone":
+        if rules.calls.get("max_calls_per_7_days") is not None:
+            remaining = rules.calls["max_calls_per_7_days"] - (row["cap_count"] or 0)
+        else:
+            remaining = rules.calls.get("max_attempts_per_number_per_day")
+    return row | {
+        "queue_rank": task.get("queue_rank"), "expected_value": task.get("expected_value"),
+        "call_date": local_day.isoformat(),
+        "call_window": f"{rules.allowed_start}-{rules.allowed_end}",
+        "max_calls": remaining}
+
+
+class InvalidEmail(ValueError):
+    """An e-mail address no gateway can send to; the message never repeats the address."""
+
+
+# RFC 5322 dot-atom of ASCII atext: what a local part can be without SMTPUTF8
+_LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+
+
+def envelope_address(raw: str | None) -> tuple[str, bool]:
+    """The address as the envelope and the To header carry it (domain IDNA-encoded), and
+    whether NFKC normalisation (full-width forms) was needed to make it valid."""
+    import idna
+
+    text = (raw or "").strip()
+    if not text:
+        raise InvalidEmail("no e-mail address")
+    normal = unicodedata.normalize("NFKC", text)
+    local, at, domain = normal.rpartition("@")
+    if not at or not local or not domain:
+        raise InvalidEmail("not local-part@domain")
+    if len(local) > 64 or not _LOCAL_PART.match(local):
+        raise InvalidEmail("the local part is not ASCII (it would need SMTPUTF8) or not a "
+                           "dot-atom")
+    try:
+        ascii_domain = idna.encode(domain.removesuffix("."), uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError) as error:
+        raise InvalidEmail(f"the domain is not a valid IDNA name ({type(error).__name__})"
+                           ) from None
+    if "." not in ascii_domain or len(ascii_domain) > 253:
+        raise InvalidEmail("the domain is not a fully qualified name")
+    return f"{local}@{ascii_domain}", normal != text
+
+
+_REVISION = re.compile(r"\.R(\d+)$")
+
+
+def correction_of(row: dict) -> dict:
+    """The contact that replaces the released `row`: letter `<id>.R<n+1>` (the first correction
+    of a letter is .R2), idempotency key `<key>|r<n+1>`, referencing the letter it corrects."""
+    found = _REVISION.search(row["letter_id"])
+    number = int(found.group(1)) + 1 if found else 2
+    base = _REVISION.sub("", row["letter_id"])
+    key = row["idempotency_key"].split("|", 1)[0]
+    letter_id = f"{base}.R{number}"
+    return row | {"contact_id": letter_id, "letter_id": letter_id,
+                  "idempotency_key": f"{key}|r{number}", "corrects_letter_id": row["letter_id"],
+                  "status": "planned", "batch_written": False, "content_sha256": None}
+
+
+def released_folders(out: Path, night: date) -> list[str]:
+    """The night's released batch folders (`<night>`, `<night>.r2`...) in order: those with a
+    manifest, which a rerun never rewrites."""
+    found = []
+    for folder in out.glob(f"{night}*") if out.is_dir() else []:
+        match = _BATCH_FOLDER.match(folder.name)
+        if match and not match.group(3) and (folder / "manifest.csv").is_file():
+            found.append(folder.name)
+    return sorted(found, key=_revision)
+
+
+def _revision(name: str) -> int:
+    match = _BATCH_FOLDER.match(name)
+    return int(match.group(2)) if match and match.group(2) else 1
+
+
+def insert_corrections(conn: duckdb.DuckDBPyConnection, night: date, rows: list[dict]) -> None:
+    table = pa.Table.from_pylist(
+        [{name: row[name] for name in ("contact_id", "idempotency_key", "corrects_letter_id")}
+         for row in rows],
+        schema=pa.schema([("contact_id", pa.string()), ("idempotency_key", pa.string()),
+                          ("corrects_letter_id", pa.string())]))
+    conn.register("correction_contacts", table)
+    run_sql(conn, "collections/insert_correction_contacts", {"night": night})
+    conn.unregister("correction_contacts")
 
 
 def queue_tasks(conn: duckdb.DuckDBPyConnection, night: date) -> list[dict]:
@@ -470,7 +715,8 @@ def queue_counts(tasks: list[dict], held: set[str]) -> dict[str, dict]:
     return dict(sorted(counts.items()))
 
 
-_BATCH_FOLDER = re.compile(r"^(\d{4}-\d{2}-\d{2})(\.blocked)?$")
+# <night>, a correction <night>.r<N>, either .blocked
+_BATCH_FOLDER = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.r(\d+))?(\.blocked)?$")
 
 
 def purge_batches(out: Path, before: date, *, now: datetime | None = None) -> list[dict]:
@@ -514,14 +760,18 @@ def purge_batches(out: Path, before: date, *, now: datetime | None = None) -> li
 
 
 def record_statuses(conn: duckdb.DuckDBPyConnection, night: date, updates: list[dict],
-                    *, written: bool) -> None:
+                    *, written: bool, folder: str | None = None) -> None:
+    """Each contact's verdict; a released correction marks the letter it replaces."""
     if not updates:
         return
     table = pa.Table.from_pylist(updates, schema=pa.schema([
         ("contact_id", pa.string()), ("status", pa.string()), ("held_rule", pa.string()),
-        ("held_span", pa.string()), ("content_sha256", pa.string())]))
+        ("held_span", pa.string()), ("content_sha256", pa.string()),
+        ("corrects_letter_id", pa.string())]))
     conn.register("linted_contacts", table)
-    run_sql(conn, "collections/update_contact_status", {"night": night, "written": written})
+    params = {"night": night, "written": written}
+    run_sql(conn, "collections/update_contact_status", params | {"folder": folder})
+    run_sql(conn, "collections/supersede_corrected_letters", params)
     conn.unregister("linted_contacts")
 
 
@@ -541,4 +791,7 @@ def summary_counts(summary: BatchSummary) -> dict:
         "print_letters": summary.print_letters,
         "print_files": len(summary.print_files),
         "queues": summary.queues,
+        "unchanged_released": summary.unchanged,
+        "corrections": summary.corrections,
+        "email_normalised": summary.email_normalised,
     }

@@ -15,6 +15,11 @@ HTML is prepared, never in a template. With duplex, a letter of an odd page coun
 back page, so every letter starts on a new sheet. Each batch gets a job ticket
 (`job_ticket.json` / `.csv`): per file its sha256, letters, pages, sheets, paper, duplex,
 envelope, postage class and return address, and the batch's totals.
+
+One letter never stops a batch: a letter that fails to lay out (`pdf_layout_error`), runs over
+its page budget (`print_too_long`, `OVERDUE_LETTER_MAX_PAGES`, default 3) or whose address block
+overflows the envelope window (`address_too_long`) is left out of its file and reported to the
+batch, which holds it.
 """
 
 from __future__ import annotations
@@ -209,33 +214,84 @@ def _blank_page(stylesheet: str):
     return HTML(string=html).render(font_config=_font_config()).pages[0]
 
 
-def render_pdf(letters: list[tuple[str, str]], target: Path, paper: Paper,
-               duplex: bool = False) -> tuple[dict[str, tuple[int, int]], int]:
-    """Write one PDF of `letters` ((letter_id, html)); returns letter_id -> (first page, pages),
-    1-based, and the file's page count (blank backs included)."""
+def layout_letter(letter_id: str, html: str, paper: Paper, base_url: str, cache: dict):
+    """One letter laid out as its own document."""
     from weasyprint import HTML
 
+    return HTML(string=prepare(html, paper), base_url=base_url).render(
+        font_config=_font_config(), cache=cache)
+
+
+def _boxes(box):
+    yield box
+    for child in getattr(box, "children", ()):
+        yield from _boxes(child)
+
+
+def address_overflows(page) -> bool:
+    """The address block runs below the envelope window (which hides what overflows it)."""
+    window = address = None
+    for box in _boxes(page._page_box):
+        element = getattr(box, "element", None)
+        classes = (element.get("class") or "").split() if element is not None else ()
+        if window is None and "window" in classes:
+            window = box
+        elif address is None and "address" in classes:
+            address = box
+    if window is None or address is None:
+        return False
+    bottom = window.position_y + window.margin_height()
+    return address.position_y + address.margin_height() > bottom + 0.5
+
+
+def letter_problem(document, max_pages: int) -> tuple[str, str] | None:
+    """Why a laid-out letter must not be released: (rule, span), or None."""
+    if len(document.pages) > max_pages:
+        return "print_too_long", (f"{len(document.pages)} pages, over the letter's budget of "
+                                  f"{max_pages} (OVERDUE_LETTER_MAX_PAGES)")
+    if document.pages and address_overflows(document.pages[0]):
+        return "address_too_long", "the address block overflows the envelope window"
+    return None
+
+
+def render_pdf(letters: list[tuple[str, str]], target: Path, paper: Paper,
+               duplex: bool = False, max_pages: int | None = None
+               ) -> tuple[dict[str, tuple[int, int]], int, dict[str, tuple[str, str]]]:
+    """Write one PDF of `letters` ((letter_id, html)); returns letter_id -> (first page, pages),
+    1-based, the file's page count (blank backs included) and the letters left out with their
+    (rule, span): one that fails to lay out, runs over `max_pages` or overflows the window.
+    No file when every letter is left out."""
+    max_pages = settings.letter_max_pages() if max_pages is None else max_pages
     cache: dict = {}
-    pages, spans = [], {}
+    pages, spans, failed = [], {}, {}
     first = None
     for letter_id, html in letters:
-        document = HTML(string=prepare(html, paper), base_url=str(target.parent)).render(
-            font_config=_font_config(), cache=cache)
+        try:
+            document = layout_letter(letter_id, html, paper, str(target.parent), cache)
+            problem = letter_problem(document, max_pages)
+        except Exception as error:  # noqa: BLE001 - one letter never stops the file
+            lines = str(error).strip().splitlines()
+            problem = ("pdf_layout_error",
+                       f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")[:200])
+        if problem:
+            failed[letter_id] = problem
+            continue
         first = first or document
         spans[letter_id] = (len(pages) + 1, len(document.pages))
         pages += document.pages
         if duplex and len(document.pages) % 2:
             pages.append(_blank_page(paper.stylesheet()))
-    combined = first.copy(pages)
-    combined.metadata.title = target.stem
-    combined.write_pdf(target)
-    return spans, len(pages)
+    if first is not None:
+        combined = first.copy(pages)
+        combined.metadata.title = target.stem
+        combined.write_pdf(target)
+    return spans, len(pages), failed
 
 
 def _job(args):
-    letters, target, paper, duplex = args
-    spans, pages = render_pdf(letters, target, paper, duplex)
-    return target.name, spans, pages
+    letters, target, paper, duplex, max_pages = args
+    spans, pages, failed = render_pdf(letters, target, paper, duplex, max_pages)
+    return target.name, spans, pages, failed
 
 
 def _file_counts(groups: list[list], letters_per_file: int, workers: int) -> list[int]:
@@ -250,10 +306,13 @@ def _file_counts(groups: list[list], letters_per_file: int, workers: int) -> lis
 
 
 def render_print_batches(letters: list[tuple[dict, str]], folder: Path,
-                         workers: int | None = None) -> list[dict]:
+                         workers: int | None = None,
+                         failed: dict[str, tuple[str, str]] | None = None) -> list[dict]:
     """Write `letters` ((contact row, rendered HTML)) as print files and their job ticket;
-    returns the index rows (the row with its file, first page and pages)."""
+    returns the index rows (the row with its file, first page and pages). Letters that cannot
+    be printed are left out, their letter_id -> (rule, span) added to `failed`."""
     config = print_config()
+    max_pages = settings.letter_max_pages()
     grouped: dict[tuple, list[tuple[dict, str]]] = {}
     for row, html in letters:
         profile = config.profile(row["jurisdiction"], row["template"])
@@ -272,7 +331,7 @@ def render_print_batches(letters: list[tuple[dict, str]], folder: Path,
             chunk = group[start:start + per_file]
             target = folder / f"letters-{len(jobs) + 1:03d}.pdf"
             jobs.append(([(row["letter_id"], html) for row, html in chunk], target,
-                         config.papers[profile.paper], profile.duplex))
+                         config.papers[profile.paper], profile.duplex, max_pages))
             files.append((target, profile, address, chunk))
     workers = max(1, min(workers, len(jobs)))
     if workers == 1:
@@ -281,14 +340,19 @@ def render_print_batches(letters: list[tuple[dict, str]], folder: Path,
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
             results = list(pool.map(_job, jobs))
     index, ticket = [], []
-    for (target, profile, address, chunk), (name, spans, pages) in zip(files, results,
-                                                                         strict=True):
+    for (target, profile, address, chunk), (name, spans, pages, left_out) in zip(
+            files, results, strict=True):
+        if failed is not None:
+            failed.update(left_out)
         for row, _ in chunk:
-            first, count = spans[row["letter_id"]]
-            index.append({**row, "file": name, "first_page": first, "pages": count})
+            if row["letter_id"] in spans:
+                first, count = spans[row["letter_id"]]
+                index.append({**row, "file": name, "first_page": first, "pages": count})
+        if not spans:
+            continue
         ticket.append({
             "file": name, "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
-            "letters": len(chunk), "pages": pages,
+            "letters": len(spans), "pages": pages,
             "sheets": pages // 2 if profile.duplex else pages, "paper": profile.paper,
             "duplex": profile.duplex, "envelope": profile.envelope,
             "postage_class": profile.postage_class, "return_address": address})

@@ -24,7 +24,10 @@ TABLES = ("collection_tiers", "contact_history", "credit_line_actions", "cure_ra
 # Columns contact_history gained after its first release (issue 17: queues), as in its create
 # statement: a warehouse from before gains them, null on the rows it already holds.
 CONTACT_HISTORY_ADDED = (("queue_rank", "integer"), ("queue_capacity", "integer"),
-                         ("expected_value", "double"))
+                         ("expected_value", "double"),
+                         # issue 18: released letters immutable, corrections referenced
+                         ("batch_folder", "varchar"), ("corrects_letter_id", "varchar"),
+                         ("superseded_by", "varchar"), ("correction_note", "varchar"))
 
 
 def ensure_tables(conn: duckdb.DuckDBPyConnection) -> None:
