@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -21,20 +20,16 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from pipelines.lib.ingest.contracts import Contract
+from pipelines.lib.ingest.inventory import (  # noqa: F401 - re-exported: moved to inventory
+    NIGHT_FILE,
+    FileRejected,
+    find_landing_file,
+    landed_nights,
+    night_of,
+)
 
-NIGHT_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(csv|parquet)$")
 ROW_NUMBER = "__row_number"
 UTF8_BOM = b"\xef\xbb\xbf"
-
-
-class FileRejected(Exception):
-    """A file-level defect: nothing of the file loads, the file stays where it is."""
-
-    def __init__(self, path: Path, rule: str, message: str):
-        super().__init__(f"{path}: {message} [{rule}]")
-        self.path = path
-        self.rule = rule
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -60,34 +55,6 @@ class LandedFile:
     @property
     def rows_read(self) -> int:
         return self.table.num_rows + len(self.structural_rejects)
-
-
-def night_of(path: Path) -> date:
-    match = NIGHT_FILE.match(path.name)
-    if not match:
-        raise FileRejected(path, "file_name", "file name is not <YYYY-MM-DD>.csv or .parquet")
-    try:
-        return date.fromisoformat(match.group(1))
-    except ValueError as exc:
-        raise FileRejected(path, "file_name", f"file name is not a valid date ({exc})") from exc
-
-
-def find_landing_file(landing: Path, feed: str, night: date) -> Path | None:
-    """The night's file for a feed; two formats for one night is ambiguous and rejected."""
-    candidates = [landing / feed / f"{night.isoformat()}.{ext}" for ext in ("csv", "parquet")]
-    present = [p for p in candidates if p.exists()]
-    if len(present) > 1:
-        raise FileRejected(present[0], "file_ambiguous",
-                           f"both {present[0].name} and {present[1].name} landed for one night")
-    return present[0] if present else None
-
-
-def landed_nights(landing: Path, feed: str) -> list[date]:
-    feed_dir = landing / feed
-    if not feed_dir.is_dir():
-        return []
-    return sorted({date.fromisoformat(m.group(1)) for p in feed_dir.iterdir()
-                   if (m := NIGHT_FILE.match(p.name))})
 
 
 def _line_of_offset(data: bytes, offset: int) -> int:
