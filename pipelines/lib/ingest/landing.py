@@ -7,6 +7,7 @@ quarantined row with its rule instead of a parser exception that loses the file.
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import io
 from dataclasses import dataclass, field
@@ -184,11 +185,17 @@ def read_landing_file(path: Path, contract: Contract) -> LandedFile:
     data = path.read_bytes()
     if not data:
         raise FileRejected(path, "file_empty", "file is empty (0 bytes)")
+    landed_bytes = data
+    if path.name.endswith(".gz"):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise FileRejected(path, "file_unreadable", f"not a readable gzip file ({exc})") from exc
     if path.suffix == ".parquet":
         landed = _read_parquet(path, contract)
     else:
         landed = _read_csv(path, data, contract)
-    landed.sha256 = hashlib.sha256(data).hexdigest()
+    landed.sha256 = hashlib.sha256(landed_bytes).hexdigest()
     _check_file_date(landed, contract, night)
     return landed
 
