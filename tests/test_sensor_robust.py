@@ -58,3 +58,23 @@ def test_the_sensor_skips_a_night_whose_file_is_still_being_written(home, monkey
         waiting = landing_sensor(dg.build_sensor_context(instance=instance))
         assert isinstance(waiting, dg.SkipReason)
         assert f"waiting for control file {old}.csv.ok" in waiting.skip_message
+
+
+def test_the_dagster_yaml_queues_runs_one_at_a_time_and_retries_failures(tmp_path):
+    from pipelines.cli import ensure_dagster_yaml
+
+    ensure_dagster_yaml(tmp_path / "new")
+    instance = dg.DagsterInstance.from_config(str(tmp_path / "new"))
+    assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+    assert instance.run_coordinator.get_run_queue_config().max_concurrent_runs == 1
+    assert (instance.run_retries_enabled, instance.run_retries_max_retries) == (True, 2)
+
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "dagster.yaml").write_text("run_queue:\n  max_concurrent_runs: 3\n")
+    ensure_dagster_yaml(own)
+    ensure_dagster_yaml(own)  # idempotent: nothing appended twice
+    instance = dg.DagsterInstance.from_config(str(own))
+    assert instance.run_coordinator.get_run_queue_config().max_concurrent_runs == 3  # kept
+    assert instance.run_retries_max_retries == 2
+    assert (own / "dagster.yaml").read_text().count("run_retries") == 1
