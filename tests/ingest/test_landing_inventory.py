@@ -8,7 +8,7 @@ import gzip
 import hashlib
 import threading
 import time
-from datetime import date
+from datetime import date, datetime
 
 import dagster as dg
 import duckdb
@@ -155,3 +155,40 @@ def test_a_stray_far_off_night_is_reported_isolated(tmp_path):
     assert sorted(inventory.nights) == [date(2026, 5, 2), NIGHT]
     (isolated,) = inventory.unrecognised
     assert isolated.path.name == "1970-01-01.csv" and "isolated night" in isolated.reason
+
+
+def test_an_xlsx_file_loads_as_text_cells_and_two_sheets_are_rejected(tmp_path, monkeypatch):
+    from openpyxl import Workbook
+
+    from pipelines.lib.ingest.contracts import load_contract
+    from pipelines.lib.ingest.landing import read_landing_file
+
+    use_home(monkeypatch, tmp_path)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append([*EVENT, "flag"])
+    sheet.append([*EVENT.values(), True])
+    sheet.append([])
+    sheet.append(["E2", "2026-05-03T11:00:00+08:00", "CU0000001", "AC00000001", "promise_to_pay",
+                  "phone", 100.0, datetime(2026, 5, 10), False])
+    sheet.append(["E3", "2026-05-03T12:00:00+08:00", "CU0000001", "AC00000001", "promise_to_pay",
+                  "phone", 120.5, date(2026, 5, 11), None])
+    path = tmp_path / "landing" / "contact_events" / f"{NIGHT}.xlsx"
+    path.parent.mkdir(parents=True)
+    workbook.save(path)
+    landed = read_landing_file(path, load_contract("contact_events"))
+    assert landed.table.column("__row_number").to_pylist() == [1, 3, 4]
+    assert landed.table.column("amount").to_pylist() == ["", "100", "120.5"]
+    assert landed.table.column("until_date").to_pylist() == ["", "2026-05-10", "2026-05-11"]
+    assert landed.table.column("flag").to_pylist() == ["true", "false", ""]
+
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    assert ingest_night(conn, "contact_events", NIGHT, tmp_path / "landing").rows_loaded == 3
+    assert conn.execute("select event_id from contact_events where event_type = 'deceased'"
+                        ).fetchall() == [("E1",)]
+
+    workbook.create_sheet("notes").append(["draft"])
+    workbook.save(path)
+    with pytest.raises(FileRejected, match="2 worksheets hold data") as rejected:
+        read_landing_file(path, load_contract("contact_events"))
+    assert rejected.value.rule == "file_ambiguous_sheets"

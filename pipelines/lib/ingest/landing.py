@@ -179,6 +179,12 @@ def _read_parquet(path: Path, contract: Contract) -> LandedFile:
     return LandedFile(contract.feed, path, night_of(path), "", pa.table(texts), [], absent, [])
 
 
+def _spreadsheet():
+    from pipelines.lib.ingest import spreadsheet  # imports this module's LandedFile
+
+    return spreadsheet
+
+
 def read_landing_file(path: Path, contract: Contract) -> LandedFile:
     """Read and check the file-level contract; raises FileRejected naming the file and defect."""
     night = night_of(path)
@@ -191,7 +197,9 @@ def read_landing_file(path: Path, contract: Contract) -> LandedFile:
             data = gzip.decompress(data)
         except (OSError, EOFError) as exc:
             raise FileRejected(path, "file_unreadable", f"not a readable gzip file ({exc})") from exc
-    if path.suffix == ".parquet":
+    if path.suffix == ".xlsx":
+        landed = _spreadsheet().read_xlsx(path, contract)
+    elif path.suffix == ".parquet":
         landed = _read_parquet(path, contract)
     else:
         landed = _read_csv(path, data, contract)
