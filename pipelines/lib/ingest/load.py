@@ -135,7 +135,9 @@ def record_rejection(conn, contract: Contract, path: Path, night: date, error: F
 def landing_unrecognised(landing: Path, feed: str, max_gap_days: int) -> list[Unrecognised]:
     """The feed folder's unrecognised entries; the first required feed also reports the entries
     under `landing/` that are no feed folder."""
-    entries = scan_feed(landing, feed, max_gap_days).unrecognised
+    # only account_snapshots nights start partitions, so only there is a far-off night isolated
+    entries = scan_feed(landing, feed, max_gap_days if feed == "account_snapshots" else None
+                        ).unrecognised
     if feed == feeds_in_order()[0]:
         entries += stray_landing_entries(landing, feeds_in_order())
     return entries
