@@ -32,7 +32,7 @@ test: setup
 
 ui: setup
 	mkdir -p $(DAGSTER_HOME)
-	test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/python -c 'from pipelines.cli import ensure_dagster_yaml; ensure_dagster_yaml()'
 	$(BIN)/dg dev --host 127.0.0.1 --port 3000
 
 bench: setup

@@ -33,14 +33,38 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from exc
 
 
+DAGSTER_YAML = {
+    "telemetry": {"enabled": False},
+    # DuckDB has one writer: nights the sensor starts together run one after another
+    "run_queue": {"max_concurrent_runs": 1},
+    # a night that failed (e.g. on a warehouse another process held) is run again
+    "run_retries": {"enabled": True, "max_retries": 2},
+}
+
+
+def ensure_dagster_yaml(home: Path | None = None) -> Path:
+    """The instance's dagster.yaml (also written by `make ui`): a missing file gets the product's
+    settings; an existing one gains only the top-level sections it lacks, its own are kept."""
+    import yaml
+
+    home = home or Path(os.environ.get("DAGSTER_HOME", str(settings.dagster_home())))
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    present = (yaml.safe_load(config.read_text()) or {}) if config.exists() else {}
+    missing = {key: value for key, value in DAGSTER_YAML.items() if key not in present}
+    if missing:
+        with config.open("a") as handle:
+            if config.stat().st_size and not config.read_text().endswith("\n"):
+                handle.write("\n")
+            handle.write(yaml.safe_dump(missing, sort_keys=False))
+    return config
+
+
 def _dagster_instance():
     import dagster as dg
 
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home())))
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
+    ensure_dagster_yaml(home)
     # Opening the instance creates and stamps its SQLite storages; two runs launched at once on a
     # new home would race on that (UNIQUE constraint failed: alembic_version), so one at a time.
     with open(home / ".instance.lock", "a") as lock:

@@ -34,16 +34,40 @@ def dagster_home() -> Path:
 
 
 def first_partition_date(default: str = "2020-01-01") -> str:
-    """Earliest night with an account_snapshots file, so partitions start where the data does.
+    """Earliest validly named account_snapshots night, so partitions start where the data does.
 
-    `OVERDUE_START_DATE` pins it (useful when landing is empty at definition load).
+    Odd names are skipped and a stray far-off night (more than `OVERDUE_MAX_LANDING_GAP_DAYS`
+    before the next landed one) is ignored, so neither breaks loading the definitions nor makes
+    thousands of partitions. `OVERDUE_START_DATE` pins it (useful when landing is empty).
     """
+    from pipelines.lib.ingest.inventory import scan_feed
+
     pinned = os.environ.get("OVERDUE_START_DATE")
     if pinned:
         return pinned
-    feed_dir = landing_dir() / "account_snapshots"
-    nights = sorted(p.stem for p in feed_dir.glob("????-??-??.*")) if feed_dir.is_dir() else []
-    return nights[0] if nights else default
+    nights = scan_feed(landing_dir(), "account_snapshots", max_landing_gap_days()).nights
+    return min(nights).isoformat() if nights else default
+
+
+def max_landing_gap_days() -> int:
+    """`OVERDUE_MAX_LANDING_GAP_DAYS` (default 400): a first night further than this before the
+    next landed one is a stray file, not the start of the history."""
+    return _int("OVERDUE_MAX_LANDING_GAP_DAYS", 400)
+
+
+def landing_settle_seconds() -> float:
+    """`OVERDUE_LANDING_SETTLE_SECONDS` (default 5): a night file without a control file modified
+    more recently than this is looked at twice this far apart; if it changed it is not read yet."""
+    return float(os.environ.get("OVERDUE_LANDING_SETTLE_SECONDS", "5"))
+
+
+def control_files() -> str:
+    """`OVERDUE_CONTROL_FILES`: `optional` (default; a control file beside a night file is checked
+    when present) or `required` (a night file without its `.ok` control file is waiting)."""
+    value = os.environ.get("OVERDUE_CONTROL_FILES", "optional").strip().lower() or "optional"
+    if value not in ("optional", "required"):
+        raise ValueError(f"OVERDUE_CONTROL_FILES: expected optional or required, got {value!r}")
+    return value
 
 
 def duckdb_config() -> dict[str, str]:

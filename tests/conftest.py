@@ -15,6 +15,8 @@ from pipelines.lib.ingest.contracts import load_contract
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 # Partitions are defined once per process: start them early enough for every test's nights.
 os.environ["OVERDUE_START_DATE"] = "2024-01-01"
+# Files a test has just written are complete: no second look a few seconds later.
+os.environ.setdefault("OVERDUE_LANDING_SETTLE_SECONDS", "0")
 
 NIGHT = date(2026, 5, 3)
 

@@ -53,6 +53,11 @@ def _warehouse_summary(path: Path) -> str:
         lines.append("ingest log (files): " + ", ".join(
             f"{status} {count}" for status, count in conn.execute(
                 render_sql("ingest/summary_ingest_status")).fetchall()))
+        unrecognised = conn.execute(render_sql("ingest/summary_unrecognised")).fetchall()
+        if unrecognised:
+            lines.append("unrecognised landing entries (not read), as last seen:")
+            lines += [f"  {last_seen} {feed:<18} {file}: {reason}"
+                      for feed, file, last_seen, reason in unrecognised]
         quarantined = conn.execute(render_sql("ingest/summary_quarantine")).fetchall()
         if quarantined:
             lines.append("quarantine, by night, feed and rule:")

@@ -28,8 +28,11 @@ from pipelines.lib.ingest.ge_suite import ge_sample, validate_file
 from pipelines.lib.ingest.landing import ROW_NUMBER, FileRejected
 from pipelines.lib.ingest.load import (
     IngestResult,
+    LandingFileNotReady,
     MissingLandingFile,
     ingest_night,
+    landing_unrecognised,
+    record_unrecognised,
     table_name,
 )
 from pipelines.lib.warehouse import run_sql
@@ -41,6 +44,15 @@ def _reconcile_check(conn, contract: Contract, nights: list[date]) -> dg.AssetCh
         {"feed": contract.feed, "start_date": min(nights), "end_date": max(nights)},
         count_key="offending_files", table=table_name(contract),
         partition_column=contract.partition_column)
+
+
+def _recognised_check(feed: str, entries: list) -> dg.AssetCheckResult:
+    listed = "\n".join(f"- `{entry.path.name}`: {entry.reason}" for entry in entries[:50])
+    return dg.AssetCheckResult(
+        check_name=f"{feed}_landing_files_recognised", passed=not entries,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"unrecognised_entries": len(entries),
+                  "entries": dg.MetadataValue.md(listed or "every entry is a night or control file")})
 
 
 def nights_for_ge(results: list[IngestResult], quarantined: dict, limit: int) -> list[IngestResult]:
@@ -209,6 +221,10 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
                               description="great-expectations suite generated from the contract; "
                               "fails (WARN) when rows were quarantined, (ERROR) if the SQL row "
                               "checks and great-expectations disagree on any row."),
+            dg.AssetCheckSpec(f"{feed}_landing_files_recognised", asset=feed,
+                              description="Every entry of the landing folder is a night file or "
+                              "its control file; others are listed in ingest_log as unrecognised "
+                              "with the reason (WARN: they were not read)."),
         ],
     )
     @nights_on_checks
@@ -218,6 +234,12 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
         results: list[IngestResult] = []
         skipped: list[date] = []
         with duckdb.get_connection() as conn:
+            unrecognised = landing_unrecognised(landing.root, feed, settings.max_landing_gap_days())
+            record_unrecognised(conn, contract, max(nights), unrecognised)
+            if unrecognised:
+                context.log.warning(f"{feed}: {len(unrecognised)} unrecognised landing entr(ies), "
+                                    "not read: " + "; ".join(f"{e.path.name}: {e.reason}"
+                                                             for e in unrecognised[:5]))
             for night in nights:
                 try:
                     result = ingest_night(conn, feed, night, landing.root)
@@ -226,6 +248,8 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
                         raise dg.Failure(description=str(error)) from error
                     skipped.append(night)
                     continue
+                except LandingFileNotReady as error:
+                    raise dg.Failure(description=f"{feed} {night}: {error}") from error
                 except FileRejected as error:
                     raise dg.Failure(
                         description=f"{feed} {night}: file rejected, nothing loaded: {error}",
@@ -250,6 +274,7 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
                                                              skipped))
             yield _reconcile_check(conn, contract, nights)
             yield _contract_check(context, conn, contract, results)
+            yield _recognised_check(feed, unrecognised)
 
     return ingest_asset
 

@@ -7,9 +7,9 @@ quarantined row with its rule instead of a parser exception that loses the file.
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import io
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -21,20 +21,16 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from pipelines.lib.ingest.contracts import Contract
+from pipelines.lib.ingest.inventory import (  # noqa: F401 - re-exported: moved to inventory
+    NIGHT_FILE,
+    FileRejected,
+    find_landing_file,
+    landed_nights,
+    night_of,
+)
 
-NIGHT_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(csv|parquet)$")
 ROW_NUMBER = "__row_number"
 UTF8_BOM = b"\xef\xbb\xbf"
-
-
-class FileRejected(Exception):
-    """A file-level defect: nothing of the file loads, the file stays where it is."""
-
-    def __init__(self, path: Path, rule: str, message: str):
-        super().__init__(f"{path}: {message} [{rule}]")
-        self.path = path
-        self.rule = rule
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -60,34 +56,6 @@ class LandedFile:
     @property
     def rows_read(self) -> int:
         return self.table.num_rows + len(self.structural_rejects)
-
-
-def night_of(path: Path) -> date:
-    match = NIGHT_FILE.match(path.name)
-    if not match:
-        raise FileRejected(path, "file_name", "file name is not <YYYY-MM-DD>.csv or .parquet")
-    try:
-        return date.fromisoformat(match.group(1))
-    except ValueError as exc:
-        raise FileRejected(path, "file_name", f"file name is not a valid date ({exc})") from exc
-
-
-def find_landing_file(landing: Path, feed: str, night: date) -> Path | None:
-    """The night's file for a feed; two formats for one night is ambiguous and rejected."""
-    candidates = [landing / feed / f"{night.isoformat()}.{ext}" for ext in ("csv", "parquet")]
-    present = [p for p in candidates if p.exists()]
-    if len(present) > 1:
-        raise FileRejected(present[0], "file_ambiguous",
-                           f"both {present[0].name} and {present[1].name} landed for one night")
-    return present[0] if present else None
-
-
-def landed_nights(landing: Path, feed: str) -> list[date]:
-    feed_dir = landing / feed
-    if not feed_dir.is_dir():
-        return []
-    return sorted({date.fromisoformat(m.group(1)) for p in feed_dir.iterdir()
-                   if (m := NIGHT_FILE.match(p.name))})
 
 
 def _line_of_offset(data: bytes, offset: int) -> int:
@@ -211,17 +179,31 @@ def _read_parquet(path: Path, contract: Contract) -> LandedFile:
     return LandedFile(contract.feed, path, night_of(path), "", pa.table(texts), [], absent, [])
 
 
+def _spreadsheet():
+    from pipelines.lib.ingest import spreadsheet  # imports this module's LandedFile
+
+    return spreadsheet
+
+
 def read_landing_file(path: Path, contract: Contract) -> LandedFile:
     """Read and check the file-level contract; raises FileRejected naming the file and defect."""
     night = night_of(path)
     data = path.read_bytes()
     if not data:
         raise FileRejected(path, "file_empty", "file is empty (0 bytes)")
-    if path.suffix == ".parquet":
+    landed_bytes = data
+    if path.name.endswith(".gz"):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise FileRejected(path, "file_unreadable", f"not a readable gzip file ({exc})") from exc
+    if path.suffix == ".xlsx":
+        landed = _spreadsheet().read_xlsx(path, contract)
+    elif path.suffix == ".parquet":
         landed = _read_parquet(path, contract)
     else:
         landed = _read_csv(path, data, contract)
-    landed.sha256 = hashlib.sha256(data).hexdigest()
+    landed.sha256 = hashlib.sha256(landed_bytes).hexdigest()
     _check_file_date(landed, contract, night)
     return landed
 

@@ -15,14 +15,18 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from pipelines import settings
 from pipelines.lib.ingest.contracts import Contract, feeds, load_contract
-from pipelines.lib.ingest.landing import (
-    FileRejected,
-    LandedFile,
+from pipelines.lib.ingest.inventory import (
+    CONTROL_SUFFIX,
+    Unrecognised,
+    file_unsettled,
     find_landing_file,
     night_of,
-    read_landing_file,
+    scan_feed,
+    stray_landing_entries,
 )
+from pipelines.lib.ingest.landing import FileRejected, LandedFile, read_landing_file
 from pipelines.lib.ingest.row_checks import run_row_checks
 from pipelines.lib.sql import quote_identifier, render_sql
 from pipelines.lib.warehouse import run_sql, transaction
@@ -39,6 +43,10 @@ def table_name(contract: Contract) -> str:
 
 class MissingLandingFile(Exception):
     """A required feed has no file for the night."""
+
+
+class LandingFileNotReady(Exception):
+    """The night's file is still being written, or waits for its required control file."""
 
 
 @dataclass
@@ -124,11 +132,76 @@ def record_rejection(conn, contract: Contract, path: Path, night: date, error: F
     return result
 
 
-def ingest_file(conn: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> IngestResult:
-    """Load one landing file. Raises FileRejected (after recording it) for a file-level defect."""
+def landing_unrecognised(landing: Path, feed: str, max_gap_days: int) -> list[Unrecognised]:
+    """The feed folder's unrecognised entries; the first required feed also reports the entries
+    under `landing/` that are no feed folder."""
+    # only account_snapshots nights start partitions, so only there is a far-off night isolated
+    entries = scan_feed(landing, feed, max_gap_days if feed == "account_snapshots" else None
+                        ).unrecognised
+    if feed == feeds_in_order()[0]:
+        entries += stray_landing_entries(landing, feeds_in_order())
+    return entries
+
+
+def feeds_in_order() -> list[str]:
+    return sorted(feeds(), key=lambda feed: (not load_contract(feed).required_feed, feed))
+
+
+def record_unrecognised(conn, contract: Contract, night: date, entries: list[Unrecognised]) -> None:
+    """One `ingest_log` row per unrecognised entry (status unrecognised, 0 rows), for the night."""
+    ensure_warehouse(conn)
+    base = {"feed": contract.feed, "file_date": night}
+    with transaction(conn):
+        run_sql(conn, "ingest/delete_unrecognised_entries", base)
+        for entry in entries:
+            run_sql(conn, "ingest/insert_ingest_log", base | {
+                "source_file": str(entry.path), "sha256": "", "status": "unrecognised",
+                "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0,
+                "contract_version": contract.version, "message": entry.reason,
+                "ingested_at": datetime.now(UTC)})
+
+
+def read_control(control: Path) -> dict[str, str]:
+    """A control file's `key=value` lines (`rows`, `sha256`); blank and `#` lines are skipped."""
+    values = {}
+    for number, line in enumerate(control.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep:
+            raise FileRejected(control, "file_control_mismatch",
+                               f"control file {control.name} line {number} is not key=value")
+        values[key.strip().lower()] = value.strip()
+    if "rows" in values and not values["rows"].isdigit():
+        raise FileRejected(control, "file_control_mismatch",
+                           f"control file {control.name}: rows={values['rows']!r} is not a count")
+    return values
+
+
+def _check_control(path: Path, control: dict[str, str]) -> None:
+    expected = control.get("sha256", "").lower()
+    if expected:
+        actual = hashlib.sha256(path.read_bytes()).hexdigest()
+        if actual != expected:
+            raise FileRejected(path, "file_control_mismatch",
+                               f"sha256 of the file is {actual}, its control file says {expected}:"
+                               " the file is incomplete or not the one the control describes")
+
+
+def ingest_file(conn: duckdb.DuckDBPyConnection, contract: Contract, path: Path,
+                control: dict[str, str] | None = None) -> IngestResult:
+    """Load one landing file. Raises FileRejected (after recording it) for a file-level defect,
+    including a file that does not match its control file (checked before anything loads)."""
     ensure_warehouse(conn)
     try:
+        if control is not None:
+            _check_control(path, control)
         landed = read_landing_file(path, contract)
+        if control is not None and "rows" in control and landed.rows_read != int(control["rows"]):
+            raise FileRejected(path, "file_control_mismatch",
+                               f"{landed.rows_read} data records read, its control file says"
+                               f" rows={control['rows']}")
     except FileRejected as error:
         record_rejection(conn, contract, path, night_of(path), error)
         raise
@@ -200,7 +273,22 @@ def ingest_night(conn: duckdb.DuckDBPyConnection, feed: str, night: date, landin
         if contract.required_feed:
             raise MissingLandingFile(
                 f"required feed {feed} has no file for {night}: expected "
-                f"{landing / feed / (night.isoformat() + '.csv')} (or .parquet)")
+                f"{landing / feed / (night.isoformat() + '.csv')} (or .csv.gz, .parquet, .xlsx)")
         return IngestResult(feed, night, "absent", contract_version=contract.version,
                             message="optional feed: no file tonight")
-    return ingest_file(conn, contract, path)
+    control_path = path.with_name(path.name + CONTROL_SUFFIX)
+    control = None
+    if control_path.is_file():
+        try:
+            control = read_control(control_path)
+        except FileRejected as error:
+            record_rejection(conn, contract, path, night, error)
+            raise
+    elif settings.control_files() == "required":
+        raise LandingFileNotReady(f"{path}: waiting for its control file {control_path.name}"
+                                  " (OVERDUE_CONTROL_FILES=required); nothing loaded")
+    else:
+        unsettled = file_unsettled(path, settings.landing_settle_seconds(), wait=True)
+        if unsettled:
+            raise LandingFileNotReady(unsettled)
+    return ingest_file(conn, contract, path, control)

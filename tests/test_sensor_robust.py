@@ -1,0 +1,80 @@
+"""Odd names in landing never break the sensor or the definitions; a stray far-off night does not
+become the start of the partitions; a file still being written is not started."""
+
+import os
+from datetime import date, timedelta
+
+import dagster as dg
+
+from tests.conftest import snapshot_row, write_night
+
+ODD_NAMES = ("2026-02-30.csv", "0000-00-00.csv", "20261127.csv", "notes.txt", ".x.csv.part")
+
+
+def test_odd_names_and_a_stray_old_night_leave_the_sensor_and_definitions_working(home, monkeypatch):
+    from pipelines.definitions import defs
+    from pipelines.defs.partitions import nightly_partitions
+    from pipelines.defs.sensors import landing_sensor
+
+    monkeypatch.delenv("OVERDUE_START_DATE")
+    today = date.today()
+    nights = [today - timedelta(days=2), today - timedelta(days=1)]
+    for night in nights:
+        write_night(home, night, [snapshot_row(night)])
+    write_night(home, date(1970, 1, 1), [snapshot_row(date(1970, 1, 1))])
+    snapshots = home / "landing" / "account_snapshots"
+    for name in ODD_NAMES:
+        (snapshots / name).write_text("snapshot_date\n")
+    (snapshots / "2026-11-28.csv.gz").mkdir()
+    (snapshots / "2026-11-29.csv").symlink_to(home / "gone.csv")
+
+    # the first night is the earliest one not more than 400 days before the next landed one
+    assert nightly_partitions().get_first_partition_key() == nights[0].isoformat()
+    job = defs().resolve_job_def("nightly")
+    assert job.partitions_def.get_first_partition_key() == nights[0].isoformat()
+    with dg.DagsterInstance.ephemeral() as instance:
+        requests = landing_sensor(dg.build_sensor_context(instance=instance))
+    assert [r.partition_key for r in requests] == [n.isoformat() for n in nights]  # oldest first
+
+    monkeypatch.setenv("OVERDUE_MAX_LANDING_GAP_DAYS", "100000")
+    assert nightly_partitions().get_first_partition_key() == "1970-01-01"
+
+
+def test_the_sensor_skips_a_night_whose_file_is_still_being_written(home, monkeypatch):
+    from pipelines.defs.sensors import landing_sensor
+
+    monkeypatch.setenv("OVERDUE_LANDING_SETTLE_SECONDS", "30")
+    old, fresh = date.today() - timedelta(days=2), date.today() - timedelta(days=1)
+    for night in (old, fresh):
+        write_night(home, night, [snapshot_row(night)])
+    for feed in ("account_snapshots", "customers"):
+        path = home / "landing" / feed / f"{old}.csv"
+        stamp = path.stat().st_mtime - 3600
+        os.utime(path, (stamp, stamp))
+    with dg.DagsterInstance.ephemeral() as instance:
+        skipped = landing_sensor(dg.build_sensor_context(instance=instance))
+        assert [r.partition_key for r in skipped] == [old.isoformat()]
+        monkeypatch.setenv("OVERDUE_CONTROL_FILES", "required")
+        waiting = landing_sensor(dg.build_sensor_context(instance=instance))
+        assert isinstance(waiting, dg.SkipReason)
+        assert f"waiting for control file {old}.csv.ok" in waiting.skip_message
+
+
+def test_the_dagster_yaml_queues_runs_one_at_a_time_and_retries_failures(tmp_path):
+    from pipelines.cli import ensure_dagster_yaml
+
+    ensure_dagster_yaml(tmp_path / "new")
+    instance = dg.DagsterInstance.from_config(str(tmp_path / "new"))
+    assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+    assert instance.run_coordinator.get_run_queue_config().max_concurrent_runs == 1
+    assert (instance.run_retries_enabled, instance.run_retries_max_retries) == (True, 2)
+
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "dagster.yaml").write_text("run_queue:\n  max_concurrent_runs: 3\n")
+    ensure_dagster_yaml(own)
+    ensure_dagster_yaml(own)  # idempotent: nothing appended twice
+    instance = dg.DagsterInstance.from_config(str(own))
+    assert instance.run_coordinator.get_run_queue_config().max_concurrent_runs == 3  # kept
+    assert instance.run_retries_max_retries == 2
+    assert (own / "dagster.yaml").read_text().count("run_retries") == 1
