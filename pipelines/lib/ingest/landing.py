@@ -353,10 +353,17 @@ def _without_control_characters(table: pa.Table, contract: Contract
     return table.filter(pc.invert(bad)), rejects
 
 
-def _strip_zeros(text: pa.ChunkedArray) -> pa.ChunkedArray:
-    """2500.5000000000 -> 2500.5: a decimal's scale is its type's, its value's decimals are not."""
-    text = pc.replace_substring_regex(text, r"^(-?[0-9]+\.[0-9]*?)0+$", r"\1")
-    return pc.replace_substring_regex(text, r"\.$", "")
+def _decimal_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """decimal(38,10) 2500.5000000000 -> 2500.50: a decimal's scale is its type's, not its value's.
+    A value with a real third decimal keeps all its digits and so fails the number type."""
+    kind = column.type
+    if kind.scale <= 2:
+        return column.cast(pa.string())
+    rounded = pc.round(column, 2)
+    exact = pc.equal(rounded, column)
+    width = pa.decimal256 if pa.types.is_decimal256(kind) else pa.decimal128
+    two_places = rounded.cast(width(kind.precision, 2), safe=False).cast(pa.string())
+    return pc.if_else(exact, two_places, column.cast(pa.string()))
 
 
 def _as_text(column: pa.ChunkedArray, logical_type: str | None = None) -> pa.ChunkedArray:
@@ -368,7 +375,7 @@ def _as_text(column: pa.ChunkedArray, logical_type: str | None = None) -> pa.Chu
     if pa.types.is_floating(kind):
         column = pc.round(column, 2)
     if pa.types.is_decimal(kind):
-        return _strip_zeros(column.cast(pa.string()))
+        return _decimal_text(column)
     if pa.types.is_timestamp(kind):
         if logical_type == "date":
             # a core system's date as a timestamp: midnight (in its own zone) is the date,
