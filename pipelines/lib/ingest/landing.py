@@ -249,18 +249,17 @@ def _read_csv_slow(text: str, header: list[str], contract: Contract
     return pa.table(columns), rejects
 
 
-def _physical_lines(body: bytes) -> int:
-    """Non-blank physical data lines (the header excluded)."""
-    lines = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
-    blank = len(re.findall(rb"(?m)^[ \t\r]*$\n?", body)) - (1 if body.endswith(b"\n") else 0)
-    return lines - 1 - blank
-
-
 def _accounts_for_every_line(table: pa.Table, body: bytes, header: list[str],
                              contract: Contract) -> bool:
+    """Whether the parsed records (and the line breaks inside the columns that may hold them)
+    account for every non-blank physical data line: a runaway quote swallows lines, so it fails."""
     breaks = [header[i] for i in _line_break_columns(header, contract)]
     embedded = sum(pc.sum(pc.count_substring(table[name], "\n")).as_py() or 0 for name in breaks)
-    return table.num_rows + embedded == _physical_lines(body)
+    lines = body.count(b"\n") + (0 if body.endswith(b"\n") else 1) - 1
+    if table.num_rows + embedded == lines:
+        return True
+    blank = len(re.findall(rb"(?m)^[ \t\r]*$\n?", body)) - (1 if body.endswith(b"\n") else 0)
+    return table.num_rows + embedded == lines - blank
 
 
 def _parse_fast(body: bytes, header: list[str]) -> pa.Table | None:
@@ -316,17 +315,30 @@ def _read_csv(path: Path, data: bytes, contract: Contract) -> LandedFile:
         table, rejects = _read_csv_slow(body.decode("utf-8"), header, contract)
     else:
         table = table.append_column(ROW_NUMBER, pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64)))
-    table, control = _without_control_characters(table, contract)
+    # line breaks outside the columns allowed them already failed the line count above
+    control = []
+    if _has_control_byte(body):
+        table, control = _without_control_characters(table, contract, line_breaks_checked=True)
     landed = LandedFile(contract.feed, path, night_of(path), "", table, rejects + control, absent, notes)
     landed.structural_rejects.sort(key=lambda r: r.row_number)
     return landed
 
 
-def _without_control_characters(table: pa.Table, contract: Contract
+def _has_control_byte(body: bytes) -> bool:
+    """Any C0 control other than tab and line ends, or DEL, anywhere in the file (fast: numpy)."""
+    allowed = body.count(b"\t") + body.count(b"\n") + body.count(b"\r")
+    view = np.frombuffer(body, np.uint8)
+    low = sum(int(np.count_nonzero(view[i:i + (16 << 20)] < 32)) for i in range(0, len(view), 16 << 20))
+    return low != allowed or b"\x7f" in body
+
+
+def _without_control_characters(table: pa.Table, contract: Contract, *,
+                                line_breaks_checked: bool = False
                                 ) -> tuple[pa.Table, list[StructuralReject]]:
     """The table without rows holding a control character (a NUL in a key, a form feed in a name),
     and those rows as rejects naming the first such column."""
-    breaks = {c.name for c in contract.columns if c.line_breaks}
+    breaks = set(table.column_names) if line_breaks_checked else {
+        c.name for c in contract.columns if c.line_breaks}
     names = [n for n in table.column_names if n != ROW_NUMBER]
     hits = {}
     for name in names:
