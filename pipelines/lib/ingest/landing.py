@@ -144,10 +144,11 @@ def _decode(path: Path, data: bytes, encoding: str = "utf-8") -> tuple[bytes, li
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = _line_of_offset(data, exc.start)
+        shown = "UTF-8" if encoding == "utf-8" else encoding
         raise FileRejected(
             path, "file_encoding",
-            f"not valid {encoding}: byte 0x{data[exc.start]:02x} at offset {exc.start} (line {line});"
-            f" re-export the file as {encoding} or set the contract's encoding",
+            f"not valid {shown}: byte 0x{data[exc.start]:02x} at offset {exc.start} (line {line});"
+            f" re-export the file as {shown} or set the contract's encoding",
         ) from exc
     if encoding != "utf-8":
         notes.append(f"decoded from {encoding}")
@@ -302,7 +303,7 @@ def _read_csv(path: Path, data: bytes, contract: Contract) -> LandedFile:
     if not body.endswith(b"\n") and first_line_end >= 0:
         last = body[body.rfind(b"\n") + 1:].decode("utf-8")
         last_fields = next(csv.reader([last]), [])
-        if len(last_fields) < len(header) and last.count('"') % 2 == 0:
+        if len(last_fields) < len(header):
             line = body.count(b"\n") + 1
             raise FileRejected(
                 path, "file_truncated",
