@@ -69,6 +69,17 @@ def test_unbalanced_quote_near_the_end_loses_no_row(tmp_path):
     assert _rules(landed) == [(95, "row_unbalanced_quote", None)]
 
 
+def test_a_quote_inside_an_unquoted_value_is_text_on_both_paths(tmp_path):
+    lines = _snapshot_lines(tmp_path, 3)
+    lines[1] = lines[1].replace(",revolving,", ',revol"ving,', 1)
+    path = _snapshot_path(tmp_path)
+    for extra in ([], [lines[2] + ",surplus"]):  # the second file also takes the line-by-line path
+        path.write_text("\n".join(lines + extra) + "\n")
+        landed = read_landing_file(path, SNAPSHOTS)
+        assert landed.table["product"].to_pylist()[0] == 'revol"ving'
+        assert [r.rule for r in landed.structural_rejects] == ["row_field_count"] * len(extra)
+
+
 def test_an_address_spanning_lines_is_one_legal_record(tmp_path):
     rows = [customer_row(1), customer_row(2, postal_address="朝阳区建国路88号\n3单元"), customer_row(3)]
     path = write_csv(tmp_path / "landing" / "customers" / f"{NIGHT}.csv", rows, CUSTOMER_COLUMNS)

@@ -191,6 +191,10 @@ def _record_of(lines: list[str], start: int, width: int, breaks: set[int]) -> tu
     opened there does not close within MAX_RECORD_LINES lines, or closes only by carrying a line
     break into a column the contract does not let hold one (a runaway quote)."""
     quotes = lines[start].count('"')
+    if quotes % 2:
+        alone = next(csv.reader([lines[start]]), [])
+        if len(alone) == width and not any(v.startswith('"') for v in lines[start].split(",")):
+            return alone, 1  # a quote inside an unquoted value is text (O"Brien), as pyarrow reads it
     end = start
     while quotes % 2 and end + 1 < len(lines) and end - start + 1 < MAX_RECORD_LINES:
         end += 1
