@@ -245,7 +245,7 @@ def cmd_validate(args) -> int:
     if not bad_rows:
         return 0
     personal = contract.personal_columns
-    rows = [(r.row_number, "", "row_field_count", r.message) for r in landed.structural_rejects]
+    rows = [(r.row_number, r.column or "", r.rule, r.message) for r in landed.structural_rejects]
     rows += [(row, column, rule, "<personal data>" if column in personal else
               ("empty" if value is None else repr(value))) for row, column, rule, value in violations]
     widths = [max(len(str(x)) for x in col) for col in zip(*rows, ("row", "column", "rule", "value"))]
@@ -254,8 +254,8 @@ def cmd_validate(args) -> int:
     for row in rows[:50]:
         out.write("  ".join(str(x).ljust(w) for x, w in zip(row, widths)) + "\n")
     out.write("violations per rule:\n")
-    if landed.structural_rejects:
-        counts.append(("row_field_count", len(landed.structural_rejects)))
+    for rule in sorted({r.rule for r in landed.structural_rejects}):
+        counts.append((rule, sum(r.rule == rule for r in landed.structural_rejects)))
     for rule, count in sorted(counts):
         out.write(f"  {rule}: {count}\n")
     return 1

@@ -24,6 +24,8 @@ flagged as (
                 not list_contains(${{ rule.param }}, {{ rule.column }})
                 {%- elif rule.kind == 'pattern' %}
                 not regexp_matches({{ rule.column }}, ${{ rule.param }})
+                {%- elif rule.kind == 'max_length' %}
+                length({{ rule.column }}) > ${{ rule.param }}
                 {%- elif rule.kind == 'minimum' %}
                 {{ rule.value }} < ${{ rule.param }}
                 {%- elif rule.kind == 'maximum' %}

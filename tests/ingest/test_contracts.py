@@ -184,7 +184,7 @@ def test_a_record_with_too_many_fields_is_quarantined_alone(tmp_path):
     landed = read_landing_file(path, load_contract("account_snapshots"))
     assert landed.table["__row_number"].to_pylist() == [1, 3]
     assert [(r.row_number, r.message) for r in landed.structural_rejects] == [
-        (2, f"has {len(SNAPSHOT_COLUMNS) + 1} fields, the header has {len(SNAPSHOT_COLUMNS)}")]
+        (2, f"line 3 has {len(SNAPSHOT_COLUMNS) + 1} fields, the header has {len(SNAPSHOT_COLUMNS)}")]
 
 
 def test_parquet_file_is_checked_like_csv(tmp_path):

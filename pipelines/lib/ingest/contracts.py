@@ -7,6 +7,7 @@ list is what lets a test prove that the two flag exactly the same rows.
 
 from __future__ import annotations
 
+import codecs
 import functools
 import zoneinfo
 from dataclasses import dataclass, field
@@ -55,6 +56,8 @@ class Column:
     required: bool
     description: str = ""
     personal_data: bool = False
+    max_length: int | None = None
+    line_breaks: bool = False  # a quoted value may hold a line break (addresses)
 
     @property
     def duckdb_type(self) -> str:
@@ -84,6 +87,7 @@ class Contract:
     # the order rows are stored in within a night: a query reading a range of these columns
     # (the feature query's customer ranges) then reads only that range's row groups
     cluster_by: tuple[str, ...] = ()
+    encoding: str = "utf-8"
 
     @property
     def column_names(self) -> list[str]:
@@ -110,7 +114,7 @@ class Contract:
 RULE_KINDS = {
     "required", "type", "unique", "valid_values", "pattern", "minimum", "maximum",
     "equals_file_date", "not_after_file_date", "column_not_above",
-    "conditional_minimum", "conditional_maximum", "parts_sum_to", "null_unless",
+    "conditional_minimum", "conditional_maximum", "parts_sum_to", "null_unless", "max_length",
 }
 
 
@@ -161,8 +165,14 @@ def parse_contract(path: Path) -> Contract:
         if logical not in DUCKDB_TYPES:
             raise ContractError(f"{path}: column {name}: unsupported logicalType {logical!r}")
         required = bool(prop.get("required", False))
+        options = prop.get("logicalTypeOptions", {})
+        max_length = options.get("maxLength")
+        if logical == "string" and not isinstance(max_length, int):
+            raise ContractError(f"{path}: column {name}: a string column needs "
+                                "logicalTypeOptions.maxLength")
         columns.append(Column(name, logical, required, prop.get("description", ""),
-                              "personal_data" in prop.get("tags", [])))
+                              "personal_data" in prop.get("tags", []), max_length,
+                              bool(_custom_properties(prop).get("allowLineBreaks", False))))
         if required:
             rules.append(Rule(f"{name}_required", "required", name, "a value is required"))
         if logical != "string":
@@ -170,7 +180,10 @@ def parse_contract(path: Path) -> Contract:
                               {"pattern": TYPE_PATTERNS[logical]}))
         if prop.get("unique"):
             rules.append(Rule(f"{name}_unique", "unique", name, "must be unique in the file"))
-        options = prop.get("logicalTypeOptions", {})
+        if max_length is not None:
+            rules.append(Rule(f"{name}_max_length", "max_length", name,
+                              f"must be at most {max_length} characters",
+                              {"max_length": max_length}))
         if "minimum" in options:
             rules.append(Rule(f"{name}_minimum", "minimum", name,
                               f"must be at least {options['minimum']}",
@@ -211,7 +224,16 @@ def parse_contract(path: Path) -> Contract:
         required_feed=bool(props.get("requiredFeed", False)),
         file_date_column=props.get("fileDateColumn"),
         cluster_by=cluster_by,
+        encoding=_encoding(path, props.get("encoding", "utf-8")),
     )
+
+
+def _encoding(path: Path, name: str) -> str:
+    """The feed's text encoding as Python's codec name; an unknown name refuses the contract."""
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise ContractError(f"{path}: unknown encoding {name!r}") from None
 
 
 @functools.cache

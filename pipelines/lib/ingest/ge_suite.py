@@ -133,6 +133,9 @@ def expectations_for(contract: Contract, night: date) -> list:
             expectation = E.ExpectColumnValuesToBeInSet(column=column, value_set=bound, meta=meta)
         elif rule.kind == "pattern":
             expectation = E.ExpectColumnValuesToMatchRegex(column=column, regex=bound, meta=meta)
+        elif rule.kind == "max_length":
+            expectation = E.ExpectColumnValueLengthsToBeBetween(
+                column=column, max_value=bound, meta=meta)
         elif rule.kind == "minimum":
             expectation = E.ExpectColumnValuesToBeBetween(column=value, min_value=bound, meta=meta)
         elif rule.kind == "maximum":

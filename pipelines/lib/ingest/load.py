@@ -26,7 +26,12 @@ from pipelines.lib.ingest.inventory import (
     scan_feed,
     stray_landing_entries,
 )
-from pipelines.lib.ingest.landing import FileRejected, LandedFile, read_landing_file
+from pipelines.lib.ingest.landing import (
+    RAW_RECORD_LIMIT,
+    FileRejected,
+    LandedFile,
+    read_landing_file,
+)
 from pipelines.lib.ingest.row_checks import run_row_checks
 from pipelines.lib.sql import quote_identifier, render_sql
 from pipelines.lib.warehouse import run_sql, transaction
@@ -213,7 +218,7 @@ def ingest_file(conn: duckdb.DuckDBPyConnection, contract: Contract, path: Path,
                             *logged, contract_version=contract.version,
                             message="identical file already loaded", landed=landed)
     run_row_checks(conn, contract, landed)  # fills the temp tables the statements below read
-    structural = [{"row_number": r.row_number, "column_name": None, "rule": "row_field_count",
+    structural = [{"row_number": r.row_number, "column_name": r.column, "rule": r.rule,
                    "message": r.message, "raw_record": r.raw_record}
                   for r in landed.structural_rejects]
     table = table_name(contract)
@@ -227,14 +232,15 @@ def ingest_file(conn: duckdb.DuckDBPyConnection, contract: Contract, path: Path,
                     columns=contract.columns, file_date_column=contract.file_date_column,
                     extras=extras, cluster_by=contract.cluster_by)
             run_sql(conn, "ingest/delete_quarantine_night", base)
-            run_sql(conn, "ingest/insert_quarantine_violations", base)
+            run_sql(conn, "ingest/insert_quarantine_violations",
+                    base | {"raw_record_limit": RAW_RECORD_LIMIT})
             _insert_records(conn, base, structural)
             (rows_loaded,) = run_sql(conn, "ingest/count_feed_partition", base, table=table,
                                      partition_column=contract.partition_column).fetchone()
             by_rule = dict(run_sql(conn, "ingest/count_violations_by_rule").fetchall())
             (flagged_rows,) = run_sql(conn, "ingest/count_violating_rows").fetchone()
-            if structural:
-                by_rule["row_field_count"] = len(structural)
+            for reject in landed.structural_rejects:
+                by_rule[reject.rule] = by_rule.get(reject.rule, 0) + 1
             notes = list(landed.notes)
             if landed.absent_optional_columns:
                 notes.append("optional column(s) absent, loaded as null: "

@@ -35,6 +35,8 @@ def rule_bound(contract: Contract, rule: Rule, night: date):
         return list(rule.params["values"])
     if rule.kind == "pattern":
         return rule.params["pattern"]
+    if rule.kind == "max_length":
+        return rule.params["max_length"]
     return None
 
 
