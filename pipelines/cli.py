@@ -185,8 +185,8 @@ def run_nights(start: date, end: date, groups: list[str] | None = None,
         gates = [c for c in result.get_asset_check_evaluations()
                  if not c.passed and c.severity.value == "ERROR" and c.description]
         if gates:
-            raise CommandError(f"night(s) {start}..{end} stopped by check "
-                               f"{gates[0].check_name}: {gates[0].description}")
+            raise CommandError(f"night(s) {start}..{end} stopped by " + "; ".join(
+                f"check {c.check_name}: {c.description}" for c in gates[:3]))
         raise CommandError(f"night(s) {start}..{end} failed: {_failure_reason(result)}")
     failed_checks = [c for c in result.get_asset_check_evaluations() if not c.passed]
     for check in failed_checks:

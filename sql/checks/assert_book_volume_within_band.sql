@@ -1,5 +1,6 @@
--- What: nights of a feed whose loaded rows are zero, or outside the band against the previous
---       night of that feed with rows (an earlier night, never an earlier load of the same night;
+-- What: each night of the range with its loaded rows, the previous night's and the outcome; the
+--       night offends (outcome other than 'within band') when its rows are zero, or outside the
+--       band against the previous night of that feed with rows (an earlier night, never an earlier load of the same night;
 --       nights without a file and nights whose gate failed are skipped as previous nights).
 -- Why: a header-only, half-copied or re-sent file loads without a row-level error, and every
 --      account missing from it would look closed or gone to everything downstream.
@@ -53,8 +54,9 @@ final as (
             when rows_loaded = 0 then 'zero'
             when change_pct < $lower_pct then 'below band'
             when change_pct > $upper_pct then 'above band'
+            else 'within band'
         end as outcome
     from judged
 )
 
-select * from final where outcome is not null order by snapshot_date
+select * from final order by snapshot_date

@@ -39,6 +39,7 @@ class GateResult:
     feed: str
     offending: list[dict] = field(default_factory=list)
     accepted: Acceptance | None = None
+    judged: dict[date, dict] = field(default_factory=dict)  # every night's figures, passing too
 
     @property
     def blocked(self) -> bool:
@@ -74,17 +75,20 @@ def book_volume_gate(conn, feed: str, nights: list[date]) -> GateResult:
     rows = run_sql(conn, "checks/assert_book_volume_within_band", {
         "feed": feed, "start_date": min(nights), "end_date": max(nights),
         "lower_pct": lower, "upper_pct": upper}).fetchall()
-    offending = []
+    judged = {}
     for night, loaded, previous_night, previous_rows, change, outcome in rows:
-        if previous_night is None:
+        if outcome == "within band":
+            detail = "within band"
+        elif previous_night is None:
             detail = f"{night}: {loaded:,} accounts loaded, and no earlier night to compare"
         else:
             detail = (f"{night}: {loaded:,} accounts loaded against {previous_rows:,} on "
                       f"{previous_night} ({change:+.1f}%, band {_percent(lower)}..{_percent(upper)})")
-        offending.append({"night": night, "rows_loaded": loaded, "previous_night": previous_night,
-                          "previous_rows": previous_rows, "change_pct": change,
-                          "quarantine_share": None, "outcome": outcome, "detail": detail})
-    return GateResult("book_volume", feed, offending)
+        judged[night] = {"night": night, "rows_loaded": loaded, "previous_night": previous_night,
+                         "previous_rows": previous_rows, "change_pct": change,
+                         "quarantine_share": None, "outcome": outcome, "detail": detail}
+    offending = [row for row in judged.values() if row["outcome"] != "within band"]
+    return GateResult("book_volume", feed, offending, judged=judged)
 
 
 def quarantine_share_gate(conn, feed: str, nights: list[date]) -> GateResult:
@@ -109,6 +113,7 @@ def record_gate(conn, result: GateResult, nights: list[date], loaded: dict[date,
     result.accepted = acceptance if result.offending else None
     now = datetime.now(UTC)
     by_night = {row["night"]: row for row in result.offending}
+    figures = result.judged
     with transaction(conn):
         run_sql(conn, "ingest/delete_volume_checks", {
             "feed": result.feed, "gate": result.gate, "start_date": min(nights),
@@ -116,14 +121,15 @@ def record_gate(conn, result: GateResult, nights: list[date], loaded: dict[date,
         for night in sorted(loaded):
             row = by_night.get(night)
             outcome = "passed" if row is None else ("accepted" if acceptance else "failed")
+            known = row or figures.get(night) or {}
             base = {"feed": result.feed, "file_date": night, "gate": result.gate,
                     "rows_loaded": loaded[night], "run_id": run_id,
-                    "previous_night": row and row["previous_night"],
-                    "previous_rows": row and row["previous_rows"],
-                    "detail": row["detail"] if row else "within limits"}
+                    "previous_night": known.get("previous_night"),
+                    "previous_rows": known.get("previous_rows"),
+                    "detail": known.get("detail", "within limits")}
             run_sql(conn, "ingest/insert_volume_check", base | {
-                "outcome": outcome, "change_pct": row and row["change_pct"],
-                "quarantine_share": row and row["quarantine_share"], "checked_at": now})
+                "outcome": outcome, "change_pct": known.get("change_pct"),
+                "quarantine_share": known.get("quarantine_share"), "checked_at": now})
             if row is not None and acceptance:
                 run_sql(conn, "ingest/insert_volume_acceptance", base | {
                     "accepted_by": acceptance.by, "reason": acceptance.reason,
