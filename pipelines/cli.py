@@ -145,10 +145,12 @@ def _record_backfill(instance, backfill_id: str, job, selection, nights: list[st
                           .with_end_timestamp(time.time()))
 
 
-def run_nights(start: date, end: date, groups: list[str] | None = None) -> None:
+def run_nights(start: date, end: date, groups: list[str] | None = None,
+               accept_volume_change: tuple[str, str] | None = None) -> None:
     """Materialise every asset (or those of `groups`) for nights start..end as one Dagster run,
     executed in this process (DuckDB has one writer) but made from the code location, as the UI
-    makes its runs; a range of nights is also recorded as a backfill."""
+    makes its runs; a range of nights is also recorded as a backfill. `accept_volume_change`
+    (reason, who) goes on the run as the tags an analyst would add in the UI."""
     from dagster._core.execution.api import execute_run
     from dagster._core.storage.tags import BACKFILL_ID_TAG
     from dagster._core.utils import make_new_backfill_id
@@ -189,6 +191,10 @@ def run_nights(start: date, end: date, groups: list[str] | None = None) -> None:
             backfill_id = make_new_backfill_id()
             tags = {PARTITION_RANGE_START_TAG: start.isoformat(),
                     PARTITION_RANGE_END_TAG: end.isoformat(), BACKFILL_ID_TAG: backfill_id}
+        if accept_volume_change:
+            from pipelines.lib.ingest.volume import ACCEPT_BY_TAG, ACCEPT_TAG
+
+            tags |= {ACCEPT_TAG: accept_volume_change[0], ACCEPT_BY_TAG: accept_volume_change[1]}
         started = time.time()
         run = instance.create_run_for_job(
             job_def=job, run_config=run_config, tags=tags,
@@ -200,6 +206,11 @@ def run_nights(start: date, end: date, groups: list[str] | None = None) -> None:
             nights = [k for k in keys if start.isoformat() <= k <= end.isoformat()]
             _record_backfill(instance, backfill_id, job, selection, nights, started, result)
     if not result.success:
+        gates = [c for c in result.get_asset_check_evaluations()
+                 if not c.passed and c.severity.value == "ERROR" and c.description]
+        if gates:
+            raise CommandError(f"night(s) {start}..{end} stopped by " + "; ".join(
+                f"check {c.check_name}: {c.description}" for c in gates[:3]))
         raise CommandError(f"night(s) {start}..{end} failed: {_failure_reason(result)}")
     failed_checks = [c for c in result.get_asset_check_evaluations() if not c.passed]
     for check in failed_checks:
@@ -261,16 +272,32 @@ def cmd_validate(args) -> int:
     return 1
 
 
+def _acceptance(args) -> tuple[str, str] | None:
+    import getpass
+
+    if not args.accept_volume_change:
+        return None
+    return args.reason, args.by or getpass.getuser()
+
+
+def _add_acceptance(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--accept-volume-change", action="store_true",
+                   help="accept a night's volume change that the volume gates would stop "
+                   "(recorded in volume_acceptances); needs --reason")
+    p.add_argument("--reason", help="why the change is accepted (with --accept-volume-change)")
+    p.add_argument("--by", help="who accepts (default: the OS user)")
+
+
 def cmd_run(args) -> None:
     night = args.date or (date.today() - timedelta(days=1))
-    run_nights(night, night, args.groups)
+    run_nights(night, night, args.groups, _acceptance(args))
     log.info("night %s done", night)
 
 
 def cmd_backfill(args) -> None:
     if args.end < args.start:
         raise CommandError("--end is before --start")
-    run_nights(args.start, args.end, args.groups)
+    run_nights(args.start, args.end, args.groups, _acceptance(args))
     log.info("nights %s .. %s done in one run", args.start, args.end)
 
 
@@ -353,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", type=_date, help="the night, default yesterday")
     p.add_argument("--groups", nargs="+", metavar="GROUP",
                    help="only these asset groups (e.g. model), reading the tables already built")
+    _add_acceptance(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("backfill", help="materialise a range of nights as one Dagster run")
@@ -360,6 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", type=_date, required=True)
     p.add_argument("--groups", nargs="+", metavar="GROUP",
                    help="only these asset groups (e.g. model), reading the tables already built")
+    _add_acceptance(p)
     p.set_defaults(func=cmd_backfill)
 
     p = sub.add_parser("import", help="turn an external book into landing files")
@@ -391,7 +420,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "accept_volume_change", False) and not (args.reason or "").strip():
+        parser.error("--accept-volume-change needs --reason (who accepts and why is recorded)")
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     for noisy in ("great_expectations", "alembic"):

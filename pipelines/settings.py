@@ -185,3 +185,29 @@ def letter_retention_days() -> int:
     if days < 1:
         raise ValueError(f"OVERDUE_LETTER_RETENTION_DAYS: expected at least 1, got {days}")
     return days
+
+
+def volume_band() -> tuple[float, float]:
+    """`OVERDUE_VOLUME_BAND` (percent, default `-20,+30`): the change of tonight's loaded
+    accounts against the previous night's outside which the volume gate stops the night."""
+    raw = os.environ.get("OVERDUE_VOLUME_BAND", "") or "-20,+30"
+    try:
+        lower, upper = (float(part) for part in raw.split(","))
+    except ValueError:
+        raise ValueError(f"OVERDUE_VOLUME_BAND: expected 'LOWER,UPPER' percent, got {raw!r}") from None
+    if not lower <= 0 <= upper:
+        raise ValueError(f"OVERDUE_VOLUME_BAND: {raw!r}: the band must hold 0 (e.g. -20,+30)")
+    return lower, upper
+
+
+def max_quarantine_share() -> float:
+    """`OVERDUE_MAX_QUARANTINE_SHARE` (default 0.5): above this share of a night's rows of a feed
+    quarantined, the night is stopped."""
+    raw = os.environ.get("OVERDUE_MAX_QUARANTINE_SHARE", "") or "0.5"
+    try:
+        share = float(raw)
+    except ValueError:
+        raise ValueError(f"OVERDUE_MAX_QUARANTINE_SHARE: not a number: {raw!r}") from None
+    if not 0 <= share <= 1:
+        raise ValueError(f"OVERDUE_MAX_QUARANTINE_SHARE: expected 0..1, got {share}")
+    return share

@@ -58,6 +58,8 @@ def _warehouse_summary(path: Path) -> str:
             lines.append("unrecognised landing entries (not read), as last seen:")
             lines += [f"  {last_seen} {feed:<18} {file}: {reason}"
                       for feed, file, last_seen, reason in unrecognised]
+        if {"ingest_log", "volume_checks", "volume_acceptances"} <= present:
+            lines += _volume_lines(conn)
         quarantined = conn.execute(render_sql("ingest/summary_quarantine")).fetchall()
         if quarantined:
             lines.append("quarantine, by night, feed and rule:")
@@ -68,6 +70,20 @@ def _warehouse_summary(path: Path) -> str:
         return "\n".join(lines) + "\n"
     finally:
         conn.close()
+
+
+def _volume_lines(conn) -> list[str]:
+    """Per recent night: accounts loaded, the change against the previous night, the gate."""
+    rows = conn.execute(render_sql("ingest/summary_volume"), {"feed": "account_snapshots"}).fetchall()
+    if not rows:
+        return []
+    lines = ["volume (account_snapshots), latest nights:"]
+    for night, loaded, previous_night, previous_rows, outcome, accepted_by in rows:
+        change = (f"{(loaded - previous_rows) / previous_rows:+.1%} against {previous_rows:,} on "
+                  f"{previous_night}" if previous_rows else "no previous night")
+        gate = f"accepted by {accepted_by}" if outcome == "accepted" else outcome
+        lines.append(f"  {night} {loaded:>10,} accounts  {change}  gate {gate}")
+    return lines
 
 
 def _share(value) -> str:

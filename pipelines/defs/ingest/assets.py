@@ -35,6 +35,14 @@ from pipelines.lib.ingest.load import (
     record_unrecognised,
     table_name,
 )
+from pipelines.lib.ingest.volume import (
+    BAND_FEEDS,
+    GateResult,
+    acceptance_from_tags,
+    book_volume_gate,
+    quarantine_share_gate,
+    record_gate,
+)
 from pipelines.lib.warehouse import run_sql
 
 
@@ -53,6 +61,31 @@ def _recognised_check(feed: str, entries: list) -> dg.AssetCheckResult:
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"unrecognised_entries": len(entries),
                   "entries": dg.MetadataValue.md(listed or "every entry is a night or control file")})
+
+
+def _gate_check(context: dg.AssetExecutionContext, conn, gate: GateResult,
+                results: list[IngestResult]) -> dg.AssetCheckResult:
+    """A whole-night gate as a blocking check: ERROR stops everything downstream, unless the run
+    carries an operator's acceptance (then it passes, with the acceptance on its metadata)."""
+    loaded = {r.night: r.rows_loaded for r in results}
+    acceptance = acceptance_from_tags(context.run.tags)
+    record_gate(conn, gate, partition_nights(context), loaded, context.run.run_id, acceptance)
+    if gate.accepted:
+        context.log.warning(gate.description)
+    rows = [f"| {r['night']} | {r['outcome']} | {r['detail']} |" for r in gate.offending[:30]]
+    metadata = {
+        "offending_nights": len(gate.offending),
+        "nights": dg.MetadataValue.md("\n".join(["| night | outcome | figures |", "|---|---|---|",
+                                                  *rows])) if rows else "none",
+        "accepted": bool(gate.accepted),
+    }
+    if gate.accepted:
+        metadata |= {"accepted_by": gate.accepted.by, "accepted_reason": gate.accepted.reason,
+                     "accepted_in_run": context.run.run_id}
+    return dg.AssetCheckResult(
+        check_name=f"{gate.feed}_{gate.gate}", passed=not gate.blocked,
+        severity=dg.AssetCheckSeverity.ERROR if gate.blocked else dg.AssetCheckSeverity.WARN,
+        description=gate.description, metadata=metadata)
 
 
 def nights_for_ge(results: list[IngestResult], quarantined: dict, limit: int) -> list[IngestResult]:
@@ -217,6 +250,15 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
             dg.AssetCheckSpec(f"{feed}_rows_reconcile", asset=feed, blocking=True,
                               description="Every row read is loaded or quarantined: rows read = "
                               "loaded + quarantined, and the warehouse holds exactly the loaded."),
+            dg.AssetCheckSpec(f"{feed}_quarantine_share", asset=feed, blocking=True,
+                              description="No night quarantines more than "
+                              "OVERDUE_MAX_QUARANTINE_SHARE (default 0.5) of its rows; accepted "
+                              "with the run tag overdue/accept_volume_change."),
+            *([dg.AssetCheckSpec(f"{feed}_book_volume", asset=feed, blocking=True,
+                                 description="Loaded rows of each night are not zero and within "
+                                 "OVERDUE_VOLUME_BAND (default -20,+30 percent) of the previous "
+                                 "night's; accepted with the run tag overdue/accept_volume_change.")]
+              if feed in BAND_FEEDS else []),
             dg.AssetCheckSpec(f"{feed}_contract", asset=feed,
                               description="great-expectations suite generated from the contract; "
                               "fails (WARN) when rows were quarantined, (ERROR) if the SQL row "
@@ -273,6 +315,9 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
             yield dg.MaterializeResult(metadata=run_metadata(conn, contract, nights, results,
                                                              skipped))
             yield _reconcile_check(conn, contract, nights)
+            yield _gate_check(context, conn, quarantine_share_gate(conn, feed, nights), results)
+            if feed in BAND_FEEDS:
+                yield _gate_check(context, conn, book_volume_gate(conn, feed, nights), results)
             yield _contract_check(context, conn, contract, results)
             yield _recognised_check(feed, unrecognised)
 
