@@ -42,6 +42,7 @@ def nightly(tmp_path_factory):
     outcomes = {}
     with pytest.MonkeyPatch.context() as patch:
         use_home(patch, home)
+        patch.setenv("OVERDUE_VOLUME_MIN_ACCOUNTS", "10")
         write_night(home, n1, _book(n1, 10))
         write_night(home, n2, _book(n2, 12))
         write_night(home, n3, _book(n3, 12))
