@@ -211,3 +211,10 @@ def max_quarantine_share() -> float:
     if not 0 <= share <= 1:
         raise ValueError(f"OVERDUE_MAX_QUARANTINE_SHARE: expected 0..1, got {share}")
     return share
+
+
+def volume_min_accounts() -> int:
+    """`OVERDUE_VOLUME_MIN_ACCOUNTS` (default 100): the volume band applies once the previous
+    night had at least this many accounts (on a smaller book a few accounts are a large share);
+    zero accounts loaded stops a night of any size."""
+    return max(_int("OVERDUE_VOLUME_MIN_ACCOUNTS", 100), 1)

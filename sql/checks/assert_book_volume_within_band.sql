@@ -5,7 +5,9 @@
 -- Why: a header-only, half-copied or re-sent file loads without a row-level error, and every
 --      account missing from it would look closed or gone to everything downstream.
 -- Threshold: change below $lower_pct or above $upper_pct percent (OVERDUE_VOLUME_BAND, default
---            -20,+30), or zero rows; the first night ever has no previous: only zero offends.
+--            -20,+30), or zero rows; the first night ever has no previous, and a previous night of
+--            fewer than $min_previous rows (OVERDUE_VOLUME_MIN_ACCOUNTS, default 100) no band:
+--            only zero offends.
 with
 
 loaded as (
@@ -52,6 +54,7 @@ final as (
         *,
         case
             when rows_loaded = 0 then 'zero'
+            when previous_rows < $min_previous then 'within band'
             when change_pct < $lower_pct then 'below band'
             when change_pct > $upper_pct then 'above band'
             else 'within band'

@@ -42,6 +42,7 @@ def nightly(tmp_path_factory):
     outcomes = {}
     with pytest.MonkeyPatch.context() as patch:
         use_home(patch, home)
+        patch.setenv("OVERDUE_VOLUME_MIN_ACCOUNTS", "10")
         write_night(home, n1, _book(n1, 10))
         write_night(home, n2, _book(n2, 12))
         write_night(home, n3, _book(n3, 12))
@@ -124,3 +125,21 @@ def test_accepting_without_a_reason_is_refused():
         main(["run", "--date", str(N1), "--accept-volume-change"])
     assert exited.value.code == 2
     assert "--accept-volume-change needs --reason" in err.getvalue()
+
+
+def test_a_small_book_is_judged_on_zero_only(tmp_path, monkeypatch):
+    """Below OVERDUE_VOLUME_MIN_ACCOUNTS the previous night gives no band (2 -> 5 accounts is
+    +150% and passes); zero still stops it."""
+    from pipelines.lib.ingest.load import ensure_warehouse
+    from pipelines.lib.ingest.volume import book_volume_gate
+
+    monkeypatch.delenv("OVERDUE_VOLUME_MIN_ACCOUNTS", raising=False)
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    ensure_warehouse(conn)
+    for night, loaded in ((NIGHTS[0], 2), (NIGHTS[1], 5), (NIGHTS[2], 0)):
+        conn.execute("insert into ingest_log values ('account_snapshots', ?, 'f', 's', 'loaded',"
+                     " ?, ?, 0, '1', '', now())", [night, loaded, loaded])
+    assert book_volume_gate(conn, "account_snapshots", NIGHTS[1:2]).offending == []
+    [zero] = book_volume_gate(conn, "account_snapshots", NIGHTS[2:3]).offending
+    assert zero["detail"] == f"{NIGHTS[2]}: 0 accounts loaded against 5 on {NIGHTS[1]} (-100.0%," \
+        " band -20%..+30%)"

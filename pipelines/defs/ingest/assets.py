@@ -72,6 +72,7 @@ def _gate_check(context: dg.AssetExecutionContext, conn, gate: GateResult,
     record_gate(conn, gate, partition_nights(context), loaded, context.run.run_id, acceptance)
     if gate.accepted:
         context.log.warning(gate.description)
+        flag_run(context, f"volume_accepted_{gate.feed}", gate.accepted.by)
     rows = [f"| {r['night']} | {r['outcome']} | {r['detail']} |" for r in gate.offending[:30]]
     metadata = {
         "offending_nights": len(gate.offending),

@@ -74,7 +74,8 @@ def book_volume_gate(conn, feed: str, nights: list[date]) -> GateResult:
     lower, upper = settings.volume_band()
     rows = run_sql(conn, "checks/assert_book_volume_within_band", {
         "feed": feed, "start_date": min(nights), "end_date": max(nights),
-        "lower_pct": lower, "upper_pct": upper}).fetchall()
+        "lower_pct": lower, "upper_pct": upper,
+        "min_previous": settings.volume_min_accounts()}).fetchall()
     judged = {}
     for night, loaded, previous_night, previous_rows, change, outcome in rows:
         if outcome == "within band":
