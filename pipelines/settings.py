@@ -218,3 +218,13 @@ def volume_min_accounts() -> int:
     night had at least this many accounts (on a smaller book a few accounts are a large share);
     zero accounts loaded stops a night of any size."""
     return max(_int("OVERDUE_VOLUME_MIN_ACCOUNTS", 100), 1)
+
+
+def quarantine_share_min_rows() -> int:
+    """`OVERDUE_QUARANTINE_SHARE_MIN_ROWS` (default 20): a feed-night that read fewer rows is not
+    judged on its quarantined share (one bad row of a one-row customers change file is that row
+    quarantined, not a broken night)."""
+    rows = _int("OVERDUE_QUARANTINE_SHARE_MIN_ROWS", 20)
+    if rows < 1:
+        raise ValueError(f"OVERDUE_QUARANTINE_SHARE_MIN_ROWS: expected at least 1, got {rows}")
+    return rows

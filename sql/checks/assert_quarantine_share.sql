@@ -2,15 +2,17 @@
 --       three rules that quarantined most rows.
 -- Why: a re-sent file appended to the first (every key a duplicate) or a wrong export loads
 --      nothing while every row is accounted for, so the reconcile check passes.
--- Threshold: quarantined / read above OVERDUE_MAX_QUARANTINE_SHARE (default 0.5); a night that
---            read no rows (a customers file of no changes) never offends.
+-- Threshold: quarantined / read above OVERDUE_MAX_QUARANTINE_SHARE (default 0.5), judged on
+--            feed-nights that read at least OVERDUE_QUARANTINE_SHARE_MIN_ROWS rows (default 20:
+--            one bad row of a one-row customers change file is that row quarantined, not a broken
+--            night); a night that read no rows never offends.
 with
 
 logged as (
     select snapshot_date, rows_read, rows_loaded, rows_quarantined,
         rows_quarantined / rows_read as quarantine_share
     from ingest_log
-    where feed = $feed and status = 'loaded' and rows_read > 0
+    where feed = $feed and status = 'loaded' and rows_read >= $min_rows
         and snapshot_date between $start_date and $end_date
 ),
 

@@ -143,3 +143,26 @@ def test_a_small_book_is_judged_on_zero_only(tmp_path, monkeypatch):
     [zero] = book_volume_gate(conn, "account_snapshots", NIGHTS[2:3]).offending
     assert zero["detail"] == f"{NIGHTS[2]}: 0 accounts loaded against 5 on {NIGHTS[1]} (-100.0%," \
         " band -20%..+30%)"
+
+
+def test_a_small_change_file_is_not_judged_on_its_share(tmp_path):
+    """One bad row of a one-row customers change file is that row quarantined; a 30-row file
+    with 20 quarantined is a broken night."""
+    import duckdb
+
+    from pipelines.lib.ingest.load import ensure_warehouse
+    from pipelines.lib.ingest.volume import quarantine_share_gate
+
+    conn = duckdb.connect()
+    ensure_warehouse(conn)
+    small, large = date(2026, 5, 2), date(2026, 5, 3)
+    for night, read, quarantined in ((small, 1, 1), (large, 30, 20)):
+        conn.execute(
+            "insert into ingest_log values ('customers', ?, 'f.csv', 'x', 'loaded', ?, ?, ?, "
+            "'1', '', now())", [night, read, read - quarantined, quarantined])
+        for row in range(1, quarantined + 1):
+            conn.execute("insert into quarantine values ('customers', ?, 'f.csv', 'x', ?, "
+                         "'email', 'email_pattern', 'm', null)", [night, row])
+    gate = quarantine_share_gate(conn, "customers", [small, large])
+    assert [row["night"] for row in gate.offending] == [large]
+    assert "20 of 30 rows quarantined" in gate.offending[0]["detail"]

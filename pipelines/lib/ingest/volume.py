@@ -97,7 +97,7 @@ def quarantine_share_gate(conn, feed: str, nights: list[date]) -> GateResult:
     share = settings.max_quarantine_share()
     rows = run_sql(conn, "checks/assert_quarantine_share", {
         "feed": feed, "start_date": min(nights), "end_date": max(nights),
-        "max_share": share}).fetchall()
+        "max_share": share, "min_rows": settings.quarantine_share_min_rows()}).fetchall()
     offending = [{"night": night, "rows_loaded": loaded, "previous_night": None,
                   "previous_rows": None, "change_pct": None, "quarantine_share": observed,
                   "outcome": "above share",
