@@ -59,12 +59,15 @@ def rows_by_night(conn, table: str, nights: list[date]) -> dict[date, dict]:
 
 def header_definitions(sql_name: str) -> dict[str, str]:
     """{column: definition} from the header of `sql/<sql_name>.sql`, read as written (a header
-    may name template variables, so it is not rendered); the data dictionary's grammar."""
+    may name template variables and follow `{% set %}` lines, so it is not rendered); the data
+    dictionary's grammar."""
     from pipelines.lib.features.data_dictionary import _CONTINUATION, _ENTRY
 
     definitions: dict[str, str] = {}
     last: list[str] = []
     for line in (settings.SQL_DIR / f"{sql_name}.sql").read_text(encoding="utf-8").splitlines():
+        if line.startswith("{%"):
+            continue
         if not line.startswith("--"):
             break
         if entry := _ENTRY.match(line):

@@ -40,6 +40,14 @@ RUN_DEPENDENT_COLUMNS = {
         "planned_at": "when the contact row was first written (now() in SQL)",
         "updated_at": "when its status last changed (now() in SQL)",
     },
+    "volume_checks": {
+        "run_id": "the Dagster run that judged the night's volume gate",
+        "checked_at": "when it judged it (datetime.now in lib/ingest/volume.py)",
+    },
+    "volume_acceptances": {
+        "run_id": "the Dagster run that carried the operator's acceptance",
+        "accepted_at": "when it recorded it",
+    },
 }
 
 # Output files that embed the time they were made, found by comparing two clean runs of the same

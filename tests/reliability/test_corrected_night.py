@@ -1,5 +1,7 @@
 """A night rerun after its landing file was corrected: the corrected rows replace the old ones in
-every table downstream, and contacts already planned are not planned again.
+every table downstream, and contacts already planned are not planned again. The night's batch
+was released by the first run, so it stands; the corrected and new letters go out in
+`<night>.r2/` (tests/collections/test_released_immutable.py covers the letters themselves).
 
 In-process runs of every stage but the risk report, on three hand-made accounts with their own
 phones (a shared phone holds every contact). The book is too young for a model, so
@@ -39,8 +41,9 @@ def contacts() -> dict[str, tuple]:
         "select idempotency_key, account_id, channel, status from contact_history")}
 
 
-def sms_texts(home) -> dict[str, str]:
-    lines = (home / "out" / "letters" / str(NIGHT) / "sms.jsonl").read_text().splitlines()
+def sms_texts(home, folder: str = str(NIGHT)) -> dict[str, str]:
+    """{account_id: SMS text} of one released batch folder."""
+    lines = (home / "out" / "letters" / folder / "sms.jsonl").read_text().splitlines()
     by_letter = {row[0]: row[1] for row in query("select letter_id, account_id from contact_history")}
     return {by_letter[m["letter_id"]]: m["text"] for m in map(json.loads, lines)}
 
@@ -62,8 +65,10 @@ def corrected(home):
     before = contacts()
     assert {a for a, _, _ in before.values()} == {"AC00000001", "AC00000003"}
     assert "¥300.00" in sms_texts(home)["AC00000001"]
+    released = sms_texts(home)
     write_night(home, NIGHT, CORRECTED, CUSTOMERS)
     run_nights(NIGHT, NIGHT, FAST_GROUPS)
+    assert sms_texts(home) == released  # a released batch is never rewritten
     return before
 
 
@@ -77,19 +82,29 @@ def test_corrected_rows_replace_the_old_ones_downstream(home, corrected):
     assert tiers["AC00000003"] is None and tiers["AC00000002"] == tiers["AC00000001"] is not None
     assert query("select status from ingest_log where feed = 'account_snapshots' "
                  "order by ingested_at") == [("replaced",), ("loaded",)]
-    assert "¥350.00" in sms_texts(home)["AC00000001"]  # the letters read the corrected rows
+    correction = sms_texts(home, f"{NIGHT}.r2")  # the letters read the corrected rows
+    assert "¥350.00" in correction["AC00000001"] and "¥200.00" in correction["AC00000002"]
 
 
 def test_contacts_already_planned_are_not_planned_again(home, corrected):
     after = contacts()
     assert query("select idempotency_key from contact_history group by 1 having count(*) > 1") == []
     assert set(corrected) <= set(after)  # nothing planned is forgotten
-    again = [v for k, v in after.items() if k not in corrected and v[0] == "AC00000001"]
+    corrections = dict(query("select idempotency_key, corrects_letter_id from contact_history "
+                             "where corrects_letter_id is not null"))
+    again = [v for k, v in after.items()
+             if k not in corrected and k not in corrections and v[0] == "AC00000001"]
     assert again == [], f"account 1 planned again after the correction: {again}"
-    assert {a for k, (a, _, _) in after.items() if k not in corrected} == {"AC00000002"}
+    # account 1's released letters each get one correction naming it, with the new amount
+    assert sorted(after[k][1] for k in corrections) == ["email", "sms"]
+    assert {after[k][0] for k in corrections} == {"AC00000001"}
+    assert {a for k, (a, _, _) in after.items()
+            if k not in corrected and k not in corrections} == {"AC00000002"}
 
 
 def test_a_corrected_to_current_account_gets_no_collection_message(home, corrected):
-    assert "AC00000003" not in sms_texts(home)
-    assert all(status != "planned" for account, _, status in contacts().values()
-               if account == "AC00000003")
+    assert "AC00000003" not in sms_texts(home, f"{NIGHT}.r2")
+    # its letters were released by the first run: kept, marked no longer due, nothing new
+    assert query("select channel, correction_note from contact_history "
+                 "where account_id = 'AC00000003' order by channel") == [
+        ("email", "no_longer_due"), ("sms", "no_longer_due")]
