@@ -17,6 +17,7 @@ import pandas as pd
 from pipelines.lib import fx, warehouse
 from pipelines.lib.model.degraded import Degraded, night_status
 from pipelines.lib.report import ifrs9, markov
+from pipelines.lib.report import sections as report_sections
 from pipelines.lib.report.ifrs9 import Assumptions
 from pipelines.lib.warehouse import load_macros
 
@@ -68,6 +69,7 @@ class ReportData:
     by_currency: pd.DataFrame = field(default_factory=pd.DataFrame)  # the book per currency
     quarantine_effect: dict = field(default_factory=dict)  # see `quarantine_effect`
     degraded: Degraded | None = None  # the night's declared degraded mode (no scores)
+    loop: list = field(default_factory=list)  # sections.Collected, one per collections-loop sub-section
 
 
 def query(conn, name: str, **params) -> pd.DataFrame:
@@ -254,4 +256,5 @@ def gather(conn: duckdb.DuckDBPyConnection, night: date, assumptions: Assumption
         assumptions=assumptions, optional=optional, quality=quality, ifrs9=ifrs9_figures,
         rates=rates, by_currency=by_currency,
         quarantine_effect=quarantine_effect(quarantined, rates, kpis),
-        degraded=night_status(conn, night))
+        degraded=night_status(conn, night),
+        loop=report_sections.collect_all(conn, night, tables))

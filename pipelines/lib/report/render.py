@@ -30,6 +30,7 @@ from pipelines.lib import definitions
 from pipelines.lib.report import charts as chart_lib
 from pipelines.lib.report import file_name, ifrs9, markov
 from pipelines.lib.report import formatting as fmt
+from pipelines.lib.report import sections as report_sections
 from pipelines.lib.report.figures import ReportData, gather, is_month_end
 from pipelines.lib.report.ifrs9 import Assumptions, load_assumptions
 from pipelines.lib.report.narrative import summary_sentences
@@ -68,7 +69,16 @@ def report_languages() -> tuple[str, ...]:
 
 @functools.cache
 def strings() -> dict:
-    return yaml.safe_load((TEMPLATE_DIR / "strings.yaml").read_text(encoding="utf-8"))
+    """strings.yaml, plus each `strings.d/<section>.yaml` (same languages) merged per language."""
+    words = yaml.safe_load((TEMPLATE_DIR / "strings.yaml").read_text(encoding="utf-8"))
+    for path in sorted((TEMPLATE_DIR / "strings.d").glob("*.yaml")):
+        extra = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for language, entries in extra.items():
+            clash = set(entries) & set(words[language])
+            if clash:
+                raise ValueError(f"{path.name}: keys already in strings.yaml: {sorted(clash)}")
+            words[language].update(entries)
+    return words
 
 
 @functools.cache
@@ -589,6 +599,8 @@ def render_html(data: ReportData, language: str, edition: str, registry_dir: Pat
         "model_available": data.optional.get("model") is not None
         or data.optional.get("scores") is not None,
         "collections": collections_tables(data, text),
+        "loop_sections": report_sections.render_contexts(data.loop, text, language,
+                                                         data.currency),
         "quality": quality_tables(data, text),
         "month_end": month_end_table(data, text) if edition == "month-end" else None,
         "css": Markup((TEMPLATE_DIR / "report.css").read_text(encoding="utf-8")),
