@@ -53,6 +53,8 @@
 --   channel_suppressions: after contact planning: channel=reason for each contact of the treatment not planned tonight (e.g. sms=opt_out,email=frequency_cap)
 --   contacts_planned: after contact planning: contacts of the treatment planned for this night (0 when none); null before planning
 --   strategy_version: the strategy's version + content hash that decided the row
+--   experiment_id: the running strategy experiment the account's customer is in (set after tiering: sql/experiments/tag_tiers.sql); null outside one
+--   arm: champion, challenger or holdout in that experiment (a challenger or holdout row is tiered by the arm's strategy); null outside one
 with
 
 -- ------------------------------------------------------------------ the nights' open accounts

@@ -33,5 +33,8 @@ create table if not exists collection_tiers (
     suppression_reasons varchar,
     channel_suppressions varchar,
     contacts_planned integer,
-    strategy_version varchar not null
+    strategy_version varchar not null,
+    -- issue 19: the running strategy experiment and the customer's arm (null: none)
+    experiment_id varchar,
+    arm varchar
 )

@@ -76,5 +76,8 @@ create table if not exists contact_history (
     superseded_by varchar,
     correction_note varchar,
     planned_at timestamptz not null,
-    updated_at timestamptz not null
+    updated_at timestamptz not null,
+    -- issue 19: the strategy experiment and arm the contact was planned under (null: none)
+    experiment_id varchar,
+    arm varchar
 )

@@ -125,6 +125,10 @@ candidates as (
         on c.jurisdiction = t.jurisdiction
         -- by treatment: a tier rule may name a treatment other than its tier's (e.g. a watch)
         and c.treatment = t.treatment
+        -- an experiment's challenger or holdout account takes its arm's contacts (issue 19)
+        and c.variant is not distinct from case
+            when t.arm in ('challenger', 'holdout') then t.experiment_id || ':' || t.arm
+        end
         and c.preferred_language = case
             when h.preferred_language in ('zh-CN', 'en-US') then h.preferred_language
             else (select default_locale from jurisdiction_rules as j

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 import duckdb
 
+from pipelines.lib.collections import experiments
 from pipelines.lib.collections.rendering import template_versions
 from pipelines.lib.collections.strategy import Strategy
 from pipelines.lib.features.nightly_tables import add_new_columns
@@ -39,6 +40,7 @@ def ensure_tables(conn: duckdb.DuckDBPyConnection) -> None:
         if column not in present:
             run_sql(conn, "shared/add_column", table="contact_history", column=column,
                     column_type=column_type)
+    experiments.ensure_tables(conn)
 
 
 def register_strategy(conn: duckdb.DuckDBPyConnection, strategy: Strategy,
@@ -52,9 +54,10 @@ def register_strategy(conn: duckdb.DuckDBPyConnection, strategy: Strategy,
     conn.register("credit_line_rounding", strategy.credit_line_table())
     conn.register("suppression_rules", strategy.suppression_table())
     conn.register("jurisdiction_rules", strategy.jurisdictions_table())
+    # with every running experiment arm's contacts beside the champion's (column variant)
     conn.register("treatment_contacts",
-                  strategy.contacts_table(versions if versions is not None
-                                          else template_versions()))
+                  experiments.contacts_table(strategy, versions if versions is not None
+                                             else template_versions()))
 
 
 def build_tiers(conn: duckdb.DuckDBPyConnection, strategy: Strategy, start: date,
@@ -67,7 +70,9 @@ def build_tiers(conn: duckdb.DuckDBPyConnection, strategy: Strategy, start: date
     query = render_sql("collections/collection_tiers", single_night=start == end,
                        has_scores=table_exists(conn, "account_scores"))
     add_new_columns(conn, "collection_tiers", query, params)
-    return replace_nights(conn, "collection_tiers", start, end, query, params)
+    rows = replace_nights(conn, "collection_tiers", start, end, query, params)
+    experiments.apply_to_tiers(conn, strategy, start, end)
+    return rows
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,7 @@ def plan_night(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date,
         before = conn.execute("select count(*) from contact_history").fetchone()[0]
         run_sql(conn, "collections/insert_planned_contacts", params)
         after = conn.execute("select count(*) from contact_history").fetchone()[0]
+        experiments.tag_contacts(conn, night)
         run_sql(conn, "collections/cancel_stale_contacts", params)
         run_sql(conn, "collections/zero_tier_contacts", params)
         run_sql(conn, "collections/update_tier_contacts", params)
