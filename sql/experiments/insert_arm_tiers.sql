@@ -1,5 +1,5 @@
 -- The accounts of arm $arm of experiment $experiment_id take the arm's tiers (temp table
--- arm_tiers, nights [$start_date, $end_date]).
+-- arm_tiers holds only the nights being tiered).
 insert into collection_tiers by name
 select *
 from arm_tiers
