@@ -9,6 +9,7 @@ from pipelines.lib.collections.experiment_stats import (
     Interval,
     mean_difference,
     min_detectable_effect,
+    min_detectable_mean_difference,
     rate_difference,
     wilson,
 )
@@ -114,3 +115,10 @@ def test_min_detectable_effect_by_hand():
     assert math.isnan(min_detectable_effect(0.5, 0, 100))
     with pytest.raises(ValueError, match="p_base"):
         min_detectable_effect(1.5, 10, 10)
+
+
+def test_min_detectable_mean_difference_by_hand():
+    # a: variance 1, b: variance 4, 3 each: se = sqrt(1/3 + 4/3) = 1.290994 -> x 2.801585
+    assert min_detectable_mean_difference([1, 2, 3], [4, 6, 8]) == pytest.approx(3.616831,
+                                                                                  abs=1e-5)
+    assert math.isnan(min_detectable_mean_difference([1], [1, 2]))

@@ -101,3 +101,16 @@ def min_detectable_effect(p_base: float, n_a: int, n_b: int, alpha: float = 0.05
     z_alpha = _z(1 - alpha)
     z_power = float(stats.norm.ppf(power))
     return (z_alpha + z_power) * math.sqrt(p_base * (1 - p_base) * (1 / n_a + 1 / n_b))
+
+
+def min_detectable_mean_difference(values_a: Sequence[float], values_b: Sequence[float],
+                                   alpha: float = 0.05, power: float = 0.8) -> float:
+    """The smallest difference in means (b - a) a two-sided test at `alpha` finds with
+    probability `power`, from each arm's own spread (normal approximation)."""
+    n_a, n_b = len(values_a), len(values_b)
+    if n_a < 2 or n_b < 2:
+        return math.nan
+    mean_a, mean_b = sum(values_a) / n_a, sum(values_b) / n_b
+    var_a = sum((v - mean_a) ** 2 for v in values_a) / (n_a - 1)
+    var_b = sum((v - mean_b) ** 2 for v in values_b) / (n_b - 1)
+    return (_z(1 - alpha) + float(stats.norm.ppf(power))) * math.sqrt(var_a / n_a + var_b / n_b)
