@@ -136,3 +136,32 @@ def test_too_early_before_any_entry_matures(results):
     matured = conn.execute("select max(matured) from experiment_results where snapshot_date = ?",
                            [N0 + timedelta(days=20)]).fetchone()[0]
     assert matured == 0
+
+
+def test_report_section_says_no_significant_difference_in_both_languages(results):
+    from pipelines.lib.report import render
+    from pipelines.lib.report.sections import experiments as section
+
+    _, conn = results
+    frames = section.collect(conn, NIGHT, {"experiment_results"})
+    words = render.strings()
+    pages = {}
+    for language in ("zh-CN", "en"):
+        context = section.tables(frames, words[language], language, "CNY")
+        pages[language] = render._environment().get_template(
+            "sections/experiments.html.j2").render(t=words[language]["experiments"], c=context)
+    assert "SMS only cures as many M1 low-risk accounts" in pages["en"]
+    assert "4 accounts entered the challenger arm of 100 pre-registered" in pages["en"]
+    assert ("Challenger against the champion, 30-day cure rate: +25.00 pp (95% interval "
+            in pages["en"])
+    assert "): no significant difference." in pages["en"]
+    assert "99.05 pp" in pages["en"]
+    assert "挑战者组对比冠军组，30 天治愈率：差异 +25.00 pp" in pages["zh-CN"]
+    assert "：无显著差异。" in pages["zh-CN"]
+    assert "¥237.50" in pages["en"]
+
+
+def test_report_section_without_the_table_is_not_available():
+    from pipelines.lib.report.sections import experiments as section
+
+    assert section.collect(None, NIGHT, set()) is None

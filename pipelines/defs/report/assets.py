@@ -22,6 +22,7 @@ UPSTREAM = (
     "portfolio_daily", "roll_rates", "flow_rates", "vintage_curves",
     "account_scores", "model_monitoring",
     "collection_tiers", "contact_history", "cure_rates", "credit_line_actions",
+    "experiment_results",  # issue 19: the experiments sub-section
     # the ingest assets write `quarantine` and `ingest_log` (section 10)
     "account_snapshots", "customers", "contact_events",
 )
