@@ -228,3 +228,10 @@ def quarantine_share_min_rows() -> int:
     if rows < 1:
         raise ValueError(f"OVERDUE_QUARANTINE_SHARE_MIN_ROWS: expected at least 1, got {rows}")
     return rows
+
+
+def experiments_dir() -> Path:
+    """`OVERDUE_EXPERIMENTS_DIR` (default pipelines/config/experiments): the pre-registered
+    strategy experiment files (issue 19)."""
+    default = REPO_ROOT / "pipelines" / "config" / "experiments"
+    return Path(os.environ.get("OVERDUE_EXPERIMENTS_DIR", default))

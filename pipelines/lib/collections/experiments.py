@@ -13,7 +13,6 @@ Plain Python over a connection; no Dagster here.
 from __future__ import annotations
 
 import copy
-import os
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date
@@ -43,6 +42,9 @@ REQUIRED_CONTACTS = (("letter", "final_notice"),)
 ARM_COLUMNS = (("experiment_id", "varchar"), ("arm", "varchar"))
 
 
+_LOADED: dict[tuple, tuple] = {}
+
+
 class ExperimentError(ValueError):
     """An experiment file is invalid or conflicts with another; the message names file and key."""
 
@@ -70,7 +72,7 @@ class Experiment:
 
 
 def experiments_dir() -> Path:
-    return Path(os.environ.get("OVERDUE_EXPERIMENTS_DIR", EXPERIMENTS_DIR))
+    return settings.experiments_dir()
 
 
 def _fail(path: Path, key: str, message: str):
@@ -231,13 +233,22 @@ def load_experiments(champion: Strategy, folder: Path | None = None) -> tuple[Ex
     folder = Path(folder or experiments_dir())
     if not folder.is_dir():
         return ()
-    found = tuple(load_experiment(p, champion) for p in sorted(folder.glob("*.yaml")))
+    paths = sorted(folder.glob("*.yaml"))
+    # tiering and every night's planning ask again: the same files against the same champion
+    # give the same experiments
+    key = (str(folder.resolve()), champion.version, str(champion.path),
+           tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in paths))
+    if key in _LOADED:
+        return _LOADED[key]
+    found = tuple(load_experiment(p, champion) for p in paths)
     running = [e for e in found if e.status == "running"]
     for i, one in enumerate(running):
         for other in running[i + 1:]:
             if one.start_date <= other.end_date and other.start_date <= one.end_date:
                 _fail(other.path, "status", f"running on the same customers as {one.path.name} "
                       f"(their dates overlap: {one.start_date}..{one.end_date}); stop one first")
+    _LOADED.clear()
+    _LOADED[key] = found
     return found
 
 
