@@ -57,6 +57,14 @@ def tiers_skipping_m4():
     return raw
 
 
+def challenger_without_formal_letter():
+    raw = experiment()
+    t3 = copy.deepcopy(STRATEGY.raw["treatments"]["T3"])
+    t3["contacts"] = [c for c in t3["contacts"] if c["channel"] != "letter"]
+    raw["arms"]["challenger"]["changes"] = {"treatments": {"T3": t3}}
+    return raw
+
+
 def over_one():
     raw = experiment()
     raw["arms"]["holdout"] = {"share": 0.75, "changes": {}}
@@ -84,8 +92,11 @@ def overlay_on_jurisdictions():
     (experiment(end_date="2026-01-01"), "end_date: 2026-01-01 is before start_date"),
     (experiment(status="live"), "exp_a.yaml: status: expected one of draft, running, stopped"),
     (over_one(), "exp_a.yaml: arms: the shares sum to 1.05, over 1"),
+    (challenger_without_formal_letter(),
+     ("exp_a.yaml: arms.challenger.changes: removes the letter formal_demand (the US "
+      "validation_notice) from treatments.T3")),
     (holdout_without_final_notice(),
-     "exp_a.yaml: arms.holdout.changes: removes the letter final_notice for bucket M4"),
+     "exp_a.yaml: arms.holdout.changes: removes the letter final_notice from treatments.T4"),
     (tiers_skipping_m4(),
      "exp_a.yaml: arms.holdout.changes: removes the letter final_notice for bucket M4"),
     (unknown_channel(), ("exp_a.yaml: arms.challenger.changes: the arm's strategy is invalid: "

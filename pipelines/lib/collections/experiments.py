@@ -36,9 +36,11 @@ ARMS = ("challenger", "holdout")
 # What an arm may change: who gets which treatment and what a treatment's contacts are. Letters'
 # lenders, jurisdictions' rules and caps, queues and credit lines are the same for every arm.
 OVERLAY_KEYS = ("tiers", "treatments", "high_risk", "suppressions")
-# Contacts the law requires before the account moves on (DOMAIN §5: the final notice before
-# write-off): no arm may take them away from a bucket the champion sends them in.
-REQUIRED_CONTACTS = (("letter", "final_notice"),)
+# Letters the law requires before the account moves on: the final notice before write-off
+# (DOMAIN §5), and the letter a jurisdiction renders as the Regulation F validation notice. No arm
+# may take them away from a bucket the champion sends them in.
+REQUIRED_LETTERS = ("final_notice",)
+REQUIRED_OVERRIDES = ("validation_notice",)
 ARM_COLUMNS = (("experiment_id", "varchar"), ("arm", "varchar"))
 
 
@@ -103,31 +105,55 @@ def _date(path: Path, raw: dict, key: str) -> date:
     return value
 
 
-def _required_buckets(strategy: Strategy) -> dict[str, set[tuple[str, str]]]:
-    """Bucket -> the required contacts a champion rule for it sends."""
+def _required_contacts(strategy: Strategy) -> dict[tuple[str, str], str]:
+    """(channel, template) -> what the law calls it."""
+    required = {("letter", t): t for t in REQUIRED_LETTERS}
+    for code, jurisdiction in sorted(strategy.jurisdictions.items()):
+        for source, target in jurisdiction.template_overrides.items():
+            if target in REQUIRED_OVERRIDES and "/" in source:
+                channel, template = source.split("/", 1)
+                required[(channel, template)] = f"the {code} {target}"
+    return required
+
+
+def _sends(strategy: Strategy) -> dict[str, set[tuple[str, str]]]:
+    """Treatment key -> its (channel, template) contacts."""
     sends: dict[str, set[tuple[str, str]]] = {}
     for contact in strategy.contacts:
-        if (contact.channel, contact.template) in REQUIRED_CONTACTS:
-            sends.setdefault(contact.tier, set()).add((contact.channel, contact.template))
-    buckets: dict[str, set[tuple[str, str]]] = {}
-    for rule in strategy.tier_rules:
-        for bucket in rule["buckets"]:
-            buckets.setdefault(bucket, set()).update(sends.get(rule.get("treatment", rule["tier"]),
-                                                                set()))
-    return {b: s for b, s in buckets.items() if s}
+        sends.setdefault(contact.tier, set()).add((contact.channel, contact.template))
+    return sends
+
+
+def _rule_treatment(rule: dict) -> str:
+    return rule.get("treatment", rule["tier"])
 
 
 def _check_required_contacts(path: Path, key: str, champion: Strategy, arm: Strategy) -> None:
-    arm_sends: dict[str, set[tuple[str, str]]] = {}
-    for contact in arm.contacts:
-        arm_sends.setdefault(contact.tier, set()).add((contact.channel, contact.template))
-    for bucket, required in sorted(_required_buckets(champion).items()):
-        rules = [r for r in arm.tier_rules if bucket in r["buckets"]]
-        for channel, template in sorted(required):
-            if not rules or any((channel, template) not in arm_sends.get(
-                    r.get("treatment", r["tier"]), set()) for r in rules):
-                _fail(path, key, f"removes the {channel} {template} for bucket {bucket}: the "
-                      "law requires it (DOMAIN §5), no arm may leave it out")
+    """A treatment the arm still uses keeps the required letters the champion's had, and a
+    bucket every champion rule sends one to is sent it by every arm rule for it."""
+    names = _required_contacts(champion)
+    old, new = _sends(champion), _sends(arm)
+    used = {_rule_treatment(r) for r in arm.tier_rules}
+
+    def fail(contact, where):
+        name = names[contact]
+        what = "" if name == contact[1] else f" ({name})"
+        _fail(path, key, f"removes the {contact[0]} {contact[1]}{what} {where}: the law "
+              "requires it (DOMAIN §5), no arm may leave it out")
+
+    for treatment in sorted(used & set(old)):
+        for contact in sorted(old[treatment] & set(names)):
+            if contact not in new.get(treatment, set()):
+                fail(contact, f"from treatments.{treatment}")
+    buckets = sorted({b for r in champion.tier_rules for b in r["buckets"]})
+    for bucket in buckets:
+        rules = [r for r in champion.tier_rules if bucket in r["buckets"]]
+        always = set(names).intersection(*(old.get(_rule_treatment(r), set()) for r in rules))
+        arm_rules = [r for r in arm.tier_rules if bucket in r["buckets"]]
+        for contact in sorted(always):
+            if not arm_rules or any(contact not in new.get(_rule_treatment(r), set())
+                                    for r in arm_rules):
+                fail(contact, f"for bucket {bucket}")
 
 
 def _arm_strategy(path: Path, exp_id: str, arm: str, changes, champion: Strategy) -> Strategy:
