@@ -2,7 +2,7 @@
 
 import copy
 import hashlib
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import yaml
@@ -65,6 +65,12 @@ def challenger_without_formal_letter():
     return raw
 
 
+def bad_delay():
+    raw = experiment()
+    raw["arms"]["challenger"]["delay_days"] = 0
+    return raw
+
+
 def over_one():
     raw = experiment()
     raw["arms"]["holdout"] = {"share": 0.75, "changes": {}}
@@ -92,6 +98,7 @@ def overlay_on_jurisdictions():
     (experiment(end_date="2026-01-01"), "end_date: 2026-01-01 is before start_date"),
     (experiment(status="live"), "exp_a.yaml: status: expected one of draft, running, stopped"),
     (over_one(), "exp_a.yaml: arms: the shares sum to 1.05, over 1"),
+    (bad_delay(), "exp_a.yaml: arms.challenger.delay_days: expected a whole number of nights"),
     (challenger_without_formal_letter(),
      ("exp_a.yaml: arms.challenger.changes: removes the letter formal_demand (the US "
       "validation_notice) from treatments.T3")),
@@ -237,3 +244,32 @@ def test_a_warehouse_from_before_gains_the_arm_columns():
     experiments.ensure_tables(conn)
     columns = [r[0] for r in conn.execute("describe collection_tiers").fetchall()]
     assert columns[-2:] == ["experiment_id", "arm"]
+
+
+def test_a_delayed_holdout_waits_after_tier_entry(tmp_path, monkeypatch):
+    raw = experiment()
+    raw["arms"]["challenger"] = {"share": 0.3, "changes": {}}
+    raw["arms"]["holdout"] = {"share": 0.3, "changes": {}, "delay_days": 2}
+    monkeypatch.setenv("OVERDUE_EXPERIMENTS_DIR", str(tmp_path / "exps"))
+    write(tmp_path / "exps", raw)
+    nights = tuple(NIGHT + timedelta(days=d) for d in range(3))
+    conn = book(nights)
+    for night in nights:
+        run_night(conn, night)
+    want = {f"CU{i:07d}": expected_arm(7, "exp_a", f"CU{i:07d}", 0.3, 0.3)
+            for i in range(1, CUSTOMERS + 1)}
+    assert "holdout" in want.values()
+    first = dict(conn.execute(
+        "select account_id, min(snapshot_date) from contact_history where source = 'plan' "
+        "group by account_id").fetchall())
+    held = conn.execute("select distinct snapshot_date, arm from collection_tiers "
+                        "where suppression_reason = 'experiment_delay' order by 1").fetchall()
+    assert held == [(nights[0], "holdout"), (nights[1], "holdout")]
+    for i in range(1, CUSTOMERS + 1):
+        arm = want[f"CU{i:07d}"]
+        assert first[f"AC{i:08d}"] == (nights[2] if arm == "holdout" else nights[0])
+
+
+def test_delay_never_holds_a_required_letter():
+    assert experiments.required_treatments(STRATEGY) == [
+        "final_notice", "formal_demand", "formal_demand_automated"]

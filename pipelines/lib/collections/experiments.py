@@ -65,6 +65,8 @@ class Experiment:
     status: str
     shares: dict[str, float]
     arm_strategies: dict[str, Strategy] = field(repr=False)
+    # arm -> nights after each tier entry before the arm's first contact (a delayed treatment)
+    delays: dict[str, int] = field(default_factory=dict)
 
     def covers(self, night: date) -> bool:
         return self.start_date <= night <= self.end_date
@@ -126,6 +128,13 @@ def _sends(strategy: Strategy) -> dict[str, set[tuple[str, str]]]:
 
 def _rule_treatment(rule: dict) -> str:
     return rule.get("treatment", rule["tier"])
+
+
+def required_treatments(strategy: Strategy) -> list[str]:
+    """Names of the treatments that send a letter the law requires: never delayed."""
+    names = _required_contacts(strategy)
+    keys = {key for key, sends in _sends(strategy).items() if sends & set(names)}
+    return sorted({strategy.treatment_names[k] for k in keys}) or [""]
 
 
 def _check_required_contacts(path: Path, key: str, champion: Strategy, arm: Strategy) -> None:
@@ -234,14 +243,20 @@ def load_experiment(path: Path, champion: Strategy) -> Experiment:
     arms = raw.get("arms")
     if not isinstance(arms, dict) or "challenger" not in arms:
         _fail(path, "arms.challenger", "missing (the treatment the experiment tests)")
-    shares, strategies = {}, {}
+    shares, strategies, delays = {}, {}, {}
     for arm, spec in arms.items():
         where = f"arms.{arm}"
         if arm not in ARMS:
             _fail(path, where, f"unknown arm (expected {', '.join(ARMS)}; the champion is "
                   "everyone else)")
-        if not isinstance(spec, dict) or set(spec) - {"share", "changes"}:
-            _fail(path, where, f"expected share and changes, got {spec!r}")
+        if not isinstance(spec, dict) or set(spec) - {"share", "changes", "delay_days"}:
+            _fail(path, where, f"expected share, changes and delay_days, got {spec!r}")
+        delay = spec.get("delay_days")
+        if delay is not None:
+            if not isinstance(delay, int) or isinstance(delay, bool) or delay < 1:
+                _fail(path, f"{where}.delay_days", f"expected a whole number of nights >= 1, "
+                      f"got {delay!r}")
+            delays[arm] = delay
         share = spec.get("share")
         if not isinstance(share, int | float) or isinstance(share, bool) or not 0 < share < 1:
             _fail(path, f"{where}.share", f"expected a share between 0 and 1, got {share!r}")
@@ -250,7 +265,7 @@ def load_experiment(path: Path, champion: Strategy) -> Experiment:
     if sum(shares.values()) > 1:
         _fail(path, "arms", f"the shares sum to {sum(shares.values()):g}, over 1")
     return Experiment(exp_id, path, hypothesis.strip(), metric, tuple(secondary), sample_size,
-                      start, end, seed, status, shares, strategies)
+                      start, end, seed, status, shares, strategies, delays)
 
 
 def load_experiments(champion: Strategy, folder: Path | None = None) -> tuple[Experiment, ...]:
@@ -355,6 +370,10 @@ def apply_to_tiers(conn: duckdb.DuckDBPyConnection, champion: Strategy, start: d
                 run_sql(conn, "experiments/arm_tiers", params, query=tiers)
                 run_sql(conn, "experiments/delete_arm_tiers", params)
                 run_sql(conn, "experiments/insert_arm_tiers", params)
+                if arm in experiment.delays:
+                    run_sql(conn, "experiments/delay_arm_contacts", params | {
+                        "delay_days": experiment.delays[arm],
+                        "required_treatments": required_treatments(strategy)})
             run_sql(conn, "experiments/tag_tiers", {"experiment_id": experiment.id,
                                                     "start_date": first, "end_date": last})
     if experiments:
