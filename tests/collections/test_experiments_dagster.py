@@ -9,6 +9,7 @@ import duckdb
 import pytest
 import yaml
 
+from pipelines.lib.sql import render_sql as sql_text
 from tests.conftest import customer_row, snapshot_row, use_home, write_night
 
 NIGHT = date(2026, 5, 3)
@@ -50,6 +51,8 @@ def test_materialized_night_applies_the_overlay_to_challengers_only(tmp_path, mo
         selection=SELECTION, partition_key=NIGHT.isoformat(),
         resources=definitions.resources, raise_on_error=False)
     assert result.success, [e.message for e in result.all_events if e.is_failure]
+    checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
+    assert checks["experiment_arms_consistent"]
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as conn:
         tiers = dict(conn.execute("select customer_id, arm from collection_tiers").fetchall())
         contacts = conn.execute(
@@ -65,5 +68,11 @@ def test_materialized_night_applies_the_overlay_to_challengers_only(tmp_path, mo
         assert arm == want[customer_id]
         assert channels == (["sms"] if arm == "challenger" else ["email", "sms"])
     challengers = list(want.values()).count("challenger")
+    # the check finds a contact whose arm is not its tier row's
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as conn:
+        conn.execute("update contact_history set arm = 'champion' where arm = 'challenger'")
+        offending = conn.execute(sql_text("checks/assert_experiment_arms_consistent"),
+                                 {"start_date": NIGHT, "end_date": NIGHT}).fetchall()
+    assert len(offending) == challengers and {r[0] for r in offending} == {"contact_history"}
     assert results == [("challenger", challengers, "too early"),
                        ("champion", CUSTOMERS - challengers, None)]

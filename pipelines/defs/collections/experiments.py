@@ -7,6 +7,7 @@ experiments.py); this asset measures them. Metadata carries counts and rates onl
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from pipelines.defs.checks import sql_check_result
 from pipelines.defs.metadata import (
     nights_on_checks,
     record_nights,
@@ -18,6 +19,9 @@ from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.lib.collections import experiment_results
 from pipelines.lib.collections.strategy import load_strategy
 from pipelines.lib.warehouse import query
+
+ARMS_CHECK = ("Every tier row of an experiment's nights carries its customer's first assigned "
+              "arm, and every planned contact its tier row's experiment and arm.")
 
 
 @dg.asset(
@@ -31,6 +35,9 @@ from pipelines.lib.warehouse import query
     "days; each challenger or holdout arm minus the champion with its 95% interval, the minimum "
     "detectable effect and a verdict (significant / no significant difference / too early). "
     "Columns: sql/experiments/create_experiment_results.sql.",
+    check_specs=[dg.AssetCheckSpec(
+        "experiment_arms_consistent", asset="experiment_results", blocking=False,
+        description=ARMS_CHECK)],
     group_name="collections",
     pool=WAREHOUSE_POOL,
 )
@@ -46,10 +53,14 @@ def experiment_results_table(context: dg.AssetExecutionContext, duckdb: DuckDBRe
             f"{r.experiment_id}.{r.arm}": f"{r.metric} {r.verdict}"
             for r in verdicts.itertuples()}
         record_nights(context, nights, per_night)
-        return dg.MaterializeResult(metadata={
+        yield dg.MaterializeResult(metadata={
             **run_range(nights), **({"run_rows": rows} if len(nights) > 1 else {}),
             **table_metadata(conn, "experiment_results", "experiments/create_experiment_results"),
         })
+        yield sql_check_result(conn, "experiment_arms_consistent",
+                               "assert_experiment_arms_consistent",
+                               {"start_date": nights[0], "end_date": nights[-1]},
+                               description=ARMS_CHECK)
 
 
 @dg.definitions
