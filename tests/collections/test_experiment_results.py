@@ -165,3 +165,27 @@ def test_report_section_without_the_table_is_not_available():
     from pipelines.lib.report.sections import experiments as section
 
     assert section.collect(None, NIGHT, set()) is None
+
+
+def test_complaints_from_contact_outcomes_count_too(results):
+    # the outcomes feed's table (shared interface, issue 19): a complaint on c2's first contact
+    _, conn = results
+    contact_id = conn.execute(
+        "select min(contact_id) from contact_history h join experiment_assignments a "
+        "on a.customer_id = h.customer_id where a.arm = 'champion' and h.account_id = ?",
+        [f"AC{numbers()['c2']:08d}"]).fetchone()[0]
+    conn.execute("drop table if exists contact_outcomes")
+    conn.execute("create table contact_outcomes (landing_date date, outcome_id varchar, "
+                 "contact_id varchar, outcome varchar)")
+    conn.execute("insert into contact_outcomes values (?, 'O1', ?, 'complaint'), "
+                 "(?, 'O2', ?, 'no_answer')", [N0 + timedelta(days=3), contact_id,
+                                               N0 + timedelta(days=3), contact_id])
+    try:
+        experiment_results.build(conn, STRATEGY, NIGHT, NIGHT)
+        got = conn.execute("select arm, successes, value from experiment_results "
+                           "where snapshot_date = ? and metric = 'complaints_per_1000' "
+                           "order by arm", [NIGHT]).fetchall()
+    finally:
+        conn.execute("drop table contact_outcomes")
+        experiment_results.build(conn, STRATEGY, NIGHT, NIGHT)
+    assert got == [("challenger", 1, 250.0), ("champion", 1, 250.0)]
