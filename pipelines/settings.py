@@ -228,3 +228,12 @@ def quarantine_share_min_rows() -> int:
     if rows < 1:
         raise ValueError(f"OVERDUE_QUARANTINE_SHARE_MIN_ROWS: expected at least 1, got {rows}")
     return rows
+
+
+def promise_grace_days() -> int:
+    """`OVERDUE_PROMISE_GRACE_DAYS` (default 1): a promise to pay is kept by payments up to its
+    date plus this many days (a payment made on the date often posts the next day)."""
+    days = _int("OVERDUE_PROMISE_GRACE_DAYS", 1)
+    if days < 0:
+        raise ValueError(f"OVERDUE_PROMISE_GRACE_DAYS: expected 0 or more, got {days}")
+    return days
