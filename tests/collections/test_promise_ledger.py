@@ -74,6 +74,10 @@ def rows(conn, as_of: date, grace_days: int = 1) -> dict[str, dict]:
             for r in found}
 
 
+def jan(day: int) -> date:
+    return date(2026, 1, day)
+
+
 def brief(row: dict) -> tuple:
     return row["status"], row["paid_amount"], row["resolved_night"]
 
@@ -111,7 +115,6 @@ def daily_book():
 
 def test_daily_book_each_promise_as_worked_out_by_hand(daily_book):
     got = rows(daily_book, JAN[-1])
-    jan = lambda d: date(2026, 1, d)  # noqa: E731
     assert brief(got["A1"]) == ("kept", D("300.00"), jan(6))
     assert brief(got["A2"]) == ("broken", D("0.00"), jan(6))
     assert brief(got["A3"]) == ("broken", D("450.00"), jan(6))
@@ -147,8 +150,8 @@ def test_earlier_nights_see_only_their_snapshots_and_the_ledger_agrees_later(dai
 
 
 def test_rerun_is_idempotent(daily_book):
-    first = daily_book.execute("select * from promises order by 1").fetchall() \
-        if rows(daily_book, JAN[-1]) else None
+    rows(daily_book, JAN[-1])
+    first = daily_book.execute("select * from promises order by 1").fetchall()
     rows(daily_book, JAN[-1])
     assert daily_book.execute("select * from promises order by 1").fetchall() == first
 
