@@ -24,6 +24,8 @@ UPSTREAM = (
     "collection_tiers", "contact_history", "cure_rates", "credit_line_actions",
     # the ingest assets write `quarantine` and `ingest_log` (section 10)
     "account_snapshots", "customers", "contact_events",
+    # section 9's collections-loop sub-sections
+    "promises",
 )
 CHARTS_CHECK = "risk_report_charts_rendered"
 PDF_CHECK = "risk_report_pdf_pages"
