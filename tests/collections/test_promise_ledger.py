@@ -15,6 +15,8 @@ import pytest
 from pipelines.lib.collections import promises as ledger
 from pipelines.lib.collections import tiering
 from pipelines.lib.ingest.load import ensure_warehouse
+from pipelines.lib.report.render import strings
+from pipelines.lib.report.sections import promises as section
 from tests.collections.book import insert
 
 JAN = [date(2026, 1, d) for d in range(1, 21)]
@@ -212,6 +214,17 @@ def test_outcome_promises_carry_agent_and_tier_and_bad_promises_are_unverifiable
     assert brief(got["A11"]) == ("unverifiable", D("0.00"), date(2026, 1, 3))
     assert brief(got["C12"])[0] == "unverifiable" and got["C12"]["currency"] is None
 
+    # the report sub-section over the same ledger: kept rates by tier and collector
+    frames = section.collect(conn, JAN[-1], {"promises", "contact_outcomes"})
+    shown = section.tables(frames, strings()["en"], "en", "CNY")
+    assert shown["kept"] == [
+        ["tier at promise", "none recorded", "0", "0", "0", "2", "–"],
+        ["tier at promise", "T2", "1", "0", "0", "0", "100%"],
+        ["collector", "AG1", "1", "0", "0", "0", "100%"]]
+    assert shown["amounts"] == [["CNY", "1", "¥100.00", "¥100.00", "100%", "0", "¥0.00"]]
+    # three promises in 30 nights, one right-party disposition (the promise itself)
+    assert [v for _, v in shown["summary"]] == ["0", "3", "1", "300%", "0"]
+
 
 def test_ledger_check_passes_and_catches_a_contradiction(daily_book):
     from pipelines.lib.warehouse import offending_rows
@@ -220,3 +233,9 @@ def test_ledger_check_passes_and_catches_a_contradiction(daily_book):
     daily_book.execute("update promises set status = 'kept' where account_id = 'A3'")
     bad = offending_rows(daily_book, "assert_promises_ledger_consistent")
     assert list(bad.problem) == ["kept but paid short"]
+
+
+def test_the_sections_strings_have_the_same_keys_in_both_languages():
+    words = strings()
+    assert set(words["zh-CN"]["promises"]) == set(words["en"]["promises"])
+    assert set(words["zh-CN"]["promises"]["dimensions"]) == {"tier", "agent", "agency"}
