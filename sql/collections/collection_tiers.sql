@@ -209,7 +209,10 @@ in_window as (
 -- ledger's rule, sql/collections/promises.sql); broken or kept, contact resumes. A customer-wide
 -- promise (no account) holds to its date plus grace: its payments may be in other currencies.
 latest_promise as (
-    select *
+    select
+        *,
+        -- the lender's day of the promise, never after the night whose file carried it
+        least(cast(timezone($lender_timezone, event_time) as date), landing_date) as promise_day
     from in_window
     where reason = 'promise_to_pay'
     qualify row_number() over (
@@ -221,10 +224,10 @@ promise_paid as (
     select lp.snapshot_date, lp.account_id, sum(s.payment_amount) as paid
     from latest_promise as lp
     inner join account_snapshots as s on s.account_id = lp.event_account_id
-    where s.snapshot_date between cast(timezone('UTC', lp.event_time) as date) and lp.snapshot_date
+    where s.snapshot_date between lp.promise_day and lp.snapshot_date
         and s.payment_amount > 0
         and coalesce(s.last_payment_date, s.snapshot_date)
-            between cast(timezone('UTC', lp.event_time) as date)
+            between lp.promise_day
             and lp.until_date + cast($promise_grace_days as integer)
     group by lp.snapshot_date, lp.account_id
 ),

@@ -7,7 +7,8 @@
 -- account of the customer pays toward it.
 -- Payments: a snapshot's payment_amount is what was paid since the customer's previous snapshot
 -- (DOMAIN §7), dated by its last_payment_date (the snapshot date when empty). It counts toward a
--- promise when that date is from the promise's day (UTC day of the call or event) to due_by
+-- promise when that date is from the promise's day (the lender's day of the call or event, in
+-- $lender_timezone, not after the night whose file carried it) to due_by
 -- (promised_date + $grace_days). A daily book dates each payment to its day; a monthly book
 -- reports a month's payments on its month-end row, dated by the month's last payment, so a month
 -- that paid both before and after due_by counts as after (broken unless already kept).
@@ -83,7 +84,8 @@ made as (
 promised as (
     select
         m.*,
-        cast(timezone('UTC', m.made_at) as date) as made_day,
+        -- the lender's day (nights and snapshot dates are in it), never after the file's night
+        least(cast(timezone($lender_timezone, m.made_at) as date), m.promised_night) as made_day,
         m.promised_date + cast($grace_days as integer) as due_by,
         lead(m.promise_id) over newer as next_promise,
         lead(m.promised_night) over newer as next_night

@@ -100,6 +100,7 @@ def daily_book():
         + daily("A7", payments={1: 300.0})                    # paid before promising
         + daily("A9", customer="C9", payments={4: 100.0})     # customer-wide promise,
         + daily("A10", customer="C9", payments={5: 200.0})    # paid across two accounts
+        + daily("A14", payments={2: 100.0})                   # paid the day before, UTC-wise
     )
     events = [
         promise("A1", j[2], 300.0, j[5]),
@@ -111,6 +112,9 @@ def daily_book():
         promise("A6", j[10], 300.0, date(2026, 1, 25)),
         promise("A7", j[2], 300.0, j[5]),
         promise(None, j[2], 300.0, j[5], customer="C9"),
+        # 07:00 in Shanghai on the 3rd is still the 2nd in UTC: the lender's day is the 3rd
+        promise("A14", j[3], 100.0, j[5]) | {
+            "event_time": datetime(2026, 1, 2, 23, 0, tzinfo=UTC)},
     ]
     return book(snapshots, events)
 
@@ -128,6 +132,7 @@ def test_daily_book_each_promise_as_worked_out_by_hand(daily_book):
     assert brief(got["A7"]) == ("broken", D("0.00"), jan(6))
     assert brief(got["C9"]) == ("kept", D("300.00"), jan(5))
     assert got["C9"]["account_id"] is None and got["C9"]["currency"] == "CNY"
+    assert brief(got["A14"]) == ("broken", D("0.00"), jan(6))
     assert got["A1"]["due_by"] == jan(6) and got["A1"]["promised_night"] == jan(2)
     assert {r["as_of_night"] for r in got.values()} == {JAN[-1]}
 
@@ -147,7 +152,7 @@ def test_earlier_nights_see_only_their_snapshots_and_the_ledger_agrees_later(dai
     status = ledger.by_status(daily_book, date(2026, 1, 5))
     # as it stood on the 5th, from the full ledger: the decisions of the 6th are still open
     assert dict(zip(status.status, status.promises, strict=True)) == {
-        "open": 6, "superseded": 1, "kept": 1}
+        "open": 7, "superseded": 1, "kept": 1}
     assert later["C9"]["resolved_night"] == date(2026, 1, 5)
 
 

@@ -35,7 +35,7 @@ def build_promises(conn: duckdb.DuckDBPyConnection, as_of: date,
                    grace_days: int | None = None) -> int:
     """Replace the ledger with its state as of `as_of`; returns the promises it holds."""
     ensure_table(conn)
-    params = {"as_of": as_of,
+    params = {"as_of": as_of, "lender_timezone": settings.timezone(),
               "grace_days": settings.promise_grace_days() if grace_days is None else grace_days}
     rows = ledger_query(conn)
     with transaction(conn):
