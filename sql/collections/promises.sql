@@ -1,3 +1,4 @@
+{%- set decide_within_days = 45 %}
 -- The promise ledger as of night $as_of: every promise to pay landed by then, followed to kept or
 -- broken by the payments the account snapshots report. Grain: one row per promise.
 -- Promises come from the contact_events feed (event_type promise_to_pay, amount, until_date)
@@ -20,7 +21,7 @@
 --   superseded: a newer promise on the same account (customer, for customer-wide ones) landed
 --     before this one was kept or broken; superseded_by names it
 --   unverifiable: books dated on or after due_by exist but none holds the account (closed and gone,
---     or its rows quarantined); also a promise without an amount or a date, or a customer-wide one
+--     or its rows quarantined) within {{ decide_within_days }} days after due_by; also a promise without an amount or a date, or a customer-wide one
 --     over accounts in several currencies (money is never added across currencies); a snapshot of
 --     the account arriving later decides it after all
 --   open: none of these yet
@@ -108,17 +109,19 @@ snaps as (
     where snapshot_date <= cast($as_of as date)
 ),
 
--- each promise's snapshots from its day on: the account's, or every account of the customer's
+-- each promise's snapshots from its day to {{ decide_within_days }} days after due_by (a monthly
+-- book's next month end is within them): the account's, or every account of the customer's
 scoped as (
     select p.promise_id, s.snapshot_date, s.currency, s.payment_amount, s.pay_day
     from promised as p
     inner join snaps as s on s.account_id = p.account_id
-    where s.snapshot_date >= p.made_day
+    where s.snapshot_date between p.made_day and p.due_by + {{ decide_within_days }}
     union all
     select p.promise_id, s.snapshot_date, s.currency, s.payment_amount, s.pay_day
     from promised as p
     inner join snaps as s on s.customer_id = p.customer_id
-    where p.account_id is null and s.snapshot_date >= p.made_day
+    where p.account_id is null
+        and s.snapshot_date between p.made_day and p.due_by + {{ decide_within_days }}
 ),
 
 currencies as (
@@ -186,10 +189,9 @@ candidates as (
     left join reached as re on re.promise_id = p.promise_id
     left join currencies as c on c.promise_id = p.promise_id
     left join (
-        select p2.promise_id, min(b.snapshot_date) as first_book_after
+        select p2.promise_id, b.snapshot_date as first_book_after
         from promised as p2
-        inner join book_nights as b on b.snapshot_date >= p2.due_by
-        group by p2.promise_id
+        asof inner join book_nights as b on b.snapshot_date >= p2.due_by
     ) as bn on bn.promise_id = p.promise_id
 ),
 

@@ -121,3 +121,20 @@ def test_the_report_section_shows_the_rates_and_amounts(nights_run, tmp_path):
     assert "还款承诺" in html["zh-CN"] and "兑现率" in html["zh-CN"]
     for name in ("欧阳娜娜", "+8613800138000", "nana@example.cn", "CU0000002"):
         assert name not in html["en"] and name not in html["zh-CN"]
+
+
+def test_a_rerun_of_an_earlier_night_takes_nothing_back(nights_run):
+    home, _ = nights_run
+    ledger_sql = "select * exclude (made_at) from promises order by promise_id"
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
+        before = conn.execute(ledger_sql).fetchall()
+    with pytest.MonkeyPatch.context() as patch:
+        use_home(patch, home)
+        rerun = run(NIGHTS[1])
+    assert rerun.success
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
+        assert conn.execute(ledger_sql).fetchall() == before
+    (materialization,) = rerun.asset_materializations_for_node("promises")
+    # the night's own view: account 2 kept, account 3 still open on 2 May, account 4 not yet
+    assert (materialization.metadata["promises_kept"].value,
+            materialization.metadata["promises_open"].value) == (1, 1)

@@ -20,8 +20,9 @@ from pipelines.lib.sql import sql_path
     deps=["contact_history", "collection_tiers", "account_snapshots", "contact_events"],
     description="Table `promises`: the promise ledger, one row per promise to pay (contact_events "
     "and contact_outcomes), open, kept, broken, superseded or unverifiable as of the run's last "
-    "night from the snapshots' payments (kept: paid at least the promised amount by its date + "
-    "OVERDUE_PROMISE_GRACE_DAYS). Columns: sql/collections/promises.sql.",
+    "night (or the later night it already stood at) from the snapshots' payments (kept: paid "
+    "at least the promised amount by its date + OVERDUE_PROMISE_GRACE_DAYS). Columns: "
+    "sql/collections/promises.sql.",
     check_specs=[dg.AssetCheckSpec(
         "promises_ledger_consistent", asset="promises", blocking=True,
         description="One row per promise; a decided promise has its night; kept ones are paid "
@@ -33,7 +34,8 @@ from pipelines.lib.sql import sql_path
 def promises(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     nights = partition_nights(context)
     with duckdb.get_connection() as conn:
-        total = ledger.build_promises(conn, nights[-1])
+        as_of = ledger.as_of_night(conn, nights[-1])
+        total = ledger.build_promises(conn, as_of)
         per_night = {}
         for night in nights:
             mix = ledger.by_status(conn, night)
@@ -47,7 +49,7 @@ def promises(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         yield dg.MaterializeResult(metadata={
             **run_range(nights),
             "table_rows": total,
-            "as_of_night": nights[-1].isoformat(),
+            "as_of_night": as_of.isoformat(),
             "sql": sql_path("collections/promises"),
             **table_metadata(conn, "promises", "collections/promises"),
         })

@@ -31,6 +31,12 @@ def ledger_query(conn: duckdb.DuckDBPyConnection) -> str:
                       has_tiers=table_exists(conn, "collection_tiers"))
 
 
+def as_of_night(conn: duckdb.DuckDBPyConnection, night: date) -> date:
+    """The night a run builds the ledger for: `night`, or the later night it already stands at."""
+    ensure_table(conn)
+    return run_sql(conn, "collections/promises_as_of", {"night": night}).fetchone()[0]
+
+
 def build_promises(conn: duckdb.DuckDBPyConnection, as_of: date,
                    grace_days: int | None = None) -> int:
     """Replace the ledger with its state as of `as_of`; returns the promises it holds."""
