@@ -225,6 +225,15 @@ resolved as (
     from decided as d
 ),
 
+-- payments counted by the night the status was decided (the as-of night while open)
+paid_at as (
+    select r.promise_id, max(ru.paid_to_date) as paid_amount
+    from resolved as r
+    inner join running as ru on ru.promise_id = r.promise_id
+    where ru.snapshot_date <= coalesce(r.resolved_night, cast($as_of as date))
+    group by r.promise_id
+),
+
 tiers as (
 {%- if has_tiers %}
     select snapshot_date, account_id, tier from collection_tiers
@@ -253,15 +262,12 @@ final as (
         r.agency_id,
         t.tier as tier_at_promise,
         r.status,
-        cast(coalesce((
-            select max(ru.paid_to_date) from running as ru
-            where ru.promise_id = r.promise_id
-                and ru.snapshot_date <= coalesce(r.resolved_night, cast($as_of as date))
-        ), 0) as decimal(18, 2)) as paid_amount,
+        cast(coalesce(pa.paid_amount, 0) as decimal(18, 2)) as paid_amount,
         r.resolved_night,
         case when r.status = 'superseded' then r.next_promise end as superseded_by,
         cast($as_of as date) as as_of_night
     from resolved as r
+    left join paid_at as pa on pa.promise_id = r.promise_id
     asof left join tiers as t
         on t.account_id = r.account_id and t.snapshot_date <= r.promised_night
 )
