@@ -1,6 +1,7 @@
 {%- set decide_within_days = 45 %}
--- The promise ledger as of night $as_of: every promise to pay landed by then, followed to kept or
--- broken by the payments the account snapshots report. Grain: one row per promise.
+-- The promise ledger as of night $as_of: every promise to pay landed by then and not already held
+-- settled, followed to kept or broken by the payments the account snapshots report. Grain: one
+-- row per promise.
 -- Promises come from the contact_events feed (event_type promise_to_pay, amount, until_date)
 -- and, {{ 'as in this rendering' if has_outcomes else 'when the table exists (not in this rendering)' }},
 -- from contact_outcomes (outcome promise_to_pay), whose account and customer are the contact's
@@ -82,7 +83,7 @@ made as (
 {%- endif %}
 ),
 
-promised as (
+every_promise as (
     select
         m.*,
         -- the lender's day (nights and snapshot dates are in it), never after the file's night
@@ -97,6 +98,14 @@ promised as (
     )
 ),
 
+-- the promises to decide: those the ledger does not hold settled
+-- (sql/collections/delete_unsettled_promises.sql ran first)
+promised as (
+    select ep.*
+    from every_promise as ep
+    anti join promises as settled on settled.promise_id = ep.promise_id
+),
+
 snaps as (
     select
         snapshot_date,
@@ -107,6 +116,7 @@ snaps as (
         coalesce(last_payment_date, snapshot_date) as pay_day
     from account_snapshots
     where snapshot_date <= cast($as_of as date)
+        and snapshot_date >= (select min(made_day) from promised)
 ),
 
 -- each promise's snapshots from its day to {{ decide_within_days }} days after due_by (a monthly

@@ -244,3 +244,36 @@ def test_the_sections_strings_have_the_same_keys_in_both_languages():
     words = strings()
     assert set(words["zh-CN"]["promises"]) == set(words["en"]["promises"])
     assert set(words["zh-CN"]["promises"]["dimensions"]) == {"tier", "agent", "agency"}
+
+
+def test_night_by_night_builds_give_the_backfills_ledger_and_settled_promises_stay():
+    nights = [date(2026, 1, 1) + timedelta(days=i) for i in range(100)]
+
+    def account_book():
+        return (daily("B1", nights=nights, payments={5: 300.0})        # kept 5 Jan
+                + daily("B2", nights=nights)                            # broken 11 Jan
+                + daily("B3", nights=nights, payments={80: 50.0}))      # superseded, then open
+
+    events = [promise("B1", date(2026, 1, 2), 300.0, date(2026, 1, 5)),
+              promise("B2", date(2026, 1, 2), 300.0, date(2026, 1, 10)),
+              promise("B3", date(2026, 3, 1), 300.0, date(2026, 3, 20)),
+              promise("B3", date(2026, 3, 10), 300.0, date(2026, 4, 30))]
+    stable = "select * exclude (as_of_night) from promises order by promise_id"
+    nightly = book(account_book(), events)
+    for night in nights:
+        ledger.build_promises(nightly, night, grace_days=1)
+    backfill = book(account_book(), events)
+    ledger.build_promises(backfill, nights[-1], grace_days=1)
+    assert nightly.execute(stable).fetchall() == backfill.execute(stable).fetchall()
+    got = {r[0]: r[1:] for r in backfill.execute(
+        "select account_id || case when status = 'superseded' then '~' else '' end, status, "
+        "resolved_night from promises").fetchall()}
+    assert got == {"B1": ("kept", jan(5)), "B2": ("broken", jan(11)),
+                   "B3~": ("superseded", date(2026, 3, 10)), "B3": ("open", None)}
+    # kept on 5 January, more than 45 nights before 10 April: settled, its snapshots not re-read
+    backfill.execute("update promises set paid_amount = 299.99 where account_id = 'B1'")
+    ledger.build_promises(backfill, nights[-1], grace_days=1)
+    assert backfill.execute("select paid_amount from promises where account_id = 'B1'"
+                            ).fetchone()[0] == D("299.99")
+    assert backfill.execute("select count(*), min(as_of_night) from promises").fetchone() == \
+        (4, nights[-1])

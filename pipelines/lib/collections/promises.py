@@ -1,8 +1,9 @@
 """The promise ledger: every promise to pay followed to kept or broken by the snapshots' payments.
 
-The ledger is rebuilt whole for one as-of night from the feeds and snapshots landed by then
-(sql/collections/promises.sql), so a rerun, a backfill and night-by-night runs leave the same
-table; `resolved_night` keeps each decision's night, so an earlier night's view is still known.
+The ledger is built for one as-of night from the feeds and snapshots landed by then
+(sql/collections/promises.sql): promises settled long before stay, every other one is decided
+again, so a rerun, a backfill and night-by-night runs leave the same table; `resolved_night`
+keeps each decision's night, so an earlier night's view is still known.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def build_promises(conn: duckdb.DuckDBPyConnection, as_of: date,
               "grace_days": settings.promise_grace_days() if grace_days is None else grace_days}
     rows = ledger_query(conn)
     with transaction(conn):
-        run_sql(conn, "collections/delete_promises")
+        run_sql(conn, "collections/delete_unsettled_promises", params)
+        run_sql(conn, "collections/update_promises_as_of", params)
         insert_rows(conn, "promises", rows, params)
     return int(run_sql(conn, "collections/count_promises").fetchone()[0])
 

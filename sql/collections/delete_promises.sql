@@ -1,2 +1,0 @@
--- The ledger is rebuilt whole for its as-of night (sql/collections/promises.sql).
-delete from promises

@@ -1,0 +1,9 @@
+-- Before the ledger is built for $as_of: every promise not settled goes, to be decided again from
+-- the feeds and snapshots. Settled: kept, broken or superseded more than 45 nights before $as_of;
+-- everything that decided it had landed by then (a feed file corrected that late does not reopen
+-- it), so the nightly build reads only the snapshots of recent promises.
+delete from promises
+where not (
+    status in ('kept', 'broken', 'superseded')
+    and resolved_night < cast($as_of as date) - 45
+)
