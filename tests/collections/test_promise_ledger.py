@@ -277,3 +277,14 @@ def test_night_by_night_builds_give_the_backfills_ledger_and_settled_promises_st
                             ).fetchone()[0] == D("299.99")
     assert backfill.execute("select count(*), min(as_of_night) from promises").fetchone() == \
         (4, nights[-1])
+
+
+def test_an_empty_ledger_shows_zeros_and_no_rates():
+    conn = book(daily("A1"), [])
+    assert ledger.build_promises(conn, JAN[-1], grace_days=1) == 0
+    shown = section.tables(section.collect(conn, JAN[-1], {"promises"}), strings()["zh-CN"],
+                           "zh-CN", "CNY")
+    assert shown == {"summary": [["本日新增承诺", "0"], ["近30天承诺", "0"],
+                                 ["近30天联系到本人", "0"], ["承诺率", "–"], ["未到期承诺", "0"]],
+                     "kept": [], "amounts": []}
+    assert section.collect(conn, JAN[-1], set()) is None
