@@ -235,3 +235,12 @@ def experiments_dir() -> Path:
     strategy experiment files (issue 19)."""
     default = REPO_ROOT / "pipelines" / "config" / "experiments"
     return Path(os.environ.get("OVERDUE_EXPERIMENTS_DIR", default))
+
+
+def promise_grace_days() -> int:
+    """`OVERDUE_PROMISE_GRACE_DAYS` (default 1): a promise to pay is kept by payments up to its
+    date plus this many days (a payment made on the date often posts the next day)."""
+    days = _int("OVERDUE_PROMISE_GRACE_DAYS", 1)
+    if days < 0:
+        raise ValueError(f"OVERDUE_PROMISE_GRACE_DAYS: expected 0 or more, got {days}")
+    return days

@@ -170,7 +170,7 @@ rules as (
 
 -- ------------------------------------------------------------------ account-wide suppressions
 events as (
-    select customer_id, account_id, event_type, event_time, until_date, landing_date
+    select customer_id, account_id, event_type, event_time, until_date, landing_date, amount
     from contact_events
     where landing_date <= cast($end_date as date)
         and event_type in ('deceased', 'bankruptcy', 'do_not_contact', 'complaint',
@@ -188,7 +188,9 @@ event_reasons as (
         e.event_type,
         e.event_time,
         e.until_date,
-        e.landing_date
+        e.landing_date,
+        e.amount,
+        e.account_id as event_account_id
     from accounts as a
     inner join events as e
         on e.customer_id = a.customer_id and e.landing_date <= a.snapshot_date
@@ -204,11 +206,49 @@ in_window as (
     where r.lookback_days is null or er.landing_date > er.snapshot_date - r.lookback_days
 ),
 
+-- a promise holds contact while it is the latest landed for the account, up to its date plus
+-- $promise_grace_days, until the payments since its day reach its amount (kept: the promise
+-- ledger's rule, sql/collections/promises.sql); broken or kept, contact resumes. A customer-wide
+-- promise (no account) holds to its date plus grace: its payments may be in other currencies.
+latest_promise as (
+    select
+        *,
+        -- the lender's day of the promise, never after the night whose file carried it
+        least(cast(timezone($lender_timezone, event_time) as date), landing_date) as promise_day
+    from in_window
+    where reason = 'promise_to_pay'
+    qualify row_number() over (
+        partition by snapshot_date, account_id order by landing_date desc, event_time desc
+    ) = 1
+),
+
+promise_paid as (
+    select lp.snapshot_date, lp.account_id, sum(s.payment_amount) as paid
+    from latest_promise as lp
+    inner join account_snapshots as s on s.account_id = lp.event_account_id
+    where s.snapshot_date between lp.promise_day and lp.snapshot_date
+        and s.payment_amount > 0
+        and coalesce(s.last_payment_date, s.snapshot_date)
+            between lp.promise_day
+            and lp.until_date + cast($promise_grace_days as integer)
+    group by lp.snapshot_date, lp.account_id
+),
+
+promise_holds as (
+    select lp.snapshot_date, lp.account_id, 'promise_to_pay' as reason
+    from latest_promise as lp
+    left join promise_paid as pp
+        on pp.snapshot_date = lp.snapshot_date and pp.account_id = lp.account_id
+    where lp.until_date + cast($promise_grace_days as integer) >= lp.snapshot_date
+        and (lp.amount is null or lp.event_account_id is null or coalesce(pp.paid, 0) < lp.amount)
+),
+
 applying as (
     select snapshot_date, account_id, reason
     from in_window
     where reason in ('deceased', 'bankruptcy', 'do_not_contact', 'complaint')
-        or (reason = 'promise_to_pay' and until_date >= snapshot_date)
+    union all
+    select snapshot_date, account_id, reason from promise_holds
     union all
     -- the latest dispute event is an opening (a closing at the same instant wins)
     select snapshot_date, account_id, 'open_dispute' as reason

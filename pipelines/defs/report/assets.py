@@ -25,6 +25,8 @@ UPSTREAM = (
     "experiment_results",  # issue 19: the experiments sub-section
     # the ingest assets write `quarantine` and `ingest_log` (section 10)
     "account_snapshots", "customers", "contact_events",
+    # section 9's collections-loop sub-sections
+    "promises",
 )
 CHARTS_CHECK = "risk_report_charts_rendered"
 PDF_CHECK = "risk_report_pdf_pages"

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 import duckdb
 
+from pipelines import settings
 from pipelines.lib.collections import experiments
 from pipelines.lib.collections.rendering import template_versions
 from pipelines.lib.collections.strategy import Strategy
@@ -66,7 +67,9 @@ def build_tiers(conn: duckdb.DuckDBPyConnection, strategy: Strategy, start: date
     an older release gains the newer columns (older nights hold null in them)."""
     ensure_tables(conn)
     register_strategy(conn, strategy)
-    params = {"start_date": start, "end_date": end, "strategy_version": strategy.version}
+    params = {"start_date": start, "end_date": end, "strategy_version": strategy.version,
+              "promise_grace_days": settings.promise_grace_days(),
+              "lender_timezone": settings.timezone()}
     query = render_sql("collections/collection_tiers", single_night=start == end,
                        has_scores=table_exists(conn, "account_scores"))
     add_new_columns(conn, "collection_tiers", query, params)

@@ -1,0 +1,2 @@
+-- The promises the ledger holds.
+select count(*) from promises
