@@ -244,3 +244,9 @@ def promise_grace_days() -> int:
     if days < 0:
         raise ValueError(f"OVERDUE_PROMISE_GRACE_DAYS: expected 0 or more, got {days}")
     return days
+
+
+def tier_settings() -> dict:
+    """The settings sql/collections/collection_tiers.sql reads, for the champion's tiering and
+    every experiment arm's alike."""
+    return {"promise_grace_days": promise_grace_days(), "lender_timezone": timezone()}

@@ -364,7 +364,8 @@ def apply_to_tiers(conn: duckdb.DuckDBPyConnection, champion: Strategy, start: d
                 _register_tier_rules(conn, strategy)
                 params = {"start_date": first, "end_date": last,
                           "strategy_version": strategy.version,
-                          "experiment_id": experiment.id, "arm": arm}
+                          "experiment_id": experiment.id, "arm": arm,
+                          **settings.tier_settings()}
                 tiers = render_sql("collections/collection_tiers", single_night=first == last,
                                    has_scores=table_exists(conn, "account_scores"))
                 run_sql(conn, "experiments/arm_tiers", params, query=tiers)

@@ -68,8 +68,7 @@ def build_tiers(conn: duckdb.DuckDBPyConnection, strategy: Strategy, start: date
     ensure_tables(conn)
     register_strategy(conn, strategy)
     params = {"start_date": start, "end_date": end, "strategy_version": strategy.version,
-              "promise_grace_days": settings.promise_grace_days(),
-              "lender_timezone": settings.timezone()}
+              **settings.tier_settings()}
     query = render_sql("collections/collection_tiers", single_night=start == end,
                        has_scores=table_exists(conn, "account_scores"))
     add_new_columns(conn, "collection_tiers", query, params)
