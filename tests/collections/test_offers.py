@@ -232,3 +232,42 @@ def test_both_offer_letters_state_the_offer_and_pass_the_linter(plan_strategy, l
                                                    for s in row["offer_schedule"]]}
         _, _, held = lint_contacts(plan_strategy, [tampered])[0]
         assert held is not None and held.rule == "offer_terms", held
+
+
+def test_report_section_counts_and_money_per_currency(plan_strategy):
+    import jinja2
+
+    from pipelines.lib.report.render import TEMPLATE_DIR, strings
+    from pipelines.lib.report.sections import offers as section
+
+    rows = [snapshot(NIGHT + timedelta(days=i), 6, 130 + i, balance=1234.55,
+                     past_due_amount=1234.55, payment_amount=864.19 if i == 3 else 0.0)
+            for i in range(4)]
+    rows += [snapshot(NIGHT + timedelta(days=i), 7, 130 + i, balance=2000.00, currency="USD",
+                      past_due_amount=2000.00) for i in range(4)]
+    conn = warehouse(rows, [customer(6, NIGHT), customer(7, NIGHT)])
+    conn.execute(OUTCOMES)
+    run(conn, plan_strategy, NIGHT)
+    ids = dict(conn.execute("select account_id, offer_id from offers").fetchall())
+    outcome(conn, NIGHT + timedelta(days=1), ids["AC00000006"])
+    outcome(conn, NIGHT + timedelta(days=1), ids["AC00000007"], "offer_declined")
+    for i in range(1, 4):
+        run(conn, plan_strategy, NIGHT + timedelta(days=i))
+    last = NIGHT + timedelta(days=3)
+    assert section.collect(conn, last, {"offers"}) is None
+    frames = section.collect(conn, last, {"offers", "offer_instalments"})
+    context = section.tables(frames, strings()["en"], "en", "CNY")
+    # two settlements made on the first night, one accepted and completed, one declined: 50%
+    assert context["counts"] == [["settlement", "0", "0", "0", "0", "0", "0", "0", "1", "50%"]]
+    # CNY 1234.55 x 0.70 = 864.19 paid; 370.36 waived; the declined USD offer has no money
+    assert context["amounts"] == [["settlement", "CNY", "–", "¥864.19", "¥864.19", "–",
+                                   "¥370.36"]]
+    template = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+                                  autoescape=True, undefined=jinja2.StrictUndefined
+                                  ).get_template("sections/offers.html.j2")
+    for language in ("zh-CN", "en"):
+        text = strings()[language]
+        html = template.render(t=text["offers"],
+                               c=section.tables(frames, text, language, "CNY"))
+        assert "864.19" in html and "370.36" in html and text["offers"]["heading"] in html
+    assert "AC0" not in html and "CU0" not in html

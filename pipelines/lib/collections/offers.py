@@ -26,7 +26,7 @@ OPEN = ("offered", "accepted", "active", "kept")
 RUNNING = ("accepted", "active", "kept")
 CENT = Decimal("0.01")
 _COMMON_KEYS = {"buckets", "min_balance", "first_due_days", "grace_days", "validity_days",
-                "approval_levels", "cooldown_days_after_broken"}
+                "approval_levels", "cooldown_days"}
 _KEYS = {"payment_plan": _COMMON_KEYS | {"max_balance", "instalments_allowed",
                                          "default_instalments", "interval_days"},
          "settlement": _COMMON_KEYS | {"default_waived_share"}}
@@ -103,8 +103,7 @@ def validate_offers(path, raw: dict, fail) -> None:
         _amounts(fail, path, spec["min_balance"], f"{where}.min_balance")
         for key in ("first_due_days", "grace_days", "validity_days"):
             _int(fail, path, spec[key], f"{where}.{key}")
-        _int(fail, path, spec.get("cooldown_days_after_broken", 0),
-             f"{where}.cooldown_days_after_broken")
+        _int(fail, path, spec.get("cooldown_days", 0), f"{where}.cooldown_days")
         levels = spec["approval_levels"]
         if not isinstance(levels, list) or not levels:
             fail(path, f"{where}.approval_levels", "expected a list of levels")
@@ -181,7 +180,7 @@ def rules_table(strategy: Strategy) -> pa.Table:
                 "first_due_days": spec["first_due_days"],
                 "interval_days": spec.get("interval_days", 0),
                 "grace_days": spec["grace_days"], "validity_days": spec["validity_days"],
-                "cooldown_days": spec.get("cooldown_days_after_broken", 0)})
+                "cooldown_days": spec.get("cooldown_days", 0)})
     return pa.Table.from_pylist(rows, schema=pa.schema([
         ("type", pa.string()), ("currency", pa.string()), ("buckets", pa.list_(pa.string())),
         ("min_balance", pa.string()), ("max_balance", pa.string()), ("instalments", pa.int32()),

@@ -1,9 +1,9 @@
 -- Tonight's offers: accounts whose treatment makes an offer (offer_treatments), with a tier and
 -- no suppression, eligible by the strategy's offer rules (bucket, balance per currency, an
--- approval level for the balance), without an open offer of any type and without a broken one
--- of the type within its cooldown. Money in decimals: plan instalments are the balance over the
--- count cut down to the cent, the last absorbing the rest; a settlement is balance x (1 - waived)
--- rounded half-up to the cent. A rerun of the night adds nothing (offer_id is stable).
+-- approval level for the balance), without an open offer of any type and without one of the
+-- type broken, declined, expired or completed within its cooldown. Money in decimals: plan instalments are
+-- the balance over the count cut down to the cent, the last absorbing the rest; a settlement is
+-- balance x (1 - waived) rounded half-up to the cent. A rerun of the night adds nothing (offer_id is stable).
 insert into offers
 select
     'OF' || upper(substr(md5(t.account_id || '|' || ot.type || '|' || cast(t.snapshot_date as varchar)), 1, 16))
@@ -59,8 +59,9 @@ where t.snapshot_date = cast($night as date)
         select 1 from offers as o
         where o.account_id = t.account_id
             and (o.status in ('offered', 'accepted', 'active', 'kept')
-                 or (o.type = ot.type and o.status = 'broken'
-                     and o.closed_night > t.snapshot_date - r.cooldown_days))
+                 or (o.type = ot.type and o.status in ('broken', 'declined', 'expired', 'completed')
+                     and coalesce(o.closed_night, o.decided_night)
+                         > t.snapshot_date - r.cooldown_days))
     )
     and not exists (
         select 1 from offers as o
