@@ -11,6 +11,9 @@ accepted 05-04 -> instalments 333.33 due 05-05, 333.33 due 05-07, 333.34 due 05-
 
 from datetime import UTC, date, datetime, timedelta
 
+import csv
+import subprocess
+
 import dagster as dg
 import duckdb
 import pytest
@@ -21,7 +24,7 @@ from tests.conftest import customer_row, snapshot_row, use_home, write_night
 
 START = date(2026, 5, 3)
 SELECTION = ["account_snapshots", "customers", "contact_events", "account_features",
-             "collection_tiers", "offers", "contact_history"]
+             "collection_tiers", "offers", "contact_history", "letter_batches"]
 
 
 def _strategy(raw):
@@ -79,6 +82,20 @@ def nights(tmp_path_factory):
             if i == 0:
                 metadata = result.asset_materializations_for_node("offers")[0].metadata
         yield home, seen, metadata
+
+
+def test_the_offer_letter_is_released_in_print_with_the_offer_figures(nights):
+    home, _, _ = nights
+    folder = home / "out" / "letters" / str(START)
+    held = list(csv.DictReader((folder / "held.csv").open(encoding="utf-8")))
+    assert [h for h in held if h["template"] == "payment_plan_offer"] == []
+    index = list(csv.DictReader((folder / "print" / "index.csv").open(encoding="utf-8")))
+    assert len(index) == 1
+    text = subprocess.run(["pdftotext", str(folder / "print" / index[0]["file"]), "-"],
+                          check=True, capture_output=True, text=True).stdout
+    # 1000.00 in 3: 333.33, 333.33, 333.34; valid 14 days from 2026-05-03
+    assert "分期还款方案通知函" in text and "1,000.00" in text
+    assert text.count("333.33") >= 2 and "333.34" in text and "2026年5月17日" in text
 
 
 def test_the_plan_runs_breaks_and_the_account_returns_to_its_tier(nights):
