@@ -271,3 +271,18 @@ def test_report_section_counts_and_money_per_currency(plan_strategy):
                                c=section.tables(frames, text, language, "CNY"))
         assert "864.19" in html and "370.36" in html and text["offers"]["heading"] in html
     assert "AC0" not in html and "CU0" not in html
+
+
+def test_an_offer_letter_without_an_offer_is_held_not_failed(plan_strategy):
+    # M3 balance 500.00: the plan treatment's letter is planned, but 500 < CNY 1000 minimum
+    conn = warehouse([snapshot(NIGHT, 4, 75, balance=500.00, past_due_amount=300.00)],
+                     [customer(4, NIGHT)])
+    run(conn, plan_strategy, NIGHT)
+    assert conn.execute("select count(*) from offers").fetchall() == [(0,)]
+    tiering.register_strategy(conn, plan_strategy)
+    (row,) = [r for r in fetch_contacts(conn, plan_strategy, NIGHT)
+              if r["template"] == "payment_plan_offer"]
+    _, rendered, finding = lint_contacts(plan_strategy, [row])[0]
+    assert rendered is not None
+    assert (finding.rule, finding.span) == ("offer_terms",
+                                            "no open offer on record for the account")

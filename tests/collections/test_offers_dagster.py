@@ -9,10 +9,9 @@ accepted 05-04 -> instalments 333.33 due 05-05, 333.33 due 05-07, 333.34 due 05-
 05-09 the plan is broken and the account gets its tier's phone task again.
 """
 
-from datetime import UTC, date, datetime, timedelta
-
 import csv
 import subprocess
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 import duckdb
