@@ -38,6 +38,7 @@ def test_settlement_amount_rounds_half_up_to_the_cent():
 
 def strategy_file(tmp_path, edit) -> object:
     folder = tmp_path / "config"
+    folder.parent.mkdir(parents=True, exist_ok=True)
     shutil.copytree(CONFIG, folder)
     raw = yaml.safe_load((folder / "collection_strategy.yaml").read_text(encoding="utf-8"))
     edit(raw)
@@ -286,3 +287,21 @@ def test_an_offer_letter_without_an_offer_is_held_not_failed(plan_strategy):
     assert rendered is not None
     assert (finding.rule, finding.span) == ("offer_terms",
                                             "no open offer on record for the account")
+
+
+def test_an_offer_template_needs_its_offer_section_and_a_print_letter(tmp_path):
+    def no_settlement(raw):
+        del raw["offers"]["settlement"]
+    with pytest.raises(StrategyError, match=r"treatments.T4_settlement.contacts\[0\].template: "
+                                            r"offers.settlement is not defined"):
+        load_strategy(strategy_file(tmp_path / "a", no_settlement))
+
+    def by_sms(raw):
+        raw["treatments"]["T3_payment_plan"]["contacts"][0]["channel"] = "sms"
+    with pytest.raises(StrategyError, match=r"T3_payment_plan.contacts\[0\].channel"):
+        load_strategy(strategy_file(tmp_path / "b", by_sms))
+
+    def unknown(raw):
+        raw["offers"]["payment_plan"]["instalmnts"] = 3
+    with pytest.raises(StrategyError, match=r"offers.payment_plan.instalmnts: unknown key"):
+        load_strategy(strategy_file(tmp_path / "c", unknown))

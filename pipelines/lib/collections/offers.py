@@ -11,19 +11,21 @@ the same rules in Python, which the letter linter uses to recompute what a lette
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
 
-from pipelines.lib.collections.strategy import Strategy
+from models.buckets import BUCKETS
 from pipelines.lib.warehouse import run_sql, table_exists, transaction
+
+if TYPE_CHECKING:
+    from pipelines.lib.collections.strategy import Strategy
 
 TYPES = ("payment_plan", "settlement")
 TEMPLATES = {"payment_plan_offer": "payment_plan", "settlement_offer": "settlement"}
-OPEN = ("offered", "accepted", "active", "kept")
-RUNNING = ("accepted", "active", "kept")
 CENT = Decimal("0.01")
 _COMMON_KEYS = {"buckets", "min_balance", "first_due_days", "grace_days", "validity_days",
                 "approval_levels", "cooldown_days"}
@@ -76,11 +78,7 @@ def _amounts(fail, path, value, key):
 def validate_offers(path, raw: dict, fail) -> None:
     """Check the strategy's `offers:` section (absent: no offers). `fail(path, key, message)`
     raises the strategy's error naming the key."""
-    from models.buckets import BUCKETS
-
-    offers = raw.get("offers")
-    if offers is None:
-        return
+    offers = raw.get("offers") or {}
     if not isinstance(offers, dict):
         fail(path, "offers", f"expected a mapping of {', '.join(TYPES)}")
     for kind, spec in offers.items():
@@ -146,7 +144,14 @@ def validate_offers(path, raw: dict, fail) -> None:
                 fail(path, f"{where}.default_waived_share",
                      f"waiving {share:.0%} is above every approval level's limit "
                      f"(the largest is {top:.0%}): refused")
-    offer_treatments(raw)
+    for key, spec in (raw.get("treatments") or {}).items():
+        for i, contact in enumerate(spec.get("contacts", [])):
+            kind = TEMPLATES.get(contact.get("template"))
+            where = f"treatments.{key}.contacts[{i}]"
+            if kind is not None and contact.get("channel") != "letter":
+                fail(path, f"{where}.channel", "an offer is made by a print letter (letter)")
+            if kind is not None and kind not in offers:
+                fail(path, f"{where}.template", f"offers.{kind} is not defined")
 
 
 def offer_treatments(raw: dict) -> dict[str, str]:
@@ -239,8 +244,6 @@ def run_night(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date) 
 
 def run_nights(conn: duckdb.DuckDBPyConnection, strategy: Strategy, start: date,
                end: date) -> dict[date, dict]:
-    from datetime import timedelta
-
     out, night = {}, start
     while night <= end:
         out[night] = run_night(conn, strategy, night)

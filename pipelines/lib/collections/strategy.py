@@ -19,6 +19,7 @@ import yaml
 
 from models.buckets import BUCKETS
 from pipelines import settings
+from pipelines.lib.collections.offers import validate_offers
 
 STRATEGY_PATH = settings.REPO_ROOT / "pipelines" / "config" / "collection_strategy.yaml"
 TIERS = ("T0", "T1", "T2", "T3", "T4", "T5")
@@ -718,7 +719,6 @@ def load_strategy(path: Path | None = None) -> Strategy:
               "expected [7, 30]")
     capacity = _queues(path, raw, contacts, set(jurisdictions))
     phone_cadence = _phone_cadence(path, raw)
-    from pipelines.lib.collections.offers import validate_offers
     validate_offers(path, raw, _fail)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
     return Strategy(
