@@ -94,7 +94,7 @@ def collection_tiers(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
 
 @dg.asset(
     kinds={"duckdb", "sql"},
-    deps=["collection_tiers", "contact_events"],
+    deps=["collection_tiers", "contact_events", "offers"],
     description="Table `contact_history`: every planned contact (SMS, e-mail, print letter, "
     "phone and review tasks) with its idempotency key, and the feed's calls merged in. A rerun "
     "of a night plans nothing twice. Cadence reads it; caps are counted from it. Also records "

@@ -89,6 +89,7 @@ from openpyxl.xml.functions import tostring
 from pipelines import settings
 from pipelines.lib.collections.gateways import Gateways, SmsComposer, load_gateways
 from pipelines.lib.collections.linter import Finding, Linter
+from pipelines.lib.collections.offers import add_letter_fields as add_offer_fields
 from pipelines.lib.collections.pdf import render_print_batches
 from pipelines.lib.collections.rendering import Rendered, Renderer
 from pipelines.lib.collections.strategy import Strategy
@@ -163,7 +164,9 @@ def fetch_contacts(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: d
     cursor = run_sql(conn, "collections/contacts_to_render", params,
                      has_reasons=table_exists(conn, "account_reason_codes"))
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+    rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+    add_offer_fields(conn, night, rows)
+    return rows
 
 
 def lint_contacts(strategy: Strategy, rows: list[dict]

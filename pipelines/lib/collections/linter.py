@@ -40,6 +40,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from markupsafe import escape
 
+from pipelines.lib.collections.offer_terms import (
+    offer_amount_texts,
+    offer_terms,
+    offer_terms_printed,
+)
 from pipelines.lib.collections.rendering import LETTERS_DIR, Rendered
 from pipelines.lib.collections.strategy import MESSAGE_CHANNELS, Strategy
 
@@ -188,7 +193,7 @@ class Linter:
         """The first rule `row` (a contacts_to_render row) breaks, or None when it may go."""
         channel = row["channel"]
         for check in (self._recipient, self._hours, self._cap, self._reminder_due,
-                      self._breakdown_policy, self._arithmetic):
+                      self._breakdown_policy, self._arithmetic, offer_terms):
             finding = check(row)
             if finding:
                 return finding
@@ -196,8 +201,8 @@ class Linter:
             return None
         self._scanned = None
         for check in (self._sms_length, self._unmasked, self._elements_present,
-                      self._itemization, self._amounts_and_dates, self._links,
-                      self._forbidden):
+                      self._itemization, offer_terms_printed, self._amounts_and_dates,
+                      self._links, self._forbidden):
             finding = check(row, rendered, channel)
             if finding:
                 return finding
@@ -418,11 +423,11 @@ class Linter:
         if scan is not None:
             return scan.amounts_and_dates(row)
         text = self._scannable(row, rendered)
-        allowed = {row.get(f) for f in AMOUNT_FIELDS}
+        allowed = {row.get(f) for f in AMOUNT_FIELDS} | set(offer_amount_texts(row))
         for amount in AMOUNT.findall(text):
             if amount not in allowed:
                 return Finding("amounts_match", amount)
-        allowed = {row.get(f) for f in DATE_FIELDS}
+        allowed = {row.get(f) for f in DATE_FIELDS} | {row.get("offer_valid_until_text")}
         for found in DATE.findall(text):
             if found not in allowed:
                 return Finding("dates_match", found)

@@ -19,6 +19,7 @@ import yaml
 
 from models.buckets import BUCKETS
 from pipelines import settings
+from pipelines.lib.collections.offers import validate_offers
 
 STRATEGY_PATH = settings.REPO_ROOT / "pipelines" / "config" / "collection_strategy.yaml"
 TIERS = ("T0", "T1", "T2", "T3", "T4", "T5")
@@ -29,7 +30,7 @@ TASK_CHANNELS = ("phone", "review")
 # right-party contact, or this many in any case; then for rest_nights nights
 PHONE_CADENCE = ("max_nights_without_contact", "max_nights", "rest_nights")
 ACCOUNT_SUPPRESSIONS = ("deceased", "bankruptcy", "do_not_contact", "open_dispute", "complaint",
-                        "promise_to_pay", "paid_to_current")
+                        "promise_to_pay", "paid_to_current", "payment_plan_active")
 CHANNEL_SUPPRESSIONS = ("opt_out",)
 # Not a strategy choice: an account whose holder has no customer record landed has nobody to write
 # to or call; it is held with this reason (after the legal stops) so operations chase the record.
@@ -689,7 +690,7 @@ def load_strategy(path: Path | None = None) -> Strategy:
                             "suppressions",
                             "payment_deadline_days", "default_jurisdiction", "jurisdictions",
                             "sms_max_segments", "credit_line", "cure_windows_days",
-                            "breakdown_missing", "queues", "phone_cadence"}, "(top)")
+                            "breakdown_missing", "queues", "phone_cadence", "offers"}, "(top)")
     breakdown_missing = raw.get("breakdown_missing", "per_statement")
     if breakdown_missing not in BREAKDOWN_MISSING:
         _fail(path, "breakdown_missing", f"expected one of {', '.join(BREAKDOWN_MISSING)}, got "
@@ -718,6 +719,7 @@ def load_strategy(path: Path | None = None) -> Strategy:
               "expected [7, 30]")
     capacity = _queues(path, raw, contacts, set(jurisdictions))
     phone_cadence = _phone_cadence(path, raw)
+    validate_offers(path, raw, _fail)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
     return Strategy(
         version=f"{version}+{digest}", path=path, raw=raw, high_risk_grades=tuple(grades),
