@@ -126,10 +126,14 @@ def write_placement_files(conn: duckdb.DuckDBPyConnection, strategy: Strategy, n
     alone (a rerun rewrites nothing); an agency with no placement tonight has no file."""
     folder = out / night.isoformat()
     fields = list(strategy.agencies.placement_fields) if strategy.agencies else []
-    frame = query(conn, "agencies/placement_file_rows", {"night": night})
+    cursor = run_sql(conn, "agencies/placement_file_rows", {"night": night})
+    names = [d[0] for d in cursor.description]
     header = ["placement_id", *fields]
-    contents = {agency: _csv_bytes(header, list(group[header].itertuples(index=False)))
-                for agency, group in frame.groupby("agency_id", sort=True)}
+    by_agency: dict[str, list[tuple]] = {}
+    for row in cursor.fetchall():
+        record = dict(zip(names, row, strict=True))
+        by_agency.setdefault(record["agency_id"], []).append(tuple(record[f] for f in header))
+    contents = {agency: _csv_bytes(header, rows) for agency, rows in by_agency.items()}
     written = unchanged = 0
     if contents:
         folder.mkdir(parents=True, exist_ok=True)
@@ -147,8 +151,8 @@ def write_placement_files(conn: duckdb.DuckDBPyConnection, strategy: Strategy, n
         for stale in folder.glob("*.csv"):
             if stale.stem not in contents:
                 stale.unlink()
-    return PlacementFiles(folder, {a: int((frame["agency_id"] == a).sum()) for a in contents},
-                          written, unchanged)
+    return PlacementFiles(folder, {a: len(rows) for a, rows in by_agency.items()}, written,
+                          unchanged)
 
 
 def purge_placements(out: Path, before: date, *, now: datetime | None = None) -> list[dict]:
