@@ -16,7 +16,7 @@ NAME = "agencies"
 
 
 def collect(conn: duckdb.DuckDBPyConnection, night: date, tables: set[str]) -> dict | None:
-    if "agency_placements" not in tables and "legal_review" not in tables:
+    if not {"agency_placements", "legal_review", "post_write_off_recoveries"} & tables:
         return None
     params = {"night": night}
     frames = {}
