@@ -22,6 +22,8 @@ UPSTREAM = (
     "portfolio_daily", "roll_rates", "flow_rates", "vintage_curves",
     "account_scores", "model_monitoring",
     "collection_tiers", "contact_history", "cure_rates", "credit_line_actions",
+    # section 9, agencies (issue 19)
+    "agency_placements", "legal_review", "post_write_off_recoveries",
     # the ingest assets write `quarantine` and `ingest_log` (section 10)
     "account_snapshots", "customers", "contact_events",
 )
