@@ -70,10 +70,14 @@ def _nights(start: date, end: date) -> list[date]:
 def build_placements(conn: duckdb.DuckDBPyConnection, strategy: Strategy, start: date,
                      end: date) -> int:
     """Replay nights start..end of agency_placements: end the placements that must end, then
-    place. Returns the placements made in the range (0 when the strategy places nothing)."""
+    place. A rerun of an earlier night replays every night after it the table has seen too, so
+    later nights keep their placements. Returns the placements made in the replayed nights (0
+    when the strategy places nothing)."""
     ensure_tables(conn)
     agencies = strategy.agencies
     params = {"start_date": start}
+    latest = run_sql(conn, "agencies/latest_night").fetchone()[0]
+    end = max(end, latest) if latest is not None else end
     with transaction(conn):
         run_sql(conn, "agencies/undo_placements_from", params)
         run_sql(conn, "agencies/undo_recalls_from", params)
