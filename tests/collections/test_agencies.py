@@ -12,6 +12,7 @@ import yaml
 
 from pipelines.lib.collections import agencies
 from pipelines.lib.collections.strategy import STRATEGY_PATH, StrategyError, load_strategy
+from pipelines.lib.report.render import _environment, strings
 from pipelines.lib.report.sections import agencies as section
 from tests.collections import book
 
@@ -256,6 +257,15 @@ def test_recovery_per_agency_and_currency_by_hand(tmp_path):
     statuses = {(r.agency_id, r.status): r.placements for r in frames["placements"].itertuples()}
     assert statuses == {("cn_one", "active"): 1, ("cn_one", "recalled"): 1,
                         ("us_one", "recalled"): 1}
+    words = strings()
+    assert set(words["zh-CN"]["agencies"]) == set(words["en"]["agencies"])
+    for language, payment in (("en", "payment"), ("zh-CN", "还款")):
+        context = section.tables(frames, words[language], language, "CNY")
+        html = _environment().get_template("sections/agencies.html.j2").render(
+            t=words[language]["agencies"], c=context)
+        assert "1,500.00 CNY" in html and "10.0%" in html and "25.0%" in html
+        assert "15,000.00 CNY" in html and "2,000.00 USD" in html and payment in html
+        assert "欧阳娜娜" not in html and "AC0000000" not in html and "+86" not in html
 
 
 @pytest.mark.parametrize(("change", "message"), [
