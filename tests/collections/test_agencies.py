@@ -98,7 +98,7 @@ def test_a_placement_rotates_to_another_agency_after_rotation_days(tmp_path):
         assert rows[1]["rotation_due"] == night(6)
 
 
-def test_each_recall_reason_ends_the_placement_the_night_it_lands():
+def test_each_recall_reason_ends_the_placement_the_night_it_lands(tmp_path):
     events = [book.event("dispute_opened", night(2), 2), book.event("complaint", night(2), 3),
               book.event("bankruptcy", night(2), 4, account=False),
               book.event("deceased", night(2), 5, account=False),
@@ -133,6 +133,20 @@ def test_each_recall_reason_ends_the_placement_the_night_it_lands():
     }
     # nobody recalled is placed again within replace_after_days (30)
     assert len(placements(conn)) == 9
+    files = agencies.write_placement_files(conn, book.STRATEGY, night(2), tmp_path)
+    assert files.rows == {}
+    lines = [line for f in sorted((tmp_path / "2026-03-03").glob("*.recalls.csv"))
+             for line in f.read_text(encoding="utf-8").splitlines()[1:]]
+    assert sorted(lines) == [
+        "PL20260301-AC00000001,AC00000001,2026-03-03,recalled,payment",
+        "PL20260301-AC00000002,AC00000002,2026-03-03,recalled,dispute",
+        "PL20260301-AC00000003,AC00000003,2026-03-03,recalled,complaint",
+        "PL20260301-AC00000004,AC00000004,2026-03-03,recalled,bankruptcy",
+        "PL20260301-AC00000005,AC00000005,2026-03-03,recalled,deceased",
+        "PL20260301-AC00000007,AC00000007,2026-03-03,recalled,complaint",
+        "PL20260301-AC00000008,AC00000008,2026-03-03,returned,left_placed_buckets",
+        "PL20260301-AC00000009,AC00000009,2026-03-03,returned,closed"]
+    assert sum(files.recalls.values()) == 8
 
 
 def test_outcomes_dispute_and_complaint_recall_through_contact_history():
@@ -187,7 +201,7 @@ def test_placement_file_holds_only_the_allowed_fields_and_a_rerun_rewrites_nothi
     out = tmp_path / "placements"
     files = agencies.write_placement_files(conn, strategy, N0, out)
     target = out / "2026-03-01" / "only_agency.csv"
-    assert files.rows == {"only_agency": 2} and files.written == 1
+    assert files.rows == {"only_agency": 2} and files.recalls == {} and files.written == 1
     with target.open(encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     assert rows == [["placement_id", "account_reference", "debtor_name", "amount_due", "currency"],

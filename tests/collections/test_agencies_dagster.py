@@ -96,7 +96,12 @@ def test_placement_files_are_owner_only_and_a_rerun_leaves_them_as_they_were(nig
     files = sorted(folder.glob("*.csv"))
     assert files and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
     assert sum(len(f.read_text(encoding="utf-8").splitlines()) - 1 for f in files) == 3
-    assert not (home / "out" / "placements" / NIGHT.isoformat()).exists()
+    # the second night placed nobody; the charged-off account's payment recalled it
+    (recalls,) = (home / "out" / "placements" / NIGHT.isoformat()).glob("*.csv")
+    assert recalls.name.endswith(".recalls.csv")
+    assert recalls.read_text(encoding="utf-8").splitlines() == [
+        "placement_id,account_reference,ended_date,status,reason",
+        "PL20260502-AC00000005,AC00000005,2026-05-03,recalled,payment"]
     before = {f.name: (f.read_bytes(), f.stat().st_mtime_ns) for f in files}
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
         table = conn.execute("select * from agency_placements order by 1").fetchall()

@@ -63,7 +63,8 @@ def agency_placements(context: dg.AssetExecutionContext, duckdb: DuckDBResource)
     tags=PII_TAG,
     description="The night's placement files under $OVERDUE_HOME/out/placements/<night>/"
     "<agency>.csv: placement_id and only the strategy's placement_fields, owner-only, one per "
-    "agency with placements that night; a rerun rewrites nothing (same bytes). Every night of "
+    "agency with placements that night, and <agency>.recalls.csv of the placements that ended "
+    "that night (recalled, rotated, returned) so the agency stops; a rerun rewrites nothing (same bytes). Every night of "
     "a run gets its files (an agency must receive every placement). Nights older than "
     "OVERDUE_LETTER_RETENTION_DAYS lose their files (purged.json lists them).",
     **_COMMON,
@@ -77,8 +78,9 @@ def agency_placement_files(context: dg.AssetExecutionContext, duckdb: DuckDBReso
         for night in nights:
             files = agencies.write_placement_files(conn, strategy, night, out)
             per_night[night] = {"dagster/row_count": sum(files.rows.values()),
-                                "agency_files": len(files.rows), "written": files.written,
-                                "unchanged": files.unchanged}
+                                "agency_files": len(files.rows),
+                                "recalled_to_agencies": sum(files.recalls.values()),
+                                "written": files.written, "unchanged": files.unchanged}
     purged = agencies.purge_placements(
         out, nights[-1] - timedelta(days=settings.letter_retention_days()))
     record_nights(context, nights, per_night)

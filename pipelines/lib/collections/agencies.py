@@ -108,7 +108,8 @@ def placement_counts(conn: duckdb.DuckDBPyConnection, night: date):
 @dataclass(frozen=True)
 class PlacementFiles:
     folder: Path
-    rows: dict[str, int]
+    rows: dict[str, int]  # agency -> placements in its file tonight
+    recalls: dict[str, int]  # agency -> placements ended tonight in its recalls file
     written: int
     unchanged: int
 
@@ -123,40 +124,54 @@ def _csv_bytes(header: list[str], rows: list[tuple]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def write_placement_files(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date,
-                          out: Path) -> PlacementFiles:
-    """`out/<night>/<agency>.csv` per agency with placements tonight: placement_id and the
-    strategy's placement_fields, nothing else. A file already holding the same bytes is left
-    alone (a rerun rewrites nothing); an agency with no placement tonight has no file."""
-    folder = out / night.isoformat()
-    fields = list(strategy.agencies.placement_fields) if strategy.agencies else []
-    cursor = run_sql(conn, "agencies/placement_file_rows", {"night": night})
+def _files_by_agency(conn: duckdb.DuckDBPyConnection, sql: str, night: date,
+                     header: list[str], suffix: str) -> dict[str, tuple[int, bytes]]:
+    cursor = run_sql(conn, sql, {"night": night})
     names = [d[0] for d in cursor.description]
-    header = ["placement_id", *fields]
     by_agency: dict[str, list[tuple]] = {}
     for row in cursor.fetchall():
         record = dict(zip(names, row, strict=True))
         by_agency.setdefault(record["agency_id"], []).append(tuple(record[f] for f in header))
-    contents = {agency: _csv_bytes(header, rows) for agency, rows in by_agency.items()}
+    return {f"{agency}{suffix}": (len(rows), _csv_bytes(header, rows))
+            for agency, rows in by_agency.items()}
+
+
+def write_placement_files(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date,
+                          out: Path) -> PlacementFiles:
+    """`out/<night>/<agency>.csv` per agency with placements tonight: placement_id and the
+    strategy's placement_fields, nothing else; `<agency>.recalls.csv` per agency with
+    placements ended tonight (placement_id, account_reference, ended_date, status, reason), so
+    it stops work on them. A file already holding the same bytes is left alone (a rerun rewrites
+    nothing); an agency with nothing tonight has no file."""
+    folder = out / night.isoformat()
+    fields = list(strategy.agencies.placement_fields) if strategy.agencies else []
+    contents = _files_by_agency(conn, "agencies/placement_file_rows", night,
+                                ["placement_id", *fields], ".csv")
+    contents |= _files_by_agency(
+        conn, "agencies/recall_file_rows", night,
+        ["placement_id", "account_reference", "ended_date", "status", "reason"], ".recalls.csv")
     written = unchanged = 0
     if contents:
         folder.mkdir(parents=True, exist_ok=True)
-    for agency, data in contents.items():
-        target = folder / f"{agency}.csv"
+    for name, (_, data) in contents.items():
+        target = folder / name
         if target.is_file() and target.read_bytes() == data:
             unchanged += 1
             continue
-        temporary = target.with_suffix(".csv.tmp")
+        temporary = folder / f"{name}.tmp"
         temporary.write_bytes(data)
         os.chmod(temporary, settings.personal_file_mode())
         temporary.replace(target)
         written += 1
     if folder.is_dir():
         for stale in folder.glob("*.csv"):
-            if stale.stem not in contents:
+            if stale.name not in contents:
                 stale.unlink()
-    return PlacementFiles(folder, {a: len(rows) for a, rows in by_agency.items()}, written,
-                          unchanged)
+    return PlacementFiles(
+        folder, {n.removesuffix(".csv"): rows for n, (rows, _) in contents.items()
+                 if not n.endswith(".recalls.csv")},
+        {n.removesuffix(".recalls.csv"): rows for n, (rows, _) in contents.items()
+         if n.endswith(".recalls.csv")}, written, unchanged)
 
 
 def purge_placements(out: Path, before: date, *, now: datetime | None = None) -> list[dict]:
