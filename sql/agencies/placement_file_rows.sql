@@ -8,8 +8,11 @@ with latest as (
         customer_id,
         arg_max(full_name, landing_date) as full_name,
         arg_max(mobile_phone, landing_date) as mobile_phone,
-        arg_max(concat_ws(' ', region, city, postal_address, postal_code), landing_date)
-            as address
+        -- as the post writes it: Chinese addresses from the region down, others street first
+        arg_max(case
+            when country = 'CN' then concat_ws(' ', region, city, postal_address, postal_code)
+            else concat_ws(', ', postal_address, city, concat_ws(' ', region, postal_code))
+        end, landing_date) as address
     from customers_history
     where landing_date <= cast($night as date)
     group by customer_id

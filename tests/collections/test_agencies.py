@@ -222,15 +222,28 @@ def test_placement_file_holds_only_the_allowed_fields_and_a_rerun_rewrites_nothi
 
 def test_every_default_field_and_the_phone_and_address(tmp_path):
     conn = m6_book([1], 1)
+    book.insert(conn, "account_snapshots", [book.snapshot(N0, 2, 170, currency="USD")])
+    book.insert(conn, "customers_history", [book.customer(
+        2, N0, country="US", full_name="Mary O'Brien", mobile_phone="+14155550123",
+        postal_address="12 Oak Street", city="Springfield", region="IL", postal_code="62701")])
+    conn.execute("drop table account_features")
+    book_features = book.account_features(conn, N0, N0)  # noqa: F841 (read by name below)
+    conn.execute("create table account_features as select * from book_features")
     agencies.build_placements(conn, book.STRATEGY, N0, N0)
-    files = agencies.write_placement_files(conn, book.STRATEGY, N0, tmp_path)
-    (name,) = files.rows
-    with (tmp_path / "2026-03-01" / f"{name}.csv").open(encoding="utf-8") as handle:
-        (row,) = list(csv.DictReader(handle))
-    assert row == {"placement_id": "PL20260301-AC00000001", "account_reference": "AC00000001",
-                   "debtor_name": "欧阳娜娜", "phone": "+8613800000001",
-                   "address": "北京 北京 朝阳区建国路1号 100022", "amount_due": "5432.10",
-                   "currency": "CNY", "placed_date": "2026-03-01"}
+    agencies.write_placement_files(conn, book.STRATEGY, N0, tmp_path)
+    rows = {}
+    for path in (tmp_path / "2026-03-01").glob("*.csv"):
+        with path.open(encoding="utf-8") as handle:
+            rows |= {r["account_reference"]: r for r in csv.DictReader(handle)}
+    assert rows == {
+        "AC00000001": {"placement_id": "PL20260301-AC00000001", "account_reference": "AC00000001",
+                       "debtor_name": "欧阳娜娜", "phone": "+8613800000001",
+                       "address": "北京 北京 朝阳区建国路1号 100022", "amount_due": "5432.10",
+                       "currency": "CNY", "placed_date": "2026-03-01"},
+        "AC00000002": {"placement_id": "PL20260301-AC00000002", "account_reference": "AC00000002",
+                       "debtor_name": "Mary O'Brien", "phone": "+14155550123",
+                       "address": "12 Oak Street, Springfield, IL 62701", "amount_due": "5432.10",
+                       "currency": "USD", "placed_date": "2026-03-01"}}
 
 
 def test_recovery_per_agency_and_currency_by_hand(tmp_path):
