@@ -307,3 +307,19 @@ def test_a_wrong_agencies_section_names_its_key(tmp_path, change, message):
     with pytest.raises(StrategyError, match=message) as error:
         strategy_with(tmp_path, **change)
     assert "agencies." in str(error.value)
+
+
+def test_overdue_purge_removes_old_placement_files_too(home):
+    from pipelines.cli import main
+
+    conn = m6_book([1], 1)
+    agencies.build_placements(conn, book.STRATEGY, N0, N0)
+    files = agencies.write_placement_files(conn, book.STRATEGY, N0, agencies.placements_out_dir())
+    (agency,) = files.rows
+    target = home / "out" / "placements" / "2026-03-01" / f"{agency}.csv"
+    assert target.is_file()
+    assert main(["purge", "--before", "2026-03-01"]) == 0  # the night itself stays
+    assert target.is_file()
+    assert main(["purge", "--before", "2026-03-02"]) == 0
+    assert not target.exists()
+    assert (target.parent / "purged.json").is_file()
