@@ -14,6 +14,7 @@ from pipelines.lib.collections import agencies
 from pipelines.lib.collections.strategy import STRATEGY_PATH, StrategyError, load_strategy
 from pipelines.lib.report.render import _environment, strings
 from pipelines.lib.report.sections import agencies as section
+from pipelines.lib.warehouse import offending_rows
 from tests.collections import book
 
 N0 = date(2026, 3, 1)
@@ -96,6 +97,19 @@ def test_a_placement_rotates_to_another_agency_after_rotation_days(tmp_path):
         assert [p["recall_reason"] for p in rows] == ["rotation", "rotation", None]
         assert rows[0]["agency_id"] != rows[1]["agency_id"] != rows[2]["agency_id"]
         assert rows[1]["rotation_due"] == night(6)
+    check = {"buckets": ["M5", "M6", "WO"]}
+    assert offending_rows(conn, "assert_agency_placements_consistent", check).empty
+    # the check can fail: a rotation kept with its agency, a second active placement
+    conn.execute("update agency_placements set agency_id = (select agency_id from "
+                 "agency_placements where placement_id = 'PL20260301-AC00000001') "
+                 "where placement_id = 'PL20260304-AC00000001'")
+    conn.execute("update agency_placements set status = 'active', recalled_night = null, "
+                 "recall_reason = null where placement_id = 'PL20260304-AC00000002'")
+    found = offending_rows(conn, "assert_agency_placements_consistent", check)
+    # AC1's night-3 placement now shares its agency with both its neighbours
+    assert sorted(zip(found["problem"], found["account_id"], strict=True)) == [
+        ("rotated_to_the_same_agency", "AC00000001"), ("rotated_to_the_same_agency", "AC00000001"),
+        ("two_active", "AC00000002")]
 
 
 def test_each_recall_reason_ends_the_placement_the_night_it_lands(tmp_path):

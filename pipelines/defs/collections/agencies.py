@@ -12,6 +12,7 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipelines import settings
+from pipelines.defs.checks import sql_check_result
 from pipelines.defs.metadata import (
     PII_TAG,
     nights_on_checks,
@@ -40,6 +41,10 @@ def _md(frame: pd.DataFrame) -> dg.MetadataValue:
     "deceased (contact_events, contact_outcomes when loaded, payments on the snapshots), "
     "returned when the account leaves the placed buckets. A run replays its nights from the "
     "first. Columns: sql/agencies/create_agency_placements.sql.",
+    check_specs=[dg.AssetCheckSpec(
+        "agency_placements_consistent", asset="agency_placements", blocking=True,
+        description="At most one active placement per account, ends recorded with night and "
+        "reason, rotations to another agency, only accounts of the placed buckets.")],
     **_COMMON,
 )
 @nights_on_checks
@@ -50,11 +55,15 @@ def agency_placements(context: dg.AssetExecutionContext, duckdb: DuckDBResource)
         placed = agencies.build_placements(conn, strategy, nights[0], nights[-1])
         counts = agencies.placement_counts(conn, nights[-1])
         table = table_metadata(conn, "agency_placements", "agencies/create_agency_placements")
-    record_nights(context, nights, {nights[-1]: {"by_agency": _md(counts)}})
-    return dg.MaterializeResult(metadata={
-        **run_range(nights), "placed_in_run": placed,
-        "active": int(counts["active"].sum()) if not counts.empty else 0,
-        "strategy_version": strategy.version, **table})
+        record_nights(context, nights, {nights[-1]: {"by_agency": _md(counts)}})
+        yield dg.MaterializeResult(metadata={
+            **run_range(nights), "placed_in_run": placed,
+            "active": int(counts["active"].sum()) if not counts.empty else 0,
+            "strategy_version": strategy.version, **table})
+        buckets = list(strategy.agencies.buckets) if strategy.agencies else []
+        yield sql_check_result(
+            conn, "agency_placements_consistent", "assert_agency_placements_consistent",
+            {"buckets": buckets}, description="No contradiction in agency_placements.")
 
 
 @dg.asset(
