@@ -1,7 +1,8 @@
 -- Tonight's ($night) new placements: open accounts of the placed buckets ($buckets) in a
 -- jurisdiction with agencies (agency_shares), not placed now, not recalled or returned within
 -- $replace_after_days nights, never recalled for bankruptcy or deceased, with no recall trigger
--- (agency_triggers) landed within $replace_after_days nights (bankruptcy, deceased: ever).
+-- (agency_triggers) landed within $replace_after_days nights (bankruptcy, deceased: ever), no
+-- do_not_contact on record and no promise to pay running tonight.
 -- The agency: a uniform number from the md5 of "<seed>:<account_id>:<placements before>" falls
 -- into one band of the jurisdiction's shares (agencies in name order); a rotation leaves out the
 -- agency it rotates from, the others' shares scaled up to 1. Stable: the same account, seed and
@@ -58,6 +59,20 @@ blocked as (
         or t.landing_date > cast($night as date) - cast($replace_after_days as integer)
 ),
 
+held as (
+    -- never handed to an agency: a customer who asked for no contact, or an account with a
+    -- promise to pay still running (contact_events until_date on or after tonight)
+    select distinct l.account_id
+    from located as l
+    inner join contact_events as e
+        on e.customer_id = l.customer_id
+        and (e.account_id is null or e.account_id = l.account_id
+             or e.event_type = 'do_not_contact')
+    where e.landing_date <= cast($night as date)
+        and (e.event_type = 'do_not_contact'
+             or (e.event_type = 'promise_to_pay' and e.until_date >= cast($night as date)))
+),
+
 eligible as (
     select
         l.*,
@@ -69,6 +84,7 @@ eligible as (
         and coalesce(h.recent_ends, 0) = 0
         and coalesce(h.final_ends, 0) = 0
         and l.account_id not in (select account_id from blocked)
+        and l.account_id not in (select account_id from held)
 ),
 
 drawn as (

@@ -337,3 +337,14 @@ def test_overdue_purge_removes_old_placement_files_too(home):
     assert main(["purge", "--before", "2026-03-02"]) == 0
     assert not target.exists()
     assert (target.parent / "purged.json").is_file()
+
+
+def test_no_contact_requests_and_running_promises_are_not_placed():
+    events = [book.event("do_not_contact", night(0), 1, account=False),
+              book.event("promise_to_pay", night(0), 2, until=night(1)),
+              book.event("promise_to_pay", night(0), 3, until=night(0) - timedelta(days=1))]
+    conn = m6_book(range(1, 4), 3, events=events)
+    agencies.build_placements(conn, book.STRATEGY, night(0), night(2))
+    placed = {p["account_id"]: p["placed_night"] for p in placements(conn)}
+    # AC1 never; AC2 once its promise ran out (after night 1); AC3's promise had lapsed
+    assert placed == {"AC00000002": night(2), "AC00000003": night(0)}
