@@ -2,7 +2,7 @@
 -- jurisdiction with agencies (agency_shares), not placed now, not recalled or returned within
 -- $replace_after_days nights, never recalled for bankruptcy or deceased, with no recall trigger
 -- (agency_triggers) landed within $replace_after_days nights (bankruptcy, deceased: ever), no
--- do_not_contact on record and no promise to pay running tonight.
+-- do_not_contact on record, no promise to pay running tonight and no dispute open.
 -- The agency: a uniform number from the md5 of "<seed>:<account_id>:<placements before>" falls
 -- into one band of the jurisdiction's shares (agencies in name order); a rotation leaves out the
 -- agency it rotates from, the others' shares scaled up to 1. Stable: the same account, seed and
@@ -71,6 +71,21 @@ held as (
     where e.landing_date <= cast($night as date)
         and (e.event_type = 'do_not_contact'
              or (e.event_type = 'promise_to_pay' and e.until_date >= cast($night as date)))
+    union all
+    -- a dispute still open: the account's latest dispute event within the open_dispute
+    -- suppression's lookback ($dispute_lookback_days, null: any time) is an opening
+    select l.account_id
+    from located as l
+    inner join contact_events as e
+        on e.customer_id = l.customer_id
+        and (e.account_id is null or e.account_id = l.account_id)
+    where e.landing_date <= cast($night as date)
+        and e.event_type in ('dispute_opened', 'dispute_closed')
+        and ($dispute_lookback_days is null
+             or e.landing_date > cast($night as date) - cast($dispute_lookback_days as integer))
+    group by l.account_id
+    having arg_max(e.event_type, (e.event_time, e.event_type = 'dispute_closed'))
+        = 'dispute_opened'
 ),
 
 eligible as (

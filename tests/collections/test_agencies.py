@@ -339,12 +339,20 @@ def test_overdue_purge_removes_old_placement_files_too(home):
     assert (target.parent / "purged.json").is_file()
 
 
-def test_no_contact_requests_and_running_promises_are_not_placed():
+def test_no_contact_requests_running_promises_and_open_disputes_are_not_placed():
+    long_ago = night(0) - timedelta(days=60)
     events = [book.event("do_not_contact", night(0), 1, account=False),
               book.event("promise_to_pay", night(0), 2, until=night(1)),
-              book.event("promise_to_pay", night(0), 3, until=night(0) - timedelta(days=1))]
-    conn = m6_book(range(1, 4), 3, events=events)
+              book.event("promise_to_pay", night(0), 3, until=night(0) - timedelta(days=1)),
+              # opened 60 days ago (past replace_after_days, inside open_dispute's 180): open
+              book.event("dispute_opened", long_ago, 4),
+              # opened and closed: placed
+              book.event("dispute_opened", long_ago, 5),
+              book.event("dispute_closed", long_ago + timedelta(days=5), 5)]
+    conn = m6_book(range(1, 6), 3, events=events)
     agencies.build_placements(conn, book.STRATEGY, night(0), night(2))
     placed = {p["account_id"]: p["placed_night"] for p in placements(conn)}
-    # AC1 never; AC2 once its promise ran out (after night 1); AC3's promise had lapsed
-    assert placed == {"AC00000002": night(2), "AC00000003": night(0)}
+    # AC1 never; AC2 once its promise ran out (after night 1); AC3's promise had lapsed; AC4's
+    # dispute is open
+    assert placed == {"AC00000002": night(2), "AC00000003": night(0),
+                      "AC00000005": night(0)}

@@ -93,6 +93,7 @@ def build_placements(conn: duckdb.DuckDBPyConnection, strategy: Strategy, start:
                 "rotation_days": agencies.rotation_days,
                 "replace_after_days": agencies.replace_after_days,
                 "default_jurisdiction": strategy.default_jurisdiction,
+                "dispute_lookback_days": strategy.suppression_lookback.get("open_dispute"),
                 "strategy_version": strategy.version}
             run_sql(conn, "agencies/create_agency_triggers", night_params,
                     has_outcomes=outcomes)
