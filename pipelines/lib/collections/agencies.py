@@ -165,7 +165,8 @@ def write_placement_files(conn: duckdb.DuckDBPyConnection, strategy: Strategy, n
         temporary.replace(target)
         written += 1
     if folder.is_dir():
-        for stale in folder.glob("*.csv"):
+        # a file no longer wanted, or one half-written by a run that was killed
+        for stale in [*folder.glob("*.csv"), *folder.glob("*.tmp")]:
             if stale.name not in contents:
                 stale.unlink()
     return PlacementFiles(
