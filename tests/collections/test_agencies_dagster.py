@@ -78,6 +78,8 @@ def test_late_buckets_are_placed_before_tiering_and_get_no_own_contact(nights):
             "snapshot_date = ?", [EARLIER]).fetchall()}
         recovered = conn.execute("select account_id, snapshot_date, payment_amount from "
                                  "post_write_off_recoveries").fetchall()
+        legal = conn.execute("select snapshot_date, account_id, track from legal_review "
+                             "order by 1").fetchall()
     assert placed == [
         ("AC00000003", "CN", "CNY", EARLIER, "active", None),
         ("AC00000004", "US", "USD", EARLIER, "active", None),
@@ -88,6 +90,10 @@ def test_late_buckets_are_placed_before_tiering_and_get_no_own_contact(nights):
     assert tiers["AC00000002"] is None
     assert planned == {"AC00000001", "AC00000002"}
     assert [(a, d, float(p)) for a, d, p in recovered] == [("AC00000005", NIGHT, 100.0)]
+    # the write-off review (T5) account: CNY 5,432.10 between 2,000 and 50,000, address on
+    # record: a payment-order candidate both nights
+    assert legal == [(EARLIER, "AC00000005", "payment_order"),
+                     (NIGHT, "AC00000005", "payment_order")]
 
 
 def test_placement_files_are_owner_only_and_a_rerun_leaves_them_as_they_were(nights):
