@@ -11,7 +11,7 @@
 --   balance_at_placement: balance on the placement night, in the account's currency
 --   rotation_due: placed_night + rotation_days: the night it moves to another agency; null when the strategy never rotates
 --   recalled_night: the night the placement ended (recalled, rotated or returned); null while active
---   recall_reason: why it ended: deceased, bankruptcy, dispute, complaint, payment (recalled), rotation (rotated), closed or left_placed_buckets (returned); null while active
+--   recall_reason: why it ended: deceased, bankruptcy, dispute, complaint, payment (recalled), rotation (rotated), closed, left_placed_buckets or no_agencies_in_strategy (returned); null while active
 --   status: active | recalled | rotated | returned
 --   strategy_version: the strategy's version + content hash that placed it
 create table if not exists agency_placements (

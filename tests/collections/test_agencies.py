@@ -356,3 +356,15 @@ def test_no_contact_requests_running_promises_and_open_disputes_are_not_placed()
     # dispute is open
     assert placed == {"AC00000002": night(2), "AC00000003": night(0),
                       "AC00000005": night(0)}
+
+
+def test_a_strategy_without_agencies_returns_every_active_placement(tmp_path):
+    conn = m6_book([1, 2], 3)
+    agencies.build_placements(conn, book.STRATEGY, night(0), night(0))
+    raw = yaml.safe_load(STRATEGY_PATH.read_text(encoding="utf-8"))
+    del raw["agencies"]
+    path = tmp_path / "strategy.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    assert agencies.build_placements(conn, load_strategy(path), night(2), night(2)) == 0
+    assert {(p["status"], p["recall_reason"], p["recalled_night"]) for p in placements(conn)} \
+        == {("returned", "no_agencies_in_strategy", night(2))}

@@ -82,6 +82,7 @@ def build_placements(conn: duckdb.DuckDBPyConnection, strategy: Strategy, start:
         run_sql(conn, "agencies/undo_placements_from", params)
         run_sql(conn, "agencies/undo_recalls_from", params)
         if agencies is None:
+            run_sql(conn, "agencies/return_all_placements", {"night": start})
             return 0
         register(conn, strategy)
         outcomes = has_outcomes(conn)
