@@ -44,7 +44,9 @@ history as (
                 and recalled_night > cast($night as date) - cast($replace_after_days as integer)
         ) as recent_ends,
         count(*) filter (where recall_reason in ('bankruptcy', 'deceased')) as final_ends,
-        arg_max(case when status = 'rotated' then agency_id end, placed_night) as rotated_from
+        -- the latest placement, when it was rotated tonight or before: its agency is left out
+        case when arg_max(status, placed_night) = 'rotated'
+             then arg_max(agency_id, placed_night) end as rotated_from
     from agency_placements
     group by account_id
 ),
