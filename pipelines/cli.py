@@ -355,7 +355,8 @@ def cmd_summary(args) -> None:
 
 
 def cmd_purge(args) -> None:
-    """Remove the personal-data files of letter batches of nights before --before."""
+    """Remove the personal-data files of letter batches and agency placement files of nights
+    before --before."""
     from pipelines.lib.collections.batch import purge_batches
 
     purged = purge_batches(settings.letters_out_dir(), args.before)
@@ -364,6 +365,11 @@ def cmd_purge(args) -> None:
                  entry["files"], entry["bytes"])
     log.info("purged %d letter batches before %s under %s", len(purged), args.before,
              settings.letters_out_dir())
+    from pipelines.lib.collections.agencies import placements_out_dir, purge_placements
+
+    placed = purge_placements(placements_out_dir(), args.before)
+    log.info("purged the placement files of %d nights before %s under %s", len(placed),
+             args.before, placements_out_dir())
 
 
 def build_parser() -> argparse.ArgumentParser:

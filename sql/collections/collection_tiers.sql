@@ -48,7 +48,7 @@
 --   treatment: the matching rule's treatment name (the tier's own unless the rule names another: early_reminder, early_warning_watch, soft_notice, early_high, early_high_automated, formal_demand, formal_demand_automated, final_notice, write_off_review)
 --   early_warning_action: for an early-warning account, the treatment its flag leads to (early_reminder with a payment due within the window, else the strategy's watch); null for accounts not flagged, and for a flagged account no rule treats (the check assert_early_warnings_acted_on finds these); when a flagged account's contacts are not made, suppression_reason / channel_suppressions say why
 --   tier_since: the first night of the account's current unbroken run in this tier (the tier entry); null with tier
---   suppression_reason: the first account-wide suppression that applies, in strategy order (deceased, bankruptcy, do_not_contact, no_customer_record, open_dispute, complaint, promise_to_pay, paid_to_current), for accounts with a tier; paid_to_current also when the tier is null; after contact planning, when every contact of the treatment was suppressed on its channel, that channel reason (opt_out, frequency_cap, no_destination)
+--   suppression_reason: the first account-wide suppression that applies, in strategy order (deceased, bankruptcy, do_not_contact, no_customer_record, open_dispute, complaint, promise_to_pay, paid_to_current, placed_with_agency), for accounts with a tier; paid_to_current also when the tier is null; after contact planning, when every contact of the treatment was suppressed on its channel, that channel reason (opt_out, frequency_cap, no_destination)
 --   suppression_reasons: every account-wide suppression that applies, comma-separated
 --   channel_suppressions: after contact planning: channel=reason for each contact of the treatment not planned tonight (e.g. sms=opt_out,email=frequency_cap)
 --   contacts_planned: after contact planning: contacts of the treatment planned for this night (0 when none); null before planning
@@ -263,6 +263,15 @@ applying as (
     inner join suppression_rules as r on r.reason = 'paid_to_current'
     where a.days_past_due = 0
         and a.days_since_delinquent between 1 and coalesce(r.lookback_days, 100000)
+{%- if has_placements %}
+    union all
+    -- an outside agency holds the account tonight (agency_placements, issue 19)
+    select a.snapshot_date, a.account_id, 'placed_with_agency' as reason
+    from accounts as a
+    inner join agency_placements as p
+        on p.account_id = a.account_id and p.placed_night <= a.snapshot_date
+        and (p.recalled_night is null or p.recalled_night > a.snapshot_date)
+{%- endif %}
 ),
 
 customer_first_landed as (

@@ -23,6 +23,8 @@ UPSTREAM = (
     "account_scores", "model_monitoring",
     "collection_tiers", "contact_history", "cure_rates", "credit_line_actions",
     "experiment_results",  # issue 19: the experiments sub-section
+    # section 9, agencies (issue 19)
+    "agency_placements", "legal_review", "post_write_off_recoveries",
     # the ingest assets write `quarantine` and `ingest_log` (section 10)
     "account_snapshots", "customers", "contact_events",
     # section 9's collections-loop sub-sections

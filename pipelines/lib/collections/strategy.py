@@ -20,6 +20,11 @@ import yaml
 from models.buckets import BUCKETS
 from pipelines import settings
 from pipelines.lib.collections.offers import validate_offers
+from pipelines.lib.collections.agency_strategy import (
+    AgencyStrategy,
+    AgencyStrategyError,
+    parse_agencies,
+)
 
 STRATEGY_PATH = settings.REPO_ROOT / "pipelines" / "config" / "collection_strategy.yaml"
 TIERS = ("T0", "T1", "T2", "T3", "T4", "T5")
@@ -32,6 +37,8 @@ PHONE_CADENCE = ("max_nights_without_contact", "max_nights", "rest_nights")
 ACCOUNT_SUPPRESSIONS = ("deceased", "bankruptcy", "do_not_contact", "open_dispute", "complaint",
                         "promise_to_pay", "paid_to_current", "payment_plan_active")
 CHANNEL_SUPPRESSIONS = ("opt_out",)
+# optional in the file (issue 19): while an outside agency holds the account, no own contact
+AGENCY_SUPPRESSIONS = ("placed_with_agency",)
 # Not a strategy choice: an account whose holder has no customer record landed has nobody to write
 # to or call; it is held with this reason (after the legal stops) so operations chase the record.
 DATA_SUPPRESSIONS = ("no_customer_record",)
@@ -141,6 +148,8 @@ class Strategy:
     phone_cadence: dict[str, int] = field(default_factory=dict)
     # bucket -> {kind: value}, kind one of HIGH_RISK_KINDS; a bucket not listed is never high risk
     high_risk: dict[str, dict] = field(default_factory=dict)
+    # outside agencies and the legal track (agency_strategy.py); None: nothing is placed
+    agencies: AgencyStrategy | None = None
 
     def jurisdiction(self, country: str | None) -> Jurisdiction:
         return self.jurisdictions.get(country or "", self.jurisdictions[self.default_jurisdiction])
@@ -191,7 +200,7 @@ class Strategy:
 
     def suppression_table(self) -> pa.Table:
         reasons = (ACCOUNT_SUPPRESSIONS[:3] + DATA_SUPPRESSIONS + ACCOUNT_SUPPRESSIONS[3:]
-                   + CHANNEL_SUPPRESSIONS)
+                   + AGENCY_SUPPRESSIONS + CHANNEL_SUPPRESSIONS)
         return pa.Table.from_pylist(
             [{"reason": r, "priority": i, "lookback_days": self.suppression_lookback.get(r)}
              for i, r in enumerate(reasons)],
@@ -690,7 +699,8 @@ def load_strategy(path: Path | None = None) -> Strategy:
                             "suppressions",
                             "payment_deadline_days", "default_jurisdiction", "jurisdictions",
                             "sms_max_segments", "credit_line", "cure_windows_days",
-                            "breakdown_missing", "queues", "phone_cadence", "offers"}, "(top)")
+                            "breakdown_missing", "queues", "phone_cadence", "offers",
+                            "agencies"}, "(top)")
     breakdown_missing = raw.get("breakdown_missing", "per_statement")
     if breakdown_missing not in BREAKDOWN_MISSING:
         _fail(path, "breakdown_missing", f"expected one of {', '.join(BREAKDOWN_MISSING)}, got "
@@ -703,6 +713,11 @@ def load_strategy(path: Path | None = None) -> Strategy:
     lookback = {}
     for reason in ACCOUNT_SUPPRESSIONS + CHANNEL_SUPPRESSIONS:
         spec = _require(path, suppressions, reason, "suppressions", dict)
+        _check_keys(path, spec, {"lookback_days"}, f"suppressions.{reason}")
+        lookback[reason] = _non_negative_int(path, spec.get("lookback_days"),
+                                             f"suppressions.{reason}.lookback_days", True)
+    for reason in AGENCY_SUPPRESSIONS:
+        spec = suppressions.get(reason) or {}
         _check_keys(path, spec, {"lookback_days"}, f"suppressions.{reason}")
         lookback[reason] = _non_negative_int(path, spec.get("lookback_days"),
                                              f"suppressions.{reason}.lookback_days", True)
@@ -720,6 +735,10 @@ def load_strategy(path: Path | None = None) -> Strategy:
     capacity = _queues(path, raw, contacts, set(jurisdictions))
     phone_cadence = _phone_cadence(path, raw)
     validate_offers(path, raw, _fail)
+    try:
+        agencies = parse_agencies(path, raw.get("agencies"), set(jurisdictions))
+    except AgencyStrategyError as error:
+        raise StrategyError(str(error)) from error
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
     return Strategy(
         version=f"{version}+{digest}", path=path, raw=raw, high_risk_grades=tuple(grades),
@@ -731,4 +750,4 @@ def load_strategy(path: Path | None = None) -> Strategy:
                                            "sms_max_segments"),
         credit_line=credit, cure_windows_days=windows, breakdown_missing=breakdown_missing,
         high_risk=high_risk,
-        queue_capacity=capacity, phone_cadence=phone_cadence)
+        queue_capacity=capacity, phone_cadence=phone_cadence, agencies=agencies)

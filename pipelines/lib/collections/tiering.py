@@ -70,7 +70,8 @@ def build_tiers(conn: duckdb.DuckDBPyConnection, strategy: Strategy, start: date
     params = {"start_date": start, "end_date": end, "strategy_version": strategy.version,
               **settings.tier_settings()}
     query = render_sql("collections/collection_tiers", single_night=start == end,
-                       has_scores=table_exists(conn, "account_scores"))
+                       has_scores=table_exists(conn, "account_scores"),
+                       has_placements=table_exists(conn, "agency_placements"))
     add_new_columns(conn, "collection_tiers", query, params)
     rows = replace_nights(conn, "collection_tiers", start, end, query, params)
     experiments.apply_to_tiers(conn, strategy, start, end)
