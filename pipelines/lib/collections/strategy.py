@@ -19,12 +19,12 @@ import yaml
 
 from models.buckets import BUCKETS
 from pipelines import settings
-from pipelines.lib.collections.offers import validate_offers
 from pipelines.lib.collections.agency_strategy import (
     AgencyStrategy,
     AgencyStrategyError,
     parse_agencies,
 )
+from pipelines.lib.collections.offers import validate_offers
 
 STRATEGY_PATH = settings.REPO_ROOT / "pipelines" / "config" / "collection_strategy.yaml"
 TIERS = ("T0", "T1", "T2", "T3", "T4", "T5")
