@@ -25,6 +25,7 @@ instalments, which the truth does not follow.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -103,10 +104,26 @@ def _cure_probability(book: _Book, acc: np.ndarray, t: int, multiplier: np.ndarr
     return (first_event * cures).sum(axis=1)
 
 
-def run_seed(seed: int, *, nights: int = 90, accounts: int = 50_000, world: str = "effect",
-             effect_size: float = 1.0, challenger_share: float = 0.2,
-             end_date: date = date(2026, 11, 30)) -> SeedResult:
-    """One simulated experiment: the book, the arms, the cohort, the measured and true lift."""
+@dataclass(frozen=True)
+class Cohort:
+    """Per account of the book: entry night (-1: never entered), cured within the window, arm,
+    hardship, the true cure probability under each arm's treatment, complaints."""
+
+    entered: np.ndarray
+    cured: np.ndarray
+    challenger: np.ndarray
+    hardship: np.ndarray
+    p_champion: np.ndarray
+    p_challenger: np.ndarray
+    complaints: np.ndarray
+    matured: np.ndarray
+
+
+def simulate_experiment(seed: int, *, nights: int = 90, accounts: int = 50_000,
+                        world: str = "effect", effect_size: float = 1.0,
+                        challenger_share: float = 0.2,
+                        end_date: date = date(2026, 11, 30)) -> Cohort:
+    """Run the book with the experiment: every delinquent account gets its arm's treatment."""
     potential = TreatmentWorld(world, effect_size)
     start = end_date - timedelta(days=nights - 1)
     with ThreadPoolExecutor(1) as pool:
@@ -115,7 +132,7 @@ def run_seed(seed: int, *, nights: int = 90, accounts: int = 50_000, world: str 
     hardship = hardship_flags(book.z, seed)
     challenger_customer = np.array([
         arm_of(seed, EXPERIMENT_ID, f"CU{c + 1:07d}", challenger_share) == "challenger"
-        for c in range(book.n_customers)])
+        for c in range(book.n_customers)], bool)
     challenger = challenger_customer[book.customer]
     hard = hardship[book.customer]
     arm_mask = np.where(challenger, CHALLENGER, CHAMPION)
@@ -125,7 +142,7 @@ def run_seed(seed: int, *, nights: int = 90, accounts: int = 50_000, world: str 
 
     n = book.n_accounts
     entered = np.full(n, -1)
-    seen = np.zeros(n, bool)       # in a tier at some night of the experiment
+    seen = np.zeros(n, bool)       # in a tier on some night of the experiment
     cured = np.zeros(n, bool)
     p_champion, p_challenger = np.zeros(n), np.zeros(n)
     complaints = np.zeros(n, np.int64)
@@ -145,29 +162,34 @@ def run_seed(seed: int, *, nights: int = 90, accounts: int = 50_000, world: str 
         seen |= delinquent
         if len(fresh):
             entered[fresh] = t
-            p_champion[fresh] = _cure_probability(
-                book, fresh, t, potential.cure_multiplier(np.full(len(fresh), CHAMPION), hard[fresh]))
-            p_challenger[fresh] = _cure_probability(
-                book, fresh, t, potential.cure_multiplier(np.full(len(fresh), CHALLENGER),
-                                                          hard[fresh]))
+            for mask, target in ((CHAMPION, p_champion), (CHALLENGER, p_challenger)):
+                target[fresh] = _cure_probability(
+                    book, fresh, t,
+                    potential.cure_multiplier(np.full(len(fresh), mask), hard[fresh]))
         treated = delinquent
-    last = _day(end_date)
-    cohort = (entered >= 0) & (entered + WINDOW <= last)
-    a, b = cohort & ~challenger, cohort & challenger
-    interval = rate_difference(int(cured[a].sum()), int(a.sum()), int(cured[b].sum()),
+    matured = (entered >= 0) & (entered + WINDOW <= _day(end_date))
+    return Cohort(entered, cured, challenger, hard, p_champion, p_challenger, complaints, matured)
+
+
+def run_seed(seed: int, **settings) -> SeedResult:
+    """One simulated experiment summarised: cohort per arm, measured and true lift."""
+    c = simulate_experiment(seed, **settings)
+    a, b = c.matured & ~c.challenger, c.matured & c.challenger
+    interval = rate_difference(int(c.cured[a].sum()), int(a.sum()), int(c.cured[b].sum()),
                                int(b.sum()))
-    lift = p_challenger[cohort] - p_champion[cohort]
-    return SeedResult(seed, int(a.sum()), int(cured[a].sum()), int(b.sum()), int(cured[b].sum()),
-                      float(lift.mean()) if cohort.any() else float("nan"),
-                      float(p_champion[cohort].mean()), float(p_challenger[cohort].mean()),
-                      int(complaints[a].sum()), int(complaints[b].sum()), interval)
+    lift = c.p_challenger[c.matured] - c.p_champion[c.matured]
+    return SeedResult(seed, int(a.sum()), int(c.cured[a].sum()), int(b.sum()),
+                      int(c.cured[b].sum()), float(lift.mean()) if c.matured.any() else math.nan,
+                      float(c.p_champion[c.matured].mean()),
+                      float(c.p_challenger[c.matured].mean()),
+                      int(c.complaints[a].sum()), int(c.complaints[b].sum()), interval)
 
 
 def format_table(results: list[SeedResult], world: str) -> str:
     """The per-seed table and the coverage lines."""
     lines = [f"world {world}",
-             "seed  n_champ  n_chall  cure_champ  cure_chall  true_lift  measured  "
-             "95% interval           covered  verdict"]
+             ("seed  n_champ  n_chall  cure_champ  cure_chall  true_lift  measured  "
+             "95% interval           covered  verdict")]
     for r in results:
         verdict = "significant" if r.interval.significant else "no significant difference"
         lines.append(
