@@ -25,13 +25,17 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
 
 from tooling.simulator import _without_huge_pages
 from tooling.simulator.accounts import _Book
 from tooling.simulator.behaviour import _BOOST_DAYS, _day
 from tooling.simulator.fx import usd_cny_path, write_fx_rates
 from tooling.simulator.outcomes import write_outcomes
-from tooling.simulator.treatments import TreatmentWorld, hardship_flags
+from tooling.simulator.potential import cure_probability_30d
+from tooling.simulator.treatments import TreatmentWorld, channel_mask, hardship_flags, mask_text
 from tooling.simulator.truth import _Truth
 from tooling.simulator.writing import FEEDS, _Writer
 
@@ -95,6 +99,8 @@ def closed_loop(home: Path, *, accounts: int = 300, nights: int = 90, seed: int 
             book.step(night)
             book.treatment_multiplier[:] = 1.0
             writer.write_night(night)
+            write_treatment_truth(home, book, night, potential, hardship, outcomes,
+                                  strategy_treatments(STRATEGY_PATH))
             write_fx_rates(home, night, float(usd_cny[number]), "csv")
             simulated = time.perf_counter() - began
             if number + 1 < warmup:
@@ -109,6 +115,41 @@ def closed_loop(home: Path, *, accounts: int = 300, nights: int = 90, seed: int 
             log.info("closed loop %s: %d outcomes, %.1f s simulate, %.1f s pipeline", night,
                      done[-1].outcomes, simulated, ran)
     return done
+
+
+def strategy_treatments(strategy_path: Path) -> dict[str, int]:
+    """Treatment name -> the channel mask of its contacts, as the strategy file defines them."""
+    strategy = yaml.safe_load(strategy_path.read_text(encoding="utf-8"))
+    return {t["name"]: channel_mask(c["channel"] for c in t.get("contacts", ()))
+            for t in strategy["treatments"].values()}
+
+
+def write_treatment_truth(home: Path, book: _Book, night: date, potential: TreatmentWorld,
+                          hardship: np.ndarray, outcomes, treatments: dict[str, int]) -> Path:
+    """``truth/treatments/<night>.parquet``: per delinquent account tonight, whether it is a
+    hardship case, the channels it got from last night's batch, and its true probability of
+    being back to M0 within 30 nights under each strategy treatment (``p_cure_30d_<name>``) and
+    untreated: what a study needs to state the true lift of any arm's treatment against another's.
+    """
+    t = _day(night)
+    acc = np.flatnonzero(book.active() & (book.n_arrears > 0))
+    hard = hardship[book.customer[acc]]
+    got = np.array([outcomes.treated.get(int(i), 0) if outcomes else 0 for i in acc], np.int64)
+    columns = {
+        "snapshot_date": pa.array([night] * len(acc), pa.date32()),
+        "account_id": [f"AC{i + 1:08d}" for i in acc],
+        "hardship": pa.array(hard, pa.bool_()),
+        "channels_got": [mask_text(m) for m in got],
+        "cure_multiplier_got": potential.cure_multiplier(got, hard),
+        "p_cure_30d_untreated": cure_probability_30d(book, acc, t, np.ones(len(acc))),
+    }
+    for name, mask in treatments.items():
+        columns[f"p_cure_30d_{name}"] = cure_probability_30d(
+            book, acc, t, potential.cure_multiplier(np.full(len(acc), mask), hard))
+    path = home / "truth" / "treatments" / f"{night.isoformat()}.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table(columns), path)
+    return path
 
 
 def _apply(book: _Book, outcomes, potential: TreatmentWorld, hardship: np.ndarray,

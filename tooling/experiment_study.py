@@ -34,29 +34,20 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from models.buckets import bucket_index
 from pipelines.lib.collections.experiment_stats import Interval, rate_difference
 from tooling.simulator.accounts import _Book
-from tooling.simulator.behaviour import (
-    _BUCKET_EVENT,
-    _CALL_ATTEMPT,
-    _CLOSED,
-    _CURE_SHARE,
-    _day,
-    _event_hazard,
-)
+from tooling.simulator.behaviour import _CLOSED, _day
+from tooling.simulator.potential import WINDOW, cure_probability_30d
 from tooling.simulator.treatments import (
     TreatmentWorld,
     arm_of,
     channel_mask,
     hardship_flags,
 )
-from tooling.simulator.truth import _boost_chain
 
 EXPERIMENT_ID = "sim_daily_call"
 CHAMPION = channel_mask(["sms", "email"])    # T1 soft_notice
 CHALLENGER = channel_mask(["sms", "phone"])  # T2 early_high
-WINDOW = 30
 
 
 @dataclass(frozen=True)
@@ -78,30 +69,6 @@ class SeedResult:
     @property
     def covered(self) -> bool:
         return self.interval.contains(self.true_lift)
-
-
-def _cure_probability(book: _Book, acc: np.ndarray, t: int, multiplier: np.ndarray) -> np.ndarray:
-    """P(back to M0 within 30 nights after night t) under a treatment factor, per account.
-
-    The same chain as the truth's roll-forward: the account's daily payment-event probability
-    (times the treatment factor, before the cap) with the lender's calls and promises followed
-    exactly. Any payment event cures a single missed instalment; once the next due date has
-    passed unpaid only a full cure (share _CURE_SHARE of events) does.
-    """
-    steps = np.arange(1, WINDOW + 1)
-    dpd = (t - book.arrears_due[acc, 0])[:, None] + steps[None, :]
-    bucket = bucket_index(dpd)
-    base = (_event_hazard(book.risk(acc), book.account_multiplier(acc))[:, None]
-            * book.date_multiplier(t + steps)[None, :] * _BUCKET_EVENT[bucket]
-            * multiplier[:, None])
-    called = _CALL_ATTEMPT[bucket] * book.contact_rate(acc, t)[:, None]
-    left = np.clip(book.boost_until[acc] - t, 0, 7)
-    state = np.where(left > 0, left + np.where(book.boost_promise[acc], 7, 0), 0)
-    survival = _boost_chain(base, called, state)
-    first_event = survival[:, :-1] - survival[:, 1:]
-    second_due = book.next_due(acc, t)
-    cures = np.where((t + steps)[None, :] > second_due[:, None], _CURE_SHARE, 1.0)
-    return (first_event * cures).sum(axis=1)
 
 
 @dataclass(frozen=True)
@@ -163,7 +130,7 @@ def simulate_experiment(seed: int, *, nights: int = 90, accounts: int = 50_000,
         if len(fresh):
             entered[fresh] = t
             for mask, target in ((CHAMPION, p_champion), (CHALLENGER, p_challenger)):
-                target[fresh] = _cure_probability(
+                target[fresh] = cure_probability_30d(
                     book, fresh, t,
                     potential.cure_multiplier(np.full(len(fresh), mask), hard[fresh]))
         treated = delinquent

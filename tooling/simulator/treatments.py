@@ -49,6 +49,11 @@ def channel_mask(channels: Iterable[str]) -> int:
     return mask
 
 
+def mask_text(mask: int) -> str:
+    """The channels of a mask as text, e.g. ``sms+phone`` (empty: none)."""
+    return "+".join(name for name in CHANNELS if mask & _BIT[name])
+
+
 @dataclass(frozen=True)
 class TreatmentWorld:
     """The potential outcomes of the simulated book: which world, and how strong the effects."""
