@@ -236,3 +236,32 @@ def test_no_batch_writes_a_header_only_file(tmp_path):
     result, rows = _outcomes(tmp_path, 1)
     assert rows == [] and result.rows == 0
     assert result.path.read_text(encoding="utf-8").strip() == ",".join(INTERFACE_COLUMNS)
+
+
+def test_outcomes_pass_the_contact_outcomes_contract(batch):
+    """Every row of a written file passes the feed's contract, its contacts known (runs once the
+    contract of the outcomes feed is in the repository)."""
+    duckdb = pytest.importorskip("duckdb")
+    from pipelines.lib.ingest.contracts import load_contract
+    from pipelines.lib.ingest.landing import read_landing_file
+    from pipelines.lib.ingest.row_checks import run_row_checks
+
+    try:
+        contract = load_contract("contact_outcomes")
+    except Exception:  # noqa: BLE001 - any failure to find it means: not merged yet
+        pytest.skip("data_contracts/contact_outcomes.odcs.yaml is not in this checkout yet")
+    conn = duckdb.connect()
+    conn.execute("drop table if exists contact_history")
+    conn.execute("create table contact_history (contact_id varchar)")
+    conn.executemany("insert into contact_history values (?)", [
+        ["260502-AAAA000001"], ["260502-AAAA000002"], ["260502-AAAA000003"],
+        ["CT260502-0000000001"], ["CT260502-0000000002"], ["CT260502-0000000003"]])
+    total = 0
+    for seed in range(10):
+        result, rows = _outcomes(batch, seed, hardship=seed % 2 == 0)
+        landed = read_landing_file(result.path, contract)
+        assert landed.structural_rejects == []
+        run_row_checks(conn, contract, landed)
+        assert conn.execute("select count(*) from violations").fetchone() == (0,)
+        total += len(rows)
+    assert total > 40
