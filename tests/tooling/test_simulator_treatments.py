@@ -76,6 +76,20 @@ def test_arms_are_stable_customer_level_and_near_their_share():
                zip(arms[:2_000], with_holdout, strict=True))
 
 
+def test_arms_are_the_pipelines_assignment():
+    """The same arms as sql/experiments/assign_arms.sql computes them, worked out here by DuckDB."""
+    import duckdb
+
+    ids = [f"CU{c:07d}" for c in range(1, 1_001)]
+    with duckdb.connect() as conn:
+        u = [row[0] for row in conn.execute(
+            "select cast(cast('0x' || substr(sha256(concat_ws('|', 20261204, 'exp1', id)), 1, 15)"
+            " as ubigint) as double) / pow(16, 15) from unnest(?) as t(id)", [ids]).fetchall()]
+    expected = ["holdout" if x < 0.05 else "challenger" if x < 0.25 else "champion" for x in u]
+    assert [arm_of(20261204, "exp1", i, 0.2, 0.05) for i in ids] == expected
+    assert {"holdout", "challenger", "champion"} == set(expected)
+
+
 def test_hardship_is_stable_and_likelier_among_the_riskier():
     risk = np.random.default_rng(0).standard_normal(50_000)
     flags = hardship_flags(risk, 5)

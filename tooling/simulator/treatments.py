@@ -106,11 +106,11 @@ def hardship_flags(customer_risk: np.ndarray, seed: int) -> np.ndarray:
 
 def arm_of(seed: int, experiment_id: str, customer_id: str, challenger_share: float,
            holdout_share: float = 0.0) -> str:
-    """The experiment arm of a customer: uniform from sha256(seed|experiment_id|customer_id),
-    holdout below the holdout share, challenger below holdout + challenger, else champion (the
-    rule of the experiments part, pipelines' experiment assignment)."""
-    digest = hashlib.sha256(f"{seed}|{experiment_id}|{customer_id}".encode()).digest()
-    u = int.from_bytes(digest[:8], "big") / 2**64
+    """The experiment arm of a customer, as the pipeline assigns it (sql/experiments/
+    assign_arms.sql): u = the first 15 hex digits of sha256(seed|experiment_id|customer_id) /
+    16^15; holdout below the holdout share, challenger below holdout + challenger, else champion."""
+    digest = hashlib.sha256(f"{seed}|{experiment_id}|{customer_id}".encode()).hexdigest()
+    u = int(digest[:15], 16) / 16**15
     if u < holdout_share:
         return "holdout"
     if u < holdout_share + challenger_share:
