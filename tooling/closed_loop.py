@@ -56,7 +56,7 @@ class LoopNight:
 def closed_loop(home: Path, *, accounts: int = 300, nights: int = 90, seed: int = 1,
                 world: str = "effect", effect_size: float = 1.0, warmup: int = 0,
                 end_date: date | None = None, groups: list[str] | None = None,
-                run=None) -> list[LoopNight]:
+                work_list_back: bool = False, run=None) -> list[LoopNight]:
     """Simulate and run ``warmup + nights`` nights, the last ``nights`` in the closed loop.
 
     ``run(start, end, groups)`` runs the pipeline (default ``pipelines.cli.run_nights``; groups
@@ -74,7 +74,7 @@ def closed_loop(home: Path, *, accounts: int = 300, nights: int = 90, seed: int 
     if os.environ.get("OVERDUE_START_DATE", "9999") > start.isoformat():
         os.environ["OVERDUE_START_DATE"] = start.isoformat()
     home = Path(home)
-    for feed in (*FEEDS, "contact_outcomes"):
+    for feed in (*FEEDS, "contact_outcomes", *(("work_list_outcomes",) if work_list_back else ())):
         (home / "landing" / feed).mkdir(parents=True, exist_ok=True)
     (home / "truth").mkdir(parents=True, exist_ok=True)
     usd_cny = usd_cny_path(start, total, seed)
@@ -94,7 +94,7 @@ def closed_loop(home: Path, *, accounts: int = 300, nights: int = 90, seed: int 
                 outcomes = write_outcomes(
                     home, night - timedelta(days=1), night, seed=seed, world=potential,
                     hardship=hardship, customer_of=book.customer, connect=connect,
-                    strategy_path=STRATEGY_PATH, rng=rng)
+                    strategy_path=STRATEGY_PATH, rng=rng, work_list_back=work_list_back)
                 _apply(book, outcomes, potential, hardship, _day(night))
             book.step(night)
             book.treatment_multiplier[:] = 1.0
@@ -178,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--world", choices=("effect", "none"), default="effect")
     parser.add_argument("--effect-size", type=float, default=1.0)
     parser.add_argument("--groups", nargs="*", help="asset groups to run, default all")
+    parser.add_argument("--work-list-back", action="store_true",
+                        help="return call dispositions in the filled work list "
+                        "(landing/work_list_outcomes/) instead of the outcomes feed")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from pipelines import settings
@@ -185,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     home = Path(args.home or settings.overdue_home())
     nights = closed_loop(home, accounts=args.accounts, nights=args.nights, seed=args.seed,
                          world=args.world, effect_size=args.effect_size, warmup=args.warmup,
-                         groups=args.groups or None)
+                         groups=args.groups or None, work_list_back=args.work_list_back)
     seconds = [n.pipeline_seconds + n.simulate_seconds for n in nights]
     totals: dict[str, int] = {}
     for n in nights:

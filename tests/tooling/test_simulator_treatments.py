@@ -279,3 +279,57 @@ def test_outcomes_pass_the_contact_outcomes_contract(batch):
         assert conn.execute("select count(*) from violations").fetchone() == (0,)
         total += len(rows)
     assert total > 40
+
+
+def _work_list_back(home: Path, seed: int):
+    return write_outcomes(
+        home, PLANNED, NIGHT, seed=seed, world=TreatmentWorld("effect", 1.0),
+        hardship=np.full(5, seed % 2 == 0), customer_of=np.arange(5), connect=np.full(5, 0.8),
+        strategy_path=STRATEGY, rng=np.random.default_rng(seed), work_list_back=True)
+
+
+def test_call_dispositions_can_come_back_in_the_filled_work_list(batch):
+    path = batch / "landing" / "work_list_outcomes" / "2026-05-03.csv"
+    outcomes = set()
+    for seed in range(20):
+        result = _work_list_back(batch, seed)
+        with result.path.open(encoding="utf-8", newline="") as handle:
+            feed = list(csv.DictReader(handle))
+        assert all(r["source"] == "gateway" for r in feed)      # receipts and complaints only
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            returned = {r["contact_id"]: r for r in csv.DictReader(handle)}
+        assert set(returned) == {"CT260502-0000000001", "CT260502-0000000002",
+                                 "CT260502-0000000003"}
+        assert returned["CT260502-0000000003"]["outcome"] == ""   # a review task: left blank
+        for contact_id in ("CT260502-0000000001", "CT260502-0000000002"):
+            row = returned[contact_id]
+            outcomes.add(row["outcome"])
+            assert row["right_party_contact"] == ("no" if row["outcome"] in (
+                "no_answer", "wrong_party") else "yes")
+            assert (row["promise_amount"] != "") == (row["outcome"] == "promise_to_pay")
+            assert row["queue"] in ("phone_early", "specialist")   # the released row, kept
+    assert {"no_answer", "promise_to_pay"} <= outcomes
+
+
+def test_the_filled_work_list_passes_the_work_list_outcomes_contract(batch):
+    duckdb = pytest.importorskip("duckdb")
+    from pipelines.lib.ingest.contracts import load_contract
+    from pipelines.lib.ingest.landing import read_landing_file
+    from pipelines.lib.ingest.row_checks import run_row_checks
+
+    try:
+        contract = load_contract("work_list_outcomes")
+    except Exception:  # noqa: BLE001 - any failure to find it means: not merged yet
+        pytest.skip("data_contracts/work_list_outcomes.odcs.yaml is not in this checkout yet")
+    conn = duckdb.connect()
+    conn.execute("drop table if exists contact_history")
+    conn.execute("create table contact_history (contact_id varchar)")
+    conn.executemany("insert into contact_history values (?)", [
+        ["CT260502-0000000001"], ["CT260502-0000000002"], ["CT260502-0000000003"]])
+    for seed in range(10):
+        _work_list_back(batch, seed)
+        landed = read_landing_file(
+            batch / "landing" / "work_list_outcomes" / "2026-05-03.csv", contract)
+        assert landed.structural_rejects == []
+        run_row_checks(conn, contract, landed)
+        assert conn.execute("select count(*) from violations").fetchone() == (0,)

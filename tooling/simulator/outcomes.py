@@ -84,12 +84,15 @@ def _read(path: Path) -> list[dict]:
 
 def write_outcomes(home: Path, planned_night: date, night: date, *, seed: int,
                    world: TreatmentWorld, hardship: np.ndarray, customer_of: np.ndarray,
-                   connect: np.ndarray, strategy_path: Path,
-                   rng: np.random.Generator) -> NightOutcomes:
+                   connect: np.ndarray, strategy_path: Path, rng: np.random.Generator,
+                   work_list_back: bool = False) -> NightOutcomes:
     """Write ``landing/contact_outcomes/<night>.csv`` for the batch released on ``planned_night``.
 
     ``hardship`` and ``connect`` are per customer index, ``customer_of`` per account index. A
     night without a released batch (none, or blocked) writes a header-only file.
+    ``work_list_back``: the calls' dispositions go where a collector puts them, in the released
+    work list's disposition columns, returned as ``landing/work_list_outcomes/<night>.csv``
+    (every row, the review tasks' left blank); the receipts and complaints stay in the feed.
     """
     batch = home / "out" / "letters" / planned_night.isoformat()
     messages = _read(batch / "manifest.csv")
@@ -107,11 +110,20 @@ def write_outcomes(home: Path, planned_night: date, night: date, *, seed: int,
     rows: list[dict] = []
     stamp = f"{planned_night.isoformat()}T19:30:00+08:00"
 
+    filled: dict[str, dict] = {}
+
     def add(contact_id: str, outcome: str, source: str, **extra) -> None:
+        result.by_outcome[outcome] = result.by_outcome.get(outcome, 0) + 1
+        if work_list_back and source == "work_list":
+            filled[contact_id] = {
+                "outcome": outcome, "outcome_time": stamp, "agent_id": extra.get("agent_id", ""),
+                "right_party_contact": "no" if outcome in ("no_answer", "wrong_party") else "yes",
+                "promise_amount": extra.get("promised_amount", ""),
+                "promise_date": extra.get("promised_date", "")}
+            return
         rows.append({"outcome_id": f"OC{night:%Y%m%d}{len(rows) + 1:06d}",
                      "contact_id": contact_id, "outcome_time": stamp, "outcome": outcome,
                      "source": source} | extra)
-        result.by_outcome[outcome] = result.by_outcome.get(outcome, 0) + 1
 
     complained: set[int] = set()
     for row in messages:
@@ -177,5 +189,25 @@ def write_outcomes(home: Path, planned_night: date, night: date, *, seed: int,
         writer.writeheader()
         for row in rows:
             writer.writerow({column: row.get(column, "") for column in OUTCOME_COLUMNS})
-    result.path, result.rows = path, len(rows)
+    result.path, result.rows = path, len(rows) + len(filled)
+    if work_list_back:
+        _return_work_list(home, batch, night, filled)
     return result
+
+
+def _return_work_list(home: Path, batch: Path, night: date, filled: dict[str, dict]) -> Path:
+    """The released work list with the collectors' dispositions filled in, as they return it."""
+    source = batch / "work_list.csv"
+    path = home / "landing" / "work_list_outcomes" / f"{night.isoformat()}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    released = _read(source)
+    header = next(csv.reader(source.open(encoding="utf-8-sig"))) if source.exists() else \
+        ["contact_id"]
+    header += [c for c in ("outcome", "right_party_contact", "promise_amount", "promise_date",
+                           "outcome_time", "agent_id") if c not in header]
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, header, extrasaction="ignore")
+        writer.writeheader()
+        for row in released:
+            writer.writerow(row | filled.get(row["contact_id"], {}))
+    return path
