@@ -74,3 +74,18 @@ def test_treatment_truth_states_every_strategy_treatment(loop):
     assert len(called) > 0
     for _, row in called.iterrows():
         assert row["cure_multiplier_got"] < 1 if row["hardship"] else row["cure_multiplier_got"] > 1
+
+
+def test_overdue_has_the_closed_loop_subcommand():
+    import argparse
+
+    from tooling.commands import cmd_closed_loop, register
+
+    parser = argparse.ArgumentParser(prog="overdue")
+    register(parser.add_subparsers())
+    args = parser.parse_args(["closed-loop", "--accounts", "500", "--nights", "4", "--world",
+                              "none"])
+    assert (args.func, args.accounts, args.nights, args.world, args.seed, args.warmup) == (
+        cmd_closed_loop, 500, 4, "none", 1, 0)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["closed-loop", "--world", "maybe"])
