@@ -25,12 +25,14 @@ instalments, which the truth does not follow.
 from __future__ import annotations
 
 import argparse
+import csv
 import math
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 
@@ -175,6 +177,28 @@ def format_table(results: list[SeedResult], world: str) -> str:
     return "\n".join(lines)
 
 
+STUDY_COLUMNS = ("world", "seed", "n_champion", "cured_champion", "n_challenger",
+                 "cured_challenger", "true_champion", "true_challenger", "true_lift",
+                 "measured_lift", "low", "high", "covered", "significant",
+                 "complaints_champion", "complaints_challenger")
+
+
+def write_study(path: Path, results: list[SeedResult], world: str) -> Path:
+    """The per-seed truth and measurement as CSV, for a later comparison or a note."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(STUDY_COLUMNS)
+        for r in results:
+            writer.writerow([world, r.seed, r.n_champion, r.cured_champion, r.n_challenger,
+                             r.cured_challenger, f"{r.true_champion:.6f}",
+                             f"{r.true_challenger:.6f}", f"{r.true_lift:.6f}",
+                             f"{r.interval.estimate:.6f}", f"{r.interval.low:.6f}",
+                             f"{r.interval.high:.6f}", r.covered, r.interval.significant,
+                             r.complaints_champion, r.complaints_challenger])
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tooling.experiment_study",
                                      description=__doc__.split("\n\n")[0])
@@ -185,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--world", choices=("effect", "none"), default="effect")
     parser.add_argument("--effect-size", type=float, default=1.0)
     parser.add_argument("--challenger-share", type=float, default=0.2)
+    parser.add_argument("--out", type=Path, help="also write the per-seed rows to this CSV")
     args = parser.parse_args(argv)
     if args.nights <= WINDOW:
         parser.error(f"--nights must exceed the {WINDOW}-night cure window")
@@ -193,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
                         effect_size=args.effect_size, challenger_share=args.challenger_share)
                for seed in range(args.first_seed, args.first_seed + args.seeds)]
     sys.stdout.write(format_table(results, args.world) + "\n")
+    if args.out:
+        write_study(args.out, results, args.world)
     sys.stdout.write(f"{time.perf_counter() - began:.0f} s for {args.seeds} seeds of "
                      f"{args.accounts} accounts x {args.nights} nights\n")
     return 0

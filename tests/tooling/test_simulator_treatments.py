@@ -333,3 +333,22 @@ def test_the_filled_work_list_passes_the_work_list_outcomes_contract(batch):
         assert landed.structural_rejects == []
         run_row_checks(conn, contract, landed)
         assert conn.execute("select count(*) from violations").fetchone() == (0,)
+
+
+def test_the_study_command_prints_the_table_and_writes_the_rows(tmp_path, capsys):
+    from tooling.experiment_study import main
+
+    out = tmp_path / "study.csv"
+    assert main(["--seeds", "2", "--nights", "45", "--accounts", "20000", "--world", "none",
+                 "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "coverage: " in printed and "no significant difference: " in printed
+    with out.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["seed"] for r in rows] == ["1", "2"]
+    for r in rows:
+        assert float(r["true_lift"]) == 0.0
+        n_a, n_b = int(r["n_champion"]), int(r["n_challenger"])
+        assert float(r["measured_lift"]) == pytest.approx(
+            int(r["cured_challenger"]) / n_b - int(r["cured_champion"]) / n_a, abs=1e-6)
+        assert (r["covered"] == "True") == (float(r["low"]) <= 0 <= float(r["high"]))
