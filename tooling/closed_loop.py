@@ -2,7 +2,8 @@
 
 Why it exists: an experiment's lift is only worth something if the book reacts to what the
 pipeline planned. For each night N the loop writes the outcomes of the batch released on N-1
-(``tooling/simulator/outcomes.py``), lets the book live night N under the treatment each account
+(``tooling/simulator/outcomes.py``: receipts in ``landing/contact_outcomes/``, the calls'
+dispositions in the collectors' filled work list, ``landing/work_list_outcomes/``), lets the book live night N under the treatment each account
 got (its potential outcome, ``tooling/simulator/treatments.py``; a promise boosts its cure
 probability as a promise on a call does in the book), writes night N's landing files and truth,
 and runs the real pipeline for N (``pipelines.cli.run_nights``). An optional ``--warmup`` writes
@@ -56,7 +57,7 @@ class LoopNight:
 def closed_loop(home: Path, *, accounts: int = 300, nights: int = 90, seed: int = 1,
                 world: str = "effect", effect_size: float = 1.0, warmup: int = 0,
                 end_date: date | None = None, groups: list[str] | None = None,
-                work_list_back: bool = False, run=None) -> list[LoopNight]:
+                work_list_back: bool = True, run=None) -> list[LoopNight]:
     """Simulate and run ``warmup + nights`` nights, the last ``nights`` in the closed loop.
 
     ``run(start, end, groups)`` runs the pipeline (default ``pipelines.cli.run_nights``; groups
@@ -178,9 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--world", choices=("effect", "none"), default="effect")
     parser.add_argument("--effect-size", type=float, default=1.0)
     parser.add_argument("--groups", nargs="*", help="asset groups to run, default all")
-    parser.add_argument("--work-list-back", action="store_true",
-                        help="return call dispositions in the filled work list "
-                        "(landing/work_list_outcomes/) instead of the outcomes feed")
+    parser.add_argument("--calls-in-feed", action="store_true",
+                        help="send call dispositions in the outcomes feed (source work_list) "
+                        "instead of the collectors' filled work list (landing/work_list_outcomes/)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from pipelines import settings
@@ -188,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     home = Path(args.home or settings.overdue_home())
     nights = closed_loop(home, accounts=args.accounts, nights=args.nights, seed=args.seed,
                          world=args.world, effect_size=args.effect_size, warmup=args.warmup,
-                         groups=args.groups or None, work_list_back=args.work_list_back)
+                         groups=args.groups or None, work_list_back=not args.calls_in_feed)
     seconds = [n.pipeline_seconds + n.simulate_seconds for n in nights]
     totals: dict[str, int] = {}
     for n in nights:

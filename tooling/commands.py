@@ -49,6 +49,8 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--world", choices=("effect", "none"), default="effect")
     p.add_argument("--effect-size", type=float, default=1.0)
+    p.add_argument("--calls-in-feed", action="store_true",
+                   help="call dispositions in the outcomes feed, not the filled work list")
     p.set_defaults(func=cmd_closed_loop)
 
 
@@ -78,7 +80,7 @@ def cmd_closed_loop(args) -> None:
 
     main(["--accounts", str(args.accounts), "--nights", str(args.nights), "--warmup",
           str(args.warmup), "--seed", str(args.seed), "--world", args.world, "--effect-size",
-          str(args.effect_size)])
+          str(args.effect_size), *(["--calls-in-feed"] if args.calls_in_feed else [])])
 
 
 DEMO_FAULTS = (

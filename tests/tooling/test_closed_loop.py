@@ -54,9 +54,14 @@ def test_outcomes_answer_only_contacts_released_the_night_before(loop):
         assert tuple(header) == OUTCOME_COLUMNS
         rows = _rows(path)
         ids = {r["contact_id"] for r in rows}
-        assert ids <= released and ids <= history
-        assert {r["contact_id"] for r in rows if r["outcome"] != "complaint"} == released
-        answered += len(rows)
+        returned = {r["contact_id"]: r for r in _rows(
+            home / "landing" / "work_list_outcomes" / f"{night.isoformat()}.csv")}
+        calls = {i for i, r in returned.items() if r["outcome"]}
+        assert ids <= released and ids <= history and calls <= history
+        # every message answered in the feed, every call in the filled work list
+        assert {r["contact_id"] for r in rows if r["outcome"] != "complaint"} | calls == released
+        assert all(r["source"] == "gateway" for r in rows)
+        answered += len(rows) + len(calls)
     assert answered > 0
     assert sum(n.outcomes for n in nights) == answered
 
