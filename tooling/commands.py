@@ -19,7 +19,7 @@ log = logging.getLogger("overdue")
 
 
 def register(sub) -> None:
-    """Add `simulate` and `demo` to the `overdue` subcommands."""
+    """Add `simulate`, `demo` and `closed-loop` to the `overdue` subcommands."""
     p = sub.add_parser("simulate", help="write a simulated book's landing files and truth")
     p.add_argument("--home", help="default $OVERDUE_HOME")
     p.add_argument("--accounts", type=int, default=20_000)
@@ -41,6 +41,18 @@ def register(sub) -> None:
                    help="delete landing/, truth/, the warehouse and dagster_home/ first")
     p.set_defaults(func=cmd_demo)
 
+    p = sub.add_parser("closed-loop", help="simulate night by night, writing the outcomes of "
+                       "last night's plan, and run the pipeline each night (tooling.closed_loop)")
+    p.add_argument("--accounts", type=int, default=300)
+    p.add_argument("--nights", type=int, default=90)
+    p.add_argument("--warmup", type=int, default=0)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--world", choices=("effect", "none"), default="effect")
+    p.add_argument("--effect-size", type=float, default=1.0)
+    p.add_argument("--calls-in-feed", action="store_true",
+                   help="call dispositions in the outcomes feed, not the filled work list")
+    p.set_defaults(func=cmd_closed_loop)
+
 
 def cmd_simulate(args) -> None:
     from tooling.faults import inject_faults, parse_fault_spec, write_fault_manifest
@@ -61,6 +73,14 @@ def cmd_simulate(args) -> None:
         faults = inject_faults(path, path, rates, seed=args.seed)
         write_fault_manifest(home, "account_snapshots", night, faults)
         log.info("injected %d defects into %s (manifest under truth/faults/)", len(faults), path)
+
+
+def cmd_closed_loop(args) -> None:
+    from tooling.closed_loop import main
+
+    main(["--accounts", str(args.accounts), "--nights", str(args.nights), "--warmup",
+          str(args.warmup), "--seed", str(args.seed), "--world", args.world, "--effect-size",
+          str(args.effect_size), *(["--calls-in-feed"] if args.calls_in_feed else [])])
 
 
 DEMO_FAULTS = (

@@ -89,6 +89,9 @@ class _Book:
         # customers' text only needs their countries: built on the pool while accounts are made
         self.people_future = pool.submit(_build_customers, self.rng_people, self.cust_us.copy())
         self._create_accounts(n_accounts)
+        # what tonight's collection treatment does to each account's daily payment probability
+        # (tooling/simulator/treatments.py); 1 outside a closed loop or a study
+        self.treatment_multiplier = np.ones(self.n_accounts)
 
     # --- helpers
     def month_index(self, day) -> np.ndarray:
@@ -553,7 +556,7 @@ class _Book:
                          np.where(self.boost_promise[idx], _BOOST_PROMISE, _BOOST_CONNECTED), 1.0)
         probability = np.minimum(
             _event_hazard(self.risk(idx), self.account_multiplier(idx)) * self.date_multiplier(t)
-            * _BUCKET_EVENT[bucket_index(dpd)] * boost, _EVENT_CAP)
+            * _BUCKET_EVENT[bucket_index(dpd)] * boost * self.treatment_multiplier[idx], _EVENT_CAP)
         u = rng.random(len(idx))
         token_share = rng.uniform(0.1, 0.5, len(idx))
         cure = idx[u < probability * _CURE_SHARE]
