@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -347,7 +348,7 @@ def _register_tier_rules(conn: duckdb.DuckDBPyConnection, strategy: Strategy) ->
 
 
 def apply_to_tiers(conn: duckdb.DuckDBPyConnection, champion: Strategy, start: date,
-                   end: date) -> None:
+                   end: date, tier_query: Callable[[date, date], str]) -> None:
     """After the champion tiered nights start..end: each running experiment's customers are
     assigned, the accounts of a challenger or holdout arm re-tiered with the arm's strategy
     (over the whole book, so ranks within a bucket stay the book's), and every row of an
@@ -366,8 +367,7 @@ def apply_to_tiers(conn: duckdb.DuckDBPyConnection, champion: Strategy, start: d
                           "strategy_version": strategy.version,
                           "experiment_id": experiment.id, "arm": arm,
                           **settings.tier_settings()}
-                tiers = render_sql("collections/collection_tiers", single_night=first == last,
-                                   has_scores=table_exists(conn, "account_scores"))
+                tiers = tier_query(first, last)
                 run_sql(conn, "experiments/arm_tiers", params, query=tiers)
                 run_sql(conn, "experiments/delete_arm_tiers", params)
                 run_sql(conn, "experiments/insert_arm_tiers", params)

@@ -69,13 +69,20 @@ def build_tiers(conn: duckdb.DuckDBPyConnection, strategy: Strategy, start: date
     register_strategy(conn, strategy)
     params = {"start_date": start, "end_date": end, "strategy_version": strategy.version,
               **settings.tier_settings()}
-    query = render_sql("collections/collection_tiers", single_night=start == end,
-                       has_scores=table_exists(conn, "account_scores"),
-                       has_placements=table_exists(conn, "agency_placements"))
+    query = tier_query(conn, start, end)
     add_new_columns(conn, "collection_tiers", query, params)
     rows = replace_nights(conn, "collection_tiers", start, end, query, params)
-    experiments.apply_to_tiers(conn, strategy, start, end)
+    experiments.apply_to_tiers(conn, strategy, start, end,
+                               lambda first, last: tier_query(conn, first, last))
     return rows
+
+
+def tier_query(conn: duckdb.DuckDBPyConnection, start: date, end: date) -> str:
+    """collection_tiers.sql for nights start..end and the tables this warehouse holds: the
+    champion and every experiment arm tier with the same statement."""
+    return render_sql("collections/collection_tiers", single_night=start == end,
+                      has_scores=table_exists(conn, "account_scores"),
+                      has_placements=table_exists(conn, "agency_placements"))
 
 
 @dataclass(frozen=True)
