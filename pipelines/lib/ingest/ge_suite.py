@@ -89,6 +89,11 @@ def ge_frame(table: pa.Table, contract: Contract) -> pd.DataFrame:
         if column.logical_type != "string":
             frame[f"{column.name}__value"] = _parse(text, column.logical_type)
     for rule in contract.rules:
+        if rule.kind == "not_before_day_of":
+            other = rule.params["other"]
+            frame[f"{other}__day"] = pd.to_datetime(
+                frame[other].where(frame[f"{other}__value"].notna()).str[:10],
+                format="%Y-%m-%d", errors="coerce")
         if rule.kind == "parts_sum_to":
             for name in rule.params["parts"]:
                 frame[f"{name}__cents"] = _cents(frame, name)
@@ -108,8 +113,10 @@ def _value_column(contract: Contract, name: str) -> str:
     return name if contract.column(name).logical_type == "string" else f"{name}__value"
 
 
-def expectations_for(contract: Contract, night: date) -> list:
-    """One GE expectation per contract rule, tagged with the rule name in `meta`."""
+def expectations_for(contract: Contract, night: date,
+                     references: dict[str, list[str]] | None = None) -> list:
+    """One GE expectation per contract rule, tagged with the rule name in `meta`. `references`
+    holds the accepted keys of each `known_in` rule (`row_checks.reference_values`)."""
     gx = _gx()
     from great_expectations.expectations.row_conditions import Column, OrCondition
 
@@ -168,11 +175,30 @@ def expectations_for(contract: Contract, night: date) -> list:
             expectation = E.ExpectMulticolumnSumToEqual(
                 column_list=[*parts, total], sum_total=0, ignore_row_if="never",
                 row_condition=given, meta=meta)
+        elif rule.kind == "required_when":
+            when_column, operator_, when_value = when_condition(rule)
+            subject = Column(_value_column(contract, when_column))
+            condition = (subject.is_in(list(when_value)) if operator_ == "in" else
+                         {"==": subject == when_value, ">": subject > when_value,
+                          "<": subject < when_value}[operator_])
+            expectation = E.ExpectColumnValuesToNotBeNull(
+                column=column, row_condition=condition, meta=meta)
+        elif rule.kind == "not_before_day_of":
+            expectation = E.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A=value, column_B=f"{rule.params['other']}__day", or_equal=True,
+                ignore_row_if="either_value_is_missing", meta=meta)
+        elif rule.kind == "known_in":
+            if references is None or rule.name not in references:
+                raise ValueError(f"rule {rule.name}: known_in needs the keys of "
+                                 f"{rule.params['table']} (row_checks.reference_values)")
+            expectation = E.ExpectColumnValuesToBeInSet(
+                column=column, value_set=references[rule.name], meta=meta)
         elif rule.kind == "null_unless":
             when_column, operator_, when_value = when_condition(rule)
             subject = Column(_value_column(contract, when_column))
-            otherwise = {"==": subject != when_value, ">": subject <= when_value,
-                         "<": subject >= when_value}[operator_]
+            otherwise = (subject.is_not_in(list(when_value)) if operator_ == "in" else
+                         {"==": subject != when_value, ">": subject <= when_value,
+                          "<": subject >= when_value}[operator_])
             expectation = E.ExpectColumnValuesToBeNull(
                 column=value, row_condition=subject.is_not_null() & otherwise, meta=meta)
         else:
@@ -224,18 +250,20 @@ def _plain_item(name: str, value) -> str:
 
 
 def validate_with_ge(table: pa.Table, contract: Contract, night: date, *,
-                     complete: bool = False) -> list[ExpectationOutcome]:
+                     complete: bool = False,
+                     references: dict[str, list[str]] | None = None) -> list[ExpectationOutcome]:
     """Run the contract's suite over one landed file; `complete` returns every flagged row."""
-    return validate_file(table, contract, night, complete=complete)[0]
+    return validate_file(table, contract, night, complete=complete, references=references)[0]
 
 
-def validate_file(table: pa.Table, contract: Contract, night: date, *, complete: bool = False):
+def validate_file(table: pa.Table, contract: Contract, night: date, *, complete: bool = False,
+                  references: dict[str, list[str]] | None = None):
     """The outcomes of `validate_with_ge` and great-expectations' own validation result (for the
     Data Docs, `pipelines/lib/ingest/data_docs.py`)."""
     gx = _gx()
     _, batch_definition = _validator_parts()
     suite = gx.ExpectationSuite(name=f"{contract.feed}-{contract.version}-{night.isoformat()}")
-    for expectation in expectations_for(contract, night):
+    for expectation in expectations_for(contract, night, references):
         suite.add_expectation(expectation)
     frame = ge_frame(table, contract)
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
