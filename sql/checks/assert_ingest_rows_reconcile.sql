@@ -13,7 +13,8 @@ logged as (
 ),
 
 warehouse as (
-    select {{ partition_column }} as snapshot_date, count(*) as rows_in_warehouse
+    -- by file: a table may also hold rows merged from another feed (contact_outcomes: work lists)
+    select {{ partition_column }} as snapshot_date, source_file, count(*) as rows_in_warehouse
     from {{ table }}
     where {{ partition_column }} between $start_date and $end_date
     group by all
@@ -32,7 +33,7 @@ final as (
         coalesce(warehouse.rows_in_warehouse, 0) as rows_in_warehouse,
         coalesce(quarantined.rows_in_quarantine, 0) as rows_in_quarantine
     from logged
-    left join warehouse using (snapshot_date)
+    left join warehouse using (snapshot_date, source_file)
     left join quarantined using (snapshot_date)
     where logged.rows_read <> logged.rows_loaded + logged.rows_quarantined + logged.rows_skipped
         or logged.rows_loaded <> coalesce(warehouse.rows_in_warehouse, 0)

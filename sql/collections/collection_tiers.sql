@@ -173,6 +173,17 @@ events as (
     where landing_date <= cast($end_date as date)
         and event_type in ('deceased', 'bankruptcy', 'do_not_contact', 'complaint',
                            'promise_to_pay', 'dispute_opened', 'dispute_closed')
+    {%- if has_outcomes %}
+    union all
+    -- issue 19: what a contact's outcome said, about the contact's account and customer
+    select h.customer_id, h.account_id,
+        case o.outcome when 'dispute_raised' then 'dispute_opened' else o.outcome end,
+        o.outcome_time, o.promised_date, o.landing_date
+    from contact_outcomes as o
+    inner join contact_history as h on h.contact_id = o.contact_id
+    where o.landing_date <= cast($end_date as date)
+        and o.outcome in ('complaint', 'promise_to_pay', 'dispute_raised')
+    {%- endif %}
 ),
 
 event_reasons as (

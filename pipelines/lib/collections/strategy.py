@@ -30,7 +30,7 @@ TASK_CHANNELS = ("phone", "review")
 PHONE_CADENCE = ("max_nights_without_contact", "max_nights", "rest_nights")
 ACCOUNT_SUPPRESSIONS = ("deceased", "bankruptcy", "do_not_contact", "open_dispute", "complaint",
                         "promise_to_pay", "paid_to_current")
-CHANNEL_SUPPRESSIONS = ("opt_out",)
+CHANNEL_SUPPRESSIONS = ("opt_out", "hardship", "bad_destination")
 # Not a strategy choice: an account whose holder has no customer record landed has nobody to write
 # to or call; it is held with this reason (after the legal stops) so operations chase the record.
 DATA_SUPPRESSIONS = ("no_customer_record",)

@@ -18,7 +18,8 @@ from pipelines.lib.features.nightly_tables import add_new_columns
 from pipelines.lib.sql import bind, render_sql
 from pipelines.lib.warehouse import replace_nights, run_sql, table_exists, transaction
 
-TABLES = ("collection_tiers", "contact_history", "credit_line_actions", "cure_rates")
+TABLES = ("collection_tiers", "contact_history", "credit_line_actions", "cure_rates",
+          "bad_destinations")
 
 
 # Columns contact_history gained after its first release (issue 17: queues), as in its create
@@ -27,7 +28,11 @@ CONTACT_HISTORY_ADDED = (("queue_rank", "integer"), ("queue_capacity", "integer"
                          ("expected_value", "double"),
                          # issue 18: released letters immutable, corrections referenced
                          ("batch_folder", "varchar"), ("corrects_letter_id", "varchar"),
-                         ("superseded_by", "varchar"), ("correction_note", "varchar"))
+                         ("superseded_by", "varchar"), ("correction_note", "varchar"),
+                         # issue 19: what the contact_outcomes feed said became of the contact
+                         ("outcome", "varchar"), ("outcome_at", "timestamptz"),
+                         ("outcome_id", "varchar"), ("agent_id", "varchar"),
+                         ("agency_id", "varchar"))
 
 
 def ensure_tables(conn: duckdb.DuckDBPyConnection) -> None:
@@ -65,7 +70,8 @@ def build_tiers(conn: duckdb.DuckDBPyConnection, strategy: Strategy, start: date
     register_strategy(conn, strategy)
     params = {"start_date": start, "end_date": end, "strategy_version": strategy.version}
     query = render_sql("collections/collection_tiers", single_night=start == end,
-                       has_scores=table_exists(conn, "account_scores"))
+                       has_scores=table_exists(conn, "account_scores"),
+                       has_outcomes=table_exists(conn, "contact_outcomes"))
     add_new_columns(conn, "collection_tiers", query, params)
     return replace_nights(conn, "collection_tiers", start, end, query, params)
 
@@ -93,7 +99,8 @@ def plan_night(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date,
     register_strategy(conn, strategy, versions)
     params = {"night": night, "strategy_version": strategy.version}
     with transaction(conn):
-        plan = render_sql("collections/plan_contacts")
+        plan = render_sql("collections/plan_contacts",
+                          has_outcomes=table_exists(conn, "contact_outcomes"))
         conn.execute("create or replace temp table tonight_candidates as " + plan,
                      bind(plan, params))
         before = conn.execute("select count(*) from contact_history").fetchone()[0]
