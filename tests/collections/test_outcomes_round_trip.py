@@ -173,3 +173,14 @@ def test_next_nights_plan_follows_the_outcomes(loop):
     assert marked == [
         ("email", "CU0000002", hashlib.sha256(b"c2@example.cn").hexdigest()),
         ("phone", "CU0000006", hashlib.sha256(b"+8613800138006").hexdigest())]
+
+
+def test_summary_counts_outcomes_and_statuses_without_personal_data(loop):
+    from pipelines.lib.summary import warehouse_summary
+
+    home, _, _ = loop
+    text = warehouse_summary(home / "warehouse.duckdb")
+    assert ("contact outcomes: gateway bounced 1, gateway delivered 1, work_list dispute_raised 1,"
+            " work_list promise_to_pay 1, work_list wrong_party 1") in text
+    assert "planned contacts by status: answered 3, delivered 1, failed 1," in text
+    assert "+86138" not in text and "example.cn" not in text
