@@ -184,3 +184,16 @@ def test_a_receipt_resent_on_a_later_night_is_skipped_and_counted(tmp_path):
     assert (corrected.rows_loaded, corrected.rows_skipped) == (1, 1)
     assert [(i, o) for _, i, _, o in _table(conn)] == [("gw-1", "delivered"), ("gw-2", "sent"),
                                                        ("gw-3", "failed")]
+
+
+def test_an_outcome_for_a_contact_planned_later_loads_when_the_night_runs_again(tmp_path):
+    """The backfill limit: the contact did not exist when the file first loaded."""
+    conn = _warehouse()
+    rows = [outcome(1), outcome(2, contact_id="CT20260503-later")]
+    first = _load(conn, tmp_path, NIGHT, rows)
+    assert (first.rows_loaded, first.rows_quarantined) == (1, 1)
+    conn.execute("insert into contact_history values ('CT20260503-later')")
+    again = _load(conn, tmp_path, NIGHT, rows)
+    assert (again.status, again.rows_loaded, again.rows_quarantined) == ("loaded", 2, 0)
+    assert conn.execute("select count(*) from quarantine where feed = 'contact_outcomes'"
+                        ).fetchone()[0] == 0
