@@ -1,8 +1,10 @@
 -- Destinations the outcomes of nights [$start_date, $end_date] showed do not reach the customer
 -- (bad_destinations, sql/collections/create_bad_destinations.sql): a failed SMS (failed), a
 -- bounced e-mail (bounced or failed), a returned letter (returned or failed), a wrong-party call
--- (wrong_party). The destination is the one the customer record held on the contact's night (the
--- one the contact went to), kept as its sha256 only. A destination already marked keeps its row.
+-- (wrong_party: the number is not the debtor's, so neither calls nor SMS go to it: an SMS there
+-- would tell a stranger of the debt). The destination is the one the customer record held on the
+-- contact's night (the one the contact went to), kept as its sha256 only. A destination already
+-- marked keeps its row.
 insert into bad_destinations
 with
 
@@ -22,7 +24,9 @@ failures as (
 
 destinations as (
     select
-        f.*,
+        f.* exclude (channel),
+        unnest(case when f.channel = 'phone' then ['phone', 'sms'] else [f.channel] end)
+            as channel,
         case f.channel
             when 'email' then c.email when 'letter' then c.postal_address else c.mobile_phone
         end as destination
@@ -30,7 +34,7 @@ destinations as (
     inner join customers_history as c
         on c.customer_id = f.customer_id and c.landing_date <= f.snapshot_date
     qualify row_number() over (
-        partition by f.outcome_id order by c.landing_date desc, c.source_row desc
+        partition by f.outcome_id, f.channel order by c.landing_date desc, c.source_row desc
     ) = 1
 ),
 

@@ -8,7 +8,9 @@ Night N+1 is the same book a day later. What comes back:
   account 2: SMS delivered, e-mail bounced          -> its e-mail address is held bad_destination
   account 3: call, promise_to_pay 300.00 by N+8     -> promise_to_pay suppresses the account
   account 4: call, dispute_raised                   -> open_dispute stops every contact
-  account 6: call, wrong_number (a collector's word) -> the phone number is held bad_destination
+  account 6: call, wrong_number (a collector's word) -> the number is held bad_destination for
+                                                       calls and SMS
+  account 5: call (US), hardship_claimed            -> no call (hardship), letters still go
   a receipt for a contact that does not exist        -> quarantined contact_id_known
 """
 
@@ -59,6 +61,8 @@ def fill_work_list(home, night: date) -> list[dict]:
                        "agent_id": "AG007"},
         "AC00000006": {"outcome": "wrong_number", "right_party_contact": "no",
                        "outcome_time": f"{NEXT}T11:00:00+08:00"},
+        "AC00000005": {"outcome": "hardship_claimed", "right_party_contact": "yes",
+                       "outcome_time": f"{NEXT}T09:30:00-05:00", "agent_id": "AG100"},
     }
     for line in lines:
         if line["queue"] != "field_visit_review":
@@ -116,6 +120,7 @@ def test_receipts_and_dispositions_move_contact_statuses(loop):
     assert status["AC00000003", "phone"] == ("answered", "promise_to_pay")
     assert status["AC00000004", "phone"] == ("answered", "dispute_raised")
     assert status["AC00000006", "phone"] == ("answered", "wrong_party")
+    assert status["AC00000005", "phone"] == ("answered", "hardship_claimed")
     # nothing came back for the letters: still planned
     assert status["AC00000004", "letter"] == ("planned", None)
     called = datetime(NEXT.year, NEXT.month, NEXT.day, 2, 15, tzinfo=UTC)  # 10:15 +08:00
@@ -146,6 +151,7 @@ def test_work_list_read_back_as_outcomes_without_its_personal_columns(loop):
                       "where extra_columns is not null")
     assert [(m[1], m[4]) for m in merged] == [("promise_to_pay", "AC00000003"),
                                               ("dispute_raised", "AC00000004"),
+                                              ("hardship_claimed", "AC00000005"),
                                               ("wrong_party", "AC00000006")]
     assert merged[0][0].startswith("wl:CT") and merged[0][0].endswith(":promise_to_pay")
     assert str(merged[0][2]) == "300.00" and merged[0][3] == NIGHT + timedelta(days=8)
@@ -165,6 +171,7 @@ def test_next_nights_plan_follows_the_outcomes(loop):
     assert tiers["AC00000003"][0] == "promise_to_pay"
     assert tiers["AC00000004"][0] == "open_dispute"
     assert "phone=bad_destination" in (tiers["AC00000006"][1] or "")
+    assert tiers["AC00000005"][0] is None and "phone=hardship" in (tiers["AC00000005"][1] or "")
     # the bounced address holds the next e-mail to it (judged before the cadence, so named)
     assert "email=bad_destination" in (tiers["AC00000002"][1] or "")
     assert planned_phone_6 == []
@@ -172,7 +179,8 @@ def test_next_nights_plan_follows_the_outcomes(loop):
 
     assert marked == [
         ("email", "CU0000002", hashlib.sha256(b"c2@example.cn").hexdigest()),
-        ("phone", "CU0000006", hashlib.sha256(b"+8613800138006").hexdigest())]
+        ("phone", "CU0000006", hashlib.sha256(b"+8613800138006").hexdigest()),
+        ("sms", "CU0000006", hashlib.sha256(b"+8613800138006").hexdigest())]
 
 
 def test_summary_counts_outcomes_and_statuses_without_personal_data(loop):
@@ -181,6 +189,7 @@ def test_summary_counts_outcomes_and_statuses_without_personal_data(loop):
     home, _, _ = loop
     text = warehouse_summary(home / "warehouse.duckdb")
     assert ("contact outcomes: gateway bounced 1, gateway delivered 1, work_list dispute_raised 1,"
-            " work_list promise_to_pay 1, work_list wrong_party 1") in text
-    assert "planned contacts by status: answered 3, delivered 1, failed 1," in text
+            " work_list hardship_claimed 1, work_list promise_to_pay 1, work_list wrong_party 1"
+            ) in text
+    assert "planned contacts by status: answered 4, delivered 1, failed 1," in text
     assert "+86138" not in text and "example.cn" not in text
