@@ -11,6 +11,7 @@ Night N+1 is the same book a day later. What comes back:
   account 6: call, wrong_number (a collector's word) -> the number is held bad_destination for
                                                        calls and SMS
   account 5: call (US), hardship_claimed            -> no call (hardship), letters still go
+  account 7: review task, a complaint via an agency -> complaint suppresses the account
   a receipt for a contact that does not exist        -> quarantined contact_id_known
 """
 
@@ -85,6 +86,8 @@ def loop(tmp_path_factory):
             messages = {(a, c): i for a, c, i in rows(
                 conn, "select account_id, channel, contact_id from contact_history "
                 "where snapshot_date = ? and source = 'plan' and status = 'planned'", NIGHT)}
+            [(review_7,)] = rows(conn, "select contact_id from contact_history where "
+                                 "account_id = 'AC00000007' and channel = 'review'")
         write_night(home, NEXT, [r | {"snapshot_date": str(NEXT)} for r in snapshots], customers)
         receipts = [
             {"outcome_id": "gw-1", "contact_id": messages["AC00000002", "sms"],
@@ -93,6 +96,8 @@ def loop(tmp_path_factory):
              "outcome_time": f"{NEXT}T09:00:07+08:00", "outcome": "bounced", "source": "gateway"},
             {"outcome_id": "gw-3", "contact_id": "LT-NO-SUCH-LETTER",
              "outcome_time": f"{NEXT}T09:00:09+08:00", "outcome": "delivered", "source": "gateway"},
+            {"outcome_id": "ag-4", "contact_id": review_7, "outcome_time": f"{NEXT}T15:00:00+08:00",
+             "outcome": "complaint", "agency_id": "AGENCY-1", "source": "agency"},
         ]
         write_csv(home / "landing" / "contact_outcomes" / f"{NEXT}.csv", receipts, OUTCOME_COLUMNS)
         work_list = fill_work_list(home, NIGHT)
@@ -121,6 +126,10 @@ def test_receipts_and_dispositions_move_contact_statuses(loop):
     assert status["AC00000004", "phone"] == ("answered", "dispute_raised")
     assert status["AC00000006", "phone"] == ("answered", "wrong_party")
     assert status["AC00000005", "phone"] == ("answered", "hardship_claimed")
+    with warehouse(home) as conn:
+        assert rows(conn, "select status, outcome, agency_id from contact_history where "
+                    "account_id = 'AC00000007' and channel = 'review'") == [
+            ("answered", "complaint", "AGENCY-1")]
     # nothing came back for the letters: still planned
     assert status["AC00000004", "letter"] == ("planned", None)
     called = datetime(NEXT.year, NEXT.month, NEXT.day, 2, 15, tzinfo=UTC)  # 10:15 +08:00
@@ -132,11 +141,11 @@ def test_unknown_contact_is_quarantined_with_file_row_and_column(loop):
     with warehouse(home) as conn:
         quarantined = rows(conn, "select source_file, row_number, column_name, rule from "
                            "quarantine where feed = 'contact_outcomes'")
-        loaded = rows(conn, "select outcome_id from contact_outcomes where source = 'gateway' "
+        loaded = rows(conn, "select outcome_id from contact_outcomes where source <> 'work_list' "
                       "order by 1")
     assert [(q[1], q[2], q[3]) for q in quarantined] == [(3, "contact_id", "contact_id_known")]
     assert quarantined[0][0].endswith(f"contact_outcomes/{NEXT}.csv")
-    assert loaded == [("gw-1",), ("gw-2",)]
+    assert loaded == [("ag-4",), ("gw-1",), ("gw-2",)]
 
 
 def test_work_list_read_back_as_outcomes_without_its_personal_columns(loop):
@@ -170,6 +179,7 @@ def test_next_nights_plan_follows_the_outcomes(loop):
                                " and account_id = 'AC00000006' and channel = 'phone'", NEXT)
     assert tiers["AC00000003"][0] == "promise_to_pay"
     assert tiers["AC00000004"][0] == "open_dispute"
+    assert tiers["AC00000007"][0] == "complaint"
     assert "phone=bad_destination" in (tiers["AC00000006"][1] or "")
     # the call is held for the hardship claim; the letter and e-mail are held by their cadence only
     assert "phone=hardship" in (tiers["AC00000005"][1] or ""), tiers["AC00000005"]
@@ -190,8 +200,10 @@ def test_summary_counts_outcomes_and_statuses_without_personal_data(loop):
 
     home, _, _ = loop
     text = warehouse_summary(home / "warehouse.duckdb")
-    assert ("contact outcomes: gateway bounced 1, gateway delivered 1, work_list dispute_raised 1,"
+    assert ("contact outcomes: agency complaint 1, gateway bounced 1, gateway delivered 1,"
+            " work_list dispute_raised 1,"
             " work_list hardship_claimed 1, work_list promise_to_pay 1, work_list wrong_party 1"
             ) in text
-    assert "planned contacts by status: answered 4, delivered 1, failed 1," in text
+    assert "planned contacts by status: answered 5, delivered 1, failed 1," in text
+    assert "unrecognised landing entries" not in text  # landing/work_list_outcomes/ is a feed
     assert "+86138" not in text and "example.cn" not in text
