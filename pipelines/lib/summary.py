@@ -16,6 +16,7 @@ NIGHTLY_TABLES = (
     ("account_snapshots", "snapshot_date"),
     ("customers_history", "landing_date"),
     ("contact_events", "landing_date"),
+    ("contact_outcomes", "landing_date"),
     ("account_features", "snapshot_date"),
     ("roll_rates", "snapshot_date"),
     ("flow_rates", "snapshot_date"),
@@ -50,6 +51,9 @@ def _warehouse_summary(path: Path) -> str:
             lines.append(f"  {table:<20} {rows:>12,} rows over {nights:>4} night(s) {first} .. {last}")
         if "portfolio_daily" in present:
             lines += _book_lines(conn.execute(render_sql("ingest/summary_portfolio")).fetchall())
+        if {"contact_outcomes", "contact_history"} <= present:
+            lines += _outcome_lines(conn.execute(render_sql("collections/summary_outcomes"))
+                                    .fetchall())
         lines.append("ingest log (files): " + ", ".join(
             f"{status} {count}" for status, count in conn.execute(
                 render_sql("ingest/summary_ingest_status")).fetchall()))
@@ -70,6 +74,16 @@ def _warehouse_summary(path: Path) -> str:
         return "\n".join(lines) + "\n"
     finally:
         conn.close()
+
+
+def _outcome_lines(rows: list[tuple]) -> list[str]:
+    """Outcomes by source and outcome, and planned contacts by status (issue 19)."""
+    lines = []
+    for kind, title in (("outcome", "contact outcomes"), ("status", "planned contacts by status")):
+        counts = [f"{name} {n:,}" for k, name, n in rows if k == kind]
+        if counts:
+            lines.append(f"{title}: " + ", ".join(counts))
+    return lines
 
 
 def _volume_lines(conn) -> list[str]:

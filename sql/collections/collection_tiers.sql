@@ -48,7 +48,7 @@
 --   treatment: the matching rule's treatment name (the tier's own unless the rule names another: early_reminder, early_warning_watch, soft_notice, early_high, early_high_automated, formal_demand, formal_demand_automated, final_notice, write_off_review)
 --   early_warning_action: for an early-warning account, the treatment its flag leads to (early_reminder with a payment due within the window, else the strategy's watch); null for accounts not flagged, and for a flagged account no rule treats (the check assert_early_warnings_acted_on finds these); when a flagged account's contacts are not made, suppression_reason / channel_suppressions say why
 --   tier_since: the first night of the account's current unbroken run in this tier (the tier entry); null with tier
---   suppression_reason: the first account-wide suppression that applies, in strategy order (deceased, bankruptcy, do_not_contact, no_customer_record, open_dispute, complaint, promise_to_pay, paid_to_current, placed_with_agency), for accounts with a tier; paid_to_current also when the tier is null; after contact planning, when every contact of the treatment was suppressed on its channel, that channel reason (opt_out, frequency_cap, no_destination)
+--   suppression_reason: the first account-wide suppression that applies, in strategy order (deceased, bankruptcy, do_not_contact, no_customer_record, open_dispute, complaint, promise_to_pay, paid_to_current, placed_with_agency; open_dispute, complaint and promise_to_pay also from the contact_outcomes feed: dispute_raised, complaint, promise_to_pay with its promised_date), for accounts with a tier; paid_to_current also when the tier is null; after contact planning, when every contact of the treatment was suppressed on its channel, that channel reason (opt_out, frequency_cap, no_destination, hardship, bad_destination)
 --   suppression_reasons: every account-wide suppression that applies, comma-separated
 --   channel_suppressions: after contact planning: channel=reason for each contact of the treatment not planned tonight (e.g. sms=opt_out,email=frequency_cap)
 --   contacts_planned: after contact planning: contacts of the treatment planned for this night (0 when none); null before planning
@@ -175,6 +175,17 @@ events as (
     where landing_date <= cast($end_date as date)
         and event_type in ('deceased', 'bankruptcy', 'do_not_contact', 'complaint',
                            'promise_to_pay', 'dispute_opened', 'dispute_closed')
+    {%- if has_outcomes %}
+    union all
+    -- issue 19: what a contact's outcome said, about the contact's account and customer
+    select h.customer_id, h.account_id,
+        case o.outcome when 'dispute_raised' then 'dispute_opened' else o.outcome end,
+        o.outcome_time, o.promised_date, o.landing_date, o.promised_amount
+    from contact_outcomes as o
+    inner join contact_history as h on h.contact_id = o.contact_id
+    where o.landing_date <= cast($end_date as date)
+        and o.outcome in ('complaint', 'promise_to_pay', 'dispute_raised')
+    {%- endif %}
 ),
 
 event_reasons as (

@@ -17,7 +17,7 @@
 --   jurisdiction: CN, US: whose rules the linter applied
 --   queue: work list for tasks (phone_early, phone_formal, specialist, field_visit_review, recovery_legal_review)
 --   priority: work list priority, 1 first
---   status: planned, held (linter or a per-contact step failed), overflow (a task ranked beyond its queue's capacity: not on the work list), sent, delivered, failed, cancelled
+--   status: planned, held (linter or a per-contact step failed), overflow (a task ranked beyond its queue's capacity: not on the work list), sent, delivered, failed, cancelled; outcomes (sql/collections/apply_contact_outcomes.sql) move planned -> sent -> delivered | failed | attempted (a call not answered) | answered (a call's right/wrong-party disposition), never backwards
 --   held_rule: the DOMAIN §5 rule the contact broke (when held); queue_full (when overflow)
 --   held_span: the offending text, or what was missing (when held)
 --   scheduled_at: when to send or call: the day after the night at the jurisdiction's send time in the customer's time zone (UTC instant); null when the customer's time zone is unknown
@@ -39,6 +39,11 @@
 --   correction_note: corrected (superseded_by names the new letter), or no_longer_due (a corrected file took the contact out of the plan after it was released: no new letter, status stays)
 --   planned_at: when the row was first written (UTC)
 --   updated_at: when status last changed (UTC)
+--   outcome: the latest outcome the contact_outcomes feed reported for it (issue 19: sent, delivered, failed, bounced, returned, no_answer, right_party_contact, ...); null until one arrives
+--   outcome_at: that outcome's time (outcome_time)
+--   outcome_id: that outcome's contact_outcomes.outcome_id
+--   agent_id: the collector who made the call, as the latest outcome naming one said
+--   agency_id: the outside agency that made the contact, as the latest outcome naming one said
 create table if not exists contact_history (
     contact_id varchar not null,
     idempotency_key varchar not null,
@@ -79,5 +84,11 @@ create table if not exists contact_history (
     updated_at timestamptz not null,
     -- issue 19: the strategy experiment and arm the contact was planned under (null: none)
     experiment_id varchar,
-    arm varchar
+    arm varchar,
+    -- issue 19: the latest outcome the contact_outcomes feed reported for the contact
+    outcome varchar,
+    outcome_at timestamptz,
+    outcome_id varchar,
+    agent_id varchar,
+    agency_id varchar
 )

@@ -48,7 +48,7 @@
 --   expected_value: cure_probability x past_due_amount, or probability x balance for a current account (above); null when unknown
 --   queue_rank: the task's rank in its (jurisdiction, queue) tonight (above); null for messages and suppressed tasks
 --   queue_capacity: the queue's tasks a night in the jurisdiction (agents x tasks_per_agent); null: unlimited, or a message
---   channel_suppression: null when planned; else no_destination (no phone, e-mail or address for the channel), opt_out (the customer opted out of the channel), frequency_cap (the cadence: contacted on this channel for this treatment within every_days nights, or already once since the tier entry), call_rest (the phone cadence above), same_debtor_call (one call task per debtor and night: the debtor's highest-priority account keeps it), queue_full (ranked beyond the queue's capacity)
+--   channel_suppression: null when planned; else no_destination (no phone, e-mail or address for the channel), opt_out (the customer opted out of the channel), hardship (a call or review task within 30 nights of a hardship claim), bad_destination (the phone number, e-mail or address failed on this channel: bad_destinations), frequency_cap (the cadence: contacted on this channel for this treatment within every_days nights, or already once since the tier entry), call_rest (the phone cadence above), same_debtor_call (one call task per debtor and night: the debtor's highest-priority account keeps it), queue_full (ranked beyond the queue's capacity)
 with
 
 tiers as (
@@ -169,7 +169,7 @@ cadence as (
         and h.idempotency_key <> c.idempotency_key
         and h.snapshot_date <= cast($night as date)
     where h.source = 'plan'
-        and h.status in ('planned', 'sent', 'delivered')
+        and h.status in ('planned', 'sent', 'delivered', 'failed', 'attempted', 'answered')
         and (
             (c.once_per_tier_entry and h.snapshot_date >= c.tier_since)
             or (not c.once_per_tier_entry and h.snapshot_date > cast($night as date) - cast(c.every_days as integer))
@@ -188,7 +188,7 @@ later_in_entry as (
         and h.snapshot_date > cast($night as date)
     where c.once_per_tier_entry
         and h.source = 'plan'
-        and h.status in ('planned', 'sent', 'delivered')
+        and h.status in ('planned', 'sent', 'delivered', 'failed', 'attempted', 'answered')
         and not exists (
             select 1
             from collection_tiers as ct
@@ -209,7 +209,7 @@ earlier_messages as (
         and h.snapshot_date > cast($night as date) - cast(c.cap_window_days as integer)
     where c.message_cap_max is not null
         and h.source = 'plan'
-        and h.status in ('planned', 'sent', 'delivered', 'failed')
+        and h.status in ('planned', 'sent', 'delivered', 'failed', 'attempted', 'answered')
     group by c.account_id, c.contact_order
 ),
 
@@ -238,7 +238,7 @@ phone_nights as (
     cross join phone_cadence as pc
     where h.source = 'plan'
         and h.channel = 'phone'
-        and h.status in ('planned', 'sent', 'delivered')
+        and h.status in ('planned', 'sent', 'delivered', 'failed', 'attempted', 'answered')
         and h.snapshot_date < $night
         and h.snapshot_date >= cast($night as date)
         - cast(pc.max_nights + pc.rest_nights as integer)
@@ -286,6 +286,28 @@ resting as (
              or l.nights_without_contact >= pc.max_nights_without_contact)
 ),
 
+{%- if has_outcomes %}
+-- issue 19: a hardship claim in the contact_outcomes feed within its lookback (no calls or
+-- review tasks), and destinations a receipt or a wrong-party call marked bad (bad_destinations)
+hardship as (
+    select distinct h.customer_id
+    from contact_outcomes as o
+    inner join contact_history as h on h.contact_id = o.contact_id
+    inner join suppression_rules as r on r.reason = 'hardship'
+    where o.outcome = 'hardship_claimed'
+        and o.landing_date <= $night
+        and (r.lookback_days is null or o.landing_date > cast($night as date) - r.lookback_days)
+),
+
+bad_destination_keys as (
+    select distinct b.channel, b.destination_sha256
+    from bad_destinations as b
+    inner join suppression_rules as r on r.reason = 'bad_destination'
+    where b.noted_on <= $night
+        and (r.lookback_days is null or b.noted_on > cast($night as date) - r.lookback_days)
+),
+
+{% endif -%}
 judged as (
     select
         c.*,
@@ -299,6 +321,15 @@ judged as (
                     and o.jurisdiction = c.jurisdiction
                     and (o.channel = c.channel or (o.channel is null and c.channel <> 'review'))
             ) then 'opt_out'
+            {%- if has_outcomes %}
+            when c.channel in ('phone', 'review')
+                and c.customer_id in (select customer_id from hardship) then 'hardship'
+            when (c.channel, sha256(case c.channel
+                    when 'email' then c.email when 'letter' then c.postal_address
+                    else c.mobile_phone end))
+                in (select (channel, destination_sha256) from bad_destination_keys)
+                then 'bad_destination'
+            {%- endif %}
             when cd.account_id is not null or le.account_id is not null then 'frequency_cap'
             when c.channel = 'phone' and c.customer_id in (select customer_id from resting)
                 then 'call_rest'

@@ -1,5 +1,6 @@
 -- Load every staged row that broke no rule into the feed's table, typed, with its lineage, in
--- the contract's clusterBy order (row groups then hold narrow ranges of it).
+-- the contract's clusterBy order (row groups then hold narrow ranges of it). A contract with
+-- skipKeysLoadedEarlier skips the rows whose key another night already loaded.
 insert into {{ table }} (
     {%- if not file_date_column %}landing_date, {% endif %}
     {%- for column in columns %}{{ column.name }}, {% endfor -%}
@@ -10,6 +11,10 @@ with
 clean as (
     select * from staged
     where __row_number not in (select __row_number from violations)
+    {%- if skip_key %}
+        and {{ skip_key }} not in (
+            select {{ skip_key }} from {{ table }} where {{ partition_column }} <> $file_date)
+    {%- endif %}
 ),
 
 final as (

@@ -1,7 +1,8 @@
 -- Every (row, rule) pair where a staged row breaks a contract rule, with the offending value.
 -- Compiled from the same rule list as the great-expectations suite; a test proves both flag
 -- exactly the same rows. Nulls pass every rule but `required` (as in great-expectations), and
--- `parts_sum_to` (the parts all null or all given and summing to the total).
+-- `parts_sum_to` (the parts all null or all given and summing to the total) and `required_when`.
+-- `known_in` reads the temp table of keys staged for it (reference_<rule index>).
 {%- macro value(column) -%}
 {%- if column.logical_type == 'string' -%}{{ column.name }}{%- else -%}{{ column.name }}__value{%- endif -%}
 {%- endmacro %}
@@ -45,6 +46,14 @@ flagged as (
                 and ({% for part in rule.part_values %}{{ part }} is not null{% if not loop.last %} or {% endif %}{% endfor %})
                 and ({% for part in rule.part_values %}{{ part }} is null or {% endfor -%}
                 {% for part in rule.part_values %}{{ part }}{% if not loop.last %} + {% endif %}{% endfor %} <> {{ rule.value }})
+                {%- elif rule.kind == 'required_when' %}
+                {{ rule.column }} is null and {{ rule.when_predicate }}
+                {%- elif rule.kind == 'not_before_day_of' %}
+                {{ rule.value }} < case when {{ rule.other }}__value is not null
+                    then cast(left({{ rule.other }}, 10) as date) end
+                {%- elif rule.kind == 'known_in' %}
+                {{ rule.column }} is not null
+                and {{ rule.column }} not in (select key from {{ rule.reference }})
                 {%- elif rule.kind == 'null_unless' %}
                 {{ rule.value }} is not null and {{ rule.when_value }} is not null
                 and not ({{ rule.when_predicate }})

@@ -14,7 +14,8 @@ from tests.collections.book import STRATEGY, customer, snapshot, warehouse
 
 NIGHT = date(2026, 5, 3)
 HOSTILE = '=HYPERLINK("http://x","y")'
-DISPOSITION = ["outcome", "right_party_contact", "promise_amount", "promise_date", "note"]
+DISPOSITION = ["outcome", "right_party_contact", "promise_amount", "promise_date", "note",
+               "outcome_time", "offer_id", "agent_id"]
 PHONES = {"AC00000001": "+8613800138001", "AC00000002": "+14155550102",
           "AC00000003": "+8613800138003"}
 
@@ -53,7 +54,7 @@ def test_csv_starts_with_a_bom_and_reads_back_intact(batch):
     with (folder / "work_list.csv").open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert {r["contact_id"]: r["account_id"] for r in rows} == calls
-    assert list(rows[0])[-5:] == DISPOSITION
+    assert list(rows[0])[-len(DISPOSITION):] == DISPOSITION
     assert list(rows[0])[:5] == ["contact_id", "queue", "priority", "queue_rank", "expected_value"]
     # a queue (phone_early) ranked per jurisdiction: unscored, with no cure rate observed yet,
     # no task has an expected value, so the tie goes by days past due (all 40), then account id
@@ -74,7 +75,7 @@ def test_xlsx_reads_back_with_text_cells_and_disposition_lists(batch):
     book = openpyxl.load_workbook(folder / "work_list.xlsx")
     sheet = book["work_list"]
     header = [c.value for c in sheet[1]]
-    assert header[-5:] == DISPOSITION and header[0] == "contact_id"
+    assert header[-len(DISPOSITION):] == DISPOSITION and header[0] == "contact_id"
     rows = [dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2)]
     assert {r["contact_id"].value: r["account_id"].value for r in rows} == calls
     by_account = {r["account_id"].value: r for r in rows}

@@ -138,7 +138,7 @@ def test_a_small_book_is_judged_on_zero_only(tmp_path, monkeypatch):
     ensure_warehouse(conn)
     for night, loaded in ((NIGHTS[0], 2), (NIGHTS[1], 5), (NIGHTS[2], 0)):
         conn.execute("insert into ingest_log values ('account_snapshots', ?, 'f', 's', 'loaded',"
-                     " ?, ?, 0, '1', '', now())", [night, loaded, loaded])
+                     " ?, ?, 0, '1', '', now(), 0)", [night, loaded, loaded])
     assert book_volume_gate(conn, "account_snapshots", NIGHTS[1:2]).offending == []
     [zero] = book_volume_gate(conn, "account_snapshots", NIGHTS[2:3]).offending
     assert zero["detail"] == f"{NIGHTS[2]}: 0 accounts loaded against 5 on {NIGHTS[1]} (-100.0%," \
@@ -159,7 +159,7 @@ def test_a_small_change_file_is_not_judged_on_its_share(tmp_path):
     for night, read, quarantined in ((small, 1, 1), (large, 30, 20)):
         conn.execute(
             "insert into ingest_log values ('customers', ?, 'f.csv', 'x', 'loaded', ?, ?, ?, "
-            "'1', '', now())", [night, read, read - quarantined, quarantined])
+            "'1', '', now(), 0)", [night, read, read - quarantined, quarantined])
         for row in range(1, quarantined + 1):
             conn.execute("insert into quarantine values ('customers', ?, 'f.csv', 'x', ?, "
                          "'email', 'email_pattern', 'm', null)", [night, row])

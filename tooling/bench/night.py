@@ -67,7 +67,7 @@ ASSET_STAGES = {
     "delinquency_model": "retrain+gate",
     "account_scores": "scoring+reason codes",
     "model_monitoring": "monitoring",
-    "collection_tiers": "tiers", "contact_history": "tiers",
+    "collection_tiers": "tiers", "contact_history": "tiers", "contact_outcomes_applied": "tiers",
     "letter_batches": "letters",
     "risk_report": "report",
 }

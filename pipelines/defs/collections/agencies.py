@@ -34,7 +34,8 @@ def _md(frame: pd.DataFrame) -> dg.MetadataValue:
 
 @dg.asset(
     kinds={"duckdb", "sql"},
-    deps=["account_features", "account_snapshots", "customers", "contact_events"],
+    deps=["account_features", "account_snapshots", "customers", "contact_events",
+          "contact_outcomes_applied"],
     description="Table `agency_placements`: accounts of the strategy's placed buckets with an "
     "outside agency by its shares (a seeded hash of the account: stable), rotated to another "
     "agency after rotation_days, recalled on payment, dispute, complaint, bankruptcy or "

@@ -54,7 +54,7 @@ _COMMON = {"group_name": GROUP, "pool": WAREHOUSE_POOL}
 @dg.asset(
     kinds={"duckdb", "sql"},
     deps=["account_features", "account_scores", "customers", "contact_events",
-          "agency_placements"],
+          "agency_placements", "contact_outcomes_applied"],
     description="Table `collection_tiers`: every open account's tier (T0-T5, null for current "
     "low-risk accounts), treatment, tier entry and account-wide suppression, by the versioned "
     "strategy. Runs on delinquency buckets alone when the night has no account_scores. "

@@ -17,7 +17,8 @@ from pipelines.lib.sql import sql_path
 
 @dg.asset(
     kinds={"duckdb", "sql"},
-    deps=["contact_history", "collection_tiers", "account_snapshots", "contact_events"],
+    deps=["contact_history", "collection_tiers", "account_snapshots", "contact_events",
+          "contact_outcomes_applied"],
     description="Table `promises`: the promise ledger, one row per promise to pay (contact_events "
     "and contact_outcomes), open, kept, broken, superseded or unverifiable as of the run's last "
     "night (or the later night it already stood at) from the snapshots' payments (kept: paid "

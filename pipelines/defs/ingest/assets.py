@@ -35,6 +35,7 @@ from pipelines.lib.ingest.load import (
     record_unrecognised,
     table_name,
 )
+from pipelines.lib.ingest.row_checks import reference_values
 from pipelines.lib.ingest.volume import (
     BAND_FEEDS,
     GateResult,
@@ -120,6 +121,7 @@ def _contract_check(context: dg.AssetExecutionContext, conn, contract: Contract,
             {"feed": contract.feed, "file_date": result.night}).fetchall()}
         for result in results if result.landed is not None}
     chosen = nights_for_ge(results, quarantined_by_night, settings.ge_backfill_nights())
+    references = reference_values(conn, contract)
     for result in chosen:
         quarantined = quarantined_by_night[result.night]
         flagged = set().union(*quarantined.values()) if quarantined else set()
@@ -127,7 +129,8 @@ def _contract_check(context: dg.AssetExecutionContext, conn, contract: Contract,
         validated += table.num_rows
         read += result.landed.table.num_rows
         sampled = set(table[ROW_NUMBER].to_pylist()) if table.num_rows < result.landed.table.num_rows else None
-        outcomes, validation = validate_file(table, contract, result.night, complete=True)
+        outcomes, validation = validate_file(table, contract, result.night, complete=True,
+                                             references=references)
         validations.append((result.night, validation))
         for outcome in outcomes:
             sql_rows = quarantined.get(outcome.rule, set())
@@ -197,6 +200,7 @@ def night_metadata(result: IngestResult) -> dict:
         "rows_read": result.rows_read,
         "rows_loaded": result.rows_loaded,
         "rows_quarantined": result.rows_quarantined,
+        "rows_skipped": result.rows_skipped,
         "quarantined_by_rule": _quarantine_table(result.quarantined_by_rule),
         "status": result.status,
         "file_sha256": result.sha256 or "",
@@ -206,6 +210,7 @@ def night_metadata(result: IngestResult) -> dict:
 
 
 NO_FILE = {"dagster/row_count": 0, "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0,
+           "rows_skipped": 0,
            "quarantined_by_rule": "none", "status": "no file", "file_sha256": "",
            "source_file": "", "notes": "no landing file for this night"}
 

@@ -20,6 +20,10 @@ Output under `<out>/<night>/` (DOMAIN §5, issues 5 and 16):
   - `promise_amount`: the amount promised, in the row's currency, `.` decimals
   - `promise_date`: the date promised, YYYY-MM-DD
   - `note`: free text (never another person's details)
+  - `outcome_time`: when the call was made, ISO 8601 with its UTC offset (empty: the night the
+    file comes back), `offer_id`: the offer accepted or declined, `agent_id`: the collector
+  Returned as `landing/work_list_outcomes/<YYYY-MM-DD>.csv` (or `.xlsx`), each filled row is an
+  outcome of its contact (data_contracts/work_list_outcomes.odcs.yaml);
   Each queue's rows are in rank order (`queue_rank`, by `expected_value`: issue 17,
   sql/collections/plan_contacts.sql) and at most its capacity per jurisdiction;
 - `queue_overflow.csv`: the tasks ranked beyond their queue's capacity tonight (status overflow,
@@ -219,14 +223,17 @@ WORK_LIST = ["contact_id", "queue", "priority", "queue_rank", "expected_value", 
 DISPOSITION = {
     "outcome": ("no_answer", "busy", "voicemail", "wrong_number", "wrong_party", "refused",
                 "promise_to_pay", "dispute_raised", "hardship_claimed", "callback_requested",
-                "paid"),
+                "paid", "right_party_contact", "offer_accepted", "offer_declined", "complaint"),
     "right_party_contact": ("yes", "no"),
     "promise_amount": None, "promise_date": None, "note": None,
+    # issue 19: read back through landing/work_list_outcomes/ (data_contracts/work_list_outcomes)
+    "outcome_time": None, "offer_id": None, "agent_id": None,
 }
 WORK_LIST_COLUMNS = WORK_LIST + list(DISPOSITION)
 # cells a spreadsheet must keep as typed: an E.164 number or a zero-led id is not a number
 TEXT_COLUMNS = frozenset({"contact_id", "account_id", "customer_id", "mobile_phone",
-                          "account_last4", "call_date", "promise_date"})
+                          "account_last4", "call_date", "promise_date", "outcome_time",
+                          "offer_id", "agent_id"})
 MONEY_COLUMNS = frozenset({"past_due_amount", "balance", "promise_amount"})
 # a text cell starting so would turn into a number (or a date) when edited in Excel
 KEEP_AS_TEXT = frozenset("+-0123456789")

@@ -36,7 +36,7 @@ TASK_CHANNELS = ("phone", "review")
 PHONE_CADENCE = ("max_nights_without_contact", "max_nights", "rest_nights")
 ACCOUNT_SUPPRESSIONS = ("deceased", "bankruptcy", "do_not_contact", "open_dispute", "complaint",
                         "promise_to_pay", "paid_to_current", "payment_plan_active")
-CHANNEL_SUPPRESSIONS = ("opt_out",)
+CHANNEL_SUPPRESSIONS = ("opt_out", "hardship", "bad_destination")
 # optional in the file (issue 19): while an outside agency holds the account, no own contact
 AGENCY_SUPPRESSIONS = ("placed_with_agency",)
 # Not a strategy choice: an account whose holder has no customer record landed has nobody to write

@@ -20,7 +20,8 @@ from pipelines.lib.features.nightly_tables import add_new_columns
 from pipelines.lib.sql import bind, render_sql
 from pipelines.lib.warehouse import replace_nights, run_sql, table_exists, transaction
 
-TABLES = ("collection_tiers", "contact_history", "credit_line_actions", "cure_rates")
+TABLES = ("collection_tiers", "contact_history", "credit_line_actions", "cure_rates",
+          "bad_destinations")
 
 
 # Columns contact_history gained after its first release (issue 17: queues), as in its create
@@ -29,7 +30,11 @@ CONTACT_HISTORY_ADDED = (("queue_rank", "integer"), ("queue_capacity", "integer"
                          ("expected_value", "double"),
                          # issue 18: released letters immutable, corrections referenced
                          ("batch_folder", "varchar"), ("corrects_letter_id", "varchar"),
-                         ("superseded_by", "varchar"), ("correction_note", "varchar"))
+                         ("superseded_by", "varchar"), ("correction_note", "varchar"),
+                         # issue 19: what the contact_outcomes feed said became of the contact
+                         ("outcome", "varchar"), ("outcome_at", "timestamptz"),
+                         ("outcome_id", "varchar"), ("agent_id", "varchar"),
+                         ("agency_id", "varchar"))
 
 
 def ensure_tables(conn: duckdb.DuckDBPyConnection) -> None:
@@ -82,7 +87,8 @@ def tier_query(conn: duckdb.DuckDBPyConnection, start: date, end: date) -> str:
     champion and every experiment arm tier with the same statement."""
     return render_sql("collections/collection_tiers", single_night=start == end,
                       has_scores=table_exists(conn, "account_scores"),
-                      has_placements=table_exists(conn, "agency_placements"))
+                      has_placements=table_exists(conn, "agency_placements"),
+                      has_outcomes=table_exists(conn, "contact_outcomes"))
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,8 @@ def plan_night(conn: duckdb.DuckDBPyConnection, strategy: Strategy, night: date,
     register_strategy(conn, strategy, versions)
     params = {"night": night, "strategy_version": strategy.version}
     with transaction(conn):
-        plan = render_sql("collections/plan_contacts")
+        plan = render_sql("collections/plan_contacts",
+                          has_outcomes=table_exists(conn, "contact_outcomes"))
         conn.execute("create or replace temp table tonight_candidates as " + plan,
                      bind(plan, params))
         before = conn.execute("select count(*) from contact_history").fetchone()[0]

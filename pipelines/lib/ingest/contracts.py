@@ -88,6 +88,10 @@ class Contract:
     # (the feature query's customer ranges) then reads only that range's row groups
     cluster_by: tuple[str, ...] = ()
     encoding: str = "utf-8"
+    # a key already loaded on an earlier night is skipped, not loaded again (receipts resent)
+    skip_keys_loaded_earlier: str | None = None
+    # the file's columns beyond the contract are not kept (a work list's names and phones)
+    keep_extra_columns: bool = True
 
     @property
     def column_names(self) -> list[str]:
@@ -115,7 +119,11 @@ RULE_KINDS = {
     "required", "type", "unique", "valid_values", "pattern", "minimum", "maximum",
     "equals_file_date", "not_after_file_date", "column_not_above",
     "conditional_minimum", "conditional_maximum", "parts_sum_to", "null_unless", "max_length",
+    "required_when", "not_before_day_of", "known_in",
 }
+# rules that read another warehouse table (`known_in`: the value is a key of `table`): both engines
+# check against the same list of keys, read once per file (`pipelines/lib/ingest/references.py`)
+REFERENCE_KINDS = frozenset({"known_in"})
 
 
 def _custom_properties(doc: dict) -> dict[str, Any]:
@@ -204,6 +212,12 @@ def parse_contract(path: Path) -> Contract:
         unknown = {c for c in referenced if c} - known
         if unknown:
             raise ContractError(f"{path}: rule {rule.name} names unknown column(s) {sorted(unknown)}")
+        if rule.kind == "known_in" and not {"table", "key"} <= set(rule.params):
+            raise ContractError(f"{path}: rule {rule.name}: known_in needs table and key")
+        if rule.kind == "not_before_day_of" and next(
+                (c.logical_type for c in columns if c.name == rule.params.get("other")), None
+        ) != "timestamp":
+            raise ContractError(f"{path}: rule {rule.name}: not_before_day_of needs a timestamp other")
         if rule.kind == "parts_sum_to":
             summed = [rule.column, *rule.params.get("parts", ())]
             if len(summed) < 2 or any(c.logical_type != "number" for c in columns if c.name in summed):
@@ -225,7 +239,15 @@ def parse_contract(path: Path) -> Contract:
         file_date_column=props.get("fileDateColumn"),
         cluster_by=cluster_by,
         encoding=_encoding(path, props.get("encoding", "utf-8")),
+        skip_keys_loaded_earlier=_known_column(path, known, props.get("skipKeysLoadedEarlier")),
+        keep_extra_columns=props.get("extraColumns", "keep") != "drop",
     )
+
+
+def _known_column(path: Path, known: set[str], name: str | None) -> str | None:
+    if name is not None and name not in known:
+        raise ContractError(f"{path}: skipKeysLoadedEarlier names unknown column {name!r}")
+    return name
 
 
 def _encoding(path: Path, name: str) -> str:

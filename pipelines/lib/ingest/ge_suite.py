@@ -76,8 +76,10 @@ def _parse(text: pd.Series, logical_type: str) -> pd.Series:
     return pd.to_numeric(candidate, errors="coerce")
 
 
-def ge_frame(table: pa.Table, contract: Contract) -> pd.DataFrame:
-    """The frame the suite validates: trimmed text and pandas-parsed values per contract column."""
+def ge_frame(table: pa.Table, contract: Contract,
+             references: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    """The frame the suite validates: trimmed text and pandas-parsed values per contract column;
+    for a `known_in` rule, whether each value is one of the keys in `references`."""
     frame = pd.DataFrame({ROW_ID: table[ROW_NUMBER].to_numpy()})
     for column in contract.columns:
         if column.name in table.column_names:
@@ -89,6 +91,17 @@ def ge_frame(table: pa.Table, contract: Contract) -> pd.DataFrame:
         if column.logical_type != "string":
             frame[f"{column.name}__value"] = _parse(text, column.logical_type)
     for rule in contract.rules:
+        if rule.kind == "known_in":
+            if references is None or rule.name not in references:
+                raise ValueError(f"rule {rule.name}: known_in needs the keys of "
+                                 f"{rule.params['table']} (row_checks.reference_values)")
+            frame[f"{rule.column}__known_{rule.name}"] = frame[rule.column].isin(
+                set(references[rule.name]))
+        if rule.kind == "not_before_day_of":
+            other = rule.params["other"]
+            frame[f"{other}__day"] = pd.to_datetime(
+                frame[other].where(frame[f"{other}__value"].notna()).str[:10],
+                format="%Y-%m-%d", errors="coerce")
         if rule.kind == "parts_sum_to":
             for name in rule.params["parts"]:
                 frame[f"{name}__cents"] = _cents(frame, name)
@@ -168,11 +181,30 @@ def expectations_for(contract: Contract, night: date) -> list:
             expectation = E.ExpectMulticolumnSumToEqual(
                 column_list=[*parts, total], sum_total=0, ignore_row_if="never",
                 row_condition=given, meta=meta)
+        elif rule.kind == "required_when":
+            when_column, operator_, when_value = when_condition(rule)
+            subject = Column(_value_column(contract, when_column))
+            condition = (subject.is_in(list(when_value)) if operator_ == "in" else
+                         {"==": subject == when_value, ">": subject > when_value,
+                          "<": subject < when_value}[operator_])
+            expectation = E.ExpectColumnValuesToNotBeNull(
+                column=column, row_condition=condition, meta=meta)
+        elif rule.kind == "not_before_day_of":
+            expectation = E.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A=value, column_B=f"{rule.params['other']}__day", or_equal=True,
+                ignore_row_if="either_value_is_missing", meta=meta)
+        elif rule.kind == "known_in":
+            # pandas marks each value found among the keys (`ge_frame`): a value set of 200,000
+            # keys inside the expectation costs great-expectations minutes per file
+            expectation = E.ExpectColumnValuesToBeInSet(
+                column=f"{column}__known_{rule.name}", value_set=[True],
+                row_condition=Column(column).is_not_null(), meta=meta)
         elif rule.kind == "null_unless":
             when_column, operator_, when_value = when_condition(rule)
             subject = Column(_value_column(contract, when_column))
-            otherwise = {"==": subject != when_value, ">": subject <= when_value,
-                         "<": subject >= when_value}[operator_]
+            otherwise = (subject.is_not_in(list(when_value)) if operator_ == "in" else
+                         {"==": subject != when_value, ">": subject <= when_value,
+                          "<": subject >= when_value}[operator_])
             expectation = E.ExpectColumnValuesToBeNull(
                 column=value, row_condition=subject.is_not_null() & otherwise, meta=meta)
         else:
@@ -224,12 +256,14 @@ def _plain_item(name: str, value) -> str:
 
 
 def validate_with_ge(table: pa.Table, contract: Contract, night: date, *,
-                     complete: bool = False) -> list[ExpectationOutcome]:
+                     complete: bool = False,
+                     references: dict[str, list[str]] | None = None) -> list[ExpectationOutcome]:
     """Run the contract's suite over one landed file; `complete` returns every flagged row."""
-    return validate_file(table, contract, night, complete=complete)[0]
+    return validate_file(table, contract, night, complete=complete, references=references)[0]
 
 
-def validate_file(table: pa.Table, contract: Contract, night: date, *, complete: bool = False):
+def validate_file(table: pa.Table, contract: Contract, night: date, *, complete: bool = False,
+                  references: dict[str, list[str]] | None = None):
     """The outcomes of `validate_with_ge` and great-expectations' own validation result (for the
     Data Docs, `pipelines/lib/ingest/data_docs.py`)."""
     gx = _gx()
@@ -237,7 +271,7 @@ def validate_file(table: pa.Table, contract: Contract, night: date, *, complete:
     suite = gx.ExpectationSuite(name=f"{contract.feed}-{contract.version}-{night.isoformat()}")
     for expectation in expectations_for(contract, night):
         suite.add_expectation(expectation)
-    frame = ge_frame(table, contract)
+    frame = ge_frame(table, contract, references)
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
     result_format = {"result_format": "COMPLETE" if complete else "SUMMARY",
                      "unexpected_index_column_names": [ROW_ID], "partial_unexpected_count": 10}

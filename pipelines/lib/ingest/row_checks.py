@@ -12,9 +12,10 @@ from datetime import UTC, date, datetime, time, timedelta
 import duckdb
 import pyarrow as pa
 
-from pipelines.lib.ingest.contracts import TYPE_PATTERNS, Contract, Rule
+from pipelines.lib.ingest.contracts import REFERENCE_KINDS, TYPE_PATTERNS, Contract, Rule
 from pipelines.lib.ingest.landing import LandedFile
 from pipelines.lib.sql import bind, quote_identifier, render_sql
+from pipelines.lib.warehouse import table_exists
 
 
 def latest_instant_of(night: date) -> datetime:
@@ -43,10 +44,16 @@ def rule_bound(contract: Contract, rule: Rule, night: date):
 def when_condition(rule: Rule) -> tuple[str, str, float]:
     """(column, operator, value) of a conditional rule's `when`, e.g. past_due_amount > 0."""
     when = rule.params["when"]
-    for key, operator in (("greater_than", ">"), ("equal_to", "=="), ("less_than", "<")):
+    for key, operator in (("greater_than", ">"), ("equal_to", "=="), ("less_than", "<"),
+                          ("in", "in")):
         if key in when:
             return when["column"], operator, when[key]
-    raise ValueError(f"rule {rule.name}: `when` needs greater_than, equal_to or less_than")
+    raise ValueError(f"rule {rule.name}: `when` needs greater_than, equal_to, less_than or in")
+
+
+def reference_table(index: int) -> str:
+    """The temp table holding the keys a `known_in` rule (rule number `index`) accepts."""
+    return f"reference_{index}"
 
 
 def _value_expression(contract: Contract, name: str) -> str:
@@ -64,7 +71,8 @@ class CompiledChecks:
 
 def compile_checks(contract: Contract, landed_columns: list[str], night: date) -> CompiledChecks:
     present = set(landed_columns)
-    extras = [c for c in landed_columns if c not in set(contract.column_names) and c != "__row_number"]
+    extras = [c for c in landed_columns if c not in set(contract.column_names)
+              and c != "__row_number" and contract.keep_extra_columns]
     params: dict = {}
     typed = []
     for column in contract.columns:
@@ -92,13 +100,19 @@ def compile_checks(contract: Contract, landed_columns: list[str], night: date) -
             entry["other_value"] = _value_expression(contract, rule.params["other"])
         if rule.kind == "parts_sum_to":
             entry["part_values"] = [_value_expression(contract, part) for part in rule.params["parts"]]
-        if rule.kind.startswith("conditional_") or rule.kind == "null_unless":
+        if rule.kind.startswith("conditional_") or rule.kind in ("null_unless", "required_when"):
             column, operator, value = when_condition(rule)
             entry["when_value"] = _value_expression(contract, column)
-            params[f"when_{index}"] = value
+            params[f"when_{index}"] = list(value) if operator == "in" else value
             sql_operator = "=" if operator == "==" else operator
             entry["when_predicate"] = (
+                f"list_contains($when_{index}, {_value_expression(contract, column)})"
+                if operator == "in" else
                 f"{_value_expression(contract, column)} {sql_operator} $when_{index}")
+        if rule.kind == "not_before_day_of":
+            entry["other"] = rule.params["other"]
+        if rule.kind in REFERENCE_KINDS:
+            entry["reference"] = reference_table(index)
         rules.append(entry)
     violations_sql = render_sql(
         "ingest/row_violations", rules=rules,
@@ -120,11 +134,32 @@ def run_row_checks(conn: duckdb.DuckDBPyConnection, contract: Contract, landed: 
     `landed` and `contract_rules` are registered on the connection for the statements that follow.
     """
     checks = compile_checks(contract, landed.table.column_names, landed.night)
+    stage_references(conn, contract)
     conn.register("landed", landed.table)
     conn.register("contract_rules", checks.rules_table)
     conn.execute(checks.stage_sql, bind(checks.stage_sql, checks.params))
     conn.execute(checks.violations_sql, bind(checks.violations_sql, checks.params))
     return checks
+
+
+def stage_references(conn: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    """One temp table per `known_in` rule with the keys its table holds now (none when the table
+    does not exist yet: on a first night every contact is unknown)."""
+    for index, rule in enumerate(contract.rules):
+        if rule.kind in REFERENCE_KINDS:
+            name = "ingest/reference_keys" if table_exists(conn, rule.params["table"]) \
+                else "ingest/empty_reference"
+            conn.execute(render_sql(name, reference=reference_table(index),
+                                    table=rule.params["table"], key=rule.params["key"]))
+
+
+def reference_values(conn: duckdb.DuckDBPyConnection, contract: Contract) -> dict[str, list[str]]:
+    """{rule name: accepted keys} of the contract's `known_in` rules, for great-expectations."""
+    stage_references(conn, contract)
+    return {rule.name: [row[0] for row in conn.execute(
+                render_sql("ingest/select_reference_keys", reference=reference_table(index))
+            ).fetchall()]
+            for index, rule in enumerate(contract.rules) if rule.kind in REFERENCE_KINDS}
 
 
 def flagged_rows_by_rule(conn: duckdb.DuckDBPyConnection) -> dict[str, set[int]]:
