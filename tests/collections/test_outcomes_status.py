@@ -90,3 +90,25 @@ def test_a_returned_letter_marks_the_address_it_went_to_by_sha256_only(conn):
     assert counts["bad_destinations"] == {"email": 1, "letter": 1}
     apply_outcomes(conn, N2, N2)
     assert conn.execute("select count(*) from bad_destinations").fetchone()[0] == 2
+
+
+def test_a_work_list_sourced_row_of_the_outcomes_feed_survives_the_work_list_remerge(tmp_path):
+    """Only rows merged from a returned work list are replaced when it is merged again; a row
+    the contact_outcomes feed itself carried with source work_list stays."""
+    import duckdb
+
+    from pipelines.lib.warehouse import run_sql
+
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    conn.execute("create table contact_outcomes (outcome_id varchar, source varchar, "
+                 "landing_date date, source_file varchar)")
+    conn.execute("create table ingest_log (feed varchar, source_file varchar)")
+    conn.execute("insert into ingest_log values ('work_list_outcomes', '/l/work_list_outcomes/"
+                 "2026-01-02.csv'), ('contact_outcomes', '/l/contact_outcomes/2026-01-02.csv')")
+    conn.execute("insert into contact_outcomes values "
+                 "('wl:CT1:no_answer', 'work_list', '2026-01-02', '/l/work_list_outcomes/2026-01-02.csv'),"
+                 "('R-77', 'work_list', '2026-01-02', '/l/contact_outcomes/2026-01-02.csv')")
+    run_sql(conn, "collections/delete_work_list_outcomes",
+            {"start_date": "2026-01-02", "end_date": "2026-01-02"})
+    assert [r[0] for r in conn.execute("select outcome_id from contact_outcomes").fetchall()] \
+        == ["R-77"]
