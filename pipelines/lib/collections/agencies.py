@@ -86,7 +86,7 @@ def build_placements(conn: duckdb.DuckDBPyConnection, strategy: Strategy, start:
             return 0
         register(conn, strategy)
         outcomes = has_outcomes(conn)
-        before = conn.execute("select count(*) from agency_placements").fetchone()[0]
+        before = run_sql(conn, "shared/count_rows", table="agency_placements").fetchall()[0][0]
         for night in _nights(start, end):
             night_params = {
                 "night": night, "recall_on": list(agencies.recall_on),
@@ -100,7 +100,7 @@ def build_placements(conn: duckdb.DuckDBPyConnection, strategy: Strategy, start:
                     has_outcomes=outcomes)
             run_sql(conn, "agencies/end_placements", night_params)
             run_sql(conn, "agencies/insert_placements", night_params)
-        return conn.execute("select count(*) from agency_placements").fetchone()[0] - before
+        return run_sql(conn, "shared/count_rows", table="agency_placements").fetchall()[0][0] - before
 
 
 def placement_counts(conn: duckdb.DuckDBPyConnection, night: date):

@@ -97,16 +97,18 @@ def ensure_warehouse(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 def _already_loaded(conn, contract: Contract, landed: LandedFile, base: dict) -> tuple | None:
-    logged = run_sql(conn, "ingest/select_loaded_file",
-                      base | {"contract_version": contract.version}).fetchone()
-    if logged is None:
+    # fetchall, not fetchone: a result left unfinished makes DuckDB refuse the next register()
+    found = run_sql(conn, "ingest/select_loaded_file",
+                    base | {"contract_version": contract.version}).fetchall()
+    if not found:
         return None
+    logged = found[0]
     if logged[2] and any(rule.kind in REFERENCE_KINDS for rule in contract.rules):
         # rows may have been quarantined against another table that has grown since (an outcome
         # for a contact planned later in a backfill): the file is checked again
         return None
-    (count,) = run_sql(conn, "ingest/count_feed_partition", base, table=table_name(contract),
-                        partition_column=contract.partition_column).fetchone()
+    ((count,),) = run_sql(conn, "ingest/count_feed_partition", base, table=table_name(contract),
+                          partition_column=contract.partition_column).fetchall()
     return logged if count == logged[1] else None
 
 
@@ -237,8 +239,9 @@ def ingest_file(conn: duckdb.DuckDBPyConnection, contract: Contract, path: Path,
             extras = _extras(contract, landed)
             skip = {"table": table, "partition_column": contract.partition_column,
                     "skip_key": contract.skip_keys_loaded_earlier}
-            (rows_skipped,) = (run_sql(conn, "ingest/count_skipped_keys", base, **skip).fetchone()
-                               if skip["skip_key"] else (0,))
+            ((rows_skipped,),) = (run_sql(conn, "ingest/count_skipped_keys", base,
+                                          **skip).fetchall()
+                                  if skip["skip_key"] else ((0,),))
             run_sql(conn, "ingest/insert_clean_rows",
                     base | {extra["param"]: extra["name"] for extra in extras},
                     columns=contract.columns, file_date_column=contract.file_date_column,
