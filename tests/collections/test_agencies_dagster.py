@@ -13,6 +13,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from tests.collections.dagster_night import materialize_night
 from tests.conftest import customer_row, snapshot_row, use_home, write_night
 
 NIGHT = date(2026, 5, 3)
@@ -41,13 +42,7 @@ def book(night: date):
 
 
 def run(night: date) -> dg.ExecuteInProcessResult:
-    from pipelines.definitions import defs
-
-    definitions = defs()
-    return dg.materialize(
-        [a for a in definitions.assets if isinstance(a, dg.AssetsDefinition)],
-        selection=SELECTION, partition_key=night.isoformat(),
-        resources=definitions.resources, raise_on_error=False)
+    return materialize_night(night, SELECTION)
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ import duckdb
 import pytest
 
 from pipelines.lib.collections import strategy as strategy_module
+from tests.collections.dagster_night import materialize_night
 from tests.collections.test_offers import OUTCOMES, strategy_file
 from tests.conftest import customer_row, snapshot_row, use_home, write_night
 
@@ -35,13 +36,7 @@ def _strategy(raw):
 
 
 def run(night: date) -> dg.ExecuteInProcessResult:
-    from pipelines.definitions import defs
-
-    definitions = defs()
-    return dg.materialize(
-        [a for a in definitions.assets if isinstance(a, dg.AssetsDefinition)],
-        selection=SELECTION, partition_key=night.isoformat(),
-        resources=definitions.resources, raise_on_error=False)
+    return materialize_night(night, SELECTION)
 
 
 @pytest.fixture(scope="module")

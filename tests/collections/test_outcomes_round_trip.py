@@ -22,6 +22,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from tests.collections.dagster_night import materialize_night
 from tests.collections.test_collections_dagster import NIGHT, book
 from tests.conftest import use_home, write_csv, write_night
 
@@ -34,13 +35,7 @@ OUTCOME_COLUMNS = ["outcome_id", "contact_id", "outcome_time", "outcome", "promi
 
 
 def run(night: date) -> dg.ExecuteInProcessResult:
-    from pipelines.definitions import defs
-
-    definitions = defs()
-    result = dg.materialize(
-        [a for a in definitions.assets if isinstance(a, dg.AssetsDefinition)],
-        selection=SELECTION, partition_key=night.isoformat(),
-        resources=definitions.resources, raise_on_error=False)
+    result = materialize_night(night, SELECTION)
     assert result.success, [e.message for e in result.all_events if e.is_failure]
     return result
 

@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from pipelines.lib.report.render import build_report
+from tests.collections.dagster_night import materialize_night
 from tests.conftest import snapshot_row, use_home, write_csv, write_night
 
 NIGHTS = [date(2026, 5, 1) + timedelta(days=i) for i in range(4)]
@@ -48,13 +49,7 @@ def events(night: date) -> list[dict]:
 
 
 def run(night: date) -> dg.ExecuteInProcessResult:
-    from pipelines.definitions import defs
-
-    definitions = defs()
-    return dg.materialize(
-        [a for a in definitions.assets if isinstance(a, dg.AssetsDefinition)],
-        selection=SELECTION, partition_key=night.isoformat(),
-        resources=definitions.resources, raise_on_error=False)
+    return materialize_night(night, SELECTION)
 
 
 @pytest.fixture(scope="module")
