@@ -167,7 +167,8 @@ def warehouse_fingerprint(home: Path) -> dict[str, str]:
 
 
 def output_fingerprint(home: Path) -> dict[str, str]:
-    """sha256 of every file under out/, home path replaced, times cut out of the reports."""
+    """sha256 of every file under out/, home path replaced, times cut out of the reports and
+    of the purge records."""
     out = home / "out"
     result = {}
     for path in sorted(p for p in out.rglob("*") if p.is_file()) if out.is_dir() else []:
@@ -176,6 +177,10 @@ def output_fingerprint(home: Path) -> dict[str, str]:
             data = _report_pdf(path)
         elif fnmatch.fnmatch(path.name, "risk_report*.html"):
             data = _report_html(path.read_bytes())
+        elif path.name == "purged.json":  # letters' and placements' purge record: when it ran
+            record = json.loads(path.read_bytes())
+            record.pop("purged_at", None)
+            data = json.dumps(record, sort_keys=True).encode()
         else:
             data = path.read_bytes()
         data = data.replace(str(home).encode(), HOME_TOKEN.encode())
