@@ -10,7 +10,7 @@ DEMO_ACCOUNTS ?= 20000
 DEMO_DAYS ?= 180
 BENCH_ACCOUNTS ?= 1000000
 CHAOS_TRIALS ?= 10
-BENCH_WORKLOADS ?= W1M,W1M-360
+BENCH_WORKLOADS ?= W1M,W1M-noretrain,W1M-360
 
 .PHONY: setup demo test ui bench lint clean chaos fresh-check
 

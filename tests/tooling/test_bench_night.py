@@ -47,6 +47,10 @@ def test_a_tiny_night_gives_every_stage_a_time_and_the_issue_json(home, capsys):
     assert "pipeline / kernels" in printed and "letters" in printed
     assert "peak RSS by step" in printed
     assert workload["setup"]["account_features_nights"] > 0
+    # what came back for last night's contacts is loaded and applied, and timed on its own
+    outcomes = (night_home / "landing" / "contact_outcomes" / f"{night}.csv").read_text()
+    assert len(outcomes.splitlines()) > 1
+    assert workload["stages"]["collections loop"] > 0
 
     # a book whose night has run would time a rerun: reusing it again is refused
     with pytest.raises(ValueError, match="already run"):

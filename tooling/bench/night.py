@@ -55,11 +55,18 @@ CHANGED_CUSTOMERS = 0.002  # share of customers in the night's delta file
 # The setup is not measured: it may use more of the machine's memory than a night is allowed.
 BOOK_MARKER = "book.json"  # written when a book's setup completed
 BOOK_PROGRESS = "book.partial.json"  # the setup steps done so far: a crashed setup continues
-WORKLOADS = {"W1M": (1_000_000, 90), "W1M-360": (1_000_000, 360), "W10M": (10_000_000, 90)}
-DEFAULT_WORKLOADS = ("W1M", "W1M-360")
+WORKLOADS = {"W1M": (1_000_000, 90), "W1M-noretrain": (1_000_000, 90),
+             "W1M-360": (1_000_000, 360), "W10M": (10_000_000, 90)}
+DEFAULT_WORKLOADS = ("W1M", "W1M-noretrain", "W1M-360")
+# A night on which no retrain is due (six nights in seven of a weekly cadence): the W1M book,
+# copied before its night runs, with a cadence longer than the champion's age, so the champion
+# registered a week ago is reused.
+NO_RETRAIN = {"W1M-noretrain": "W1M"}
+NO_RETRAIN_ENV = {"OVERDUE_MODEL_RETRAIN_EVERY_DAYS": "30"}
 
 STAGES = ("ingest", "contracts", "features", "roll rates", "retrain+gate", "scoring+reason codes",
-          "monitoring", "tiers", "letters", "report", "other", "startup", "orchestration")
+          "monitoring", "tiers", "collections loop", "letters", "report", "other", "startup",
+          "orchestration")
 ASSET_STAGES = {
     "account_features": "features", "portfolio_daily": "features", "vintage_curves": "features",
     "data_dictionary": "features",
@@ -67,7 +74,13 @@ ASSET_STAGES = {
     "delinquency_model": "retrain+gate",
     "account_scores": "scoring+reason codes",
     "model_monitoring": "monitoring",
-    "collection_tiers": "tiers", "contact_history": "tiers", "contact_outcomes_applied": "tiers",
+    "collection_tiers": "tiers", "contact_history": "tiers", "credit_line_actions": "tiers",
+    # issue 19: what came back from last night's contacts, promises, offers, agencies, experiments
+    "contact_outcomes_applied": "collections loop", "promises": "collections loop",
+    "offers": "collections loop", "agency_placements": "collections loop",
+    "agency_placement_files": "collections loop", "legal_review": "collections loop",
+    "post_write_off_recoveries": "collections loop", "experiment_results": "collections loop",
+    "cure_rates": "collections loop",
     "letter_batches": "letters",
     "risk_report": "report",
 }
@@ -76,6 +89,7 @@ KERNEL_OF = {"ingest": "partition_replace", "contracts": "contract_checks",
              "features": "feature_query", "retrain+gate": "xgboost_train",
              "scoring+reason codes": "xgboost_predict", "letters": "jinja2_render"}
 TARGETS = {"W1M": {"total_s": 60, "ratio": 1.5, "peak_rss_mb": 6144},
+           "W1M-noretrain": {"total_s": 60, "peak_rss_mb": 6144},
            "W10M": {"total_s": 600, "peak_rss_mb": 16384}}
 
 
@@ -111,23 +125,45 @@ def _tree_rss_mb(pid: int) -> float | None:
     return total
 
 
-class RssSampler:
-    """Samples the process tree's resident memory a few times a second, so that the peak can be
-    given per step: getrusage only knows the whole run's maximum."""
+def _high_water_mb(pid: int) -> float | None:
+    """The process's own peak resident set so far (VmHWM), in MB; None once it has gone."""
+    try:
+        for line in (Path("/proc") / str(pid) / "status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        return None
+    return None
 
-    def __init__(self, every_s: float = 0.2):
+
+class RssSampler:
+    """Samples a process tree's resident memory a few times a second, so that the peak can be
+    given per step: getrusage only knows the whole run's maximum.
+
+    Given another process's `pid` (the night's), the samples are taken from this process: a call
+    in the night that holds its GIL cannot hold the sampler up. Each sample also reads the night
+    process's VmHWM, so a spike shorter than the interval still shows in the step it happened in.
+    """
+
+    def __init__(self, every_s: float = 0.2, pid: int | None = None):
         self.every_s = every_s
+        self.pid = pid
         self.samples: list[tuple[float, float]] = []
+        self.high_water: list[tuple[float, float]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, name="rss-sampler", daemon=True)
 
     def _sample(self) -> None:
-        pid = os.getpid()
+        pid = self.pid or os.getpid()
         while True:
             rss = _tree_rss_mb(pid)
             if rss is None:
                 return
-            self.samples.append((time.time(), rss))
+            at = time.time()
+            self.samples.append((at, rss))
+            hwm = _high_water_mb(pid) if self.pid else None
+            if hwm is not None:
+                self.high_water.append((at, hwm))
             if self._stop.wait(self.every_s):
                 return
 
@@ -149,6 +185,15 @@ class RssSampler:
             return None
         middle = (start + end) / 2
         return round(min(self.samples, key=lambda sample: abs(sample[0] - middle))[1], 1)
+
+    def high_water_rise(self, start: float, end: float) -> float:
+        """How far the night process's VmHWM rose in [start, end], in MB: a step that set the
+        night's peak shows it here even when no sample caught the spike."""
+        before = [hwm for at, hwm in self.high_water if at < start]
+        inside = [hwm for at, hwm in self.high_water if start <= at <= end]
+        if not inside:
+            return 0.0
+        return round(max(inside) - (before[-1] if before else 0.0), 1)
 
     def peak(self) -> float | None:
         return round(max(rss for _, rss in self.samples), 1) if self.samples else None
@@ -351,12 +396,13 @@ def build_book(home: Path, accounts: int, history_days: int) -> dict:
 
 
 def write_landing(conn, home: Path, accounts: int) -> None:
-    """The night's files in landing format v1: every account, the changed customers, no events."""
+    """The night's files in landing format v1: every account, the changed customers, no events,
+    and what came back for last night's planned contacts (sql/bench/night_book_outcomes.sql)."""
     from pipelines.lib.sql import bind, render_sql
     from tooling.simulator import CONTACT_COLUMNS
 
     landing = home / "landing"
-    for feed in ("account_snapshots", "customers", "contact_events"):
+    for feed in ("account_snapshots", "customers", "contact_events", "contact_outcomes"):
         (landing / feed).mkdir(parents=True, exist_ok=True)
     snapshots = ("select * exclude (extra_columns, source_file, source_row) from ("
                  + render_sql("bench/night_book_snapshots") + ") order by account_id")
@@ -370,6 +416,10 @@ def write_landing(conn, home: Path, accounts: int) -> None:
                  bind(customers, {"accounts": accounts, "changed_share": CHANGED_CUSTOMERS,
                                   "seed": NIGHT.toordinal()}))
     (landing / "contact_events" / f"{NIGHT}.csv").write_text(",".join(CONTACT_COLUMNS) + "\n")
+    outcomes = render_sql("bench/night_book_outcomes")
+    target = landing / "contact_outcomes" / f"{NIGHT}.csv"
+    conn.execute(f"copy ({outcomes}) to '{target}' (header, delimiter ',')",
+                 bind(outcomes, {"night": NIGHT - timedelta(days=1)}))
 
 
 # --- the measured night (own process) ---------------------------------------------------------
@@ -465,6 +515,7 @@ def measure_night(home: Path, accounts: int, profile: bool = False) -> dict:
     kernels = measure_kernels(home)
     return {"total_s": round(total, 2), "peak_rss_mb": peak, "stages": stages, "steps": steps,
             "step_peak_rss_mb": step_peaks, "sampled_peak_rss_mb": sampler.peak(),
+            "step_windows": windows,
             "kernels": kernels, "run_id": run.run_id, "profile": profile}
 
 
@@ -600,10 +651,23 @@ def build(home: Path, accounts: int, history_days: int) -> dict:
     return book
 
 
+def copy_book(source: Path, target: Path, accounts: int, history_days: int) -> None:
+    """`target` as a copy of the book under `source` before its night (built there when there
+    is none, or when its night has run)."""
+    try:
+        book = built_book(source, accounts, history_days)
+    except ValueError:
+        book = None
+    if book is None:
+        build(source, accounts, history_days)
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target)
+
+
 def run(home: Path, accounts: int, history_days: int = 90, profile: bool = False,
-        reuse_book: bool = False) -> dict:
+        reuse_book: bool = False, env: dict | None = None) -> dict:
     """Build the book under `home` (or reuse one built by --book-only), run its night in a
-    process of its own; the figures."""
+    process of its own (with `env` over the night's environment); the figures."""
     home = Path(home).resolve()
     book = built_book(home, accounts, history_days) if reuse_book else None
     if book is None:
@@ -611,14 +675,23 @@ def run(home: Path, accounts: int, history_days: int = 90, profile: bool = False
     setup, setup_seconds = book["setup"], book["setup_s"]
     command = [sys.executable, "-m", "tooling.bench.night", "--night-of", str(home),
                "--accounts", str(accounts)] + (["--profile"] if profile else [])
-    completed = subprocess.run(command, capture_output=True, text=True, check=False,
-                               env=night_env(home) | model_env(history_days),
-                               cwd=settings.REPO_ROOT)
-    (home / "night.log").write_text(completed.stdout + completed.stderr)
-    if completed.returncode != 0:
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=night_env(home) | model_env(history_days) | (env or {}),
+                             cwd=settings.REPO_ROOT)
+    with RssSampler(every_s=0.05, pid=child.pid) as watcher:
+        stdout, stderr = child.communicate()
+    (home / "night.log").write_text(stdout + stderr)
+    if child.returncode != 0:
         raise RuntimeError(f"the night failed (log: {home / 'night.log'}): "
-                           f"{completed.stderr.strip()[-3000:]}")
-    night = json.loads(completed.stdout.strip().splitlines()[-1])
+                           f"{stderr.strip()[-3000:]}")
+    night = json.loads(stdout.strip().splitlines()[-1])
+    windows = night.pop("step_windows")
+    # watched from this process every 50 ms: the night's own sampler thread needs its GIL
+    watched = {step: watcher.peak_between(start, end) for step, (start, end) in windows.items()}
+    rises = {step: watcher.high_water_rise(start, end) for step, (start, end) in windows.items()}
+    night["step_peak_rss_mb"] = {step: max(filter(None, (watched[step], own)), default=None)
+                                 for step, own in night["step_peak_rss_mb"].items()}
+    night["peak_rss_mb"] = max(night["peak_rss_mb"], watcher.peak() or 0.0)
     kernels = night["kernels"]
     kernels_s = round(sum(kernels[k] for k in KERNEL_OF.values()), 2)
     return {
@@ -634,6 +707,8 @@ def run(home: Path, accounts: int, history_days: int = 90, profile: bool = False
         "steps": night["steps"],
         "step_peak_rss_mb": night["step_peak_rss_mb"],
         "sampled_peak_rss_mb": night["sampled_peak_rss_mb"],
+        "watched_peak_rss_mb": watcher.peak(),
+        "step_high_water_rise_mb": {k: v for k, v in rises.items() if v},
         "setup_s": round(setup_seconds, 1),
         "setup": setup,
         "load_average": [round(x, 2) for x in os.getloadavg()],
@@ -680,6 +755,11 @@ def table(record: dict) -> str:
         if by_step:
             lines.append("  peak RSS by step (sampled, MB): "
                          + ", ".join(f"{step} {rss:,.0f}" for rss, step in by_step))
+        rises = sorted(((mb, step) for step, mb in w.get("step_high_water_rise_mb", {}).items()),
+                       reverse=True)[:4]
+        if rises:
+            lines.append("  the night process's high-water mark rose in (MB): "
+                         + ", ".join(f"{step} +{mb:,.0f}" for mb, step in rises))
         if w["stages"].get("letters") is not None:
             lines.append(f"  contacts rendered by the kernel: {w['kernels']['contacts_rendered']:,}"
                          f"; XGBoost kernel on {w['kernels'].get('xgboost_train_rows', 0):,} rows,"
@@ -726,9 +806,15 @@ def main(argv: list[str] | None = None) -> int:
             book = build((root / name).resolve(), accounts, days)
             sys.stdout.write(f"{name}: book built in {root / name} ({book['setup_s']:.0f} s)\n")
         return 0
+    copied_from = set()
+    for name, source in NO_RETRAIN.items():
+        if name in chosen:
+            copy_book((root / source).resolve(), (root / name).resolve(), *chosen[name])
+            copied_from.add(source)
     for name, (accounts, days) in chosen.items():
-        record["workloads"][name] = run(root / name, accounts, days, args.profile,
-                                        args.reuse_book)
+        reuse = args.reuse_book or name in NO_RETRAIN or name in copied_from
+        record["workloads"][name] = run(root / name, accounts, days, args.profile, reuse,
+                                        NO_RETRAIN_ENV if name in NO_RETRAIN else None)
     bench.mkdir(parents=True, exist_ok=True)
     out = bench / f"night-{record['measured_at'].replace(':', '')}.json"
     out.write_text(json.dumps(record, indent=2, default=str))
