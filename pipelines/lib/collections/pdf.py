@@ -257,6 +257,18 @@ def letter_problem(document, max_pages: int) -> tuple[str, str] | None:
 def render_pdf(letters: list[tuple[str, str]], target: Path, paper: Paper,
                duplex: bool = False, max_pages: int | None = None
                ) -> tuple[dict[str, tuple[int, int]], int, dict[str, tuple[str, str]]]:
+    """One print file by the engine `OVERDUE_PRINT_ENGINE` names (pdf_typst.py for typst)."""
+    if settings.print_engine() == "typst":
+        from pipelines.lib.collections import pdf_typst
+
+        return pdf_typst.render_pdf(letters, target, paper, duplex, max_pages)
+    return render_pdf_weasyprint(letters, target, paper, duplex, max_pages)
+
+
+def render_pdf_weasyprint(letters: list[tuple[str, str]], target: Path, paper: Paper,
+                          duplex: bool = False, max_pages: int | None = None
+                          ) -> tuple[dict[str, tuple[int, int]], int,
+                                     dict[str, tuple[str, str]]]:
     """Write one PDF of `letters` ((letter_id, html)); returns letter_id -> (first page, pages),
     1-based, the file's page count (blank backs included) and the letters left out with their
     (rule, span): one that fails to lay out, runs over `max_pages` or overflows the window.
