@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import tempfile
 import time
@@ -210,13 +211,22 @@ def batch(count: int, workers: int, engine: str, folder: Path) -> dict:
     out = folder / f"batch-{engine}"
     out.mkdir()
     started = time.perf_counter()
+    cpu = _cpu()
     failed: dict = {}
     index = pdf.render_print_batches(letters, out, workers=workers, failed=failed)
     seconds = time.perf_counter() - started
+    cpu = _cpu() - cpu
     assert not failed, failed
     pages = sum(row["pages"] for row in index)
     return {"letters": len(index), "pages": pages, "seconds": seconds, "kernel": kernel,
-            "files": len(list(out.glob("*.pdf")))}
+            "cpu": cpu, "files": len(list(out.glob("*.pdf")))}
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished workers."""
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                          resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def main() -> None:
@@ -246,7 +256,10 @@ def main() -> None:
                   f"{result['seconds']:.2f} s = {result['pages'] / result['seconds']:.1f} "
                   f"pages/s; Jinja2 render kernel {result['kernel']:.3f} s "
                   f"({result['letters'] / result['kernel']:.0f} letters/s), print/kernel "
-                  f"{result['seconds'] / result['kernel']:.1f}x", flush=True)
+                  f"{result['seconds'] / result['kernel']:.1f}x; {result['cpu']:.1f} CPU s = "
+                  f"{result['pages'] / result['cpu']:.1f} pages per CPU second, "
+                  f"{args.workers * result['pages'] / result['cpu']:.1f} pages/s on "
+                  f"{args.workers} idle cores", flush=True)
     finally:
         shutil.rmtree(folder)
 

@@ -1,4 +1,6 @@
-"""Print letters to PDF with WeasyPrint, as a letter shop takes them.
+"""Print letters to PDF, as a letter shop takes them: print profiles, files and job tickets for
+either engine (`OVERDUE_PRINT_ENGINE`: Typst by default, `pdf_typst.py`), and the WeasyPrint
+engine, the fallback, described here.
 
 Each letter is laid out as its own document, so its page numbers ("第 1 页 / 共 1 页", "Page 1 of
 1") count its own pages, and the pages of many letters are then written as one PDF file
