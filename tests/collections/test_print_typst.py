@@ -248,3 +248,15 @@ def test_a_letter_that_breaks_the_typst_document_is_held_alone(tmp_path, monkeyp
     assert "unknown" in failed["260503-TTTTTT0011"][1]
     assert _pages(tmp_path / "letters.pdf") == 1
     assert not list(tmp_path.glob(".*.typ"))  # the source beside it is removed
+
+
+def test_letters_failing_only_together_are_held_and_nothing_hangs(tmp_path):
+    """Two letters of one id (which a night never has) break the document together, neither
+    alone: both are held, no file is written."""
+    row, html = _letter("260503-TTTTTT0012")
+    paper = pdf.print_config().papers["A4"]
+    spans, pages, failed = pdf_typst.render_pdf([("first", html), ("second", html)],
+                                                tmp_path / "letters.pdf", paper)
+    assert spans == {} and pages == 0 and not (tmp_path / "letters.pdf").exists()
+    assert {k: v[0] for k, v in failed.items()} == {"first": "pdf_layout_error",
+                                                    "second": "pdf_layout_error"}

@@ -108,31 +108,39 @@ def render_pdf(letters: list[tuple[str, str]], target: Path, paper, duplex: bool
         source = document(list(parts.values()), images, paper, duplex, target.stem)
         try:
             data, laid_out = _compile(source, target)
-        except Exception:  # noqa: BLE001 - find the letter that fails, alone
-            for letter_id in list(parts):
+        except Exception as whole:  # noqa: BLE001 - find the letter that fails, alone
+            alone = {}
+            for letter_id, part in parts.items():
                 try:
-                    _compile(document([parts[letter_id]], images, paper, duplex, target.stem), target)
+                    _compile(document([part], images, paper, duplex, target.stem), target)
                 except Exception as error:  # noqa: BLE001
-                    failed[letter_id] = _error(error)
-                    del parts[letter_id]
+                    alone[letter_id] = _error(error)
+            # none fails alone: the letters fail together (say, two with one id)
+            alone = alone or dict.fromkeys(parts, _error(whole))
+            failed.update(alone)
+            for letter_id in alone:
+                del parts[letter_id]
             continue
+        if len(laid_out) != len(parts):
+            raise RuntimeError(f"{target.name}: {len(parts)} letters, {len(laid_out)} laid out")
         problems = {}
-        for entry in laid_out:
+        for letter_id, entry in zip(parts, laid_out, strict=True):
             pages = entry["last"] - entry["first"] + 1
             if pages > max_pages:
-                problems[entry["ref"]] = ("print_too_long", (
+                problems[letter_id] = ("print_too_long", (
                     f"{pages} pages, over the letter's budget of {max_pages} "
                     "(OVERDUE_LETTER_MAX_PAGES)"))
             elif entry["overflow"]:
-                problems[entry["ref"]] = ("address_too_long",
-                                          "the address block overflows the envelope window")
+                problems[letter_id] = ("address_too_long",
+                                       "the address block overflows the envelope window")
         if problems:
             failed.update(problems)
             for letter_id in problems:
                 parts.pop(letter_id, None)
             continue
         target.write_bytes(data)
-        spans = {e["ref"]: (e["first"], e["last"] - e["first"] + 1) for e in laid_out}
+        spans = {letter_id: (e["first"], e["last"] - e["first"] + 1)
+                 for letter_id, e in zip(parts, laid_out, strict=True)}
         last = max(e["last"] for e in laid_out)
         return spans, last + (last % 2 if duplex else 0), failed
     return {}, 0, failed
