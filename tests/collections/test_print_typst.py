@@ -253,7 +253,7 @@ def test_a_letter_that_breaks_the_typst_document_is_held_alone(tmp_path, monkeyp
 def test_letters_failing_only_together_are_held_and_nothing_hangs(tmp_path):
     """Two letters of one id (which a night never has) break the document together, neither
     alone: both are held, no file is written."""
-    row, html = _letter("260503-TTTTTT0012")
+    _, html = _letter("260503-TTTTTT0012")
     paper = pdf.print_config().papers["A4"]
     spans, pages, failed = pdf_typst.render_pdf([("first", html), ("second", html)],
                                                 tmp_path / "letters.pdf", paper)
