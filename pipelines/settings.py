@@ -132,6 +132,17 @@ def letter_max_pages() -> int:
     return pages
 
 
+PRINT_ENGINES = ("typst", "weasyprint")
+
+
+def print_engine() -> str:
+    """`OVERDUE_PRINT_ENGINE`: typst (default) or weasyprint, which lays out print letters."""
+    engine = os.environ.get("OVERDUE_PRINT_ENGINE", "typst").strip().lower() or "typst"
+    if engine not in PRINT_ENGINES:
+        raise ValueError(f"OVERDUE_PRINT_ENGINE: expected one of {PRINT_ENGINES}, got {engine!r}")
+    return engine
+
+
 def report_languages() -> str:
     """`OVERDUE_REPORT_LANGUAGES` as set (comma-separated); empty means every language."""
     return os.environ.get("OVERDUE_REPORT_LANGUAGES", "")

@@ -20,7 +20,8 @@ from datetime import date
 
 import pytest
 
-from pipelines.lib.collections import batch, pdf
+from pipelines import settings
+from pipelines.lib.collections import batch, pdf, pdf_typst
 from pipelines.lib.collections.batch import envelope_address, write_batch
 from pipelines.lib.collections.gateways import SmsComposer
 from pipelines.lib.collections.rendering import Renderer
@@ -132,14 +133,17 @@ def test_one_failing_contact_per_channel_is_held_and_the_rest_released(book, mon
     monkeypatch.setattr(batch, "build_email", failing(batch.build_email, "email", 0))
     monkeypatch.setattr(Renderer, "render", failing(Renderer.render, "render", 1))
     monkeypatch.setattr(batch, "work_row", failing(batch.work_row, "phone", 1))
-    layout = pdf.layout_letter
+    # each engine's per-letter step: WeasyPrint's layout, Typst's letter source
+    engine, step = ((pdf_typst, "letter_source") if settings.print_engine() == "typst"
+                    else (pdf, "layout_letter"))
+    layout = getattr(engine, step)
 
     def failing_layout(letter_id, *args):
         if letter_id == fail["letter"]:
             raise RuntimeError("Pango could not lay out this line")
         return layout(letter_id, *args)
 
-    monkeypatch.setattr(pdf, "layout_letter", failing_layout)
+    monkeypatch.setattr(engine, step, failing_layout)
     monkeypatch.setattr(os, "cpu_count", lambda: 1)  # the PDFs in this process, patched
     summary = write_batch(conn, STRATEGY, NIGHT, tmp / "injected")
 

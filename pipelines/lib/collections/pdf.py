@@ -1,4 +1,6 @@
-"""Print letters to PDF with WeasyPrint, as a letter shop takes them.
+"""Print letters to PDF, as a letter shop takes them: print profiles, files and job tickets for
+either engine (`OVERDUE_PRINT_ENGINE`: Typst by default, `pdf_typst.py`), and the WeasyPrint
+engine, the fallback, described here.
 
 Each letter is laid out as its own document, so its page numbers ("第 1 页 / 共 1 页", "Page 1 of
 1") count its own pages, and the pages of many letters are then written as one PDF file
@@ -257,6 +259,18 @@ def letter_problem(document, max_pages: int) -> tuple[str, str] | None:
 def render_pdf(letters: list[tuple[str, str]], target: Path, paper: Paper,
                duplex: bool = False, max_pages: int | None = None
                ) -> tuple[dict[str, tuple[int, int]], int, dict[str, tuple[str, str]]]:
+    """One print file by the engine `OVERDUE_PRINT_ENGINE` names (pdf_typst.py for typst)."""
+    if settings.print_engine() == "typst":
+        from pipelines.lib.collections import pdf_typst
+
+        return pdf_typst.render_pdf(letters, target, paper, duplex, max_pages)
+    return render_pdf_weasyprint(letters, target, paper, duplex, max_pages)
+
+
+def render_pdf_weasyprint(letters: list[tuple[str, str]], target: Path, paper: Paper,
+                          duplex: bool = False, max_pages: int | None = None
+                          ) -> tuple[dict[str, tuple[int, int]], int,
+                                     dict[str, tuple[str, str]]]:
     """Write one PDF of `letters` ((letter_id, html)); returns letter_id -> (first page, pages),
     1-based, the file's page count (blank backs included) and the letters left out with their
     (rule, span): one that fails to lay out, runs over `max_pages` or overflows the window.
