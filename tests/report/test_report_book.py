@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from pipelines.lib.report import printing
 from pipelines.lib.report.render import strings
 
 pytestmark = pytest.mark.slow
@@ -80,6 +81,7 @@ def test_the_nightly_run_writes_both_languages_and_its_checks_pass(report_book):
     assert meta["nights_in_run"].value == (report_book.night - report_book.first_night).days + 1
     assert "last night" in meta["note"].value
     assert meta["html_nightly_zh-CN"].value == str(report_book.out_dir / "risk_report.zh-CN.html")
+    assert meta["pdf_engine"].value == printing.engine()  # OVERDUE_REPORT_PDF_ENGINE, or found
 
 
 def test_the_demo_lists_the_nights_files(report_book):

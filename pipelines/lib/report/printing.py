@@ -9,6 +9,7 @@ when the browser and Playwright are there, else WeasyPrint); `OVERDUE_CHROMIUM` 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import shutil
@@ -143,6 +144,20 @@ class Printer:
         self.blocked.append(url)
         log.warning("report PDF: refused a request to %s (the report prints offline)", url[:200])
         route.abort("blockedbyclient")
+
+
+def start(stack: contextlib.ExitStack, engine_name: str) -> Printer:
+    """The night's printer, entered on `stack`. Chromium chosen by `auto` that does not start (a
+    browser that will not launch) falls back to WeasyPrint with a warning: the night still gets
+    its PDF; `OVERDUE_REPORT_PDF_ENGINE=chromium` fails instead."""
+    try:
+        return stack.enter_context(Printer(engine_name))
+    except Exception as error:
+        if engine_name != "chromium" or settings.report_pdf_engine() == "chromium":
+            raise
+        log.warning("report PDF: Chromium (%s) did not start (%s); printing with WeasyPrint",
+                    chromium_path(), str(error).splitlines()[0][:300])
+        return stack.enter_context(Printer("weasyprint"))
 
 
 def print_pdf(html_path: Path, pdf_path: Path, engine_name: str | None = None) -> int:

@@ -678,8 +678,9 @@ def build_report(conn, night: date, out_dir: Path, *, languages: tuple[str, ...]
                 ProcessPoolExecutor(workers, mp_context=get_context("spawn")))
             pending = [pool.submit(_render_language, job) for job in jobs]
         # the browser starts while the languages render
-        printer = (stack.enter_context(printing.Printer("chromium"))
-                   if engine == "chromium" else None)
+        printer = printing.start(stack, engine) if engine == "chromium" else None
+        if printer is not None:
+            engine = printer.engine
         for k, job in enumerate(jobs):
             files, render_seconds, pdf_seconds = (
                 pending[k].result() if pending else _render_language(job))
