@@ -148,6 +148,22 @@ def report_languages() -> str:
     return os.environ.get("OVERDUE_REPORT_LANGUAGES", "")
 
 
+def report_pdf_engine() -> str:
+    """`OVERDUE_REPORT_PDF_ENGINE`: auto (Chromium when found, else WeasyPrint), chromium or
+    weasyprint."""
+    engine = os.environ.get("OVERDUE_REPORT_PDF_ENGINE", "").strip().lower() or "auto"
+    if engine not in ("auto", "chromium", "weasyprint"):
+        raise ValueError(f"OVERDUE_REPORT_PDF_ENGINE: expected auto, chromium or weasyprint, "
+                         f"got {engine!r}")
+    return engine
+
+
+def chromium() -> str:
+    """`OVERDUE_CHROMIUM`: the browser that prints the report's PDF; empty means /usr/bin/chromium,
+    else chromium or chromium-browser on PATH."""
+    return os.environ.get("OVERDUE_CHROMIUM", "").strip()
+
+
 def report_assumptions() -> Path | None:
     """`OVERDUE_REPORT_ASSUMPTIONS`: another IFRS 9 assumptions file, if set."""
     raw = os.environ.get("OVERDUE_REPORT_ASSUMPTIONS")

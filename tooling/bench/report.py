@@ -3,8 +3,9 @@
 Builds a book of N accounts on the nights the report reads (weekly nights over five months and
 the month-apart nights it compares), its feature tables through the real SQL, then times
 `build_report`. Baselines measured in the same run: the bare SQL of the figures (every
-`sql/report/` query the report runs, without the Python around it) and WeasyPrint on a plain
-A4 document with as many pages and the same fonts but no charts.
+`sql/report/` query the report runs, without the Python around it), WeasyPrint on a plain
+A4 document with as many pages and the same fonts but no charts, and both PDF engines (Chromium,
+WeasyPrint) printing the report's own HTML files one after the other.
 
     python -m tooling.bench.report --accounts 1000000 [--home DIR] [--json]
 """
@@ -24,7 +25,7 @@ from pipelines import settings
 from pipelines.lib import fx
 from pipelines.lib.features.nightly_tables import rebuild_nights
 from pipelines.lib.ingest.load import ensure_warehouse
-from pipelines.lib.report import ifrs9
+from pipelines.lib.report import ifrs9, printing
 from pipelines.lib.report.figures import one_month_earlier
 from pipelines.lib.report.ifrs9 import load_assumptions
 from pipelines.lib.report.render import build_report, write_pdf
@@ -99,6 +100,21 @@ def plain_pdf_seconds(pages: int, out: Path) -> float:
     return time.perf_counter() - started
 
 
+def engine_seconds(files, out: Path) -> dict:
+    """Each engine found printing the same report HTML files, one at a time (browser start
+    included for Chromium)."""
+    out.mkdir(parents=True, exist_ok=True)
+    engines = ["weasyprint"] + (["chromium"] if printing.chromium_path() else [])
+    seconds = {}
+    for engine in engines:
+        started = time.perf_counter()
+        with printing.Printer(engine) as printer:
+            for f in files:
+                printer.print(f.html, out / f"{engine}.{f.pdf.name}")
+        seconds[engine] = round(time.perf_counter() - started, 2)
+    return seconds
+
+
 def run(home: Path, accounts: int) -> dict:
     """Time the report (HTML + PDF, zh-CN and en) for a book of `accounts` accounts."""
     home = Path(home)
@@ -111,6 +127,7 @@ def run(home: Path, accounts: int) -> dict:
     result = build_report(conn, NIGHT, home / "out", languages=("zh-CN", "en"))
     pages = max(f.pdf_pages for f in result.files)
     baseline_pdf = plain_pdf_seconds(pages, home / "plain.pdf")
+    engines = engine_seconds(result.files, home / "engines")
     conn.close()
     seconds = result.seconds
     return {
@@ -120,6 +137,10 @@ def run(home: Path, accounts: int) -> dict:
         "gather_seconds": round(seconds["gather"], 2),
         "html_seconds": round(seconds["html"], 2),
         "pdf_seconds": round(seconds["pdf"], 2),
+        "pdf_engine": result.pdf_engine,
+        "engine_pdf_seconds": engines,
+        "weasyprint_over_chromium": round(engines["weasyprint"] / engines["chromium"], 2)
+        if engines.get("chromium") else None,
         "documents": len(result.files),
         "pdf_pages": [f.pdf_pages for f in result.files],
         "charts": len(result.files[0].charts),
@@ -147,7 +168,11 @@ def report(figures: dict) -> str:
         f"ratio {figures['gather_over_bare_sql']}); charts + HTML {figures['html_seconds']:.2f} s; "
         f"PDF {figures['pdf_seconds']:.2f} s for pages {figures['pdf_pages']} (plain A4 "
         f"document of as many pages {figures['baseline_plain_pdf_seconds']:.2f} s, ratio per "
-        f"document {figures['pdf_over_plain_pdf']}); peak RSS {figures['peak_rss_mb']:,.0f} MB\n")
+        f"document {figures['pdf_over_plain_pdf']}; engine {figures['pdf_engine']}); peak RSS "
+        f"{figures['peak_rss_mb']:,.0f} MB\n"
+        f"  the same HTML printed one file after another: "
+        + ", ".join(f"{k} {v:.2f} s" for k, v in figures["engine_pdf_seconds"].items())
+        + f" (weasyprint / chromium {figures['weasyprint_over_chromium']})\n")
 
 
 def main(argv: list[str] | None = None) -> int:

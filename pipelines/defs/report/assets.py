@@ -136,6 +136,7 @@ def risk_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         **{f"html_{key}": dg.MetadataValue.path(str(f.html)) for key, f in files.items()},
         **{f"pdf_{key}": dg.MetadataValue.path(str(f.pdf)) for key, f in files.items()},
         "pdf_pages": sum(f.pdf_pages for f in result.files),
+        "pdf_engine": result.pdf_engine or "none",
         "charts": len(result.files[0].charts) if result.files else 0,
         "pd_source": result.data.pd_source,
         "seconds": round(result.seconds["total"], 2),

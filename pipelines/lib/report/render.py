@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import numbers
@@ -28,7 +29,7 @@ from models.buckets import BUCKETS
 from pipelines import settings
 from pipelines.lib import definitions
 from pipelines.lib.report import charts as chart_lib
-from pipelines.lib.report import file_name, ifrs9, markov
+from pipelines.lib.report import file_name, ifrs9, markov, printing
 from pipelines.lib.report import formatting as fmt
 from pipelines.lib.report import sections as report_sections
 from pipelines.lib.report.figures import ReportData, gather, is_month_end
@@ -85,7 +86,15 @@ def strings() -> dict:
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
                                      autoescape=True, undefined=jinja2.StrictUndefined)
+    environment.filters["css_string"] = css_string
     return environment
+
+
+def css_string(value) -> Markup:
+    """A quoted CSS string (for a margin box's content) that cannot end its <style> element."""
+    escaped = "".join(f"\\{ord(c):x} " if c in '"\\<>&\n' or ord(c) < 32 else c
+                      for c in str(value))
+    return Markup(f'"{escaped}"')
 
 
 @dataclass
@@ -112,6 +121,7 @@ class ReportResult:
     files: list[ReportFiles]
     data: ReportData
     seconds: dict
+    pdf_engine: str | None = None  # chromium, weasyprint, or None when no PDF was asked for
 
 
 def _value(value, kind: str, currency: str, language: str) -> str:
@@ -616,24 +626,13 @@ def _chart_context(chart: chart_lib.Chart) -> dict:
 
 def write_pdf(html: str, path: Path) -> int:
     """Render with WeasyPrint (A4, fonts from the system); returns the number of pages."""
-    import weasyprint
-
-    # WeasyPrint's HTML pass warns about every SVG presentation property (fill, stroke...) it
-    # leaves to its SVG renderer: hundreds of lines per report that say nothing
-    css_log = logging.getLogger("weasyprint")
-    level = css_log.level
-    css_log.setLevel(logging.ERROR)
-    try:
-        document = weasyprint.HTML(string=html, base_url=str(TEMPLATE_DIR)).render()
-        document.write_pdf(path)
-    finally:
-        css_log.setLevel(level)
-    return len(document.pages)
+    return printing.weasyprint_pdf(html, path, base_url=str(TEMPLATE_DIR))
 
 
 def _render_language(job) -> tuple[list[tuple], float, float]:
-    """Charts, HTML and PDF of one language, every edition: (files, render seconds, PDF seconds)."""
-    data, language, editions, registry_dir, out_dir, pdf = job
+    """Charts, HTML (and with WeasyPrint the PDF) of one language, every edition:
+    (files, render seconds, PDF seconds)."""
+    data, language, editions, registry_dir, out_dir, weasyprint = job
     t0 = time.perf_counter()
     drawn_charts = chart_lib.all_charts(data, strings()[language], language)
     files, render_seconds, pdf_seconds = [], time.perf_counter() - t0, 0.0
@@ -644,7 +643,7 @@ def _render_language(job) -> tuple[list[tuple], float, float]:
         html_path.write_text(html, encoding="utf-8")
         t1 = time.perf_counter()
         pdf_path = out_dir / file_name(language, edition, "pdf")
-        pages = write_pdf(html, pdf_path) if pdf else 0
+        pages = write_pdf(html, pdf_path) if weasyprint else 0
         render_seconds += t1 - t0
         pdf_seconds += time.perf_counter() - t1
         files.append((edition, language, html_path, pdf_path, drawn, pages))
@@ -656,8 +655,9 @@ def build_report(conn, night: date, out_dir: Path, *, languages: tuple[str, ...]
                  pdf: bool = True, workers: int | None = None) -> ReportResult:
     """Gather the night's figures and write every language and edition of the report.
 
-    Languages render in parallel processes (charts and PDF layout are single-threaded Python;
-    the figures are gathered once): on 2 cores the report takes about half the time.
+    Languages render in parallel processes (charts and WeasyPrint's layout are single-threaded
+    Python; the figures are gathered once). With Chromium (`printing.engine()`), this process
+    starts one browser while the languages render and prints each language's HTML as it lands.
     """
     started = time.perf_counter()
     data = gather(conn, night, assumptions or load_assumptions())
@@ -665,14 +665,30 @@ def build_report(conn, night: date, out_dir: Path, *, languages: tuple[str, ...]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     editions = ["nightly"] + (["month-end"] if is_month_end(night) else [])
-    jobs = [(data, language, editions, registry_dir, out_dir, pdf)
+    engine = printing.engine() if pdf else None
+    jobs = [(data, language, editions, registry_dir, out_dir, engine == "weasyprint")
             for language in languages or report_languages()]
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-    if workers == 1:
-        results = [_render_language(job) for job in jobs]
-    else:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            results = list(pool.map(_render_language, jobs))
+    results = []
+    with contextlib.ExitStack() as stack:
+        if workers == 1:
+            pending = None
+        else:
+            pool = stack.enter_context(
+                ProcessPoolExecutor(workers, mp_context=get_context("spawn")))
+            pending = [pool.submit(_render_language, job) for job in jobs]
+        # the browser starts while the languages render
+        printer = printing.start(stack, engine) if engine == "chromium" else None
+        if printer is not None:
+            engine = printer.engine
+        for k, job in enumerate(jobs):
+            files, render_seconds, pdf_seconds = (
+                pending[k].result() if pending else _render_language(job))
+            if printer is not None:
+                t0 = time.perf_counter()
+                files = [(*f[:5], printer.print(f[2], f[3])) for f in files]
+                pdf_seconds += time.perf_counter() - t0
+            results.append((files, render_seconds, pdf_seconds))
     by_key = {(edition, language): (html_path, pdf_path, drawn, pages)
               for files, _, _ in results
               for edition, language, html_path, pdf_path, drawn, pages in files}
@@ -686,4 +702,4 @@ def build_report(conn, night: date, out_dir: Path, *, languages: tuple[str, ...]
                      language, html_path, len(drawn), pages)
     seconds |= {"html": sum(r[1] for r in results), "pdf": sum(r[2] for r in results),
                 "total": time.perf_counter() - started}
-    return ReportResult(night, files, data, seconds)
+    return ReportResult(night, files, data, seconds, engine)
