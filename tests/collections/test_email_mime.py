@@ -69,6 +69,7 @@ AWKWARD_NAMES = [
     "欧阳娜娜", "", "司马" * 20, "Zhang, San", 'Mary "Mae" O\'Brien', "Nana 欧阳",
     "娜娜😀", "𠀀𠀁𠀂", "José Müller-Lüdenscheidt", "  娜娜  ", "O'Neil (Jr.)", "a" * 90,
     "欧阳 娜娜 " * 6, "=?utf-8?q?x?=", "李\u3000娜", "Émile Zola 左拉 " * 3, "back\\slash",
+    "王芳30613", "Nana欧阳", "欧阳Nana2", "7娜", "娜\u00a0娜", "é", "王芳" + "3" * 40,
 ]
 AWKWARD_SUBJECTS = [
     LONG_SUBJECT_ZH, "x" * 200, "Reminder: " + "payment due " * 12, "逾期 15 天 🙏 请还款",

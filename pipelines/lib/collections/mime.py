@@ -28,8 +28,10 @@ ADDRESS_HEADERS = frozenset({"From", "To"})
 _PLAIN = re.compile(r"[!#-'*-\[\]-~]+(?: [!#-'*-\[\]-~]+)*")
 _PLAIN_BOUNDARY = re.compile(r"[A-Za-z0-9=._-]+")
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
-# a display name that is one word of characters beyond ASCII (a Chinese name)
-_WIDE_WORD = re.compile(r"[\u00a0-\ud7ff\ue000-\U0010ffff]+")
+# a display name that is one word of characters beyond ASCII, maybe with ASCII letters and
+# digits (a Chinese name, a name and a number)
+_WIDE_WORD = re.compile(r"[A-Za-z0-9]*[\u00a0-\ud7ff\ue000-\U0010ffff]"
+                        r"[A-Za-z0-9\u00a0-\ud7ff\ue000-\U0010ffff]*")
 _NO_WSP_OR_SPECIALS = re.compile(r"[^\s\u0085\u2028\u2029\u00a0\u1680\u2000-\u200a\u202f"
                                  r"\u205f\u3000\ufeff]+")
 
