@@ -31,7 +31,7 @@ NIGHT = date(2026, 5, 20)
 HEAVY = ("dagster", "dagster_duckdb", "duckdb", "pandas", "numpy", "pyarrow", "jinja2", "yaml",
          "matplotlib", "scipy", "xgboost", "openpyxl", "great_expectations", "weasyprint",
          "fpdf", "sklearn", "email.mime")
-LOAD_LOCATION = "from pipelines.cli import nightly_job; nightly_job()"
+LOAD_LOCATION = "import pipelines.cli; from pipelines.definitions import defs; defs()"
 
 
 def env_for(home: Path) -> dict[str, str]:
