@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import functools
 import logging
 import os
 import sys
@@ -60,11 +61,33 @@ def ensure_dagster_yaml(home: Path | None = None) -> Path:
     return config
 
 
+@functools.cache
+def _sqlite_synchronous() -> None:
+    """The instance's SQLite files commit as `OVERDUE_DAGSTER_SQLITE_SYNC` says: Dagster writes
+    every event of a run in a transaction (and a connection) of its own, and a night's planned
+    events alone are about a hundred of them before its first step, each an fsync by default.
+    Only files under $DAGSTER_HOME are concerned."""
+    import sqlite3
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    @event.listens_for(Engine, "connect")
+    def _connect(connection, _record) -> None:
+        home = os.environ.get("DAGSTER_HOME")
+        if not home or not isinstance(connection, sqlite3.Connection):
+            return
+        path = connection.execute("pragma database_list").fetchone()[2]
+        if path and Path(path).resolve().is_relative_to(Path(home).resolve()):
+            connection.execute(f"pragma synchronous = {settings.dagster_sqlite_synchronous()}")
+
+
 def _dagster_instance():
     import dagster as dg
 
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home())))
     ensure_dagster_yaml(home)
+    _sqlite_synchronous()
     # Opening the instance creates and stamps its SQLite storages; two runs launched at once on a
     # new home would race on that (UNIQUE constraint failed: alembic_version), so one at a time.
     with open(home / ".instance.lock", "a") as lock:
@@ -145,6 +168,14 @@ def _record_backfill(instance, backfill_id: str, job, selection, nights: list[st
                           .with_end_timestamp(time.time()))
 
 
+def nightly_job():
+    """The job `nightly` of the code location, its Definitions loaded once per process (and
+    again only when the settings they are built from change), not once per night."""
+    from pipelines.definitions import loaded_definitions
+
+    return loaded_definitions().resolve_job_def("nightly")
+
+
 def run_nights(start: date, end: date, groups: list[str] | None = None,
                accept_volume_change: tuple[str, str] | None = None) -> None:
     """Materialise every asset (or those of `groups`) for nights start..end as one Dagster run,
@@ -158,11 +189,13 @@ def run_nights(start: date, end: date, groups: list[str] | None = None,
     from pipelines.defs.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 
     instance = _dagster_instance()
+    nightly_job()
     with code_location(instance) as location:
         recon = location.get_reconstructable_job(REPOSITORY, "nightly")
         # a ReconstructableJob keeps the last definition it loaded, process-wide (lru_cache): a
         # second run in one process (tests, `overdue demo`) must get resources built from the
-        # settings of now, not from the first run's $OVERDUE_HOME
+        # settings of now, not from the first run's $OVERDUE_HOME (the Definitions themselves
+        # are built again only when those settings changed: pipelines/definitions.py)
         type(recon).get_definition.cache_clear()
         type(recon).get_repository_definition.cache_clear()
         remote = location.get_repository(REPOSITORY).get_full_job("nightly")

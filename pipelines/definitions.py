@@ -2,12 +2,19 @@
 
 The policy every asset shares is applied here, once: the nightly partitions, one run for a
 backfill's range, and the owners of each stage.
+
+Dagster calls `defs` several times for one run made in a process (the code location, the job it
+reconstructs, the asset subset it executes): the Definitions are built once per process and
+settings, and built again only when what they are built from changes (the `OVERDUE_*` and Dagster
+environment, which the resources read, and the first landed night, where partitions start).
 """
 
+import os
 from pathlib import Path
 
 import dagster as dg
 
+from pipelines import settings
 from pipelines.defs.partitions import nightly_partitions
 
 OWNERS = ["team:risk-data"]
@@ -29,6 +36,25 @@ def apply_policy(loaded: dg.Definitions) -> dg.Definitions:
                           loggers=loaded.loggers, metadata=loaded.metadata)
 
 
+_LOADED: dict[tuple, dg.Definitions] = {}
+
+
+def _built_from() -> tuple:
+    environment = tuple(sorted((name, value) for name, value in os.environ.items()
+                               if name.startswith(("OVERDUE_", "DAGSTER_"))))
+    return environment, settings.first_partition_date()
+
+
+def loaded_definitions() -> dg.Definitions:
+    """The location's Definitions for the settings of now, built once per process for them."""
+    key = _built_from()
+    if key not in _LOADED:
+        _LOADED.clear()
+        _LOADED[key] = apply_policy(
+            dg.load_from_defs_folder(path_within_project=Path(__file__).parent))
+    return _LOADED[key]
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
-    return apply_policy(dg.load_from_defs_folder(path_within_project=Path(__file__).parent))
+    return loaded_definitions()

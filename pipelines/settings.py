@@ -80,6 +80,17 @@ def warehouse_lock_wait_seconds() -> float:
     return float(os.environ.get("OVERDUE_WAREHOUSE_LOCK_WAIT_SECONDS", "60"))
 
 
+def dagster_sqlite_synchronous() -> str:
+    """`OVERDUE_DAGSTER_SQLITE_SYNC`: how the Dagster instance's SQLite files commit. `normal`
+    (default; WAL, consistent after a kill -9 or a power cut, fewer fsyncs), `full` (SQLite's
+    own default) or `off` (no fsync: nothing lost when the process dies, but a power cut can
+    damage the run history; the warehouse is not concerned)."""
+    value = os.environ.get("OVERDUE_DAGSTER_SQLITE_SYNC", "normal").strip().lower() or "normal"
+    if value not in ("full", "normal", "off"):
+        raise ValueError(f"OVERDUE_DAGSTER_SQLITE_SYNC: expected full, normal or off, got {value!r}")
+    return value
+
+
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     try:

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import functools
 import re
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from pipelines import settings
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 @functools.cache
 def _environment() -> jinja2.Environment:
+    import jinja2
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(settings.SQL_DIR),
         undefined=jinja2.StrictUndefined,

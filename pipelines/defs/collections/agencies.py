@@ -6,9 +6,9 @@ of the lender's own tonight (suppression placed_with_agency). Metadata carries c
 """
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipelines import settings
@@ -22,13 +22,14 @@ from pipelines.defs.metadata import (
     table_metadata,
 )
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
-from pipelines.lib.collections import agencies
-from pipelines.lib.collections.strategy import load_strategy
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _COMMON = {"group_name": "collections", "pool": WAREHOUSE_POOL}
 
 
-def _md(frame: pd.DataFrame) -> dg.MetadataValue:
+def _md(frame: "pd.DataFrame") -> dg.MetadataValue:
     return dg.MetadataValue.md(frame.to_markdown(index=False) if not frame.empty else "none")
 
 
@@ -50,6 +51,9 @@ def _md(frame: pd.DataFrame) -> dg.MetadataValue:
 )
 @nights_on_checks
 def agency_placements(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    from pipelines.lib.collections import agencies
+    from pipelines.lib.collections.strategy import load_strategy
+
     nights = partition_nights(context)
     strategy = load_strategy()
     with duckdb.get_connection() as conn:
@@ -80,6 +84,9 @@ def agency_placements(context: dg.AssetExecutionContext, duckdb: DuckDBResource)
     **_COMMON,
 )
 def agency_placement_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    from pipelines.lib.collections import agencies
+    from pipelines.lib.collections.strategy import load_strategy
+
     nights = partition_nights(context)
     strategy = load_strategy()
     out = agencies.placements_out_dir()
@@ -111,6 +118,9 @@ def agency_placement_files(context: dg.AssetExecutionContext, duckdb: DuckDBReso
 )
 @nights_on_checks
 def legal_review(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    from pipelines.lib.collections import agencies
+    from pipelines.lib.collections.strategy import load_strategy
+
     nights = partition_nights(context)
     strategy = load_strategy()
     with duckdb.get_connection() as conn:
@@ -131,6 +141,8 @@ def legal_review(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
 )
 @nights_on_checks
 def post_write_off_recoveries(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    from pipelines.lib.collections import agencies
+
     nights = partition_nights(context)
     with duckdb.get_connection() as conn:
         agencies.build_post_write_off_recoveries(conn, nights[0], nights[-1])

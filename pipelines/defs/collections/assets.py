@@ -7,9 +7,9 @@ counts only: never a name, phone, e-mail or address.
 """
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipelines import settings
@@ -23,11 +23,11 @@ from pipelines.defs.metadata import (
     table_metadata,
 )
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
-from pipelines.lib.collections import tiering
-from pipelines.lib.collections.batch import purge_batches, summary_counts, write_batch
-from pipelines.lib.collections.strategy import load_strategy
 from pipelines.lib.sql import sql_path
 from pipelines.lib.warehouse import query, table_exists
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 GROUP = "collections"
 
@@ -36,11 +36,11 @@ def letters_dir():
     return settings.letters_out_dir()
 
 
-def _md(frame: pd.DataFrame) -> dg.MetadataValue:
+def _md(frame: "pd.DataFrame") -> dg.MetadataValue:
     return dg.MetadataValue.md(frame.to_markdown(index=False) if not frame.empty else "none")
 
 
-def _query(conn, name: str, params: dict) -> pd.DataFrame:
+def _query(conn, name: str, params: dict) -> "pd.DataFrame":
     return query(conn, f"collections/{name}", params)
 
 
@@ -66,6 +66,9 @@ _COMMON = {"group_name": GROUP, "pool": WAREHOUSE_POOL}
 )
 @nights_on_checks
 def collection_tiers(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    from pipelines.lib.collections import tiering
+    from pipelines.lib.collections.strategy import load_strategy
+
     nights = partition_nights(context)
     start, end = nights[0], nights[-1]
     strategy = load_strategy()
@@ -117,6 +120,9 @@ def collection_tiers(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
 )
 @nights_on_checks
 def contact_history(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    from pipelines.lib.collections import tiering
+    from pipelines.lib.collections.strategy import load_strategy
+
     nights = partition_nights(context)
     strategy = load_strategy()
     with duckdb.get_connection() as conn:
@@ -175,6 +181,12 @@ def contact_history(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
 )
 @nights_on_checks
 def letter_batches(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    import pandas as pd
+
+    from pipelines.lib.collections import tiering
+    from pipelines.lib.collections.batch import purge_batches, summary_counts, write_batch
+    from pipelines.lib.collections.strategy import load_strategy
+
     nights = partition_nights(context)
     night = nights[-1]
     strategy = load_strategy()
@@ -241,6 +253,9 @@ def letter_batches(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
 )
 @nights_on_checks
 def credit_line_actions(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    from pipelines.lib.collections import tiering
+    from pipelines.lib.collections.strategy import load_strategy
+
     nights = partition_nights(context)
     strategy = load_strategy()
     with duckdb.get_connection() as conn:
@@ -270,6 +285,8 @@ def credit_line_actions(context: dg.AssetExecutionContext, duckdb: DuckDBResourc
 )
 @nights_on_checks
 def cure_rates(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    from pipelines.lib.collections import tiering
+
     nights = partition_nights(context)
     with duckdb.get_connection() as conn:
         rows = tiering.build_cure_rates(conn, nights[0], nights[-1])

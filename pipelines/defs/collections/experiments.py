@@ -16,8 +16,6 @@ from pipelines.defs.metadata import (
     table_metadata,
 )
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
-from pipelines.lib.collections import experiment_results
-from pipelines.lib.collections.strategy import load_strategy
 from pipelines.lib.warehouse import query
 
 ARMS_CHECK = ("Every tier row of an experiment's nights carries its customer's first assigned "
@@ -43,6 +41,9 @@ ARMS_CHECK = ("Every tier row of an experiment's nights carries its customer's f
 )
 @nights_on_checks
 def experiment_results_table(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    from pipelines.lib.collections import experiment_results
+    from pipelines.lib.collections.strategy import load_strategy
+
     nights = partition_nights(context)
     strategy = load_strategy()
     with duckdb.get_connection() as conn:

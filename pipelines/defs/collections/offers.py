@@ -7,8 +7,6 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.metadata import nights_on_checks, record_nights, run_range
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
-from pipelines.lib.collections import offers as offer_rules
-from pipelines.lib.collections.strategy import load_strategy
 from pipelines.lib.ingest.contracts import feeds
 
 # the outcomes feed is optional: the edge exists once its contract does
@@ -29,6 +27,9 @@ _OUTCOMES = ["contact_outcomes"] if "contact_outcomes" in feeds() else []
 )
 @nights_on_checks
 def offers(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    from pipelines.lib.collections import offers as offer_rules
+    from pipelines.lib.collections.strategy import load_strategy
+
     nights = partition_nights(context)
     strategy = load_strategy()
     with duckdb.get_connection() as conn:

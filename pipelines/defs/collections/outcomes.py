@@ -9,7 +9,6 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.metadata import run_range, table_metadata
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
-from pipelines.lib.collections.outcomes import apply_outcomes
 
 
 @dg.asset(
@@ -25,6 +24,8 @@ from pipelines.lib.collections.outcomes import apply_outcomes
     "SQL: sql/collections/apply_contact_outcomes.sql.",
 )
 def contact_outcomes_applied(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    from pipelines.lib.collections.outcomes import apply_outcomes
+
     nights = partition_nights(context)
     with duckdb.get_connection() as conn:
         counts = apply_outcomes(conn, nights[0], nights[-1])

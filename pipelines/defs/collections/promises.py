@@ -11,7 +11,6 @@ from dagster_duckdb import DuckDBResource
 from pipelines.defs.checks import sql_check_result
 from pipelines.defs.metadata import nights_on_checks, record_nights, run_range, table_metadata
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
-from pipelines.lib.collections import promises as ledger
 from pipelines.lib.sql import sql_path
 
 
@@ -33,6 +32,8 @@ from pipelines.lib.sql import sql_path
 )
 @nights_on_checks
 def promises(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    from pipelines.lib.collections import promises as ledger
+
     nights = partition_nights(context)
     with duckdb.get_connection() as conn:
         as_of = ledger.as_of_night(conn, nights[-1])

@@ -19,8 +19,6 @@ from pipelines.defs.metadata import (
     table_metadata,
 )
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
-from pipelines.lib.features.data_dictionary import data_dictionary as build_data_dictionary
-from pipelines.lib.features.nightly_tables import preview, rebuild_nights
 from pipelines.lib.sql import render_sql, sql_path
 
 
@@ -97,6 +95,8 @@ def build_nightly_table_asset(spec: NightlyTable) -> dg.AssetsDefinition:
     )
     @nights_on_checks
     def nightly_table(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+        from pipelines.lib.features.nightly_tables import preview, rebuild_nights
+
         nights = partition_nights(context)
         start, end = nights[0], nights[-1]
         with duckdb.get_connection() as conn:
@@ -131,6 +131,8 @@ DICTIONARY_COLUMNS = {"table_name": "the feature table", "column_name": "its col
     "read from the header comment of the SQL that builds it (so they cannot drift apart).",
 )
 def data_dictionary(duckdb: DuckDBResource) -> dg.MaterializeResult:
+    from pipelines.lib.features.data_dictionary import data_dictionary as build_data_dictionary
+
     entries = build_data_dictionary([spec.name for spec in TABLES])
     with duckdb.get_connection() as conn:
         conn.register("dictionary_rows", entries)

@@ -5,9 +5,9 @@ a rule go to `quarantine` with the rule. A range of nights (a backfill) runs as 
 """
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import numpy as np
 from dagster_duckdb import DuckDBResource
 
 from pipelines import settings
@@ -23,31 +23,16 @@ from pipelines.defs.metadata import (
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.defs.resources import LandingResource
 from pipelines.lib.ingest.contracts import Contract, feeds, load_contract
-from pipelines.lib.ingest.data_docs import publish
-from pipelines.lib.ingest.ge_suite import ge_sample, validate_file
-from pipelines.lib.ingest.landing import ROW_NUMBER, FileRejected
-from pipelines.lib.ingest.load import (
-    IngestResult,
-    LandingFileNotReady,
-    MissingLandingFile,
-    ingest_night,
-    landing_unrecognised,
-    record_unrecognised,
-    table_name,
-)
-from pipelines.lib.ingest.row_checks import reference_values
-from pipelines.lib.ingest.volume import (
-    BAND_FEEDS,
-    GateResult,
-    acceptance_from_tags,
-    book_volume_gate,
-    quarantine_share_gate,
-    record_gate,
-)
 from pipelines.lib.warehouse import run_sql
+
+if TYPE_CHECKING:
+    from pipelines.lib.ingest.load import IngestResult
+    from pipelines.lib.ingest.volume import GateResult
 
 
 def _reconcile_check(conn, contract: Contract, nights: list[date]) -> dg.AssetCheckResult:
+    from pipelines.lib.ingest.load import table_name
+
     return sql_check_result(
         conn, f"{contract.feed}_rows_reconcile", "assert_ingest_rows_reconcile",
         {"feed": contract.feed, "start_date": min(nights), "end_date": max(nights)},
@@ -64,10 +49,12 @@ def _recognised_check(feed: str, entries: list) -> dg.AssetCheckResult:
                   "entries": dg.MetadataValue.md(listed or "every entry is a night or control file")})
 
 
-def _gate_check(context: dg.AssetExecutionContext, conn, gate: GateResult,
-                results: list[IngestResult]) -> dg.AssetCheckResult:
+def _gate_check(context: dg.AssetExecutionContext, conn, gate: "GateResult",
+                results: list["IngestResult"]) -> dg.AssetCheckResult:
     """A whole-night gate as a blocking check: ERROR stops everything downstream, unless the run
     carries an operator's acceptance (then it passes, with the acceptance on its metadata)."""
+    from pipelines.lib.ingest.volume import acceptance_from_tags, record_gate
+
     loaded = {r.night: r.rows_loaded for r in results}
     acceptance = acceptance_from_tags(context.run.tags)
     record_gate(conn, gate, partition_nights(context), loaded, context.run.run_id, acceptance)
@@ -90,10 +77,13 @@ def _gate_check(context: dg.AssetExecutionContext, conn, gate: GateResult,
         description=gate.description, metadata=metadata)
 
 
-def nights_for_ge(results: list[IngestResult], quarantined: dict, limit: int) -> list[IngestResult]:
+def nights_for_ge(results: list["IngestResult"], quarantined: dict,
+                  limit: int) -> list["IngestResult"]:
     """The files great-expectations validates in a run: all of them up to `limit`; beyond that
     (a backfill) every file with quarantined rows, the last night, and a seeded sample of the
     rest, so a 180-night backfill is not held up for minutes by a fixed cost per validation."""
+    import numpy as np
+
     files = [r for r in results if r.landed is not None]
     if len(files) <= limit:
         return files
@@ -107,9 +97,13 @@ def nights_for_ge(results: list[IngestResult], quarantined: dict, limit: int) ->
 
 
 def _contract_check(context: dg.AssetExecutionContext, conn, contract: Contract,
-                    results: list[IngestResult]) -> dg.AssetCheckResult:
+                    results: list["IngestResult"]) -> dg.AssetCheckResult:
     """great-expectations over the run's files; also proves the SQL engine agrees with it, and
     publishes the validations as Data Docs."""
+    from pipelines.lib.ingest.ge_suite import ge_sample, validate_file
+    from pipelines.lib.ingest.landing import ROW_NUMBER
+    from pipelines.lib.ingest.row_checks import reference_values
+
     rows = []
     validations = []
     disagreements = []
@@ -174,6 +168,8 @@ def _publish_docs(context: dg.AssetExecutionContext, contract: Contract,
                   validations: list) -> dict:
     """The run's validations in the great-expectations Data Docs; a site that cannot be written
     is reported on the check, it does not fail the night's load."""
+    from pipelines.lib.ingest.data_docs import publish
+
     if not validations:
         return {}
     try:
@@ -193,7 +189,7 @@ def _quarantine_table(by_rule: dict[str, int]) -> dg.MetadataValue | str:
                                          + [f"| {k} | {v} |" for k, v in sorted(by_rule.items())]))
 
 
-def night_metadata(result: IngestResult) -> dict:
+def night_metadata(result: "IngestResult") -> dict:
     """One night's file as its partition shows it: the file, its sha256, its rows."""
     return {
         "dagster/row_count": result.rows_loaded,
@@ -223,9 +219,11 @@ LINEAGE_COLUMNS = {
 }
 
 
-def run_metadata(conn, contract: Contract, nights: list[date], results: list[IngestResult],
+def run_metadata(conn, contract: Contract, nights: list[date], results: list["IngestResult"],
                  skipped: list[date]) -> dict:
     """What holds for every night of the run (each night's own figures are on its partition)."""
+    from pipelines.lib.ingest.load import table_name
+
     described = LINEAGE_COLUMNS | {c.name: c.description + (" (personal data)" if c.personal_data
                                                             else "") for c in contract.columns}
     metadata = {"contract_version": contract.version, "table": table_name(contract),
@@ -239,6 +237,9 @@ def run_metadata(conn, contract: Contract, nights: list[date], results: list[Ing
 
 
 def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
+    from pipelines.lib.ingest.load import table_name
+    from pipelines.lib.ingest.volume import BAND_FEEDS
+
     contract = load_contract(feed)
     required = "required" if contract.required_feed else "optional"
 
@@ -278,6 +279,17 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
     @nights_on_checks
     def ingest_asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
                      landing: LandingResource):
+        from pipelines.lib.ingest.landing import FileRejected
+        from pipelines.lib.ingest.load import (
+            IngestResult,
+            LandingFileNotReady,
+            MissingLandingFile,
+            ingest_night,
+            landing_unrecognised,
+            record_unrecognised,
+        )
+        from pipelines.lib.ingest.volume import book_volume_gate, quarantine_share_gate
+
         nights = partition_nights(context)
         results: list[IngestResult] = []
         skipped: list[date] = []

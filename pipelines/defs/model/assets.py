@@ -11,14 +11,11 @@ import math
 import time
 import traceback
 from datetime import date
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from models.dataset import NotEnoughData
-from models.psi import NO_DATA
-from models.registry import ModelRegistry, card_markdown
-from models.retrain import retrain_due
 from pipelines import settings
 from pipelines.defs.checks import sql_check_result
 from pipelines.defs.metadata import (
@@ -32,17 +29,11 @@ from pipelines.defs.metadata import (
 )
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
 from pipelines.defs.resources import ModelRegistryResource
-from pipelines.lib.model import degraded as degraded_mode
-from pipelines.lib.model.degraded import Degraded, failure_detail, short
-from pipelines.lib.model.monitoring_page import write_page
-from pipelines.lib.model.nightly import (
-    auc_statuses,
-    bucket_markdown,
-    monitor_night,
-    score_nights,
-)
-from pipelines.lib.model.retrain import retrain_night
 from pipelines.lib.warehouse import run_sql
+
+if TYPE_CHECKING:
+    from models.registry import ModelRegistry
+    from pipelines.lib.model.degraded import Degraded
 
 GATE_CHECK = "champion_challenger_gate"
 SCORE_CHECKS = (
@@ -76,7 +67,7 @@ def _metrics_metadata(prefix: str, metrics: dict | None) -> dict:
             for key in ("auc", "gini", "ks", "brier") if metrics.get(key) is not None}
 
 
-def _degraded_metadata(registry: ModelRegistry, cause: Degraded) -> dict:
+def _degraded_metadata(registry: "ModelRegistry", cause: "Degraded") -> dict:
     """What account_scores reads to name tonight's degraded mode, when no champion is left."""
     if registry.champion():
         return {"degraded": False}
@@ -88,7 +79,7 @@ def _failure_log(error: BaseException) -> str:
     return "".join(traceback.format_tb(error.__traceback__)[-6:])
 
 
-def _champion_metadata(registry: ModelRegistry) -> dict:
+def _champion_metadata(registry: "ModelRegistry") -> dict:
     champion = registry.champion()
     if not champion:
         return {"champion": "none yet"}
@@ -123,6 +114,12 @@ def _champion_metadata(registry: ModelRegistry) -> dict:
 @nights_on_checks
 def delinquency_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
                       model_registry: ModelRegistryResource):
+    from models.dataset import NotEnoughData
+    from models.registry import card_markdown
+    from models.retrain import retrain_due
+    from pipelines.lib.model.degraded import Degraded, failure_detail, short
+    from pipelines.lib.model.retrain import retrain_night
+
     nights = partition_nights(context)
     as_of = nights[-1]
     config = settings.model_config()
@@ -230,6 +227,10 @@ def delinquency_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
 @nights_on_checks
 def account_scores(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
                    model_registry: ModelRegistryResource):
+    from pipelines.lib.model import degraded as degraded_mode
+    from pipelines.lib.model.degraded import Degraded, failure_detail
+    from pipelines.lib.model.nightly import score_nights
+
     nights = partition_nights(context)
     config = settings.model_config()
     registry = model_registry.registry()
@@ -287,8 +288,10 @@ def account_scores(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
     yield from checks
 
 
-def _no_champion(context: dg.AssetExecutionContext, registry: ModelRegistry) -> Degraded:
+def _no_champion(context: dg.AssetExecutionContext, registry: "ModelRegistry") -> "Degraded":
     """Why there is no champion: as this run's delinquency_model said, else from the registry."""
+    from pipelines.lib.model.degraded import Degraded
+
     event = context.instance.get_latest_materialization_event(dg.AssetKey("delinquency_model"))
     if event is not None and event.run_id == context.run.run_id:
         metadata = event.asset_materialization.metadata
@@ -302,9 +305,11 @@ def _no_champion(context: dg.AssetExecutionContext, registry: ModelRegistry) -> 
 
 
 def _degraded_results(context: dg.AssetExecutionContext, nights: list[date],
-                      degraded: Degraded):
+                      degraded: "Degraded"):
     """No scores for the run's nights: declared on both assets and on the run, checks pass
     with a note (nothing to judge)."""
+    from pipelines.lib.model import degraded as degraded_mode
+
     text = degraded.text()
     flag_run(context, degraded_mode.RUN_TAG, text)
     status = (f"degraded mode: {text}; tiers on the delinquency bucket alone, high-risk and "
@@ -352,6 +357,12 @@ def _scores_by_night(conn, nights: list[date]) -> dict[date, dict]:
 @nights_on_checks
 def model_monitoring(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
                      model_registry: ModelRegistryResource):
+    from models.psi import NO_DATA
+    from pipelines.lib.model import degraded as degraded_mode
+    from pipelines.lib.model.degraded import failure_detail
+    from pipelines.lib.model.monitoring_page import write_page
+    from pipelines.lib.model.nightly import auc_statuses, bucket_markdown, monitor_night
+
     nights = partition_nights(context)
     night = nights[-1]
     config = settings.model_config()

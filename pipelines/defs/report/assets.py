@@ -6,17 +6,18 @@ the month-end edition `risk_report.month-end.<language>.{html,pdf}`), and record
 figures as metadata the UI plots across partitions.
 """
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines import settings
 from pipelines.defs.metadata import nights_on_checks, record_nights, run_range
 from pipelines.defs.partitions import WAREHOUSE_POOL, partition_nights
-from pipelines.lib.report import report_dir
-from pipelines.lib.report.figures import latest_book_night
-from pipelines.lib.report.formatting import missing
-from pipelines.lib.report.render import ReportResult, build_report
 from pipelines.lib.warehouse import run_sql
+
+if TYPE_CHECKING:
+    from pipelines.lib.report.render import ReportResult
 
 UPSTREAM = (
     "portfolio_daily", "roll_rates", "flow_rates", "vintage_curves",
@@ -37,10 +38,12 @@ PDF_CHECK = "risk_report_pdf_pages"
 def _plain(value) -> float | None:
     """A figure as a plain float, None when it is missing (a currency without a rate gives NaN
     money figures: they are left out, never plotted as 0)."""
+    from pipelines.lib.report.formatting import missing
+
     return None if missing(value) else float(value)
 
 
-def kpi_metadata(result: ReportResult) -> dict:
+def kpi_metadata(result: "ReportResult") -> dict:
     """The book's headline figures as plain numbers (the UI plots them across partitions); the
     same keys as `book_kpis_by_night` gives the other nights of a backfill."""
     data = result.data
@@ -84,7 +87,7 @@ def book_kpis_by_night(conn, nights: list) -> dict:
     return per_night
 
 
-def kpi_markdown(result: ReportResult) -> str:
+def kpi_markdown(result: "ReportResult") -> str:
     from pipelines.lib.report.render import kpi_table, strings
 
     table = kpi_table(result.data, strings()["en"], "en")
@@ -117,6 +120,10 @@ def kpi_markdown(result: ReportResult) -> str:
 )
 @nights_on_checks
 def risk_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    from pipelines.lib.report import report_dir
+    from pipelines.lib.report.figures import latest_book_night
+    from pipelines.lib.report.render import build_report
+
     nights = partition_nights(context)
     with duckdb.get_connection() as conn:
         night = latest_book_night(conn, nights[0], nights[-1])

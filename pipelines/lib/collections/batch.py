@@ -74,9 +74,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, formataddr
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -93,6 +90,7 @@ from openpyxl.xml.functions import tostring
 from pipelines import settings
 from pipelines.lib.collections.gateways import Gateways, SmsComposer, load_gateways
 from pipelines.lib.collections.linter import Finding, Linter
+from pipelines.lib.collections.mime import email_bytes
 from pipelines.lib.collections.offers import add_letter_fields as add_offer_fields
 from pipelines.lib.collections.pdf import render_print_batches
 from pipelines.lib.collections.rendering import Rendered, Renderer
@@ -180,26 +178,28 @@ def lint_contacts(strategy: Strategy, rows: list[dict]
 
 
 def build_email(row: dict, rendered: Rendered, lender: dict, opt_out: dict | None) -> bytes:
-    """The .eml of one contact; `row["email"]` is already the envelope (ASCII) address."""
-    message = EmailMessage(policy=SMTP)
-    message["From"] = formataddr((lender["name"], f"no-reply@{_domain(lender['opt_out_url'])}"))
-    message["To"] = formataddr((row["full_name"] or "", row["email"]))
-    message["Subject"] = rendered.subject or ""
-    message["Date"] = format_datetime(row["scheduled_at"])
-    message["Message-ID"] = f"<{row['letter_id']}@{_domain(lender['opt_out_url'])}>"
+    """The .eml of one contact; `row["email"]` is already the envelope (ASCII) address.
+
+    Written by `mime.email_bytes`, the bytes `email.message.EmailMessage` wrote before
+    (tooling/email_reference.py keeps that path; the test holds them equal)."""
+    domain = _domain(lender["opt_out_url"])
+    extra = []
     if opt_out is not None:
         # RFC 8058: a one-click POST to the https URL unsubscribes this recipient
-        message["List-Unsubscribe"] = f"<{unsubscribe_url(opt_out['url'], row['letter_id'])}>"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message["X-Letter-Reference"] = row["letter_id"]
+        extra += [("List-Unsubscribe", f"<{unsubscribe_url(opt_out['url'], row['letter_id'])}>"),
+                  ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")]
+    extra.append(("X-Letter-Reference", row["letter_id"]))
     if row.get("corrects_letter_id"):
-        message["X-Letter-Replaces"] = row["corrects_letter_id"]
-    message.set_content(rendered.parts["txt"])
-    message.add_alternative(rendered.parts["html"], subtype="html")
-    # Python draws a random MIME boundary: a rerun of the night would write different bytes (and
-    # sha256 in the manifest and contact_history) for the same letter. The letter id is unique.
-    message.set_boundary(f"==overdue-{row['letter_id']}==")
-    return message.as_bytes()
+        extra.append(("X-Letter-Replaces", row["corrects_letter_id"]))
+    # A fixed MIME boundary (Python's own is random): a rerun of the night writes the same bytes
+    # (and sha256 in the manifest and contact_history) for the same letter. The id is unique.
+    return email_bytes(
+        sender=(lender["name"], f"no-reply@{domain}"), recipient=(row["full_name"] or "",
+                                                                  row["email"]),
+        subject=rendered.subject or "", date=row["scheduled_at"],
+        message_id=f"<{row['letter_id']}@{domain}>", extra=extra,
+        text=rendered.parts["txt"], html=rendered.parts["html"],
+        boundary=f"==overdue-{row['letter_id']}==")
 
 
 def unsubscribe_url(url: str, letter_id: str) -> str:
