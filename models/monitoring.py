@@ -67,6 +67,15 @@ def stability(model: TrainedModel, frame: pd.DataFrame | Iterable[pd.DataFrame] 
                                                weights[whole])
     if given_score_counts is not None:
         score_counts = np.asarray(given_score_counts, dtype="float64")
+    return stability_of_counts(model, rows, score_counts, feature_counts)
+
+
+def stability_of_counts(model: TrainedModel, rows: int, score_counts: np.ndarray,
+                        feature_counts: dict[str, np.ndarray]) -> dict:
+    """stability's report from tonight's weight per reference bin (the missing bin last) of the
+    score and of each feature (rows whose look-back is whole only), however they were counted."""
+    reference = model.reference
+    lookbacks = lookback_days(model.feature_names)
 
     def entry(reference_bins: dict, counts: np.ndarray, days: int = 0) -> dict:
         value = psi_or_no_data(reference_bins["shares"], counts)
@@ -100,13 +109,15 @@ def _no_data_why(reference_shares, counts: np.ndarray, days: int, model: Trained
     return "null on every row tonight"
 
 
-def monitor(model: TrainedModel, tonight: pd.DataFrame | Iterable[pd.DataFrame],
-            matured: pd.DataFrame | None = None) -> dict:
+def monitor(model: TrainedModel, tonight: pd.DataFrame | Iterable[pd.DataFrame] | None,
+            matured: pd.DataFrame | None = None, *, tonight_stability: dict | None = None) -> dict:
     """Tonight's monitoring report for one model.
 
     Args:
         model: the champion.
         tonight: account_features rows of tonight (or chunks of them; see stability).
+        tonight_stability: stability of tonight already counted (pipelines.lib.model.psi_tonight);
+            then `tonight` is not read.
         matured: labelled rows of the monitoring window: matured nights after the model's
             validation window, which it neither trained nor stopped early on (the warehouse
             side's latest_matured_window), or None/empty when none yet.
@@ -118,7 +129,9 @@ def monitor(model: TrainedModel, tonight: pd.DataFrame | Iterable[pd.DataFrame],
         predicted vs observed roll rate, AUC and KS inside the bucket; or None) and alerts
         (PSI > 0.25, a feature null tonight, in words).
     """
-    report = {"model_version": model.version, "stability": stability(model, tonight),
+    if tonight_stability is None:
+        tonight_stability = stability(model, tonight)
+    report = {"model_version": model.version, "stability": tonight_stability,
               "performance": None, "roll_rate_by_bucket": None, "alerts": []}
     if matured is not None and not matured.empty:
         metrics = evaluate(model, matured)
