@@ -15,7 +15,7 @@ import pandas as pd
 import xgboost as xgb
 
 from models.config import ModelConfig
-from models.encoded import Encoded, encode, fits, partial_rows, predict, take
+from models.encoded import Encoded, encode, fits, partial_rows, predict, take, training_matrix
 from models.features import (
     FEATURE_NAMES,
     assert_no_protected_attributes,
@@ -105,7 +105,7 @@ def train_model(train: pd.DataFrame | None, validation: pd.DataFrame | None, con
         log.info("feature %s left out: %s", name, why)
     params = config.xgb_params() | {
         "monotone_constraints": "(" + ",".join(str(c) for c in monotone_constraints(names)) + ")"}
-    dtrain = train_rows.dmatrix(names, config.nthread, labelled=True)
+    dtrain = training_matrix(train_rows, names, config.nthread, params["max_bin"])
     dvalidation = validation_rows.dmatrix(names, config.nthread, labelled=True)
     dvalidation.set_weight(stopping_weights(validation_rows))
     history: dict = {}
