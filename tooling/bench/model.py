@@ -475,16 +475,18 @@ def report(figures: dict) -> str:
         f"{fast['reason_seconds']:.1f} s (<= 20 s {verdict(fast['reason_seconds'] <= 20)}; bare "
         f"pred_contribs {fast['raw_contributions_seconds']:.1f} s, ratio {fast['reasons_over_raw']})"
         f"; peak RSS {fast['peak_rss_mb']:,.0f} MB"),
-        (f"  one pass at {figures['one_pass']['rows']:,} matured rows: retrain + gate "
-         f"{figures['one_pass']['retrain_gate_seconds']:.1f} s vs bare xgboost.train "
-         f"{figures['one_pass']['raw_xgboost_train_seconds']:.1f} s, ratio "
-         f"{figures['one_pass']['retrain_gate_over_raw']} (<= 1.5 "
-         f"{verdict(figures['one_pass']['retrain_gate_over_raw'] <= 1.5)}); monitoring "
-         f"{figures['one_pass']['monitor_seconds']:.2f} s (binned in Python from the rows "
-         f"{figures['one_pass']['monitor_rows_binned_in_python_seconds']:.2f} s, same report: "
-         f"{figures['one_pass']['monitor_same_report']})"),
         f"  model card with these figures: {figures['model_card']}",
     ]
+    if "one_pass" in figures:
+        one = figures["one_pass"]
+        lines.insert(-1, (
+            f"  one pass at {one['rows']:,} matured rows: retrain + gate "
+            f"{one['retrain_gate_seconds']:.1f} s vs bare xgboost.train "
+            f"{one['raw_xgboost_train_seconds']:.1f} s, ratio {one['retrain_gate_over_raw']} "
+            f"(<= 1.5 {verdict(one['retrain_gate_over_raw'] <= 1.5)}); monitoring "
+            f"{one['monitor_seconds']:.2f} s (binned in Python from the rows "
+            f"{one['monitor_rows_binned_in_python_seconds']:.2f} s, same report: "
+            f"{one['monitor_same_report']})"))
     return "\n".join(lines) + "\n"
 
 
