@@ -102,6 +102,18 @@ def history_rule(config: ModelConfig, first_snapshot: date | None) -> str:
             f"nights where its look-back is whole")
 
 
+def window_masks(frame: pd.DataFrame,
+                 config: ModelConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Boolean masks of the (train, validation, monitoring) rows of split_windows."""
+    nights = pd.to_datetime(frame["snapshot_date"])
+    latest = nights.max()
+    monitoring_start = latest - pd.Timedelta(days=config.monitoring_days)
+    validation_start = monitoring_start - pd.Timedelta(days=config.validation_days)
+    in_monitoring = (nights > monitoring_start).to_numpy(dtype=bool)
+    in_validation = (nights > validation_start).to_numpy(dtype=bool) & ~in_monitoring
+    return ~in_monitoring & ~in_validation, in_validation, in_monitoring
+
+
 def split_windows(frame: pd.DataFrame,
                   config: ModelConfig) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(train, validation, monitoring): three disjoint, ordered out-of-time windows.
@@ -113,13 +125,7 @@ def split_windows(frame: pd.DataFrame,
     Raises:
         NotEnoughData: when any window has no night (the book is too young for three).
     """
-    nights = pd.to_datetime(frame["snapshot_date"])
-    latest = nights.max()
-    monitoring_start = latest - pd.Timedelta(days=config.monitoring_days)
-    validation_start = monitoring_start - pd.Timedelta(days=config.validation_days)
-    in_monitoring = nights > monitoring_start
-    in_validation = (nights > validation_start) & ~in_monitoring
-    parts = (frame[~in_monitoring & ~in_validation], frame[in_validation], frame[in_monitoring])
+    parts = tuple(frame[mask] for mask in window_masks(frame, config))
     if any(part.empty for part in parts):
         counts = ", ".join(f"{name} {part['snapshot_date'].nunique()}" for name, part in
                            zip(("training", "validation", "monitoring"), parts))
@@ -127,7 +133,7 @@ def split_windows(frame: pd.DataFrame,
             "the book is too young for three disjoint windows (training, then "
             f"{config.validation_days} days of validation, then the latest "
             f"{config.monitoring_days} days for monitoring): nights {counts}, latest "
-            f"{latest.date() if len(nights) else None}")
+            f"{pd.to_datetime(frame['snapshot_date']).max().date() if len(frame) else None}")
     train, validation, monitoring = (part.reset_index(drop=True) for part in parts)
     return train, validation, monitoring
 

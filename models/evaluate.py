@@ -12,6 +12,7 @@ import pandas as pd
 
 from models.buckets import BUCKETS
 from models.dataset import window_of
+from models.encoded import Encoded, encode, predict
 from models.trained import TrainedModel
 
 
@@ -74,12 +75,15 @@ def _group_table(key: np.ndarray, labels: np.ndarray, scores: np.ndarray,
     return table
 
 
-def evaluate(model: TrainedModel, frame: pd.DataFrame) -> dict:
+def evaluate(model: TrainedModel | None, frame: pd.DataFrame | None, *,
+             encoded: Encoded | None = None, scores: np.ndarray | None = None) -> dict:
     """AUC, Gini, KS, Brier, lift and calibration of `model` on labelled rows `frame`.
 
     Args:
         model: a trained (or loaded) model.
         frame: labelled rows (column `label`; `weight` if sampled).
+        encoded: the same rows encoded (models.encoded.encode): then `frame` is not read.
+        scores: the model's predictions on those rows, when already made.
 
     Returns:
         JSON-ready dict: window (nights and rows), auc, gini, ks, brier, observed_rate,
@@ -88,17 +92,18 @@ def evaluate(model: TrainedModel, frame: pd.DataFrame) -> dict:
         pairs its AUC rests on), weighted mean predicted and observed rate, and its own AUC and
         KS (weighted like the overall ones; NaN when the bucket has one class only).
     """
-    scores = model.predict(frame)
-    labels = frame["label"].to_numpy(dtype="float64")
-    weights = _weights(frame)
+    if encoded is None:
+        encoded = encode(frame, model.first_snapshot, model.feature_names)
+    if scores is None:
+        scores = predict(model, encoded)
+    labels = encoded.labels
+    weights = encoded.weights
     total = weights.sum()
     area = auc(labels, scores, weights)
     observed = float((labels * weights).sum() / total)
     predicted = float((scores * weights).sum() / total)
 
-    tie_break = (np.asarray(frame["account_id"].astype(str), dtype=str)
-                 if "account_id" in frame.columns else np.arange(len(frame)))
-    deciles = risk_deciles(scores, weights, tie_break)
+    deciles = risk_deciles(scores, weights, encoded.accounts)
     by_decile = _group_table(deciles, labels, scores, weights)
     positives = (labels * weights).sum()
     by_decile["cumulative_capture"] = by_decile["label"].cumsum() / positives if positives else 0.0
@@ -112,10 +117,9 @@ def evaluate(model: TrainedModel, frame: pd.DataFrame) -> dict:
                     "observed_rate": float(r.observed_rate),
                     "difference": float(r.mean_predicted - r.observed_rate)}
                    for d, r in by_decile.iterrows()]
-    bucket_of_row = frame["bucket"].astype(str).to_numpy()
+    bucket_of_row = encoded.buckets
     by_bucket = _group_table(bucket_of_row, labels, scores, weights)
-    accounts = (frame["account_id"].astype(str).to_numpy() if "account_id" in frame.columns
-                else np.arange(len(frame)).astype(str))
+    accounts = encoded.accounts
     bucket_rows = []
     for bucket, r in by_bucket.iterrows():
         inside = bucket_of_row == bucket  # an overall AUC can hide a poor one inside a bucket
@@ -136,7 +140,7 @@ def evaluate(model: TrainedModel, frame: pd.DataFrame) -> dict:
     bucket_rows.sort(key=lambda row: BUCKETS.index(row["bucket"]) if row["bucket"] in BUCKETS
                      else len(BUCKETS))
     return {
-        "window": window_of(frame),
+        "window": encoded.window if frame is None else window_of(frame),
         "auc": area,
         "gini": 2 * area - 1,
         "ks": ks_statistic(labels, scores, weights),

@@ -205,8 +205,15 @@ def uninformative_features(frame: pd.DataFrame, names: Iterable[str] = FEATURE_N
     a branch the booster can take.
     """
     names = list(names)
-    matrix = feature_array(frame, names, first_snapshot=first_snapshot)
-    partial = partial_lookbacks(frame, names, first_snapshot)
+    return uninformative_columns(feature_array(frame, names, first_snapshot=first_snapshot),
+                                 names, partial_lookbacks(frame, names, first_snapshot),
+                                 first_snapshot)
+
+
+def uninformative_columns(matrix: np.ndarray, names: list[str], partial: dict[str, np.ndarray],
+                          first_snapshot=None) -> dict[str, str]:
+    """uninformative_features on an encoded matrix (float64, one column per name) and its
+    partial look-back rows (partial_lookbacks)."""
     dropped = {}
     for position, name in enumerate(names):
         column = matrix[:, position]

@@ -12,21 +12,16 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from models.dataset import whole_lookback
+from models.encoded import Encoded, encode, fits, predict, take
 from models.evaluate import evaluate
-from models.features import feature_matrix, lookback_days
+from models.features import lookback_days
 from models.psi import NO_DATA, bin_counts, has_values, psi_or_no_data, psi_status
-from models.scoring import in_population
 from models.trained import TrainedModel
 
 
-def _weights(frame: pd.DataFrame) -> np.ndarray:
-    if "weight" in frame.columns:
-        return frame["weight"].to_numpy(dtype="float64")
-    return np.ones(len(frame))
-
-
-def stability(model: TrainedModel, frame: pd.DataFrame | Iterable[pd.DataFrame]) -> dict:
+def stability(model: TrainedModel, frame: pd.DataFrame | Iterable[pd.DataFrame] | None, *,
+              encoded: Encoded | None = None, scores: np.ndarray | None = None,
+              score_counts: np.ndarray | None = None) -> dict:
     """PSI of the score and of every feature of `frame` against the model's training window.
 
     `frame` may also be chunks of one night (bins are counted chunk by chunk: a 10M-account
@@ -40,26 +35,47 @@ def stability(model: TrainedModel, frame: pd.DataFrame | Iterable[pd.DataFrame])
         status (psi NaN) when either side has no value, with "why"; features sorted by PSI,
         largest first, no-data ones last.
     """
-    frames = [frame] if isinstance(frame, pd.DataFrame) else frame
     reference = model.reference
     lookbacks = lookback_days(model.feature_names)
+    given_score_counts = score_counts
     score_counts = np.zeros(len(reference["score"]["edges"]) + 2)
     feature_counts = {name: np.zeros(len(reference["features"][name]["edges"]) + 2)
                       for name in model.feature_names}
     rows = 0
-    for chunk in frames:
-        chunk = chunk[in_population(model, chunk)]
-        if chunk.empty:
+    if encoded is not None and fits(encoded, model.feature_names, model.first_snapshot):
+        parts = [(encoded, scores)]
+    else:
+        frames = [frame] if isinstance(frame, pd.DataFrame) else frame
+        parts = ((encode(chunk, model.first_snapshot, model.feature_names), None)
+                 for chunk in frames)
+    for rows_encoded, rows_scores in parts:
+        population = ~np.isin(rows_encoded.buckets, list(model.excluded_buckets))
+        if not population.any():
             continue
-        rows += len(chunk)
-        weights = _weights(chunk)
-        score_counts += bin_counts(model.predict(chunk), reference["score"]["edges"], weights)
-        matrix = feature_matrix(chunk, model.feature_names, model.first_snapshot)
-        for name in model.feature_names:
-            whole = whole_lookback(chunk, model.first_snapshot, lookbacks[name])
-            feature_counts[name] += bin_counts(matrix[name].to_numpy()[whole],
+        rows_encoded = take(rows_encoded, population)
+        rows += len(rows_encoded)
+        weights = rows_encoded.weights
+        if given_score_counts is None:
+            rows_scores = (predict(model, rows_encoded) if rows_scores is None
+                           else np.asarray(rows_scores)[population])
+            score_counts += bin_counts(rows_scores, reference["score"]["edges"], weights)
+        values = rows_encoded.columns(model.feature_names, "float64")
+        for position, name in enumerate(model.feature_names):
+            whole = rows_encoded.whole(lookbacks[name])
+            feature_counts[name] += bin_counts(values[whole, position],
                                                reference["features"][name]["edges"],
                                                weights[whole])
+    if given_score_counts is not None:
+        score_counts = np.asarray(given_score_counts, dtype="float64")
+    return stability_of_counts(model, rows, score_counts, feature_counts)
+
+
+def stability_of_counts(model: TrainedModel, rows: int, score_counts: np.ndarray,
+                        feature_counts: dict[str, np.ndarray]) -> dict:
+    """stability's report from tonight's weight per reference bin (the missing bin last) of the
+    score and of each feature (rows whose look-back is whole only), however they were counted."""
+    reference = model.reference
+    lookbacks = lookback_days(model.feature_names)
 
     def entry(reference_bins: dict, counts: np.ndarray, days: int = 0) -> dict:
         value = psi_or_no_data(reference_bins["shares"], counts)
@@ -93,13 +109,15 @@ def _no_data_why(reference_shares, counts: np.ndarray, days: int, model: Trained
     return "null on every row tonight"
 
 
-def monitor(model: TrainedModel, tonight: pd.DataFrame | Iterable[pd.DataFrame],
-            matured: pd.DataFrame | None = None) -> dict:
+def monitor(model: TrainedModel, tonight: pd.DataFrame | Iterable[pd.DataFrame] | None,
+            matured: pd.DataFrame | None = None, *, tonight_stability: dict | None = None) -> dict:
     """Tonight's monitoring report for one model.
 
     Args:
         model: the champion.
         tonight: account_features rows of tonight (or chunks of them; see stability).
+        tonight_stability: stability of tonight already counted (pipelines.lib.model.psi_tonight);
+            then `tonight` is not read.
         matured: labelled rows of the monitoring window: matured nights after the model's
             validation window, which it neither trained nor stopped early on (the warehouse
             side's latest_matured_window), or None/empty when none yet.
@@ -111,7 +129,9 @@ def monitor(model: TrainedModel, tonight: pd.DataFrame | Iterable[pd.DataFrame],
         predicted vs observed roll rate, AUC and KS inside the bucket; or None) and alerts
         (PSI > 0.25, a feature null tonight, in words).
     """
-    report = {"model_version": model.version, "stability": stability(model, tonight),
+    if tonight_stability is None:
+        tonight_stability = stability(model, tonight)
+    report = {"model_version": model.version, "stability": tonight_stability,
               "performance": None, "roll_rate_by_bucket": None, "alerts": []}
     if matured is not None and not matured.empty:
         metrics = evaluate(model, matured)

@@ -15,11 +15,13 @@ from datetime import date
 import pandas as pd
 
 from models.config import ModelConfig
-from models.dataset import coverage_of, history_rule, split_windows, window_of
+from models.dataset import coverage_of, history_rule, split_windows, window_masks
+from models.encoded import Encoded, encode, fits, predict, take
 from models.evaluate import evaluate
 from models.monitoring import stability
 from models.registry import GateDecision, ModelRegistry, build_card, gate, model_sha256
 from models.train import train_model
+from models.trained import TrainedModel
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +64,19 @@ def retrain(labels: pd.DataFrame, as_of: date, registry: ModelRegistry, config: 
         NotEnoughData: when the labels do not fill three windows.
     """
     first_snapshot = labels.attrs.get("first_snapshot")
-    train, validation, monitoring = split_windows(labels, config)
-    model = train_model(train, validation, config, first_snapshot=first_snapshot)
-    model.monitoring_window = window_of(monitoring)
-    metrics = evaluate(model, validation)
+    split_windows(labels.loc[:, ["snapshot_date"]], config)  # NotEnoughData before any work
+    every = encode(labels, first_snapshot)
+    masks = window_masks(labels, config)
+    train, validation, monitoring = (
+        take(every, mask, labels.loc[mask, [c for c in ("snapshot_date", "weight", "label")
+                                             if c in labels.columns]])
+        for mask in masks)
+    model = train_model(None, None, config, first_snapshot=first_snapshot,
+                        encoded=(train, validation))
+    model.monitoring_window = monitoring.window
+    matrices: dict = {}
+    scores = predict(model, validation, matrices)
+    metrics = evaluate(model, None, encoded=validation, scores=scores)
     champion_before = registry.champion()
     existing = registry.find(as_of.isoformat(), model_sha256(model))
     if existing:
@@ -75,13 +86,15 @@ def retrain(labels: pd.DataFrame, as_of: date, registry: ModelRegistry, config: 
         return RetrainResult(existing, decision, True, champion_before, champion_before,
                              card["metrics"]["validation"],
                              card["metrics"].get("champion_on_same_window"))
-    champion_metrics = (evaluate(registry.load(champion_before), validation)
+    champion_metrics = (_judged(registry.load(champion_before), validation, matrices,
+                                labels[masks[1]])
                         if champion_before else None)
     decision = gate(metrics, champion_metrics, config)
-    card = build_card(model, metrics, config, code=code, stability=stability(model, validation),
+    card = build_card(model, metrics, config, code=code,
+                      stability=stability(model, None, encoded=validation, scores=scores),
                       coverage=coverage_of(labels), as_of=as_of.isoformat(),
                       champion_metrics=champion_metrics, decision=decision,
-                      monitoring_metrics=evaluate(model, monitoring),
+                      monitoring_metrics=evaluate(model, None, encoded=monitoring),
                       history_rule=history_rule(config, first_snapshot))
     version = registry.register(model, card, source_definitions=source_definitions)
     registry.record_gate(version, decision, champion_before)
@@ -91,6 +104,17 @@ def retrain(labels: pd.DataFrame, as_of: date, registry: ModelRegistry, config: 
              "promoted" if decision.promote else "kept as challenger", registry.champion())
     return RetrainResult(version, decision, False, champion_before, registry.champion(), metrics,
                          champion_metrics)
+
+
+def _judged(champion: TrainedModel, validation: Encoded, matrices: dict,
+            rows: pd.DataFrame) -> dict:
+    """The champion's metrics on the challenger's validation rows, predicted from the same
+    matrix when their columns agree; `rows` (those rows of the frame) are encoded again only
+    for a champion that masks partial look-backs from another first snapshot."""
+    if fits(validation, champion.feature_names, champion.first_snapshot):
+        return evaluate(champion, None, encoded=validation,
+                        scores=predict(champion, validation, matrices))
+    return evaluate(champion, rows.reset_index(drop=True))
 
 
 def retrain_due(registry: ModelRegistry, night: date, config: ModelConfig) -> bool:

@@ -15,16 +15,14 @@ import pandas as pd
 import xgboost as xgb
 
 from models.config import ModelConfig
-from models.dataset import whole_lookback, window_of
+from models.encoded import Encoded, encode, fits, partial_rows, predict, take, training_matrix
 from models.features import (
     FEATURE_NAMES,
     assert_no_protected_attributes,
     feature_array,
     feature_by_name,
-    feature_matrix,
     lookback_days,
-    partial_lookbacks,
-    uninformative_features,
+    uninformative_columns,
 )
 from models.psi import reference_distribution
 from models.trained import TrainedModel
@@ -47,7 +45,7 @@ def _dmatrix(frame: pd.DataFrame, names: list[str], nthread: int,
                        weight=weights, feature_names=names, nthread=nthread)
 
 
-def stopping_weights(validation: pd.DataFrame) -> np.ndarray:
+def stopping_weights(validation: pd.DataFrame | Encoded) -> np.ndarray:
     """Validation weights for early stopping: each bucket's rows weigh the same in total.
 
     Why: by the book's weights current accounts are 95% of the log loss, and a booster stopped on
@@ -55,16 +53,17 @@ def stopping_weights(validation: pd.DataFrame) -> np.ndarray:
     collector needs it (measured on the bench book at depth 6: 108 trees and M1 AUC 0.62,
     against 203 trees and 0.63 stopped this way).
     """
-    weights = (validation["weight"].to_numpy(dtype="float64") if "weight" in validation.columns
-               else np.ones(len(validation)))
-    buckets = validation["bucket"].astype(str).to_numpy()
+    if not isinstance(validation, Encoded):
+        validation = encode(validation, names=[])
+    weights, buckets = validation.weights, validation.buckets
     totals = pd.Series(weights).groupby(buckets).transform("sum").to_numpy()
     return weights / totals * len(validation) / len(set(buckets))
 
 
-def train_model(train: pd.DataFrame, validation: pd.DataFrame, config: ModelConfig,
+def train_model(train: pd.DataFrame | None, validation: pd.DataFrame | None, config: ModelConfig,
                 feature_names: list[str] | None = None,
-                first_snapshot=None) -> TrainedModel:
+                first_snapshot=None, *, encoded: tuple[Encoded, Encoded] | None = None
+                ) -> TrainedModel:
     """Fit the booster on `train`, stopping early on the out-of-time `validation` rows.
 
     Args:
@@ -77,6 +76,8 @@ def train_model(train: pd.DataFrame, validation: pd.DataFrame, config: ModelConf
         first_snapshot: the book's first snapshot night; on rows of nights closer to it than
             a feature's look-back the feature is missing (models.features.partial_lookbacks),
             and its PSI reference bins only the nights where it is whole.
+        encoded: (train, validation) already encoded (models.encoded.encode, with
+            `first_snapshot`): the frames are then not read.
 
     Returns:
         The trained model, its trees cut at the best iteration.
@@ -87,12 +88,16 @@ def train_model(train: pd.DataFrame, validation: pd.DataFrame, config: ModelConf
     """
     names = list(feature_names or FEATURE_NAMES)
     assert_no_protected_attributes(names)
-    if train["label"].nunique() < 2:
-        raise ValueError("the training rows hold a single class: nothing to learn")
     first_snapshot = None if first_snapshot is None else pd.Timestamp(first_snapshot).date()
-    partial_rows = {name: int(rows.sum())
-                    for name, rows in partial_lookbacks(train, names, first_snapshot).items()}
-    dropped = uninformative_features(train, names, first_snapshot)
+    if encoded is None:
+        encoded = (encode(train, first_snapshot, names), encode(validation, first_snapshot, names))
+    train_rows, validation_rows = encoded
+    if len(np.unique(train_rows.labels[~np.isnan(train_rows.labels)])) < 2:
+        raise ValueError("the training rows hold a single class: nothing to learn")
+    partial = partial_rows(train_rows, names)
+    partial_counts = {name: int(rows.sum()) for name, rows in partial.items()}
+    dropped = uninformative_columns(train_rows.columns(names, "float64"), names, partial,
+                                    first_snapshot)
     names = [name for name in names if name not in dropped]
     if not names:
         raise ValueError("every feature is null or constant on the training rows")
@@ -100,9 +105,9 @@ def train_model(train: pd.DataFrame, validation: pd.DataFrame, config: ModelConf
         log.info("feature %s left out: %s", name, why)
     params = config.xgb_params() | {
         "monotone_constraints": "(" + ",".join(str(c) for c in monotone_constraints(names)) + ")"}
-    dtrain = _dmatrix(train, names, config.nthread, first_snapshot)
-    dvalidation = _dmatrix(validation, names, config.nthread, first_snapshot)
-    dvalidation.set_weight(stopping_weights(validation))
+    dtrain = training_matrix(train_rows, names, config.nthread, params["max_bin"])
+    dvalidation = validation_rows.dmatrix(names, config.nthread, labelled=True)
+    dvalidation.set_weight(stopping_weights(validation_rows))
     history: dict = {}
     booster = xgb.train(params, dtrain, num_boost_round=config.num_boost_round,
                         evals=[(dvalidation, "validation")],
@@ -115,19 +120,19 @@ def train_model(train: pd.DataFrame, validation: pd.DataFrame, config: ModelConf
 
     model = TrainedModel(
         booster=booster, feature_names=names, params=params, best_iteration=best,
-        training_window=window_of(train), validation_window=window_of(validation),
+        training_window=train_rows.window, validation_window=validation_rows.window,
         horizon_months=config.horizon_months, excluded_buckets=tuple(config.excluded_buckets),
         dropped_features=dropped,
         first_snapshot=None if first_snapshot is None else first_snapshot.isoformat(),
-        partial_training_rows=partial_rows)
-    model.reference = training_reference(model, train, config.seed)
+        partial_training_rows=partial_counts)
+    model.reference = training_reference(model, train_rows, config.seed)
     return model
 
 
 REFERENCE_ROWS = 200_000
 
 
-def training_reference(model: TrainedModel, train: pd.DataFrame, seed: int = 7) -> dict:
+def training_reference(model: TrainedModel, train: pd.DataFrame | Encoded, seed: int = 7) -> dict:
     """Weighted bins of the score and of each feature over the training window (for PSI).
 
     Deciles need no more than REFERENCE_ROWS rows: above that a seeded sample of the training
@@ -135,16 +140,18 @@ def training_reference(model: TrainedModel, train: pd.DataFrame, seed: int = 7) 
     A feature is binned only over the nights whose look-back is whole (model.first_snapshot):
     none such gives empty bins, and its PSI reads "no data".
     """
+    if not isinstance(train, Encoded) or not fits(train, model.feature_names,
+                                                   model.first_snapshot):
+        train = encode(train, model.first_snapshot, model.feature_names)
     if len(train) > REFERENCE_ROWS:
         picked = np.sort(np.random.default_rng(seed).choice(len(train), REFERENCE_ROWS,
                                                             replace=False))
-        train = train.iloc[picked]
-    weights = (train["weight"].to_numpy(dtype="float64") if "weight" in train.columns
-               else np.ones(len(train)))
-    features = feature_matrix(train, model.feature_names, model.first_snapshot)
-    reference = {"score": reference_distribution(model.predict(train), weights), "features": {}}
+        train = take(train, picked)
+    weights = train.weights
+    reference = {"score": reference_distribution(predict(model, train), weights),
+                 "features": {}}
     for name, days in lookback_days(model.feature_names).items():
-        whole = whole_lookback(train, model.first_snapshot, days)
+        whole = train.whole(days)
         reference["features"][name] = reference_distribution(
-            features[name].to_numpy()[whole], weights[whole])
+            train.columns([name], "float64")[:, 0][whole], weights[whole])
     return reference

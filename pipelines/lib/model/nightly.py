@@ -28,6 +28,7 @@ from models.scoring import REASON_COLUMNS, reason_codes, score
 from models.trained import TrainedModel
 from pipelines import settings
 from pipelines.lib.model.dataset import latest_matured_window
+from pipelines.lib.model.psi_tonight import tonight_stability
 from pipelines.lib.sql import render_sql
 from pipelines.lib.warehouse import replace_nights, run_sql
 
@@ -273,8 +274,11 @@ def monitor_night(conn: duckdb.DuckDBPyConnection, model: TrainedModel, card: di
     after = model.validation_window.get("last_night")
     matured = latest_matured_window(conn, night, config,
                                     after=date.fromisoformat(after) if after else None)
-    tonight = feature_chunks(conn, night, settings.scoring_chunk_rows())
-    report = monitor(model, tonight, matured if len(matured) else None)
+    counted = tonight_stability(conn, model, night)
+    tonight = (None if counted is not None
+               else feature_chunks(conn, night, settings.scoring_chunk_rows()))
+    report = monitor(model, tonight, matured if len(matured) else None,
+                     tonight_stability=counted)
     rows = monitoring_rows(report, night, model, card, config)
     replace_nights(conn, "model_monitoring", night, night, rows)
     return report, rows
