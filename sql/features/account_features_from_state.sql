@@ -280,6 +280,17 @@ bureau_as_of as (
     group by customer_nights.snapshot_date, customer_nights.customer_id
 ),
 
+-- the two largest max_dpd_180d of each customer's accounts tonight: the largest of the others
+customer_peaks as (
+    select
+        tonight.customer_id,
+        count(*) as accounts,
+        max(window_stats.max_dpd_180d, 2) as top
+    from tonight
+    inner join window_stats on tonight.account_id = window_stats.account_id
+    group by tonight.customer_id
+),
+
 final as (
     select
         -- ids and context
@@ -352,10 +363,11 @@ final as (
         coalesce(window_features.limit_changes_180d, 0) as limit_changes_180d,
         date_diff('month', tonight.open_date, tonight.snapshot_date) as months_on_book,
         try_cast(tonight.annual_interest_rate as double) as annual_interest_rate,
-        greatest(
-            max(window_features.max_dpd_180d) over earlier_accounts,
-            max(window_features.max_dpd_180d) over later_accounts
-        ) as other_accounts_max_dpd_180d,
+        case
+            when customer_peaks.accounts = 1 then null
+            when window_features.max_dpd_180d = customer_peaks.top[1] then customer_peaks.top[2]
+            else customer_peaks.top[1]
+        end as other_accounts_max_dpd_180d,
 
         -- contact events
         coalesce(account_events.open_dispute, false) as open_dispute,
@@ -383,20 +395,12 @@ final as (
         on
             tonight.snapshot_date = account_events.snapshot_date
             and tonight.account_id = account_events.account_id
+    inner join customer_peaks on tonight.customer_id = customer_peaks.customer_id
     left join macro_as_of on tonight.snapshot_date = macro_as_of.night
     left join bureau_as_of
         on
             tonight.snapshot_date = bureau_as_of.snapshot_date
             and tonight.customer_id = bureau_as_of.customer_id
-    window
-        earlier_accounts as (
-            partition by tonight.snapshot_date, tonight.customer_id order by tonight.account_id
-            rows between unbounded preceding and 1 preceding
-        ),
-        later_accounts as (
-            partition by tonight.snapshot_date, tonight.customer_id order by tonight.account_id
-            rows between 1 following and unbounded following
-        )
 )
 
 select * from final

@@ -3,6 +3,7 @@
 -- look-backs newly reach (one night each when nights are consecutive): a night's cost depends on
 -- the book, not on how long its history is. Accounts absent tonight keep their lists; an account
 -- with no snapshot in the window is dropped (its next snapshot starts afresh, as the window would).
+-- $month_ago / $previous_month_ago: one_month_earlier of the two nights (look_back_dates.sql).
 with
 
 previous as (
@@ -38,8 +39,8 @@ reached as (
     select account_id, snapshot_date, balance, credit_limit, amount_due, days_past_due, status,
         'at_month' as look_back
     from account_snapshots
-    where snapshot_date > one_month_earlier(cast($previous_night as date))
-        and snapshot_date <= one_month_earlier(cast($night as date))
+    where snapshot_date > cast($previous_month_ago as date)
+        and snapshot_date <= cast($month_ago as date)
 ),
 
 look_backs as (

@@ -59,7 +59,10 @@ def build_state(conn: duckdb.DuckDBPyConnection, night: date) -> str:
     run_sql(conn, "features/delete_feature_state_nights", bounds)
     params = {"night": night, "previous_night": previous}
     if path == "carry":
-        insert_rows(conn, STATE, render_sql("features/carry_account_feature_state"), params)
+        [(month_ago, previous_month_ago)] = run_sql(conn, "features/look_back_dates",
+                                                    params).fetchall()
+        insert_rows(conn, STATE, render_sql("features/carry_account_feature_state"),
+                    params | {"month_ago": month_ago, "previous_month_ago": previous_month_ago})
     else:
         # one pass per customer range on a large book, as the windowed query runs
         for low, high in customer_ranges(conn, night, night):
