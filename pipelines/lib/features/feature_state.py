@@ -61,7 +61,9 @@ def build_state(conn: duckdb.DuckDBPyConnection, night: date) -> str:
     if path == "carry":
         [(month_ago, previous_month_ago)] = run_sql(conn, "features/look_back_dates",
                                                     params).fetchall()
-        insert_rows(conn, STATE, render_sql("features/carry_account_feature_state"),
+        one_night = (night - previous).days == 1 and (month_ago - previous_month_ago).days <= 1
+        insert_rows(conn, STATE,
+                    render_sql("features/carry_account_feature_state", one_night=one_night),
                     params | {"month_ago": month_ago, "previous_month_ago": previous_month_ago})
     else:
         # one pass per customer range on a large book, as the windowed query runs
