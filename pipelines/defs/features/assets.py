@@ -4,6 +4,7 @@ Each asset replaces its nights in one transaction and runs its `sql/checks/asser
 in the same run; a check passes when its query returns no rows.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import dagster as dg
@@ -30,6 +31,15 @@ class NightlyTable:
     checks: tuple[tuple[str, str], ...] = ()  # (check file, description)
     before: tuple[str, ...] = ()
     chunk_days: int | None = None
+    # (conn, start, end) -> rows: how the nights are built when not by rebuild_nights
+    rebuild: Callable | None = None
+
+
+def _features_from_state(conn, start, end) -> int:
+    """account_features through the carried state; imported when the asset runs, not at load."""
+    from pipelines.lib.features.feature_state import rebuild_features
+
+    return rebuild_features(conn, start, end)
 
 
 TABLES = (
@@ -38,13 +48,15 @@ TABLES = (
         "One row per account present that night: bucket, utilisation, payment ratio, "
         "delinquency history over 30/90/180 days, roll state since one month earlier, "
         "behaviour events and the optional macro and bureau joins. Definitions: the header of "
-        "sql/features/account_features.sql (data dictionary).",
+        "sql/features/account_features.sql (data dictionary). Built night by night from "
+        "the carried account_feature_state (sql/features/carry_account_feature_state.sql), "
+        "rebuilt from history when the previous night's state is missing or stale.",
         ("account_snapshots", "contact_events", "macro_indicators", "bureau_scores"),
         (("assert_features_match_accounts_present",
           "Exactly one feature row per account present that night, none for absent accounts."),
          ("assert_bucket_consistent_with_dpd",
           "Every bucket is the DOMAIN §1 bucket of its days past due and status.")),
-        chunk_days=30,
+        rebuild=lambda conn, start, end: _features_from_state(conn, start, end),
     ),
     NightlyTable(
         "roll_rates",
@@ -100,8 +112,9 @@ def build_nightly_table_asset(spec: NightlyTable) -> dg.AssetsDefinition:
         nights = partition_nights(context)
         start, end = nights[0], nights[-1]
         with duckdb.get_connection() as conn:
-            rows = rebuild_nights(conn, spec.name, f"features/{spec.name}", start, end,
-                                  before=spec.before, chunk_days=spec.chunk_days)
+            rows = (spec.rebuild(conn, start, end) if spec.rebuild else
+                    rebuild_nights(conn, spec.name, f"features/{spec.name}", start, end,
+                                   before=spec.before, chunk_days=spec.chunk_days))
             sample = preview(conn, spec.name, end)
             per_night = rows_by_night(conn, spec.name, nights)
             per_night[end]["preview"] = (preview_table(sample) if not sample.empty
