@@ -56,7 +56,7 @@ TABLES = (
           "Exactly one feature row per account present that night, none for absent accounts."),
          ("assert_bucket_consistent_with_dpd",
           "Every bucket is the DOMAIN §1 bucket of its days past due and status.")),
-        rebuild=lambda conn, start, end: _features_from_state(conn, start, end),
+        rebuild=_features_from_state,
     ),
     NightlyTable(
         "roll_rates",
