@@ -30,7 +30,6 @@ from pipelines.lib.ingest.row_checks import rule_bound, stage_statement, when_co
 from pipelines.lib.sql import bind, render_sql
 
 ROW_ID = "row_number"
-NS_FIRST, NS_LAST = datetime(1677, 9, 22), datetime(2262, 4, 11)
 # great-expectations costs ~45 s per 1M-row file (STACK.md; measured in `make bench`): above this
 # many rows it validates every row the SQL checks flagged plus a seeded sample of the others.
 
@@ -99,18 +98,17 @@ def _frame_table(table: pa.Table, contract: Contract, staged_on=None) -> pa.Tabl
         conn.close()
 
 
-def _series(column: pa.ChunkedArray) -> pd.Series:
+def _series(name: str, column: pa.ChunkedArray) -> pd.Series:
     """One Arrow column as pandas without an object copy: text as pandas' Arrow-backed `str`,
     numbers as float64, dates as datetime64[ns] (which great-expectations compares vectorised;
-    a date beyond that range keeps seconds and is compared value by value), cents as float64
-    while exact (below 2**53)."""
-    kind = column.type
-    if pa.types.is_date(kind) or (pa.types.is_timestamp(kind) and kind.tz is None):
-        seconds = column.cast(pa.timestamp("s"))
-        low, high = pc.min(seconds).as_py(), pc.max(seconds).as_py()
-        fits = low is None or (low >= NS_FIRST and high <= NS_LAST)
-        return seconds.cast(pa.timestamp("ns")).to_pandas() if fits else seconds.to_pandas()
-    if pa.types.is_integer(kind):
+    a date beyond that range, 1677-2262, stays in seconds and is compared value by value), cents
+    as float64 while exact (below 2**53), else Python integers."""
+    if pa.types.is_date(column.type):
+        try:
+            return column.cast(pa.timestamp("ns")).to_pandas()
+        except pa.ArrowInvalid:
+            return column.cast(pa.timestamp("s")).to_pandas()
+    if name.endswith("cents"):
         largest = pc.max(pc.abs(column)).as_py() or 0
         return (column.cast(pa.float64()).to_pandas() if largest < 2 ** 53
                 else pd.Series(column.to_pylist(), dtype=object))
@@ -119,13 +117,20 @@ def _series(column: pa.ChunkedArray) -> pd.Series:
 
 def ge_frame(table: pa.Table, contract: Contract,
              references: dict[str, list[str]] | None = None, staged_on=None) -> pd.DataFrame:
-    """The frame the suite validates: each contract column's trimmed text and typed value as the
-    night's staging gives them; for a `known_in` rule, whether each value is one of the keys in
-    `references`."""
+    """The columns the suite validates (`ge_columns`) as one frame."""
+    return pd.DataFrame(ge_columns(table, contract, references, staged_on), copy=False)
+
+
+def ge_columns(table: pa.Table, contract: Contract,
+               references: dict[str, list[str]] | None = None,
+               staged_on=None) -> dict[str, pd.Series]:
+    """The columns the suite validates: each contract column's trimmed text and typed value as
+    the night's staging gives them; for a `known_in` rule, whether each value is one of the keys
+    in `references`."""
     staged = _frame_table(table, contract, staged_on)
     if staged.num_rows != table.num_rows:
         raise ValueError(f"staged table has {staged.num_rows} rows, the file {table.num_rows}")
-    columns = {name: _series(staged[name]) for name in staged.column_names}
+    columns = {name: _series(name, staged[name]) for name in staged.column_names}
     for rule in contract.rules:
         if rule.kind == "known_in":
             if references is None or rule.name not in references:
@@ -134,7 +139,7 @@ def ge_frame(table: pa.Table, contract: Contract,
             keys = pa.array(references[rule.name], pa.string())
             columns[f"{rule.column}__known_{rule.name}"] = pc.fill_null(
                 pc.is_in(staged[rule.column], value_set=keys), False).to_pandas()
-    return pd.DataFrame(columns, copy=False)
+    return columns
 
 
 def _value_column(contract: Contract, name: str) -> str:
@@ -155,7 +160,11 @@ def expectations_for(contract: Contract, night: date) -> list:
         bound = rule_bound(contract, rule, night)
         if type(bound) is date:  # pandas compares its timestamps with datetimes only
             bound = datetime.combine(bound, time())
-        if rule.kind == "required":
+        if rule.kind == "required" and value != column:
+            # a typed column's presence as a flag: its group then holds no text at all
+            expectation = E.ExpectColumnValuesToBeInSet(
+                column=f"{column}__given", value_set=[True], meta=meta)
+        elif rule.kind == "required":
             expectation = E.ExpectColumnValuesToNotBeNull(column=column, meta=meta)
         elif rule.kind == "type":
             # `<column>__given`: the text is not null (a boolean column filters without copying text)
@@ -288,10 +297,10 @@ def _frame_columns(contract: Contract, rule) -> list[str]:
     """The frame columns one rule's expectation reads (its domain and its row condition)."""
     column, kind = rule.column, rule.kind
     value = _value_column(contract, column)
+    if kind in ("required", "type") and value != column:
+        return [f"{column}__given", value]
     if kind in ("required", "unique", "valid_values", "pattern", "max_length"):
         return [column]
-    if kind == "type":
-        return [f"{column}__given", value]
     if kind == "column_not_above":
         return [value, _value_column(contract, rule.params["other"])]
     if kind in ("conditional_minimum", "conditional_maximum", "null_unless"):
@@ -305,6 +314,16 @@ def _frame_columns(contract: Contract, rule) -> list[str]:
     if kind == "known_in":
         return [column, f"{column}__known_{rule.name}"]
     return [value]
+
+
+def _group(contract: Contract, rule) -> tuple:
+    """Rules sharing a frame: a typed column's rules together (its flag and value, no text, so
+    filtering rows copies no strings); any other rule with the rules reading the same columns."""
+    columns = tuple(_frame_columns(contract, rule))
+    typed = contract.column(rule.column).logical_type != "string"
+    if typed and set(columns) <= {f"{rule.column}__given", f"{rule.column}__value"}:
+        return (rule.column,)
+    return columns
 
 
 @contextlib.contextmanager
@@ -332,10 +351,10 @@ def validate_file(table: pa.Table, contract: Contract, night: date, *, complete:
     gx = _gx()
     _, batch_definition = _validator_parts()
     name = f"{contract.feed}-{contract.version}-{night.isoformat()}"
-    frame = ge_frame(table, contract, references, staged_on)
+    columns = ge_columns(table, contract, references, staged_on)
     groups: dict[tuple, list] = {}
     for rule, expectation in zip(contract.rules, expectations_for(contract, night), strict=True):
-        groups.setdefault(tuple(_frame_columns(contract, rule)), []).append((rule, expectation))
+        groups.setdefault(_group(contract, rule), []).append((rule, expectation))
     result_format = {"result_format": "COMPLETE" if complete else "SUMMARY",
                      "unexpected_index_column_names": [ROW_ID], "partial_unexpected_count": 10}
     validations = []
@@ -346,7 +365,8 @@ def validate_file(table: pa.Table, contract: Contract, night: date, *, complete:
             suite.add_expectation(expectation)
             needed += [c for c in _frame_columns(contract, rule) if c not in needed]
         with _no_frame_fingerprint():
-            batch = batch_definition.get_batch(batch_parameters={"dataframe": frame[needed]})
+            frame = pd.DataFrame({name: columns[name] for name in needed}, copy=False)
+            batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
             validations.append(batch.validate(suite, result_format=result_format))
     validation = _merged(validations, [rule.name for rule in contract.rules])
     outcomes = []
