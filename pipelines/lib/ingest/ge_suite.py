@@ -85,7 +85,10 @@ def _frame_table(table: pa.Table, contract: Contract, staged_on=None) -> pa.Tabl
                           "alias": f"{rule.column}__negated_cents"})
         if rule.kind == "not_before_day_of" and rule.params["other"] not in days:
             days.append(rule.params["other"])
-    select = render_sql("ingest/ge_frame", columns=contract.columns, cents=cents, days=days)
+    names = set(contract.column_names)
+    texts = {name for rule in contract.rules for name in _frame_columns(contract, rule)} & names
+    select = render_sql("ingest/ge_frame", columns=contract.columns, cents=cents, days=days,
+                        texts=texts)
     if staged_on is not None:
         return staged_on.sql(select).to_arrow_table()
     stage_sql, params = stage_statement(contract, table.column_names)
