@@ -111,7 +111,7 @@ def sensor_lookback_days() -> int:
 
 def ge_max_rows() -> int:
     """Above this many rows great-expectations validates a sample (every flagged row kept)."""
-    return _int("OVERDUE_GE_MAX_ROWS", 100_000)
+    return _int("OVERDUE_GE_MAX_ROWS", 1_000_000)
 
 
 def ge_backfill_nights() -> int:

@@ -116,6 +116,8 @@ def _contract_check(context: dg.AssetExecutionContext, conn, contract: Contract,
         for result in results if result.landed is not None}
     chosen = nights_for_ge(results, quarantined_by_night, settings.ge_backfill_nights())
     references = reference_values(conn, contract)
+    # the temp table `staged` still holds the last file the run checked row by row
+    staged_night = next((r.night for r in reversed(results) if r.status == "loaded"), None)
     for result in chosen:
         quarantined = quarantined_by_night[result.night]
         flagged = set().union(*quarantined.values()) if quarantined else set()
@@ -123,8 +125,9 @@ def _contract_check(context: dg.AssetExecutionContext, conn, contract: Contract,
         validated += table.num_rows
         read += result.landed.table.num_rows
         sampled = set(table[ROW_NUMBER].to_pylist()) if table.num_rows < result.landed.table.num_rows else None
-        outcomes, validation = validate_file(table, contract, result.night, complete=True,
-                                             references=references)
+        outcomes, validation = validate_file(
+            table, contract, result.night, complete=True, references=references,
+            staged_on=conn if sampled is None and result.night == staged_night else None)
         validations.append((result.night, validation))
         for outcome in outcomes:
             sql_rows = quarantined.get(outcome.rule, set())

@@ -20,10 +20,12 @@ from pipelines import settings
 
 # A value must match its type's pattern *and* parse (e.g. 2026-02-30 matches but is no date).
 # ASCII classes on purpose: Python's \d also matches non-ASCII digits, DuckDB's RE2 does not.
+# Years run from 0001: DuckDB reads year 0000 as 1 BC, which Python's dates cannot hold.
+YEAR = r"([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})"
 TYPE_PATTERNS = {
-    "date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+    "date": rf"^{YEAR}-[0-9]{{2}}-[0-9]{{2}}$",
     "timestamp": (
-        r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+        rf"^{YEAR}-[0-9]{{2}}-[0-9]{{2}}[T ][0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}(\.[0-9]{{1,6}})?"
         r"(Z|[+-][0-9]{2}:[0-9]{2})$"
     ),
     "number": r"^[+-]?[0-9]{1,16}(\.[0-9]{1,2})?$",
@@ -37,8 +39,8 @@ DUCKDB_TYPES = {
     "integer": "integer",
 }
 TYPE_WORDS = {
-    "date": "a date YYYY-MM-DD",
-    "timestamp": "a timestamp with UTC offset (ISO 8601)",
+    "date": "a date YYYY-MM-DD from year 0001",
+    "timestamp": "a timestamp with UTC offset (ISO 8601) from year 0001",
     "number": "a decimal with at most 2 decimal places",
     "integer": "an integer",
 }

@@ -1,13 +1,16 @@
 """great-expectations 1.x suites generated from the contracts: the engine of record.
 
-The frame GE validates is parsed by pandas, independently of DuckDB, from the same raw text:
-`<column>` holds the trimmed text (blank -> missing) and `<column>__value` the typed value, or
-missing where the text does not match its type's pattern or does not parse. Amounts a sum rule
-adds up also get `<column>__cents`, exact integer cents (floats would make 0.10 + 0.20 <> 0.30).
+The frame GE validates is the file as DuckDB staged it for the SQL rules (`sql/ingest/stage_rows.sql`:
+trimmed text, blank -> missing, and each typed column's value where the text matches its type's
+pattern and parses), read through Arrow without Python objects (`sql/ingest/ge_frame.sql`). The
+parse is shared with the SQL rules; every rule is evaluated by both engines on every row, which is
+what the agreement check compares. Amounts a sum rule adds up also get exact integer cents
+(floats would make 0.10 + 0.20 <> 0.30).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -18,11 +21,13 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines import settings
-from pipelines.lib.ingest.contracts import TYPE_PATTERNS, Contract
+from pipelines.lib.ingest.contracts import Contract
 from pipelines.lib.ingest.landing import ROW_NUMBER
-from pipelines.lib.ingest.row_checks import rule_bound, when_condition
+from pipelines.lib.ingest.row_checks import rule_bound, stage_statement, when_condition
+from pipelines.lib.sql import bind, render_sql
 
 ROW_ID = "row_number"
 # great-expectations costs ~45 s per 1M-row file (STACK.md; measured in `make bench`): above this
@@ -66,55 +71,78 @@ def _gx():
     return gx
 
 
-def _parse(text: pd.Series, logical_type: str) -> pd.Series:
-    valid = text.str.fullmatch(TYPE_PATTERNS[logical_type].strip("^$"), na=False)
-    candidate = text.where(valid)
-    if logical_type == "date":
-        return pd.to_datetime(candidate, format="%Y-%m-%d", errors="coerce")
-    if logical_type == "timestamp":
-        return pd.to_datetime(candidate, format="ISO8601", errors="coerce", utc=True)
-    return pd.to_numeric(candidate, errors="coerce")
+def _frame_table(table: pa.Table, contract: Contract, staged_on=None) -> pa.Table:
+    """The file staged by DuckDB exactly as the SQL rules read it (`sql/ingest/stage_rows.sql`),
+    selected as `sql/ingest/ge_frame.sql`: Arrow columns, no Python objects. `staged_on`: a
+    connection whose temp table `staged` already holds this file (`run_row_checks` leaves it)."""
+    import duckdb
+
+    cents, days = [], []
+    for rule in contract.rules:
+        if rule.kind == "parts_sum_to":
+            cents += [{"name": p, "factor": 100, "alias": f"{p}__cents"} for p in rule.params["parts"]]
+            cents.append({"name": rule.column, "factor": -100,
+                          "alias": f"{rule.column}__negated_cents"})
+        if rule.kind == "not_before_day_of" and rule.params["other"] not in days:
+            days.append(rule.params["other"])
+    names = set(contract.column_names)
+    texts = {name for rule in contract.rules for name in _frame_columns(contract, rule)} & names
+    select = render_sql("ingest/ge_frame", columns=contract.columns, cents=cents, days=days,
+                        texts=texts)
+    if staged_on is not None:
+        return staged_on.sql(select).to_arrow_table()
+    stage_sql, params = stage_statement(contract, table.column_names)
+    conn = duckdb.connect(config=settings.duckdb_config())
+    try:
+        conn.register("landed", table)
+        conn.execute(stage_sql, bind(stage_sql, params))
+        return conn.sql(select).to_arrow_table()
+    finally:
+        conn.close()
+
+
+def _series(name: str, column: pa.ChunkedArray) -> pd.Series:
+    """One Arrow column as pandas without an object copy: text as pandas' Arrow-backed `str`,
+    numbers as float64, dates as datetime64[ns] (which great-expectations compares vectorised;
+    a date beyond that range, 1677-2262, stays in seconds and is compared value by value), cents
+    as float64 while exact (below 2**53), else Python integers."""
+    if pa.types.is_date(column.type):
+        try:
+            return column.cast(pa.timestamp("ns")).to_pandas()
+        except pa.ArrowInvalid:
+            return column.cast(pa.timestamp("s")).to_pandas()
+    if name.endswith("cents"):
+        largest = pc.max(pc.abs(column)).as_py() or 0
+        return (column.cast(pa.float64()).to_pandas() if largest < 2 ** 53
+                else pd.Series(column.to_pylist(), dtype=object))
+    return column.to_pandas()
 
 
 def ge_frame(table: pa.Table, contract: Contract,
-             references: dict[str, list[str]] | None = None) -> pd.DataFrame:
-    """The frame the suite validates: trimmed text and pandas-parsed values per contract column;
-    for a `known_in` rule, whether each value is one of the keys in `references`."""
-    frame = pd.DataFrame({ROW_ID: table[ROW_NUMBER].to_numpy()})
-    for column in contract.columns:
-        if column.name in table.column_names:
-            text = table[column.name].to_pandas().astype("string").str.strip()
-            text = text.mask(text == "")
-        else:
-            text = pd.Series(pd.NA, index=frame.index, dtype="string")
-        frame[column.name] = text.astype(object).where(text.notna(), None)
-        if column.logical_type != "string":
-            frame[f"{column.name}__value"] = _parse(text, column.logical_type)
+             references: dict[str, list[str]] | None = None, staged_on=None) -> pd.DataFrame:
+    """The columns the suite validates (`ge_columns`) as one frame."""
+    return pd.DataFrame(ge_columns(table, contract, references, staged_on), copy=False)
+
+
+def ge_columns(table: pa.Table, contract: Contract,
+               references: dict[str, list[str]] | None = None,
+               staged_on=None) -> dict[str, pd.Series]:
+    """The columns the suite validates: each contract column's trimmed text and typed value as
+    the night's staging gives them; for a `known_in` rule, whether each value is one of the keys
+    in `references`."""
+    staged = _frame_table(table, contract, staged_on)
+    if staged.num_rows != table.num_rows:
+        raise ValueError(f"staged table has {staged.num_rows} rows, the file {table.num_rows}")
+    columns = {name: _series(name, staged[name]) for name in staged.column_names}
     for rule in contract.rules:
         if rule.kind == "known_in":
             if references is None or rule.name not in references:
                 raise ValueError(f"rule {rule.name}: known_in needs the keys of "
                                  f"{rule.params['table']} (row_checks.reference_values)")
-            frame[f"{rule.column}__known_{rule.name}"] = frame[rule.column].isin(
-                set(references[rule.name]))
-        if rule.kind == "not_before_day_of":
-            other = rule.params["other"]
-            frame[f"{other}__day"] = pd.to_datetime(
-                frame[other].where(frame[f"{other}__value"].notna()).str[:10],
-                format="%Y-%m-%d", errors="coerce")
-        if rule.kind == "parts_sum_to":
-            for name in rule.params["parts"]:
-                frame[f"{name}__cents"] = _cents(frame, name)
-            frame[f"{rule.column}__negated_cents"] = _cents(frame, rule.column, sign=-1)
-    return frame
-
-
-def _cents(frame: pd.DataFrame, name: str, sign: int = 1) -> pd.Series:
-    """Exact integer cents of an amount column, missing where it did not parse."""
-    parsed = frame[f"{name}__value"].notna()
-    return pd.Series([sign * int(Decimal(text) * 100) if ok else None
-                      for text, ok in zip(frame[name], parsed, strict=True)],
-                     index=frame.index, dtype=object)
+            keys = pa.array(references[rule.name], pa.string())
+            columns[f"{rule.column}__known_{rule.name}"] = pc.fill_null(
+                pc.is_in(staged[rule.column], value_set=keys), False).to_pandas()
+    return columns
 
 
 def _value_column(contract: Contract, name: str) -> str:
@@ -135,11 +163,16 @@ def expectations_for(contract: Contract, night: date) -> list:
         bound = rule_bound(contract, rule, night)
         if type(bound) is date:  # pandas compares its timestamps with datetimes only
             bound = datetime.combine(bound, time())
-        if rule.kind == "required":
+        if rule.kind == "required" and value != column:
+            # a typed column's presence as a flag: its group then holds no text at all
+            expectation = E.ExpectColumnValuesToBeInSet(
+                column=f"{column}__given", value_set=[True], meta=meta)
+        elif rule.kind == "required":
             expectation = E.ExpectColumnValuesToNotBeNull(column=column, meta=meta)
         elif rule.kind == "type":
+            # `<column>__given`: the text is not null (a boolean column filters without copying text)
             expectation = E.ExpectColumnValuesToNotBeNull(
-                column=value, row_condition=Column(column).is_not_null(), meta=meta)
+                column=value, row_condition=Column(f"{column}__given") == True, meta=meta)
         elif rule.kind == "unique":
             expectation = E.ExpectColumnValuesToBeUnique(column=column, meta=meta)
         elif rule.kind == "valid_values":
@@ -248,7 +281,7 @@ def plain(value) -> str:
 def _plain_item(name: str, value) -> str:
     """One column of a row: the exact cents a sum rule adds up shown as the amount they are."""
     for suffix, sign in (("__negated_cents", -1), ("__cents", 1)):
-        if name.endswith(suffix) and isinstance(value, (int, np.integer)):
+        if name.endswith(suffix) and isinstance(value, (int, float, np.number)) and not pd.isna(value):
             return f"{name.removesuffix(suffix)}: {Decimal(sign * int(value)) / 100:.2f}"
         if name.endswith(suffix):
             return f"{name.removesuffix(suffix)}: {plain(value)}"
@@ -256,26 +289,89 @@ def _plain_item(name: str, value) -> str:
 
 
 def validate_with_ge(table: pa.Table, contract: Contract, night: date, *,
-                     complete: bool = False,
-                     references: dict[str, list[str]] | None = None) -> list[ExpectationOutcome]:
+                     complete: bool = False, references: dict[str, list[str]] | None = None,
+                     staged_on=None) -> list[ExpectationOutcome]:
     """Run the contract's suite over one landed file; `complete` returns every flagged row."""
-    return validate_file(table, contract, night, complete=complete, references=references)[0]
+    return validate_file(table, contract, night, complete=complete, references=references,
+                         staged_on=staged_on)[0]
+
+
+def _frame_columns(contract: Contract, rule) -> list[str]:
+    """The frame columns one rule's expectation reads (its domain and its row condition)."""
+    column, kind = rule.column, rule.kind
+    value = _value_column(contract, column)
+    if kind in ("required", "type") and value != column:
+        return [f"{column}__given", value]
+    if kind in ("required", "unique", "valid_values", "pattern", "max_length"):
+        return [column]
+    if kind == "column_not_above":
+        return [value, _value_column(contract, rule.params["other"])]
+    if kind in ("conditional_minimum", "conditional_maximum", "null_unless"):
+        return [value, _value_column(contract, when_condition(rule)[0])]
+    if kind == "required_when":
+        return [column, _value_column(contract, when_condition(rule)[0])]
+    if kind == "parts_sum_to":
+        return [*(f"{part}__cents" for part in rule.params["parts"]), f"{column}__negated_cents"]
+    if kind == "not_before_day_of":
+        return [value, f"{rule.params['other']}__day"]
+    if kind == "known_in":
+        return [column, f"{column}__known_{rule.name}"]
+    return [value]
+
+
+def _group(contract: Contract, rule) -> tuple:
+    """Rules sharing a frame: a typed column's rules together (its flag and value, no text, so
+    filtering rows copies no strings); any other rule with the rules reading the same columns."""
+    columns = tuple(_frame_columns(contract, rule))
+    typed = contract.column(rule.column).logical_type != "string"
+    if typed and set(columns) <= {f"{rule.column}__given", f"{rule.column}__value"}:
+        return (rule.column,)
+    return columns
+
+
+@contextlib.contextmanager
+def _no_frame_fingerprint():
+    """great-expectations hashes every frame under 1 GB it is given, for a batch marker only
+    (`pandas_data_fingerprint`); the file's sha256 already names the data, so it is skipped."""
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    threshold = pandas_execution_engine.HASH_THRESHOLD
+    pandas_execution_engine.HASH_THRESHOLD = 0
+    try:
+        yield
+    finally:
+        pandas_execution_engine.HASH_THRESHOLD = threshold
 
 
 def validate_file(table: pa.Table, contract: Contract, night: date, *, complete: bool = False,
-                  references: dict[str, list[str]] | None = None):
+                  references: dict[str, list[str]] | None = None, staged_on=None):
     """The outcomes of `validate_with_ge` and great-expectations' own validation result (for the
-    Data Docs, `pipelines/lib/ingest/data_docs.py`)."""
+    Data Docs, `pipelines/lib/ingest/data_docs.py`).
+
+    Every row is validated. The suite runs in groups, one per contract column, each on a frame of
+    only the columns its expectations read: a row condition makes great-expectations filter the
+    whole frame it holds, so a narrow frame is what keeps a 1M-row file in seconds."""
     gx = _gx()
     _, batch_definition = _validator_parts()
-    suite = gx.ExpectationSuite(name=f"{contract.feed}-{contract.version}-{night.isoformat()}")
-    for expectation in expectations_for(contract, night):
-        suite.add_expectation(expectation)
-    frame = ge_frame(table, contract, references)
-    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    name = f"{contract.feed}-{contract.version}-{night.isoformat()}"
+    columns = ge_columns(table, contract, references, staged_on)
+    groups: dict[tuple, list] = {}
+    for rule, expectation in zip(contract.rules, expectations_for(contract, night), strict=True):
+        groups.setdefault(_group(contract, rule), []).append((rule, expectation))
     result_format = {"result_format": "COMPLETE" if complete else "SUMMARY",
                      "unexpected_index_column_names": [ROW_ID], "partial_unexpected_count": 10}
-    validation = batch.validate(suite, result_format=result_format)
+    validations = []
+    for members in groups.values():
+        suite = gx.ExpectationSuite(name=name)
+        needed = [ROW_ID]
+        for rule, expectation in members:
+            suite.add_expectation(expectation)
+            needed += [c for c in _frame_columns(contract, rule) if c not in needed]
+        with _no_frame_fingerprint():
+            frame = pd.DataFrame({name: columns[name] for name in needed}, copy=False)
+            batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+            validations.append(batch.validate(suite, result_format=result_format))
+    validation = _merged(validations, [rule.name for rule in contract.rules])
     outcomes = []
     personal = contract.personal_columns
     for item in validation.results:
@@ -296,3 +392,18 @@ def validate_file(table: pa.Table, contract: Contract, night: date, *, complete:
             unexpected_count=int(result.get("unexpected_count") or 0), sample_rows=samples,
             row_numbers=rows, observed_value=[plain(v) for v in observed] if observed else None))
     return outcomes, validation
+
+
+def _merged(validations: list, order: list[str]):
+    """The groups' results as one suite's result, in the contract's rule order."""
+    merged = validations[0]
+    position = {rule: index for index, rule in enumerate(order)}
+    merged.results = sorted((item for v in validations for item in v.results),
+                            key=lambda item: position[item.expectation_config.meta["rule"]])
+    passed = sum(bool(item.success) for item in merged.results)
+    merged.success = passed == len(merged.results)
+    merged.statistics = {
+        "evaluated_expectations": len(merged.results), "successful_expectations": passed,
+        "unsuccessful_expectations": len(merged.results) - passed,
+        "success_percent": 100.0 * passed / len(merged.results) if merged.results else None}
+    return merged

@@ -69,7 +69,8 @@ class CompiledChecks:
     rules_table: pa.Table
 
 
-def compile_checks(contract: Contract, landed_columns: list[str], night: date) -> CompiledChecks:
+def stage_statement(contract: Contract, landed_columns: list[str]) -> tuple[str, dict]:
+    """The statement staging a landed file as temp table `staged`, and its parameters."""
     present = set(landed_columns)
     extras = [c for c in landed_columns if c not in set(contract.column_names)
               and c != "__row_number" and contract.keep_extra_columns]
@@ -87,6 +88,11 @@ def compile_checks(contract: Contract, landed_columns: list[str], night: date) -
         extras=[{"ident": quote_identifier(e)} for e in extras],
         typed_columns=typed,
     )
+    return stage_sql, params
+
+
+def compile_checks(contract: Contract, landed_columns: list[str], night: date) -> CompiledChecks:
+    stage_sql, params = stage_statement(contract, landed_columns)
     rules = []
     for index, rule in enumerate(contract.rules):
         entry = {
