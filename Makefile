@@ -27,8 +27,10 @@ $(VENV)/.installed: requirements.lock pyproject.toml scripts/install-system-pack
 demo: setup
 	$(BIN)/overdue demo --fresh --accounts $(DEMO_ACCOUNTS) --days $(DEMO_DAYS)
 
+# two workers, one per core; TEST_WORKERS=0 runs the suite in one process
+TEST_WORKERS ?= 2
 test: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 ui: setup
 	mkdir -p $(DAGSTER_HOME)

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from _pytest.nodeid import NodeId
 
 from pipelines.lib.ingest.contracts import load_contract
 
@@ -17,6 +18,12 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ["OVERDUE_START_DATE"] = "2024-01-01"
 # Files a test has just written are complete: no second look a few seconds later.
 os.environ.setdefault("OVERDUE_LANDING_SETTLE_SECONDS", "0")
+# Two workers (pytest-xdist) never share a default home: a warehouse file, a Dagster instance.
+if WORKER := os.environ.get("PYTEST_XDIST_WORKER"):
+    from pipelines.settings import overdue_home
+
+    os.environ["OVERDUE_HOME"] = str(overdue_home() / "workers" / WORKER)
+    os.environ["DAGSTER_HOME"] = str(overdue_home() / "dagster_home")
 
 NIGHT = date(2026, 5, 3)
 
@@ -80,3 +87,83 @@ def use_home(patch: pytest.MonkeyPatch, home: Path) -> Path:
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
     return use_home(monkeypatch, tmp_path)
+
+
+# --- running on two cores (pytest-xdist, `-n 2 --dist loadgroup`) ---------------------------------
+# A work unit is one module, joined with every module that shares a session fixture of this suite
+# (the model book, the report book, the reliability night): each is built on one worker only, and
+# a module's own module-scoped fixtures run once. Units start longest first (seconds measured on
+# the 2-core machine, roughly), so the two workers finish together.
+UNIT_SECONDS = {
+    "tests/model/test_degraded_mode.py": 300, "tests/model/test_model_assets.py": 150,
+    "tests/model/test_model_ui.py": 100, "tests/model/test_scoring.py": 60,
+    "tests/report/test_report_book.py": 300, "tests/report/test_report_browser.py": 100,
+    "tests/report/test_report_layout.py": 100, "tests/reliability/test_kill_and_rerun.py": 200,
+    "tests/reliability/test_concurrent_launch.py": 60, "tests/ingest/test_ingest.py": 300,
+    "tests/test_cli.py": 200, "tests/tooling/test_bench_night.py": 150,
+    "tests/tooling/test_closed_loop.py": 100, "tests/reliability/test_corrected_night.py": 100,
+    "tests/reliability/test_late_feed.py": 80, "tests/reliability/test_broken_warehouse.py": 60,
+    "tests/ingest/test_faults.py": 100, "tests/tooling/test_simulator.py": 80,
+    "tests/tooling/test_simulator_breakdown.py": 60, "tests/collections/test_offers.py": 60,
+    "tests/collections/test_gateways.py": 50, "tests/adapters/test_taiwan_import.py": 40,
+    "tests/collections/test_batch_isolation.py": 40,
+}
+
+
+def _shared_fixtures(item) -> list[str]:
+    tests_dir = str(Path(__file__).parent)
+    names = []
+    for argname, definitions in item._fixtureinfo.name2fixturedefs.items():
+        definition = definitions[-1]
+        code = getattr(definition.func, "__code__", None)
+        if definition.scope == "session" and code and code.co_filename.startswith(tests_dir):
+            names.append(f"{definition.baseid}::{argname}")
+    return names
+
+
+def work_units(items) -> dict[str, str]:
+    """nodeid -> its unit's name (the first module of the unit in collection order)."""
+    parent: dict[str, str] = {}
+
+    def find(key):
+        parent.setdefault(key, key)
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        for shared in _shared_fixtures(item):
+            a, b = find(module), find(shared)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    return {item.nodeid: find(item.nodeid.split("::")[0]) for item in items}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config, items):
+    """Before xdist's own hook, which names each test's unit from its xdist_group mark."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return (yield)
+    units = schedule(items)
+    result = yield
+    # xdist 3.8 names the unit through `item._nodeid`, which pytest 9 no longer reads
+    for item in items:
+        if "@" not in item.nodeid.rpartition("]")[2]:
+            item._id = NodeId.parse(f"{item.nodeid}@{units[item.nodeid]}")
+    return result
+
+
+def schedule(items) -> dict[str, str]:
+    """Mark each test with its unit and put the units in order, longest first."""
+    units = work_units(items)
+    cost: dict[str, float] = {}
+    for module in {item.nodeid.split("::")[0] for item in items}:
+        unit = units[next(i.nodeid for i in items if i.nodeid.startswith(module + "::"))]
+        cost[unit] = cost.get(unit, 0.0) + UNIT_SECONDS.get(module, 1.0)
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(units[item.nodeid]))
+    first = {unit: position for position, unit in enumerate(dict.fromkeys(units.values()))}
+    items.sort(key=lambda item: (-cost[units[item.nodeid]], first[units[item.nodeid]]))
+    return units
