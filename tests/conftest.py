@@ -92,15 +92,16 @@ def home(tmp_path, monkeypatch) -> Path:
 # --- running on two cores (pytest-xdist, `-n 2 --dist loadgroup`) ---------------------------------
 # A work unit is one module, joined with every module that shares a session fixture of this suite
 # (the model book, the report book, the reliability night): each is built on one worker only, and
-# a module's own module-scoped fixtures run once. Units start longest first (seconds measured on
-# the 2-core machine, roughly), so the two workers finish together.
+# a module's own module-scoped fixtures run once. Units start longest first (seconds of one run
+# on the 2-core machine under load, 2026-12-07: their proportions matter), so the two workers
+# finish together.
 UNIT_SECONDS = {
-    "tests/model/test_degraded_mode.py": 300, "tests/model/test_model_assets.py": 150,
+    "tests/model/test_degraded_mode.py": 820, "tests/model/test_model_assets.py": 230,
     "tests/model/test_model_ui.py": 100, "tests/model/test_scoring.py": 60,
-    "tests/report/test_report_book.py": 300, "tests/report/test_report_browser.py": 100,
-    "tests/report/test_report_layout.py": 100, "tests/reliability/test_kill_and_rerun.py": 200,
-    "tests/reliability/test_concurrent_launch.py": 60, "tests/ingest/test_ingest.py": 300,
-    "tests/test_cli.py": 200, "tests/tooling/test_bench_night.py": 150,
+    "tests/report/test_report_book.py": 380, "tests/report/test_report_browser.py": 100,
+    "tests/report/test_report_layout.py": 130, "tests/reliability/test_kill_and_rerun.py": 140,
+    "tests/reliability/test_concurrent_launch.py": 150, "tests/ingest/test_ingest.py": 900,
+    "tests/test_cli.py": 330, "tests/tooling/test_bench_night.py": 130,
     "tests/tooling/test_closed_loop.py": 100, "tests/reliability/test_corrected_night.py": 100,
     "tests/reliability/test_late_feed.py": 80, "tests/reliability/test_broken_warehouse.py": 60,
     "tests/ingest/test_faults.py": 100, "tests/tooling/test_simulator.py": 80,
