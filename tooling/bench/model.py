@@ -17,7 +17,6 @@ Run as `python -m tooling.bench.model --accounts 1000000 [--home DIR]`; `make be
 from __future__ import annotations
 
 import json
-import resource
 import time
 from datetime import date
 from pathlib import Path
@@ -38,6 +37,7 @@ from pipelines.lib.features.nightly_tables import rebuild_nights
 from pipelines.lib.ingest.contracts import load_contract
 from pipelines.lib.ingest.load import ingest_file
 from pipelines.lib.model.dataset import features_for_night, matured_labels
+from tooling.bench.memory import own_peak_mb
 from tooling.bench.workload import workload_main
 
 SIMULATED_END = date(2026, 5, 31)
@@ -48,7 +48,7 @@ PUBLISHED_TAIWAN = {"xgboost_auc_2025_study": 0.761, "logistic_auc_2025_study": 
 
 
 def _peak_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return round(own_peak_mb(), 1)
 
 
 def _load(home: Path, feeds: tuple[str, ...]) -> duckdb.DuckDBPyConnection:

@@ -12,7 +12,6 @@ WeasyPrint) printing the report's own HTML files one after the other.
 
 from __future__ import annotations
 
-import resource
 import shutil
 import time
 from datetime import date, timedelta
@@ -31,6 +30,7 @@ from pipelines.lib.report.ifrs9 import load_assumptions
 from pipelines.lib.report.render import build_report, write_pdf
 from pipelines.lib.sql import bind, render_sql
 from pipelines.lib.warehouse import load_macros
+from tooling.bench.memory import own_peak_mb
 from tooling.bench.workload import workload_main
 
 NIGHT = date(2026, 5, 20)  # not a month end: the nightly edition, as on most nights
@@ -151,7 +151,7 @@ def run(home: Path, accounts: int) -> dict:
         if baseline_pdf else None,
         "target_seconds": TARGET_SECONDS,
         "met": seconds["total"] <= TARGET_SECONDS,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": round(own_peak_mb(), 1),
         "files": [str(f.html) for f in result.files] + [str(f.pdf) for f in result.files],
     }
 

@@ -10,7 +10,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pipelines import settings
+from tooling.bench.memory import own_peak_mb
 
 NIGHT = date(2026, 5, 3)
 FEED = "account_snapshots"
@@ -127,7 +127,7 @@ def run_stage(stage: str, home: Path, accounts: int) -> dict:
         rows = table.num_rows
         if stage == "contract_ge":
             seconds = time.perf_counter() - started
-            peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            peak_mb = own_peak_mb()
             return {"seconds": round(seconds, 3), "peak_rss_mb": round(peak_mb, 1), "rows": rows,
                     "frame_seconds": round(frame_seconds, 3),
                     "flagged_rows": sum(len(o.row_numbers) for o in outcomes)}
@@ -154,7 +154,7 @@ def run_stage(stage: str, home: Path, accounts: int) -> dict:
                            before=MILESTONES if table == "vintage_curves" else ())
             tables[table] = round(time.perf_counter() - table_started, 3)
         seconds = time.perf_counter() - started
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak_mb = own_peak_mb()
         return {"seconds": round(seconds, 3), "peak_rss_mb": round(peak_mb, 1), "rows": accounts,
                 "tables": tables}
     elif stage in ("slice_duckdb", "slice_pandas"):
@@ -186,13 +186,13 @@ def run_stage(stage: str, home: Path, accounts: int) -> dict:
                 .to_numpy(), equal_nan=True)]
             if mismatched:
                 raise RuntimeError(f"pandas and SQL disagree on {mismatched}")
-            peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            peak_mb = own_peak_mb()
             return {"seconds": round(seconds, 3), "peak_rss_mb": round(peak_mb, 1), "rows": rows,
                     "matches_sql": list(PANDAS_COLUMNS)}
     else:
         raise ValueError(f"unknown stage {stage}")
     seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = own_peak_mb()
     return {"seconds": round(seconds, 3), "peak_rss_mb": round(peak_mb, 1), "rows": rows}
 
 
