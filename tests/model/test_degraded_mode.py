@@ -103,8 +103,9 @@ def run_model_stage(home: Path, lines: Lines) -> dict:
 @pytest.fixture(scope="module")
 def failures(book, tmp_path_factory):
     """The four runs, in order, each with its own failure."""
-    import pipelines.defs.model.assets as model_assets
+    # the assets import these where they run them: patched in the modules that define them
     from pipelines.lib.model import nightly
+    from pipelines.lib.model import retrain as model_retrain
 
     def crashing_trainer(*args, **kwargs):
         raise RuntimeError("injected: the trainer ran out of memory\nsecond line never shown")
@@ -128,15 +129,15 @@ def failures(book, tmp_path_factory):
         for key, value in MODEL_ENV.items():
             patch.setenv(key, value)
         with pytest.MonkeyPatch.context() as crash:
-            crash.setattr(model_assets, "retrain_night", crashing_trainer)
+            crash.setattr(model_retrain, "retrain_night", crashing_trainer)
             results["retrain_crash"] = run_model_stage(home, lines)
         patch.setenv("OVERDUE_MODEL_MIN_AUC", "0.99")  # the real first model reaches about 0.9
         results["refused"] = run_model_stage(home, lines)
         assert main(["model", "promote", "v0001", "--reason", "reviewed: degraded-mode test",
                      "--by", "head.of.risk"]) in (0, None)
         with pytest.MonkeyPatch.context() as crash:
-            crash.setattr(model_assets, "retrain_night", crashing_trainer)
-            crash.setattr(model_assets, "monitor_night", crashing_monitor)
+            crash.setattr(model_retrain, "retrain_night", crashing_trainer)
+            crash.setattr(nightly, "monitor_night", crashing_monitor)
             results["retrain_crash_with_champion"] = run_model_stage(home, lines)
             crash.setattr(nightly, "score_frame", crashing_scorer)
             results["scoring_crash"] = run_model_stage(home, lines)

@@ -44,6 +44,9 @@ RUN_DEPENDENT_COLUMNS = {
         "run_id": "the Dagster run that judged the night's volume gate",
         "checked_at": "when it judged it (datetime.now in lib/ingest/volume.py)",
     },
+    "account_feature_state_night": {
+        "built_at": "when the night's carried state was written (lib/features/feature_state.py)",
+    },
     "volume_acceptances": {
         "run_id": "the Dagster run that carried the operator's acceptance",
         "accepted_at": "when it recorded it",

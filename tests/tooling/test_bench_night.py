@@ -106,8 +106,8 @@ def test_a_crashed_book_setup_continues_from_its_last_finished_step(home, monkey
     with pytest.raises(MemoryError):
         bench_night.build(book, 500, 30)
     progress = json.loads((book / bench_night.BOOK_PROGRESS).read_text())
-    assert progress["done"] == ["history", "account_features", "report_history",
-                                "champion_seconds"]
+    assert progress["done"] == ["history", "account_features", "feature_state",
+                                "report_history", "champion_seconds"]
     assert not (book / bench_night.BOOK_MARKER).exists()
     with duckdb.connect(str(book / "warehouse.duckdb")) as conn:
         snapshots_before = conn.execute("select count(*) from account_snapshots").fetchone()
