@@ -86,7 +86,9 @@ sequenced as (
     window by_account as (partition by account_id order by snapshot_date)
 ),
 
-writeoff_events as (
+writeoff_events as materialized (
+    -- materialized (here and with_month): each is read twice, and DuckDB inlined them, so the
+    -- month's write-off history and the whole book's aggregate ran twice (1M accounts: 20 s -> 7 s)
     -- written off on the night, not on the previous snapshot, taken within 45 days
     select snapshot_date, account_id, product, currency, balance
     from sequenced
@@ -172,7 +174,7 @@ per_currency as (
     group by grouping sets ((snapshot_date, product, currency), (snapshot_date, currency))
 ),
 
-with_month as (
+with_month as materialized (
     select
         per_currency.*,
         coalesce(month_totals.month_writeoffs, 0) as month_writeoffs,
