@@ -15,7 +15,7 @@ import fcntl
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -133,6 +133,17 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
         conn.execute("rollback")
         raise
     conn.execute("commit")
+
+
+def own_transaction(conn: duckdb.DuckDBPyConnection):
+    """`transaction(conn)`, or nothing when the caller already holds one (DuckDB does not nest
+    them: the caller's then commits or rolls back the whole)."""
+    try:
+        conn.execute("begin transaction")
+    except duckdb.TransactionException:
+        return nullcontext(conn)
+    conn.execute("rollback")
+    return transaction(conn)
 
 
 def load_macros(conn: duckdb.DuckDBPyConnection, folder: str = "shared/macros") -> None:

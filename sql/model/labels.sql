@@ -5,10 +5,11 @@
 -- label_coverage.sql).
 -- Sampling, stratified by bucket: every delinquent row is kept; current (M0) rows are kept at the
 -- rate that makes them about $current_share of the rows (all of them when they already are or when
--- $current_share >= 1), chosen by md5 of (account, night, $seed) so the choice does not depend on
--- row order or on other rows. Then, when more than $max_rows (> 0) rows are kept, every row is
--- kept at one further rate, cap_rate, with the same draw (a current row kept at the cap was kept
--- without it), so the training set's size is bounded whatever the book's size or history.
+-- $current_share >= 1), chosen by md5 of (account, night, seed) (observation_labels.draw_bits)
+-- so the choice does not depend on row order or on other rows. Then, when more than $max_rows
+-- (> 0) rows are kept, every row is kept at one further rate, cap_rate, with the same draw (a
+-- current row kept at the cap was kept without it), so the training set's size is bounded
+-- whatever the book's size or history.
 -- weight = night_weight / keep rate, so weighted means stay the book's: a current row stands for
 -- the nights between its observation nights (create_label_keys.sql), and $current_share is of
 -- the rows on the nights observed for every bucket.
@@ -32,14 +33,8 @@ labelled as (
         label_keys.all_buckets,
         cast(bucket_rank(label_keys.bucket_later) > bucket_rank(label_keys.bucket) as integer)
             as label,
-        -- a uniform draw in [0, 1) fixed by (account, night, seed), for the sampling below: the
-        -- top 32 bits of the md5 (a shift, as modulo on a 128-bit integer is slow)
-        cast(
-            md5_number(
-                label_keys.account_id || '|' || cast(label_keys.snapshot_date as varchar) || '|'
-                || cast($seed as varchar)
-            ) >> 96 as bigint
-        ) / 4294967296.0 as draw
+        -- a uniform draw in [0, 1) fixed by (account, night, seed): observation_labels.draw_bits
+        cast(label_keys.draw_bits as bigint) / 4294967296.0 as draw
     from label_keys
     where
         not label_keys.excluded

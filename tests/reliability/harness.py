@@ -35,6 +35,7 @@ OVERDUE = Path(sys.executable).with_name("overdue")
 # Columns written with the wall clock of the run that wrote the row. A rerun after a kill writes
 # them again at a later time, so they cannot be equal to a clean run's; every other column must be.
 RUN_DEPENDENT_COLUMNS = {
+    "observation_label_nights": {"built_at": "when the night's label pass was kept"},
     "ingest_log": {"ingested_at": "when the file was loaded (datetime.now in lib/ingest.py)"},
     "contact_history": {
         "planned_at": "when the contact row was first written (now() in SQL)",

@@ -8,8 +8,9 @@ observation night and an out-of-time window are is decided in `models/dataset.py
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import pandas as pd
@@ -21,7 +22,9 @@ from models.dataset import (
     current_night_weight,
     observation_nights,
 )
-from pipelines.lib.warehouse import load_macros, query, run_sql
+from pipelines import settings
+from pipelines.lib.sql import render_sql
+from pipelines.lib.warehouse import load_macros, own_transaction, query, run_sql
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +57,62 @@ def matured_nights(conn: duckdb.DuckDBPyConnection, as_of: date, config: ModelCo
     return [_as_date(night) for night in frame["night"]]
 
 
+def label_definition() -> str:
+    """sha256 of the label pass and the macros it calls: kept labels built under another rule
+    are computed again."""
+    digest = hashlib.sha256(render_sql("model/insert_observation_labels").encode())
+    for folder in ("shared/macros", "model/macros"):
+        for path in sorted((settings.SQL_DIR / folder).glob("*.sql")):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def keep_labels_from(as_of: date, config: ModelConfig) -> date:
+    """The oldest observation night any window as of `as_of` reads (the retrain's, the widest):
+    kept labels of older nights are dropped."""
+    span = config.training_window_days + config.validation_days + config.monitoring_days
+    return as_of - timedelta(days=span + _DAYS_PER_MONTH * config.horizon_months + 3)
+
+
+def refresh_observation_labels(conn: duckdb.DuckDBPyConnection, nights: list[date], as_of: date,
+                               config: ModelConfig) -> list[date]:
+    """Compute the label pass of those of `nights` not kept (or kept stale) in
+    observation_labels; returns them. Each night's pass is then done once, when its label
+    matures, however many retrains and monitoring runs read it."""
+    load_model_macros(conn)
+    run_sql(conn, "ingest/create_ingest_log")
+    run_sql(conn, "model/create_observation_labels")
+    run_sql(conn, "model/create_observation_label_nights")
+    definition = label_definition()
+    params = {"nights": sorted(set(nights)), "horizon_months": config.horizon_months,
+              "seed": config.seed, "definition": definition}
+    stale = [_as_date(night) for (night,) in
+             run_sql(conn, "model/stale_observation_label_nights", params).fetchall()]
+    if not stale:
+        return []
+    bounds = {"nights": stale, "keep_from": min(keep_labels_from(as_of, config), min(stale))}
+    with own_transaction(conn):
+        run_sql(conn, "model/delete_observation_labels", bounds)
+        run_sql(conn, "model/delete_observation_label_nights", bounds)
+        run_sql(conn, "model/insert_observation_labels", params | {"nights": stale,
+                                                                   "as_of": as_of})
+        run_sql(conn, "model/insert_observation_label_nights",
+                params | {"nights": stale, "built_at": datetime.now(UTC)})
+    log.info("labels: the label pass of %d night(s) computed and kept (%s .. %s)", len(stale),
+             stale[0], stale[-1])
+    return stale
+
+
 def load_label_keys(conn: duckdb.DuckDBPyConnection, nights: list[date], as_of: date,
                     config: ModelConfig, delinquent_nights: list[date] | None = None) -> None:
     """The temp table label_keys: every account of `nights`, every delinquent account of
-    `delinquent_nights`, and where each went on the way to a label."""
-    load_model_macros(conn)
+    `delinquent_nights`, and where each went on the way to a label (from observation_labels,
+    computed there first for the nights not kept yet)."""
     delinquent_nights = list(delinquent_nights or [])
+    refresh_observation_labels(conn, list(nights) + delinquent_nights, as_of, config)
     run_sql(conn, "model/create_label_keys", {
         "nights": list(nights), "delinquent_nights": delinquent_nights,
         "current_night_weight": current_night_weight(nights, delinquent_nights),
-        "as_of": as_of, "horizon_months": config.horizon_months,
         "excluded_buckets": list(config.excluded_buckets)})
 
 
