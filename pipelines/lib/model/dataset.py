@@ -105,15 +105,16 @@ def refresh_observation_labels(conn: duckdb.DuckDBPyConnection, nights: list[dat
 
 def load_label_keys(conn: duckdb.DuckDBPyConnection, nights: list[date], as_of: date,
                     config: ModelConfig, delinquent_nights: list[date] | None = None) -> None:
-    """The temp table label_keys: every account of `nights`, every delinquent account of
+    """The temp view label_keys: every account of `nights`, every delinquent account of
     `delinquent_nights`, and where each went on the way to a label (from observation_labels,
     computed there first for the nights not kept yet)."""
     delinquent_nights = list(delinquent_nights or [])
     refresh_observation_labels(conn, list(nights) + delinquent_nights, as_of, config)
-    run_sql(conn, "model/create_label_keys", {
+    run_sql(conn, "model/create_label_nights", {
         "nights": list(nights), "delinquent_nights": delinquent_nights,
         "current_night_weight": current_night_weight(nights, delinquent_nights),
         "excluded_buckets": list(config.excluded_buckets)})
+    run_sql(conn, "model/create_label_keys")
 
 
 def labels_for_nights(conn: duckdb.DuckDBPyConnection, nights: list[date], as_of: date,
