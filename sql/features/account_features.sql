@@ -120,8 +120,7 @@ tonight as (
     select
         *,
         delinquency_bucket(days_past_due, status) as bucket,
-        -- a 0 limit is unused with no balance (0) and fully drawn with one (1)
-        cast(coalesce(balance / nullif(credit_limit, 0), sign(balance)) as double) as utilisation
+        utilisation(balance, credit_limit) as utilisation
     from history
     where snapshot_date >= cast($start_date as date)
 ),

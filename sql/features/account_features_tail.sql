@@ -18,14 +18,8 @@ window_features as (
             when days_past_due_1m_ago is not null
                 then delinquency_bucket(days_past_due_1m_ago, status_1m_ago)
         end as bucket_1m_ago,
-        cast(
-            coalesce(balance_30d_ago / nullif(credit_limit_30d_ago, 0), sign(balance_30d_ago))
-            as double
-        ) as utilisation_30d_ago,
-        cast(
-            coalesce(balance_90d_ago / nullif(credit_limit_90d_ago, 0), sign(balance_90d_ago))
-            as double
-        ) as utilisation_90d_ago
+        utilisation(balance_30d_ago, credit_limit_30d_ago) as utilisation_30d_ago,
+        utilisation(balance_90d_ago, credit_limit_90d_ago) as utilisation_90d_ago
     from window_stats
 ),
 
