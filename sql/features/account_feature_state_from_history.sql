@@ -2,6 +2,13 @@
 -- night, a night whose previous state is missing, or one after an earlier night was re-landed.
 -- The same state the nightly carry (carry_account_feature_state.sql) reaches night by night.
 -- A large book runs it once per customer range (as the windowed account_features.sql).
+{#- the end date of each run of snapshots at or above the threshold, in date order #}
+{%- macro run_ends(threshold) -%}
+list(snapshot_date order by snapshot_date) filter (
+            where days_past_due >= {{ threshold }}
+            and (next_dpd is null or next_dpd < {{ threshold }})
+        )
+{%- endmacro %}
 with
 
 window_rows as (
@@ -61,15 +68,9 @@ accounts as (
         list({'on_date': snapshot_date, 'dpd': days_past_due} order by snapshot_date) filter (
             where later_max_dpd is null or days_past_due > later_max_dpd
         ) as dpd_peaks,
-        list(snapshot_date order by snapshot_date) filter (
-            where days_past_due >= 1 and (next_dpd is null or next_dpd < 1)
-        ) as runs_1plus,
-        list(snapshot_date order by snapshot_date) filter (
-            where days_past_due >= 31 and (next_dpd is null or next_dpd < 31)
-        ) as runs_31plus,
-        list(snapshot_date order by snapshot_date) filter (
-            where days_past_due >= 61 and (next_dpd is null or next_dpd < 61)
-        ) as runs_61plus,
+        {{ run_ends(1) }} as runs_1plus,
+        {{ run_ends(31) }} as runs_31plus,
+        {{ run_ends(61) }} as runs_61plus,
         list(previous_date order by snapshot_date) filter (
             where days_past_due = 0 and previous_dpd > 0
         ) as cures,

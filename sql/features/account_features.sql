@@ -120,8 +120,7 @@ tonight as (
     select
         *,
         delinquency_bucket(days_past_due, status) as bucket,
-        -- a 0 limit is unused with no balance (0) and fully drawn with one (1)
-        cast(coalesce(balance / nullif(credit_limit, 0), sign(balance)) as double) as utilisation
+        utilisation(balance, credit_limit) as utilisation
     from history
     where snapshot_date >= cast($start_date as date)
 ),
@@ -180,24 +179,6 @@ window_stats as materialized (
     inner join history
         on history.snapshot_date between nights.window_start and nights.night
     group by nights.night, history.account_id
-),
-
-window_features as (
-    select
-        *,
-        case
-            when days_past_due_1m_ago is not null
-                then delinquency_bucket(days_past_due_1m_ago, status_1m_ago)
-        end as bucket_1m_ago,
-        cast(
-            coalesce(balance_30d_ago / nullif(credit_limit_30d_ago, 0), sign(balance_30d_ago))
-            as double
-        ) as utilisation_30d_ago,
-        cast(
-            coalesce(balance_90d_ago / nullif(credit_limit_90d_ago, 0), sign(balance_90d_ago))
-            as double
-        ) as utilisation_90d_ago
-    from window_stats
 ),
 
 -- ------------------------------------------------------------------ consecutive-snapshot counts
@@ -267,23 +248,11 @@ transitions as (
     group by nights.night, sequenced.account_id
 ),
 
--- ------------------------------------------------------------------ contact events
-events as (
-    select
-        event_id,
-        landing_date as event_night,
-        event_time,
-        customer_id,
-        account_id,
-        event_type,
-        channel,
-        amount,
-        until_date
-    from contact_events
-    where
-        landing_date between cast($start_date as date) - 179 and cast($end_date as date)
-),
-
+{#- the rest, shared with account_features_from_state.sql: account_features_tail.sql #}
+{%- set first_night = "cast($start_date as date)" %}
+{%- set last_night = "cast($end_date as date)" %}
+{%- set delinquency_counts = "transitions" %}
+{%- set promise_payments -%}
 promise_payments as (
     select
         promises.event_id,
@@ -298,257 +267,15 @@ promise_payments as (
     where promises.event_type = 'promise_to_pay' and promises.until_date < cast($end_date as date)
     group by promises.event_id
 ),
-
-account_events as (
-    select
-        tonight.snapshot_date,
-        tonight.account_id,
-        count(*) filter (
-            where events.event_type = 'complaint'
-            and events.event_night > tonight.snapshot_date - 90
-        ) as complaints_90d,
-        count(*) filter (
-            where events.event_type = 'promise_to_pay'
-            and (events.account_id is null or events.account_id = tonight.account_id)
-            and events.until_date > tonight.snapshot_date - 90
-            and events.until_date < tonight.snapshot_date
-            and promise_payments.paid < events.amount
-        ) as broken_promises_90d,
-        arg_max(
-            events.event_type = 'dispute_opened',
-            {
-                'event_time': events.event_time,
-                'closing': events.event_type = 'dispute_closed',
-                'event_night': events.event_night
-            }
-        ) filter (
-            where events.event_type in ('dispute_opened', 'dispute_closed')
-            and (events.account_id is null or events.account_id = tonight.account_id)
-        ) as open_dispute,
-        count(*) filter (
-            where events.event_type in ('call_attempt', 'call_connected')
-            and (events.account_id is null or events.account_id = tonight.account_id)
-            and events.event_night > tonight.snapshot_date - 30
-        ) as call_attempts_30d,
-        count(*) filter (
-            where events.event_type = 'call_connected'
-            and (events.account_id is null or events.account_id = tonight.account_id)
-            and events.event_night > tonight.snapshot_date - 30
-        ) as calls_connected_30d,
-        count(*) filter (
-            where events.event_type in ('call_attempt', 'call_connected')
-            and (events.account_id is null or events.account_id = tonight.account_id)
-        ) as calls_180d,
-        count(*) filter (
-            where events.event_type = 'call_connected'
-            and (events.account_id is null or events.account_id = tonight.account_id)
-        ) as calls_connected_180d,
-        max(events.event_night) filter (
-            where events.event_type = 'call_connected'
-            and (events.account_id is null or events.account_id = tonight.account_id)
-        ) as last_connected_night,
-        coalesce(bool_or(
-            events.event_type = 'promise_to_pay'
-            and (events.account_id is null or events.account_id = tonight.account_id)
-            and events.event_night > tonight.snapshot_date - 30
-            and events.until_date >= tonight.snapshot_date
-        ), false) as promise_pending,
-        coalesce(bool_or(events.event_type = 'deceased'), false) as customer_deceased,
-        coalesce(bool_or(events.event_type = 'bankruptcy'), false) as customer_bankrupt,
-        coalesce(bool_or(events.event_type = 'do_not_contact'), false) as do_not_contact,
-        coalesce(bool_or(events.event_type = 'opt_out' and events.channel = 'phone'), false)
-            as phone_opt_out
-    from tonight
-    inner join events
-        on
-            events.customer_id = tonight.customer_id
-            and events.event_night between tonight.snapshot_date - 179 and tonight.snapshot_date
-    left join promise_payments on events.event_id = promise_payments.event_id
-    group by tonight.snapshot_date, tonight.account_id
-),
-
--- ------------------------------------------------------------------ external data, as of the night
-national_macro as (
-    select
-        landing_date,
-        source_row,
-        unemployment_rate,
-        cpi_yoy,
-        cast(date_trunc('month', month) as date) as month_start
-    from macro_indicators
-    where region is null
-),
-
-macro_as_of as (
-    select
-        nights.night,
-        arg_max(
-            national_macro.unemployment_rate,
-            {
-                'month': national_macro.month_start,
-                'landing_date': national_macro.landing_date,
-                'row': national_macro.source_row
-            }
-        ) as unemployment_rate,
-        arg_max(
-            national_macro.cpi_yoy,
-            {
-                'month': national_macro.month_start,
-                'landing_date': national_macro.landing_date,
-                'row': national_macro.source_row
-            }
-        ) as cpi_yoy
-    from nights
-    inner join national_macro
-        on
-            national_macro.landing_date <= nights.night
-            and national_macro.month_start <= nights.night
-            and national_macro.month_start >= cast(date_trunc('month', nights.window_start) as date)
-    group by nights.night
-),
-
-scores as (
-    select
-        landing_date,
-        source_row,
-        customer_id,
-        score_date,
-        bureau_score,
-        bureau
-    from bureau_scores
-    where
-        score_date between cast($start_date as date) - 179 and cast($end_date as date)
-        and landing_date <= cast($end_date as date)
-),
-
-customer_nights as (
-    select distinct
-        snapshot_date,
-        customer_id
-    from tonight
-),
-
-bureau_as_of as (
-    select
-        customer_nights.snapshot_date,
-        customer_nights.customer_id,
-        arg_max(
-            scores.bureau_score,
-            {
-                'score_date': scores.score_date,
-                'landing_date': scores.landing_date,
-                'bureau': scores.bureau,
-                'row': scores.source_row
-            }
-        ) as bureau_score
-    from customer_nights
-    inner join scores
-        on
-            customer_nights.customer_id = scores.customer_id
-            and scores.landing_date <= customer_nights.snapshot_date
-            and scores.score_date
-            between customer_nights.snapshot_date - 179 and customer_nights.snapshot_date
-    group by customer_nights.snapshot_date, customer_nights.customer_id
-),
-
-final as (
-    select
-        -- ids and context
-        tonight.snapshot_date,
-        tonight.account_id,
-        tonight.customer_id,
-        tonight.product,
-        tonight.status,
-        tonight.currency,
-
-        -- tonight's position
-        tonight.bucket,
-        tonight.days_past_due,
-        tonight.balance,
-        tonight.credit_limit,
-        tonight.past_due_amount,
-        tonight.utilisation,
-        case
-            when tonight.balance > 0 then cast(tonight.past_due_amount / tonight.balance as double)
-            else 0.0
-        end as past_due_ratio,
-
-        -- payments
-        cast(
-            window_features.payments_since_month_ago
-            / nullif(window_features.amount_due_month_ago, 0) as double
-        ) as payment_ratio,
-        tonight.snapshot_date - tonight.last_payment_date as days_since_last_payment,
-        tonight.next_due_date - tonight.snapshot_date as days_until_due,
-        case
-            when tonight.balance > 0 then cast(tonight.amount_due / tonight.balance as double)
-            else 0.0
-        end as amount_due_ratio,
-
-        -- delinquency history
-        window_features.max_dpd_30d,
-        window_features.max_dpd_90d,
-        window_features.max_dpd_180d,
-        coalesce(transitions.times_30plus_180d, 0) as times_30plus_180d,
-        coalesce(transitions.times_60plus_180d, 0) as times_60plus_180d,
-        tonight.snapshot_date - window_features.last_delinquent_date as days_since_delinquent,
-        least(
-            6,
-            coalesce(
-                tonight.snapshot_date - window_features.last_delinquent_date,
-                tonight.snapshot_date - window_features.first_date_in_window + 1
-            ) // 30
-        ) as on_time_cycles,
-        coalesce(transitions.cures_180d, 0) as cures_180d,
-        coalesce(transitions.delinquency_entries_180d, 0) as delinquency_entries_180d,
-        window_features.partial_payments_90d,
-
-        -- roll from one month earlier
-        window_features.bucket_1m_ago,
-        case
-            when window_features.bucket_1m_ago is null then 'new'
-            when tonight.status = 'closed' then 'closed'
-            when tonight.bucket = window_features.bucket_1m_ago then 'stayed'
-            when tonight.bucket = 'M0' then 'cured'
-            when bucket_rank(tonight.bucket) > bucket_rank(window_features.bucket_1m_ago)
-                then 'rolled_forward'
-            else 'rolled_back'
-        end as roll_state,
-
-        -- trends
-        tonight.balance - window_features.balance_30d_ago as balance_change_30d,
-        tonight.balance - window_features.balance_90d_ago as balance_change_90d,
-        tonight.utilisation - window_features.utilisation_30d_ago as utilisation_change_30d,
-        tonight.utilisation - window_features.utilisation_90d_ago as utilisation_change_90d,
-        coalesce(transitions.limit_changes_180d, 0) as limit_changes_180d,
-        date_diff('month', tonight.open_date, tonight.snapshot_date) as months_on_book,
-        try_cast(tonight.annual_interest_rate as double) as annual_interest_rate,
-        greatest(
+{%- endset %}
+{%- set other_accounts_max_dpd_180d -%}
+greatest(
             max(window_features.max_dpd_180d) over earlier_accounts,
             max(window_features.max_dpd_180d) over later_accounts
-        ) as other_accounts_max_dpd_180d,
-
-        -- contact events
-        coalesce(account_events.open_dispute, false) as open_dispute,
-        coalesce(account_events.broken_promises_90d, 0) as broken_promises_90d,
-        coalesce(account_events.complaints_90d, 0) as complaints_90d,
-        coalesce(account_events.call_attempts_30d, 0) as call_attempts_30d,
-        coalesce(account_events.calls_connected_30d, 0) as calls_connected_30d,
-        cast(
-            account_events.calls_connected_180d / nullif(account_events.calls_180d, 0) as double
-        ) as call_connect_rate_180d,
-        tonight.snapshot_date - account_events.last_connected_night as days_since_connected_call,
-        coalesce(account_events.promise_pending, false) as promise_pending,
-        coalesce(account_events.customer_deceased, false) as customer_deceased,
-        coalesce(account_events.customer_bankrupt, false) as customer_bankrupt,
-        coalesce(account_events.do_not_contact, false) as do_not_contact,
-        coalesce(account_events.phone_opt_out, false) as phone_opt_out,
-
-        -- external data
-        macro_as_of.unemployment_rate,
-        macro_as_of.cpi_yoy,
-        bureau_as_of.bureau_score
-    from tonight
+        )
+{%- endset %}
+{%- set final_joins -%}
+from tonight
     inner join window_features
         on
             tonight.snapshot_date = window_features.night
@@ -575,6 +302,6 @@ final as (
             partition by tonight.snapshot_date, tonight.customer_id order by tonight.account_id
             rows between 1 following and unbounded following
         )
-)
+{%- endset %}
 
-select * from final
+{% include 'features/account_features_tail.sql' -%}

@@ -5,6 +5,31 @@
 -- with no snapshot in the window is dropped (its next snapshot starts afresh, as the window would).
 -- $month_ago / $previous_month_ago: one_month_earlier of the two nights (look_back_dates.sql);
 -- one_night: every look-back range holds at most one date (consecutive nights).
+{#- runs_<threshold>plus (the end date of each run of snapshots at or above the threshold) carried
+one night: tonight at or above it ends a run there (a run that reached last night ends tonight
+instead); ends before the window are dropped #}
+{%- macro carried_runs(threshold) -%}
+case
+            when days_past_due < {{ threshold }} and len(runs_{{ threshold }}plus) = 0
+                then runs_{{ threshold }}plus
+            when days_past_due >= {{ threshold }} then list_append(
+                list_filter(runs_{{ threshold }}plus,
+                    lambda r: r >= window_start and (last_dpd < {{ threshold }} or r <> last_date)),
+                night
+            )
+            else list_filter(runs_{{ threshold }}plus, lambda r: r >= window_start)
+        end
+{%- endmacro %}
+{#- a list of event dates carried one night: `added` appended when `added_when` holds tonight,
+then only the dates d for which `kept` holds (an empty list skips the filter) #}
+{%- macro carried_dates(dates, added_when, added, kept) -%}
+case
+            when {{ added_when }}
+                then list_filter(list_append({{ dates }}, {{ added }}), lambda d: {{ kept }})
+            when len({{ dates }}) = 0 then {{ dates }}
+            else list_filter({{ dates }}, lambda d: {{ kept }})
+        end
+{%- endmacro %}
 with
 
 previous as (
@@ -182,42 +207,15 @@ folded as (
                 {'on_date': night, 'dpd': days_past_due}
             )
         end as dpd_peaks,
-        case
-            when days_past_due < 1 and len(runs_1plus) = 0 then runs_1plus
-            when days_past_due >= 1 then list_append(list_filter(runs_1plus,
-                lambda r: r >= window_start and (last_dpd < 1 or r <> last_date)), night)
-            else list_filter(runs_1plus, lambda r: r >= window_start)
-        end as runs_1plus,
-        case
-            when days_past_due < 31 and len(runs_31plus) = 0 then runs_31plus
-            when days_past_due >= 31 then list_append(list_filter(runs_31plus,
-                lambda r: r >= window_start and (last_dpd < 31 or r <> last_date)), night)
-            else list_filter(runs_31plus, lambda r: r >= window_start)
-        end as runs_31plus,
-        case
-            when days_past_due < 61 and len(runs_61plus) = 0 then runs_61plus
-            when days_past_due >= 61 then list_append(list_filter(runs_61plus,
-                lambda r: r >= window_start and (last_dpd < 61 or r <> last_date)), night)
-            else list_filter(runs_61plus, lambda r: r >= window_start)
-        end as runs_61plus,
-        case
-            when days_past_due = 0 and last_dpd > 0
-                then list_filter(list_append(cures, last_date), lambda d: d >= window_start)
-            when len(cures) = 0 then cures
-            else list_filter(cures, lambda d: d >= window_start)
-        end as cures,
-        case
-            when credit_limit <> last_limit then list_filter(
-                list_append(limit_changes, last_date), lambda d: d >= window_start)
-            when len(limit_changes) = 0 then limit_changes
-            else list_filter(limit_changes, lambda d: d >= window_start)
-        end as limit_changes,
-        case
-            when payment_amount > 0 and days_past_due > 0
-                then list_filter(list_append(partial_payments, night), lambda d: d > night - 90)
-            when len(partial_payments) = 0 then partial_payments
-            else list_filter(partial_payments, lambda d: d > night - 90)
-        end as partial_payments,
+        {{ carried_runs(1) }} as runs_1plus,
+        {{ carried_runs(31) }} as runs_31plus,
+        {{ carried_runs(61) }} as runs_61plus,
+        {{ carried_dates("cures", added_when="days_past_due = 0 and last_dpd > 0",
+            added="last_date", kept="d >= window_start") }} as cures,
+        {{ carried_dates("limit_changes", added_when="credit_limit <> last_limit",
+            added="last_date", kept="d >= window_start") }} as limit_changes,
+        {{ carried_dates("partial_payments", added_when="payment_amount > 0 and days_past_due > 0",
+            added="night", kept="d > night - 90") }} as partial_payments,
         case
             when last_date = night - 1 and len(present) = 1
                 then [{'first_date': present[1].first_date, 'last_date': night}]
