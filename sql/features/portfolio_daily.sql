@@ -59,7 +59,8 @@ month_writeoff_accounts as (
     -- whose history is needed for this month's new write-offs (a few percent of accounts)
     select distinct account_id
     from account_snapshots
-    where snapshot_date between date_trunc('month', cast($start_date as date)) and $end_date
+    where snapshot_date between cast(date_trunc('month', cast($start_date as date)) as date)
+        and $end_date
         and delinquency_bucket(days_past_due, status) = 'WO'
 ),
 
@@ -72,9 +73,12 @@ writeoff_history as (
         balance,
         delinquency_bucket(days_past_due, status) = 'WO' as written_off
     from account_snapshots
-    semi join month_writeoff_accounts using (account_id)
+    -- an inner join on the distinct accounts, not a semi join: DuckDB built the semi join's hash
+    -- table on the 65M snapshot rows (6.5 s at 1M accounts) instead of the few thousand accounts
+    inner join month_writeoff_accounts using (account_id)
     where snapshot_date
-        between date_trunc('month', cast($start_date as date)) - interval 45 days and $end_date
+        between cast(date_trunc('month', cast($start_date as date)) - interval 45 days as date)
+        and $end_date
 ),
 
 sequenced as (
@@ -92,7 +96,7 @@ writeoff_events as materialized (
     -- written off on the night, not on the previous snapshot, taken within 45 days
     select snapshot_date, account_id, product, currency, balance
     from sequenced
-    where snapshot_date >= date_trunc('month', cast($start_date as date))
+    where snapshot_date >= cast(date_trunc('month', cast($start_date as date)) as date)
         and written_off
         and not written_off_before
         and previous_date >= snapshot_date - interval 45 days
