@@ -4,6 +4,8 @@ Each night's file is checked against its contract and loaded in one transaction;
 a rule go to `quarantine` with the rule. A range of nights (a backfill) runs as one run.
 """
 
+import sys
+import threading
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -239,6 +241,26 @@ def run_metadata(conn, contract: Contract, nights: list[date], results: list["In
     return metadata
 
 
+def import_great_expectations_meanwhile() -> None:
+    """Start importing great-expectations (about 3 s, in Python) on a thread: the contract
+    check needs it only after the night's file is read and loaded, work done in DuckDB and Arrow,
+    which release the GIL, so the night no longer waits for the import."""
+    if "great_expectations" in sys.modules or _GE_IMPORT:
+        return
+
+    def load() -> None:
+        from pipelines.lib.ingest.ge_suite import great_expectations
+
+        great_expectations()
+
+    _GE_IMPORT.append(threading.Thread(target=load, name="import-great-expectations",
+                                       daemon=True))
+    _GE_IMPORT[0].start()
+
+
+_GE_IMPORT: list[threading.Thread] = []  # one import per process
+
+
 def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
     from pipelines.lib.ingest.load import table_name
     from pipelines.lib.ingest.volume import BAND_FEEDS
@@ -293,6 +315,7 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
         )
         from pipelines.lib.ingest.volume import book_volume_gate, quarantine_share_gate
 
+        import_great_expectations_meanwhile()
         nights = partition_nights(context)
         results: list[IngestResult] = []
         skipped: list[date] = []

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pipelines.lib.ingest.contracts import Contract
-from pipelines.lib.ingest.ge_suite import ROW_ID, _gx, plain
+from pipelines.lib.ingest.ge_suite import ROW_ID, great_expectations, plain
 
 SITE = "overdue"
 VALUE_KEYS = ("partial_unexpected_list", "unexpected_list")
@@ -74,7 +74,7 @@ def clean_result(validation, contract: Contract):
 
 
 def _context(home: Path):
-    gx = _gx()
+    gx = great_expectations()
     context = gx.get_context(mode="file", project_root_dir=str(home / "great_expectations"))
     site_config = {
         "class_name": "SiteBuilder",

@@ -64,7 +64,7 @@ def ge_sample(table: pa.Table, flagged: set[int], *, seed: str,
     return table.take(pa.array(positions))
 
 
-def _gx():
+def great_expectations():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx  # 3 s to import: only when a suite actually runs
 
@@ -151,7 +151,7 @@ def _value_column(contract: Contract, name: str) -> str:
 
 def expectations_for(contract: Contract, night: date) -> list:
     """One GE expectation per contract rule, tagged with the rule name in `meta`."""
-    gx = _gx()
+    gx = great_expectations()
     from great_expectations.expectations.row_conditions import Column, OrCondition
 
     E = gx.expectations
@@ -248,7 +248,7 @@ def expectations_for(contract: Contract, night: date) -> list:
 
 @functools.cache
 def _validator_parts():
-    gx = _gx()
+    gx = great_expectations()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False, "metric_calculations": False}
     asset = context.data_sources.add_pandas("landing").add_dataframe_asset("landed_file")
@@ -351,7 +351,7 @@ def validate_file(table: pa.Table, contract: Contract, night: date, *, complete:
     Every row is validated. The suite runs in groups, one per contract column, each on a frame of
     only the columns its expectations read: a row condition makes great-expectations filter the
     whole frame it holds, so a narrow frame is what keeps a 1M-row file in seconds."""
-    gx = _gx()
+    gx = great_expectations()
     _, batch_definition = _validator_parts()
     name = f"{contract.feed}-{contract.version}-{night.isoformat()}"
     columns = ge_columns(table, contract, references, staged_on)
