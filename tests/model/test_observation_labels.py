@@ -14,7 +14,8 @@ import pytest
 
 from pipelines.lib.ingest.contracts import load_contract
 from pipelines.lib.ingest.load import ingest_file
-from pipelines.lib.model.dataset import matured_labels
+from pipelines.lib.model.dataset import called_macros, matured_labels
+from pipelines.lib.sql import render_sql
 from tests.model.conftest import CONFIG, END
 
 
@@ -106,3 +107,11 @@ def test_a_relanded_label_night_recomputes_the_nights_that_read_it(book, labelle
     unchanged = joined[~changed]
     assert unchanged["label_now"].tolist() == unchanged["label"].tolist()
     assert unchanged["bucket_later_now"].tolist() == unchanged["bucket_later"].tolist()
+
+
+def test_the_label_rule_is_the_pass_and_the_macros_it_calls():
+    """A macro the label pass calls is part of its rule; one it does not call (a new feature's)
+    is not, so adding it keeps every kept night."""
+    called = called_macros(render_sql("model/insert_observation_labels"))
+    assert {"delinquency_bucket", "months_later"} <= set(called)
+    assert not {"utilisation", "five_class"} & set(called)

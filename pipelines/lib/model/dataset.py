@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import duckdb
@@ -57,13 +58,28 @@ def matured_nights(conn: duckdb.DuckDBPyConnection, as_of: date, config: ModelCo
     return [_as_date(night) for night in frame["night"]]
 
 
+def called_macros(text: str) -> dict[str, str]:
+    """{name: definition} of the sql/ macros `text` calls, and those they call."""
+    macros = {path.stem: path.read_text() for folder in ("shared/macros", "model/macros")
+              for path in sorted((settings.SQL_DIR / folder).glob("*.sql"))}
+    called: dict[str, str] = {}
+    reading = [text]
+    while reading:
+        body = reading.pop()
+        for name, definition in macros.items():
+            if name not in called and re.search(rf"\b{name}\s*\(", body):
+                called[name] = definition
+                reading.append(definition)
+    return called
+
+
 def label_definition() -> str:
-    """sha256 of the label pass and the macros it calls: kept labels built under another rule
-    are computed again."""
-    digest = hashlib.sha256(render_sql("model/insert_observation_labels").encode())
-    for folder in ("shared/macros", "model/macros"):
-        for path in sorted((settings.SQL_DIR / folder).glob("*.sql")):
-            digest.update(path.read_bytes())
+    """sha256 of the label pass and of the macros it calls: kept labels built under another
+    rule are computed again, while a change to a macro the pass does not call keeps them."""
+    text = render_sql("model/insert_observation_labels")
+    digest = hashlib.sha256(text.encode())
+    for _, definition in sorted(called_macros(text).items()):
+        digest.update(definition.encode())
     return digest.hexdigest()
 
 
