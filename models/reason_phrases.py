@@ -180,3 +180,50 @@ def render_reason(source: str, value, row: Mapping, language: str,
     if text is None:
         text = cache[key] = template.format_map(placeholders(value, row))
     return text
+
+
+class FrameRow(Mapping):
+    """One row of a frame's columns, read on demand: a template reads two or three values of
+    the account's row, and building every row as a dict cost more than the phrases."""
+
+    __slots__ = ("_columns", "_index")
+
+    def __init__(self, columns: Mapping[str, object], index: int):
+        self._columns, self._index = columns, index
+
+    def __getitem__(self, key: str):
+        return self._columns[key][self._index]
+
+    def __contains__(self, key) -> bool:
+        return key in self._columns
+
+    def __iter__(self):
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+
+def _value_key(value) -> tuple:
+    if _is_missing(value):
+        return ("missing",)
+    return (type(value).__name__, value)
+
+
+def render_reasons(source: str, value, row: Mapping, cache: dict) -> tuple[str, str]:
+    """(zh-CN, en-US) phrases for one account's value of `source`, as render_reason gives them.
+
+    Memoised on (source, value, currency) when neither language's template reads more of the
+    row than the value and the currency: a night's reasons repeat a few hundred of them.
+    """
+    currency = row.get("currency")
+    key = ("pair", source, _value_key(value), currency)
+    pair = cache.get(key)
+    if pair is not None:
+        return pair
+    pair = (render_reason(source, value, row, "zh-CN", cache=cache),
+            render_reason(source, value, row, "en-US", cache=cache))
+    if all(_fields(template_for(source, value, language)) <= _VALUE_FIELDS
+           for language in LANGUAGES):
+        cache[key] = pair
+    return pair

@@ -24,7 +24,7 @@ import pandas as pd
 
 from models.config import ModelConfig
 from models.features import feature_by_name, partial_lookbacks
-from models.reason_phrases import render_reason, value_text
+from models.reason_phrases import FrameRow, render_reasons, value_text
 from models.trained import TrainedModel
 
 SCORE_COLUMNS = ["account_id", "probability", "risk_grade", "model_version"]
@@ -139,19 +139,25 @@ def reason_codes(model: TrainedModel, features_frame: pd.DataFrame,
     order = np.argsort(-values, axis=1, kind="stable")[:, :top]
     chosen = np.take_along_axis(values, order, axis=1)
     sources = np.asarray(by_source.columns)
-    rows = frame.to_dict("records")
+    columns = {name: frame[name].to_numpy(dtype=object) for name in frame.columns}
+    account_ids = columns["account_id"]
     cache: dict = {}
     out = []
-    for row, picked, amounts in zip(rows, order, chosen):
-        raising = [(c, a) for c, a in zip(picked, amounts) if a > 0]
-        for rank, (column_index, amount) in enumerate(raising, start=1):
+    for index, (picked, amounts) in enumerate(zip(order, chosen)):
+        row = FrameRow(columns, index)
+        rank = 0
+        for column_index, amount in zip(picked, amounts):
+            if amount <= 0:
+                continue
+            rank += 1
             source = str(sources[column_index])
-            value = row.get(source)
+            value = columns[source][index]
+            reason_zh, reason_en = render_reasons(source, value, row, cache)
             out.append({
-                "account_id": row["account_id"], "rank": rank, "feature": source,
+                "account_id": account_ids[index], "rank": rank, "feature": source,
                 "contribution": float(amount),
                 "value": value_text(value) or None,
-                "reason_zh": render_reason(source, value, row, "zh-CN", cache=cache),
-                "reason_en": render_reason(source, value, row, "en-US", cache=cache),
+                "reason_zh": reason_zh,
+                "reason_en": reason_en,
             })
     return pd.DataFrame(out, columns=REASON_COLUMNS)
