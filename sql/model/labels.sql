@@ -4,17 +4,23 @@
 -- out; so are excluded buckets and accounts absent at the label date (counted by
 -- label_coverage.sql).
 -- Sampling, stratified by bucket: every delinquent row is kept; current (M0) rows are kept at the
--- rate that makes them about $current_share of the rows (all of them when they already are or when
--- $current_share >= 1), chosen by md5 of (account, night, seed) (observation_labels.draw_bits)
--- so the choice does not depend on row order or on other rows. Then, when more than $max_rows
--- (> 0) rows are kept, every row is kept at one further rate, cap_rate, with the same draw (a
--- current row kept at the cap was kept without it), so the training set's size is bounded
--- whatever the book's size or history.
+-- rate that makes them about the configured share of the rows (all of them when they already
+-- are), chosen by md5 of (account, night, seed) (observation_labels.draw_bits) so the choice does
+-- not depend on row order or on other rows. Then, when more than the row cap would be kept, every
+-- row is kept at one further rate, cap_rate, with the same draw (a current row kept at the cap
+-- was kept without it), so the training set's size is bounded whatever the book's size or
+-- history. $current_threshold and $delinquent_threshold are those rates times 2^32, compared with
+-- the draw's 32 bits.
+-- The two rates come from label_sample_rates.sql ($current_keep_rate, $cap_rate). The kept rows'
+-- account_features rows are found by the same draw, computed in the scan of account_features
+-- (md5 of the same key), so no hash table ever holds the wide rows of every observed account
+-- (the 360-day, 1M-account book's 34M rows spilled at the night's 3 GB cap).
 -- weight = night_weight / keep rate, so weighted means stay the book's: a current row stands for
--- the nights between its observation nights (create_label_keys.sql), and $current_share is of
--- the rows on the nights observed for every bucket.
+-- the nights between its observation nights (create_label_keys.sql), and the share is of the
+-- rows on the nights observed for every bucket. $first_night..$last_night bound the observation
+-- nights.
 -- Columns: every account_features column, then
---   label_date: months_later(snapshot_date, $horizon_months)
+--   label_date: months_later(snapshot_date, horizon_months)
 --   label_snapshot_date: the snapshot the label was read from (label_date or up to 3 days before)
 --   bucket_later: the account's bucket on label_snapshot_date
 --   label: 1 when bucket_rank(bucket_later) > bucket_rank(bucket) (worse; write-off counts), else 0
@@ -30,11 +36,9 @@ labelled as (
         label_keys.label_snapshot_date,
         label_keys.bucket_later,
         label_keys.night_weight,
-        label_keys.all_buckets,
+        label_keys.draw_bits,
         cast(bucket_rank(label_keys.bucket_later) > bucket_rank(label_keys.bucket) as integer)
-            as label,
-        -- a uniform draw in [0, 1) fixed by (account, night, seed): observation_labels.draw_bits
-        cast(label_keys.draw_bits as bigint) / 4294967296.0 as draw
+            as label
     from label_keys
     where
         not label_keys.excluded
@@ -42,82 +46,56 @@ labelled as (
         and label_keys.label_date <= cast($as_of as date)
 ),
 
-strata as (
-    select
-        count(*) filter (where bucket = 'M0') as current_rows,
-        count(*) filter (where bucket <> 'M0') as delinquent_rows,
-        count(*) filter (where bucket <> 'M0' and all_buckets) as delinquent_rows_all_buckets
-    from labelled
-),
-
-keep_rate as (
-    select
-        current_rows,
-        delinquent_rows,
-        delinquent_rows_all_buckets,
-        case
-            when cast($current_share as double) >= 1 or current_rows = 0 then 1.0
-            else least(
-                1.0,
-                cast($current_share as double) / (1 - cast($current_share as double))
-                * greatest(delinquent_rows_all_buckets, 1) / current_rows
-            )
-        end as current_keep_rate
-    from strata
-),
-
-cap as (
-    select
-        current_keep_rate,
-        case
-            when
-                cast($max_rows as bigint) > 0
-                and delinquent_rows + current_rows * current_keep_rate > cast($max_rows as bigint)
-                then cast($max_rows as bigint) / (delinquent_rows + current_rows * current_keep_rate)
-            else 1.0
-        end as cap_rate
-    from keep_rate
-),
-
 kept as (
-    -- draw is in [0, 1): a stratum kept at rate 1 keeps every row
+    -- draw_bits / 2^32 is the row's uniform draw in [0, 1): a stratum kept at rate 1 keeps
+    -- every row
     select
-        labelled.* exclude (draw),
+        labelled.* exclude (draw_bits),
         labelled.night_weight
-        / (case when labelled.bucket = 'M0' then cap.current_keep_rate else 1.0 end
-            * cap.cap_rate) as weight
+        / (case when labelled.bucket = 'M0' then cast($current_keep_rate as double) else 1.0 end
+            * cast($cap_rate as double)) as weight
     from labelled
-    cross join cap
     where
-        labelled.draw
-        < case when labelled.bucket = 'M0' then cap.current_keep_rate else 1.0 end * cap.cap_rate
+        cast(labelled.draw_bits as double)
+        < case
+            when labelled.bucket = 'M0' then cast($current_threshold as double)
+            else cast($delinquent_threshold as double)
+        end
 ),
 
-located as (
-    -- each kept row's place in account_features, found on the two key columns: the wide row is
-    -- then read for the kept rows only (joined on all its columns, the 1M-account, 360-day
-    -- book's training set read 34M rows of 57 columns to keep 1M)
-    select
-        kept.*,
-        account_features.rowid as feature_row
-    from kept
-    inner join account_features
-        on
-            kept.snapshot_date = account_features.snapshot_date
-            and kept.account_id = account_features.account_id
+sampled_features as (
+    -- the same draw, on account_features' own key: only the rows it keeps are read whole
+    select account_features.*
+    from account_features
+    where
+        account_features.snapshot_date
+        between cast($first_night as date) and cast($last_night as date)
+        and cast(
+            md5_number(
+                account_features.account_id || '|' || cast(account_features.snapshot_date as varchar)
+                || '|' || cast($seed as varchar)
+            ) >> 96 as double
+        )
+        < case
+            when account_features.bucket = 'M0' then cast($current_threshold as double)
+            else cast($delinquent_threshold as double)
+        end
 ),
 
 final as (
     select
-        account_features.*,
-        located.label_date,
-        located.label_snapshot_date,
-        located.bucket_later,
-        located.label,
-        located.weight
-    from located
-    inner join account_features on located.feature_row = account_features.rowid
-    order by located.snapshot_date, located.account_id
+        sampled_features.*,
+        kept.label_date,
+        kept.label_snapshot_date,
+        kept.bucket_later,
+        kept.label,
+        kept.weight
+    from kept
+    inner join sampled_features
+        on
+            kept.snapshot_date = sampled_features.snapshot_date
+            and kept.account_id = sampled_features.account_id
+    order by kept.snapshot_date, kept.account_id
 )
 
 select * from final

@@ -158,8 +158,15 @@ def labels_for_nights(conn: duckdb.DuckDBPyConnection, nights: list[date], as_of
     load_label_keys(conn, nights, as_of, config, delinquent_nights)
     share = config.sample_current_share if current_share is None else current_share
     cap = config.max_training_rows if max_rows is None else max_rows
+    rates = query(conn, "model/label_sample_rates", {
+        "as_of": as_of, "current_share": float(share), "max_rows": int(cap)})
+    keep_rate, cap_rate = (float(rates["current_keep_rate"].iloc[0]),
+                           float(rates["cap_rate"].iloc[0]))
+    observed = sorted(set(nights) | set(delinquent_nights or [])) or [as_of]
     frame = query(conn, "model/labels", {
-        "as_of": as_of, "current_share": float(share), "max_rows": int(cap), "seed": config.seed})
+        "as_of": as_of, "current_keep_rate": keep_rate, "cap_rate": cap_rate,
+        "current_threshold": keep_rate * cap_rate * 2**32, "delinquent_threshold": cap_rate * 2**32,
+        "first_night": observed[0], "last_night": observed[-1], "seed": config.seed})
     coverage = query(conn, "model/label_coverage", {})
     # attrs are deep-copied by every pandas operation: keep them as one string
     frame.attrs["coverage"] = coverage.to_json(orient="records", date_format="iso")
