@@ -19,6 +19,8 @@
 -- the nights between its observation nights (create_label_keys.sql), and the share is of the
 -- rows on the nights observed for every bucket. $first_night..$last_night bound the observation
 -- nights.
+-- Rows in no order: the caller sorts them by night and account (a sort here held a second copy
+-- of the wide rows inside DuckDB while they were fetched).
 -- Columns: every account_features column, then
 --   label_date: months_later(snapshot_date, horizon_months)
 --   label_snapshot_date: the snapshot the label was read from (label_date or up to 3 days before)
@@ -95,7 +97,6 @@ final as (
         on
             kept.snapshot_date = sampled_features.snapshot_date
             and kept.account_id = sampled_features.account_id
-    order by kept.snapshot_date, kept.account_id
 )
 
 select * from final

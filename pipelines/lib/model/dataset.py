@@ -167,6 +167,7 @@ def labels_for_nights(conn: duckdb.DuckDBPyConnection, nights: list[date], as_of
         "as_of": as_of, "current_keep_rate": keep_rate, "cap_rate": cap_rate,
         "current_threshold": keep_rate * cap_rate * 2**32, "delinquent_threshold": cap_rate * 2**32,
         "first_night": observed[0], "last_night": observed[-1], "seed": config.seed})
+    frame = frame.sort_values(["snapshot_date", "account_id"], ignore_index=True, kind="stable")
     coverage = query(conn, "model/label_coverage", {})
     # attrs are deep-copied by every pandas operation: keep them as one string
     frame.attrs["coverage"] = coverage.to_json(orient="records", date_format="iso")
