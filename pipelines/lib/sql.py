@@ -42,6 +42,7 @@ def quote_identifier(name: str) -> str:
 
 
 def bind(sql: str, params: dict) -> dict:
-    """The parameters a statement uses: DuckDB rejects named parameters it does not reference."""
-    used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql))
+    """The parameters a statement uses: DuckDB rejects named parameters it does not reference.
+    A `$name` in a `--` comment (a header naming a parameter) is not a use."""
+    used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", re.sub(r"--[^\n]*", "", sql)))
     return {k: v for k, v in params.items() if k in used}
