@@ -4,22 +4,7 @@
 -- than $max_rows (> 0) would be kept.
 with
 
-labelled as (
-    select
-        label_keys.snapshot_date,
-        label_keys.account_id,
-        label_keys.bucket,
-        label_keys.label_date,
-        label_keys.label_snapshot_date,
-        label_keys.bucket_later,
-        label_keys.all_buckets
-    from label_keys
-    where
-        not label_keys.excluded
-        and label_keys.label_snapshot_date is not null
-        and label_keys.label_date <= cast($as_of as date)
-),
-
+{% include 'model/labelled_rows.sql' %}
 strata as (
     select
         count(*) filter (where bucket = 'M0') as current_rows,

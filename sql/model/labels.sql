@@ -29,25 +29,7 @@
 --   weight: night_weight / (the keep rate of the row's stratum x cap_rate)
 with
 
-labelled as (
-    select
-        label_keys.snapshot_date,
-        label_keys.account_id,
-        label_keys.bucket,
-        label_keys.label_date,
-        label_keys.label_snapshot_date,
-        label_keys.bucket_later,
-        label_keys.night_weight,
-        label_keys.draw_bits,
-        cast(bucket_rank(label_keys.bucket_later) > bucket_rank(label_keys.bucket) as integer)
-            as label
-    from label_keys
-    where
-        not label_keys.excluded
-        and label_keys.label_snapshot_date is not null
-        and label_keys.label_date <= cast($as_of as date)
-),
-
+{% include 'model/labelled_rows.sql' %}
 kept as (
     -- draw_bits / 2^32 is the row's uniform draw in [0, 1): a stratum kept at rate 1 keeps
     -- every row
