@@ -99,6 +99,14 @@ def _int(name: str, default: int) -> int:
         raise ValueError(f"{name}: not a whole number: {raw!r}") from None
 
 
+def shard_count() -> int:
+    """How many customer shards the book is split into (1: one warehouse, the default)."""
+    count = _int("OVERDUE_SHARDS", 1)
+    if count < 1:
+        raise ValueError(f"OVERDUE_SHARDS: at least 1, got {count}")
+    return count
+
+
 def timezone() -> str:
     """The lender's time zone: nights, partitions and the 02:00 schedule."""
     return os.environ.get("OVERDUE_TIMEZONE", "Asia/Shanghai")

@@ -80,7 +80,7 @@ def ensure_fx_table(conn: duckdb.DuckDBPyConnection) -> None:
     existed: the tables that convert amounts then run, with no rates."""
     contract = load_contract("fx_rates")
     run_sql(conn, "ingest/create_feed_table", table="fx_rates", columns=contract.columns,
-            file_date_column=contract.file_date_column)
+            file_date_column=contract.file_date_column, shard_by=contract.shard_by)
 
 
 def night_rates(conn: duckdb.DuckDBPyConnection, night: date,

@@ -1,10 +1,11 @@
 -- Load every staged row that broke no rule into the feed's table, typed, with its lineage, in
 -- the contract's clusterBy order (row groups then hold narrow ranges of it). A contract with
--- skipKeysLoadedEarlier skips the rows whose key another night already loaded.
+-- skipKeysLoadedEarlier skips the rows whose key another night already loaded. A feed routed by
+-- customer stores each row's shard of $shards.
 insert into {{ table }} (
     {%- if not file_date_column %}landing_date, {% endif %}
     {%- for column in columns %}{{ column.name }}, {% endfor -%}
-    extra_columns, source_file, source_row
+    extra_columns, source_file, source_row{% if shard_by %}, shard{% endif %}
 )
 with
 
@@ -36,6 +37,9 @@ final as (
         {%- endif %} as extra_columns,
         $source_file as source_file,
         __row_number as source_row
+        {%- if shard_by %},
+        shard_of({{ shard_by }}, $shards) as shard
+        {%- endif %}
     from clean
 )
 

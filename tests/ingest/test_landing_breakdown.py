@@ -169,7 +169,7 @@ def test_a_warehouse_built_before_format_1_1_gains_the_columns(tmp_path):
     contract = load_contract("account_snapshots")
     older = [c for c in contract.columns if c.name not in NEW_COLUMNS]
     conn.execute(render_sql("ingest/create_feed_table", table=table_name(contract), columns=older,
-                            file_date_column=contract.file_date_column))
+                            file_date_column=contract.file_date_column, shard_by=None))
     assert not set(NEW_COLUMNS) & set(columns_of(conn))
     ensure_warehouse(conn)
     assert {c: columns_of(conn)[c] for c in NEW_COLUMNS} == NEW_COLUMNS

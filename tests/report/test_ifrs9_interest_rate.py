@@ -49,7 +49,7 @@ def test_a_warehouse_built_before_the_column_gains_it(tmp_path):
     contract = load_contract("account_snapshots")
     older = [c for c in contract.columns if c.name != "effective_interest_rate"]
     conn.execute(render_sql("ingest/create_feed_table", table=table_name(contract), columns=older,
-                            file_date_column=contract.file_date_column))
+                            file_date_column=contract.file_date_column, shard_by=None))
     ensure_warehouse(conn)
     write_csv(tmp_path / "account_snapshots" / f"{NIGHT}.csv",
               [snapshot_row(NIGHT, 1, effective_interest_rate="0.05")])

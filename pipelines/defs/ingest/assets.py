@@ -221,6 +221,7 @@ LINEAGE_COLUMNS = {
     "extra_columns": "columns the file had beyond the contract, as JSON",
     "source_file": "the landing file the row was loaded from",
     "source_row": "the row's 1-based data row in that file",
+    "shard": "the customer's shard, shard_of(customer_id, OVERDUE_SHARDS): 0 on a book of one",
 }
 
 

@@ -94,6 +94,9 @@ class Contract:
     skip_keys_loaded_earlier: str | None = None
     # the file's columns beyond the contract are not kept (a work list's names and phones)
     keep_extra_columns: bool = True
+    # the column that routes a row to its customer's shard (pipelines/lib/shards.py); a feed
+    # without one is loaded whole by every shard
+    shard_by: str | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -241,14 +244,16 @@ def parse_contract(path: Path) -> Contract:
         file_date_column=props.get("fileDateColumn"),
         cluster_by=cluster_by,
         encoding=_encoding(path, props.get("encoding", "utf-8")),
-        skip_keys_loaded_earlier=_known_column(path, known, props.get("skipKeysLoadedEarlier")),
+        skip_keys_loaded_earlier=_known_column(path, known, props.get("skipKeysLoadedEarlier"),
+                                               "skipKeysLoadedEarlier"),
         keep_extra_columns=props.get("extraColumns", "keep") != "drop",
+        shard_by=_known_column(path, known, props.get("shardBy"), "shardBy"),
     )
 
 
-def _known_column(path: Path, known: set[str], name: str | None) -> str | None:
+def _known_column(path: Path, known: set[str], name: str | None, prop: str) -> str | None:
     if name is not None and name not in known:
-        raise ContractError(f"{path}: skipKeysLoadedEarlier names unknown column {name!r}")
+        raise ContractError(f"{path}: {prop} names unknown column {name!r}")
     return name
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -33,8 +33,9 @@ from pipelines.lib.ingest.landing import (
     read_landing_file,
 )
 from pipelines.lib.ingest.row_checks import run_row_checks
-from pipelines.lib.sql import quote_identifier, render_sql
-from pipelines.lib.warehouse import run_sql, transaction
+from pipelines.lib.shards import WHOLE_BOOK, Shard
+from pipelines.lib.sql import bind, quote_identifier, render_sql
+from pipelines.lib.warehouse import load_macros, run_sql, transaction
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +76,9 @@ class IngestResult:
         return self.rows_read == self.rows_loaded + self.rows_quarantined + self.rows_skipped
 
 
-def ensure_warehouse(conn: duckdb.DuckDBPyConnection) -> None:
+def ensure_warehouse(conn: duckdb.DuckDBPyConnection, shard: Shard = WHOLE_BOOK) -> None:
     """Create every ingest table (and the customers view) that does not exist yet."""
+    load_macros(conn)
     conn.execute(render_sql("ingest/create_quarantine"))
     conn.execute(render_sql("ingest/create_ingest_log"))
     run_sql(conn, "shared/add_column", table="ingest_log", column="rows_skipped",
@@ -85,7 +87,8 @@ def ensure_warehouse(conn: duckdb.DuckDBPyConnection) -> None:
         contract = load_contract(feed)
         conn.execute(render_sql(
             "ingest/create_feed_table", table=table_name(contract),
-            columns=contract.columns, file_date_column=contract.file_date_column))
+            columns=contract.columns, file_date_column=contract.file_date_column,
+            shard_by=contract.shard_by))
         # a warehouse built under an older contract version gets its new optional columns
         present = {row[0] for row in run_sql(conn, "shared/table_columns",
                                              {"table_name": table_name(contract)}).fetchall()}
@@ -93,6 +96,12 @@ def ensure_warehouse(conn: duckdb.DuckDBPyConnection) -> None:
             if column.name not in present:
                 run_sql(conn, "shared/add_column", table=table_name(contract),
                         column=column.name, column_type=column.duckdb_type)
+        if contract.shard_by and "shard" not in present:
+            if shard.sharded:
+                raise RuntimeError(
+                    f"{table_name(contract)} was built before the book was split into shards: "
+                    "a split book is built again from its landing files, one shard at a time")
+            run_sql(conn, "ingest/add_shard_column", table=table_name(contract))
     conn.execute(render_sql("ingest/create_customers_view"))
 
 
@@ -204,11 +213,29 @@ def _check_control(path: Path, control: dict[str, str]) -> None:
                                " the file is incomplete or not the one the control describes")
 
 
+def keep_shard(conn: duckdb.DuckDBPyConnection, contract: Contract, landed: LandedFile,
+               shard: Shard) -> LandedFile:
+    """The landed file as one shard reads it: its customers' rows; shard 0 also keeps the rows
+    that could not be parsed into columns (no customer id to route them by), to quarantine."""
+    if not (shard.sharded and contract.shard_by):
+        return landed
+    conn.register("landed", landed.table)
+    try:
+        sql = render_sql("ingest/shard_rows", shard_by=contract.shard_by)
+        table = conn.sql(sql, params=bind(sql, {"shard": shard.index, "shards": shard.count})
+                         ).to_arrow_table()
+    finally:
+        conn.unregister("landed")
+    return replace(landed, table=table,
+                   structural_rejects=landed.structural_rejects if shard.index == 0 else [])
+
+
 def ingest_file(conn: duckdb.DuckDBPyConnection, contract: Contract, path: Path,
-                control: dict[str, str] | None = None) -> IngestResult:
-    """Load one landing file. Raises FileRejected (after recording it) for a file-level defect,
-    including a file that does not match its control file (checked before anything loads)."""
-    ensure_warehouse(conn)
+                control: dict[str, str] | None = None, shard: Shard = WHOLE_BOOK) -> IngestResult:
+    """Load one landing file (the rows of `shard`'s customers, when the book is split). Raises
+    FileRejected (after recording it) for a file-level defect, including a file that does not
+    match its control file (checked before anything loads, on the whole file)."""
+    ensure_warehouse(conn, shard)
     try:
         if control is not None:
             _check_control(path, control)
@@ -220,6 +247,7 @@ def ingest_file(conn: duckdb.DuckDBPyConnection, contract: Contract, path: Path,
     except FileRejected as error:
         record_rejection(conn, contract, path, night_of(path), error)
         raise
+    landed = keep_shard(conn, contract, landed, shard)
     base = {"feed": contract.feed, "file_date": landed.night, "source_file": str(path),
             "sha256": landed.sha256}
     logged = _already_loaded(conn, contract, landed, base)
@@ -243,9 +271,11 @@ def ingest_file(conn: duckdb.DuckDBPyConnection, contract: Contract, path: Path,
                                           **skip).fetchall()
                                   if skip["skip_key"] else ((0,),))
             run_sql(conn, "ingest/insert_clean_rows",
-                    base | {extra["param"]: extra["name"] for extra in extras},
+                    base | {extra["param"]: extra["name"] for extra in extras}
+                    | ({"shards": shard.count} if contract.shard_by else {}),
                     columns=contract.columns, file_date_column=contract.file_date_column,
-                    extras=extras, cluster_by=contract.cluster_by, **skip)
+                    extras=extras, cluster_by=contract.cluster_by, shard_by=contract.shard_by,
+                    **skip)
             run_sql(conn, "ingest/delete_quarantine_night", base)
             run_sql(conn, "ingest/insert_quarantine_violations",
                     base | {"raw_record_limit": RAW_RECORD_LIMIT})
@@ -291,7 +321,8 @@ def _extras(contract: Contract, landed: LandedFile) -> list[dict]:
             for i, name in enumerate(extras)]
 
 
-def ingest_night(conn: duckdb.DuckDBPyConnection, feed: str, night: date, landing: Path) -> IngestResult:
+def ingest_night(conn: duckdb.DuckDBPyConnection, feed: str, night: date, landing: Path,
+                 shard: Shard = WHOLE_BOOK) -> IngestResult:
     """Ingest a feed's file for one night; a missing required file raises MissingLandingFile."""
     contract = load_contract(feed)
     path = find_landing_file(landing, feed, night)
@@ -317,4 +348,4 @@ def ingest_night(conn: duckdb.DuckDBPyConnection, feed: str, night: date, landin
         unsettled = file_unsettled(path, settings.landing_settle_seconds(), wait=True)
         if unsettled:
             raise LandingFileNotReady(unsettled)
-    return ingest_file(conn, contract, path, control)
+    return ingest_file(conn, contract, path, control, shard)
