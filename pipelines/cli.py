@@ -176,6 +176,68 @@ def nightly_job():
     return loaded_definitions().resolve_job_def("nightly")
 
 
+def night_phases(asset_graph, per_shard: set[str]) -> list[tuple[bool, list]]:
+    """A split book's night in the order its partitionings allow: alternately the per-shard
+    steps whose inputs are ready and the night-level steps whose inputs are ready, each step in
+    the first phase after every one of its inputs. [(per shard?, asset keys)]."""
+    phase: dict = {}
+    for key in asset_graph.toposorted_asset_keys:
+        node = asset_graph.get(key)
+        if not node.is_executable:
+            continue
+        shard_step = key.to_user_string() in per_shard
+        earliest = max((phase[p] for p in node.parent_keys if p in phase), default=0)
+        phase[key] = earliest if (earliest % 2 == 0) == shard_step else earliest + 1
+    return [(number % 2 == 0, [k for k, p in phase.items() if p == number])
+            for number in range(max(phase.values()) + 1)
+            if any(p == number for p in phase.values())]
+
+
+def run_split_night(night: date, accept_volume_change: tuple[str, str] | None = None) -> None:
+    """One night of a book split into customer shards, run here one step after another: each
+    phase's per-shard steps shard by shard, then the night-level steps, as Dagster runs of the
+    jobs `nightly_shard` (partition night|shard) and `nightly` (partition night)."""
+    from dagster._core.execution.api import execute_run
+
+    from pipelines.defs.partitions import PER_SHARD_ASSETS, night_and_shard
+    from pipelines.lib.shards import configured_shards
+
+    instance = _dagster_instance()
+    nightly_job()
+    with code_location(instance) as location:
+        for shard_steps, keys in night_phases(_asset_graph(), set(PER_SHARD_ASSETS)):
+            job_name = "nightly_shard" if shard_steps else "nightly"
+            recon = location.get_reconstructable_job(REPOSITORY, job_name)
+            type(recon).get_definition.cache_clear()
+            type(recon).get_repository_definition.cache_clear()
+            remote = location.get_repository(REPOSITORY).get_full_job(job_name)
+            job = recon.get_definition()
+            partitions = ([night_and_shard(night, shard.label) for shard in configured_shards()]
+                          if shard_steps else [night.isoformat()])
+            for partition in partitions:
+                tags = dict(job.get_tags_for_partition_key(partition, selected_asset_keys=keys))
+                if accept_volume_change:
+                    from pipelines.lib.ingest.volume import ACCEPT_BY_TAG, ACCEPT_TAG
+
+                    tags |= {ACCEPT_TAG: accept_volume_change[0],
+                             ACCEPT_BY_TAG: accept_volume_change[1]}
+                run = instance.create_run_for_job(
+                    job_def=job, run_config={"loggers": {"console": {"config": {
+                        "log_level": "INFO"}}}}, tags=tags, asset_selection=frozenset(keys),
+                    remote_job_origin=remote.get_remote_origin(),
+                    job_code_origin=remote.get_python_origin())
+                result = execute_run(recon, run, instance, raise_on_error=False)
+                if not result.success:
+                    raise CommandError(f"night {night}, {job_name} {partition} failed: "
+                                       f"{_failure_reason(result)}")
+
+
+def _asset_graph():
+    from pipelines.definitions import loaded_definitions
+
+    return loaded_definitions().resolve_asset_graph()
+
+
 def run_nights(start: date, end: date, groups: list[str] | None = None,
                accept_volume_change: tuple[str, str] | None = None) -> None:
     """Materialise every asset (or those of `groups`) for nights start..end as one Dagster run,
@@ -188,6 +250,12 @@ def run_nights(start: date, end: date, groups: list[str] | None = None,
 
     from pipelines.defs.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 
+    if settings.shard_count() > 1:
+        if groups:
+            raise CommandError("a book split into shards runs whole nights (no --group)")
+        for offset in range((end - start).days + 1):
+            run_split_night(start + timedelta(days=offset), accept_volume_change)
+        return
     instance = _dagster_instance()
     nightly_job()
     with code_location(instance) as location:

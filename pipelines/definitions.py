@@ -15,25 +15,63 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines import settings
-from pipelines.defs.partitions import nightly_partitions
+from pipelines.defs.partitions import (
+    NIGHT_DIMENSION,
+    PER_SHARD_ASSETS,
+    night_and_shard_partitions,
+    nightly_partitions,
+)
 
 OWNERS = ["team:risk-data"]
 OWNERS_BY_GROUP = {"model": [*OWNERS, "team:credit-risk-models"]}
 
 
 def apply_policy(loaded: dg.Definitions) -> dg.Definitions:
-    """Every asset partitioned by night, backfilled as one run, owned by its stage's teams."""
+    """Every asset partitioned by night (and by customer shard, for the per-account steps of a
+    split book), backfilled as one run, owned by its stage's teams."""
     partitions = nightly_partitions()
+    split = settings.shard_count() > 1
+    by_shard = night_and_shard_partitions() if split else None
+    same_night = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name=NIGHT_DIMENSION)
+
+    def per_shard(key: dg.AssetKey) -> bool:
+        return split and key.to_user_string() in PER_SHARD_ASSETS
+
+    def policy(spec: dg.AssetSpec) -> dg.AssetSpec:
+        # a night-level step reads every shard of its night; a shard's step, its night's model
+        deps = [dg.AssetDep(dep.asset_key, partition_mapping=same_night)
+                if per_shard(dep.asset_key) != per_shard(spec.key) else dep for dep in spec.deps]
+        return spec.replace_attributes(
+            partitions_def=by_shard if per_shard(spec.key) else partitions, deps=deps,
+            owners=OWNERS_BY_GROUP.get(spec.group_name, OWNERS))
+
     single_run = dg.BackfillPolicy.single_run()
     assets = [asset.with_attributes(backfill_policy=single_run)
               if isinstance(asset, dg.AssetsDefinition) else asset
-              for asset in dg.map_asset_specs(lambda spec: spec.replace_attributes(
-                  partitions_def=partitions, owners=OWNERS_BY_GROUP.get(spec.group_name, OWNERS)),
-                  loaded.assets or [])]
-    return dg.Definitions(assets=assets, asset_checks=loaded.asset_checks, jobs=loaded.jobs,
-                          schedules=loaded.schedules, sensors=loaded.sensors,
+              for asset in dg.map_asset_specs(policy, loaded.assets or [])]
+    jobs, schedules, sensors = loaded.jobs, loaded.schedules, loaded.sensors
+    if split:
+        jobs, schedules, sensors = split_book_jobs(), [], []
+    return dg.Definitions(assets=assets, asset_checks=loaded.asset_checks, jobs=jobs,
+                          schedules=schedules, sensors=sensors,
                           resources=loaded.resources, executor=loaded.executor,
                           loggers=loaded.loggers, metadata=loaded.metadata)
+
+
+def split_book_jobs() -> list:
+    """A split book's night is two jobs, one per partitioning: `nightly_shard` (the per-account
+    steps of one night and shard) and `nightly` (the steps over every shard). Their runs are
+    launched in order by an asset backfill of the night (`overdue run`), so neither the 02:00
+    schedule nor the landing sensor, which start one run per night, is defined for it."""
+    shard_keys = dg.AssetSelection.assets(*sorted(PER_SHARD_ASSETS))
+    return [
+        dg.define_asset_job(name="nightly", selection=dg.AssetSelection.all() - shard_keys,
+                            executor_def=dg.in_process_executor,
+                            description="The steps of one night over every customer shard."),
+        dg.define_asset_job(name="nightly_shard", selection=shard_keys,
+                            executor_def=dg.in_process_executor,
+                            description="The per-account steps of one night and customer shard."),
+    ]
 
 
 _LOADED: dict[tuple, dg.Definitions] = {}

@@ -16,7 +16,7 @@ from datetime import date
 import dagster as dg
 
 from pipelines import settings
-from pipelines.defs.partitions import partition_nights
+from pipelines.defs.partitions import NIGHT_DIMENSION, partition_nights
 from pipelines.lib.warehouse import run_sql
 
 # Assets whose table or files hold personal data (names, phones, e-mails, addresses): filter the
@@ -47,7 +47,15 @@ def record_nights(context: dg.AssetExecutionContext, nights: list[date],
         metadata = per_night.get(night, default or {})
         if metadata:
             context.add_asset_metadata(metadata, asset_key=asset_key,
-                                       partition_key=night.isoformat())
+                                       partition_key=night_partition_key(context, night))
+
+
+def night_partition_key(context: dg.AssetExecutionContext, night: date) -> str:
+    """The night's partition key in this run: the night, or night|shard on a shard's step."""
+    if not isinstance(context.assets_def.partitions_def, dg.MultiPartitionsDefinition):
+        return night.isoformat()
+    key = context.partition_key
+    return dg.MultiPartitionKey({**key.keys_by_dimension, NIGHT_DIMENSION: night.isoformat()})
 
 
 def rows_by_night(conn, table: str, nights: list[date]) -> dict[date, dict]:

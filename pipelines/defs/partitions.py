@@ -1,10 +1,13 @@
-"""One partition per night, in the lender's time zone, from the first landed night."""
+"""One partition per night, in the lender's time zone, from the first landed night; on a book
+split into customer shards (`OVERDUE_SHARDS` > 1), the per-account steps have one partition per
+night and shard."""
 
 from datetime import date, timedelta
 
 import dagster as dg
 
 from pipelines import settings
+from pipelines.lib.shards import shard_labels
 
 # DuckDB allows one writer per file: every asset that writes the warehouse runs in this pool.
 # The pool is the one piece of asset policy Dagster takes only where an asset is defined, so each
@@ -29,3 +32,27 @@ def partition_nights(context: dg.AssetExecutionContext) -> list[date]:
     window = context.partition_time_window
     first = window.start.date()
     return [first + timedelta(days=i) for i in range((window.end.date() - first).days)]
+
+
+NIGHT_DIMENSION = "night"
+SHARD_DIMENSION = "shard"
+
+# The steps that run once per customer shard on a split book: everything they compute for a
+# customer reads only that customer's rows (or reference data every shard loads whole). The
+# other steps rank, cap or add up across customers and run once per night over every shard's
+# published tables (pipelines/lib/exchange.py).
+PER_SHARD_ASSETS = frozenset({
+    "account_snapshots", "customers", "bureau_scores", "contact_events", "fx_rates",
+    "macro_indicators", "account_features", "account_scores", "account_reason_codes",
+})
+
+
+def night_and_shard_partitions() -> dg.MultiPartitionsDefinition:
+    return dg.MultiPartitionsDefinition({
+        NIGHT_DIMENSION: nightly_partitions(),
+        SHARD_DIMENSION: dg.StaticPartitionsDefinition(shard_labels(settings.shard_count())),
+    })
+
+
+def night_and_shard(night: date, label: str) -> dg.MultiPartitionKey:
+    return dg.MultiPartitionKey({NIGHT_DIMENSION: night.isoformat(), SHARD_DIMENSION: label})

@@ -1,6 +1,7 @@
 -- The nights of $nights whose observation_labels must be (re)computed: none kept, kept under
 -- another horizon, seed or label rule, or a snapshot night the label pass reads (the night itself
--- and its label date's 3-day tolerance) landed after they were built.
+-- and its label date's 3-day tolerance) landed after they were built. {{ ingest_log }}: the table,
+-- or on a split book its merged view (pipelines/lib/exchange.py).
 with
 
 requested as (
@@ -13,15 +14,15 @@ requested as (
 landed as (
     select
         requested.night,
-        max(ingest_log.ingested_at) as last_landed_at
+        max({{ ingest_log }}.ingested_at) as last_landed_at
     from requested
-    inner join ingest_log
+    inner join {{ ingest_log }}
         on
-            ingest_log.feed = 'account_snapshots'
-            and ingest_log.status = 'loaded'
+            {{ ingest_log }}.feed = 'account_snapshots'
+            and {{ ingest_log }}.status = 'loaded'
             and (
-                ingest_log.snapshot_date = requested.night
-                or ingest_log.snapshot_date
+                {{ ingest_log }}.snapshot_date = requested.night
+                or {{ ingest_log }}.snapshot_date
                 between requested.label_date - interval 3 days and requested.label_date
             )
     group by requested.night

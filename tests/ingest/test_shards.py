@@ -85,7 +85,7 @@ def test_shards_together_load_what_the_whole_book_loads(home):
     expected_quarantine = _rows(whole, quarantine)
     assert len(expected_quarantine) == 3
     shard_quarantine = [_rows(conn, quarantine) for conn in parts]
-    assert sorted(sum(shard_quarantine, []), key=repr) == expected_quarantine
+    assert sorted((row for rows in shard_quarantine for row in rows), key=repr) == expected_quarantine
     assert (10, "customer_id", "customer_id_required") in shard_quarantine[0]
     assert any(row[0] == 31 for row in shard_quarantine[0])
 
@@ -96,7 +96,7 @@ def test_shards_together_load_what_the_whole_book_loads(home):
             whole.execute(log.format(feed)).fetchone())
         assert sum(read for read, _, _ in per_shard) == rows
     customers = "select customer_id from customers_history"
-    assert sorted(sum((_rows(conn, customers) for conn in parts), []), key=repr) == _rows(
+    assert sorted((row for conn in parts for row in _rows(conn, customers)), key=repr) == _rows(
         whole, customers)
 
 

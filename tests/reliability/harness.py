@@ -128,12 +128,11 @@ def copy_home(template: Path, target: Path) -> Path:
     return target
 
 
-def _hash_rows(conn, table: str, home: Path) -> tuple[str, int]:
+def _table_rows(conn, table: str, home: Path, skip: set[str]) -> list[str]:
     columns = conn.execute(
         "select column_name, data_type from information_schema.columns "
         "where table_schema = 'main' and table_name = ? order by ordinal_position",
         [table]).fetchall()
-    skip = RUN_DEPENDENT_COLUMNS.get(table, {})
     kept, params = [], []
     for name, kind in columns:
         if name in skip:
@@ -144,30 +143,55 @@ def _hash_rows(conn, table: str, home: Path) -> tuple[str, int]:
             params += [str(home), HOME_TOKEN]
         else:
             kept.append(quoted)
-    select = ", ".join(kept)
-    order = ", ".join(str(i + 1) for i in range(len(kept)))
-    digest = hashlib.sha256()
-    count = 0
     table_name = '"' + table.replace('"', '""') + '"'
-    cursor = conn.execute(f"select {select} from {table_name} order by {order}", params)
+    cursor = conn.execute(f"select {', '.join(kept)} from {table_name}", params)
+    rows = []
     while batch := cursor.fetchmany(5000):
-        for row in batch:
-            digest.update(repr(row).encode())
-            count += 1
-    return digest.hexdigest(), count
+        rows += map(repr, batch)
+    return rows
+
+
+def _base_tables(conn) -> list[str]:
+    return [t for (t,) in conn.execute(
+        "select table_name from information_schema.tables "
+        "where table_schema = 'main' and table_type = 'BASE TABLE' order by 1").fetchall()]
+
+
+# A split book's tables hold the one-warehouse rows, each in its customer's shard; what differs is
+# only where a row is kept and which shard it names. Left out of its comparison with the same
+# book run as one warehouse: each shard's own record of its run (one row per shard where the
+# one warehouse has one), and the copies of reference feeds every shard loads whole (one is kept).
+SHARD_RUN_RECORDS = {
+    "ingest_log": "each shard logs the file it read, with its own rows' counts",
+    "volume_checks": "each shard's volume gate judged on its own rows",
+    "scoring_status": "each shard records the model it scored with",
+    "account_feature_state_night": "each shard records its carried state's night",
+}
+SHARD_COLUMN = "shard"
 
 
 def warehouse_fingerprint(home: Path) -> dict[str, str]:
-    """sha256 and row count of every base table of the home's warehouse (read-only)."""
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
-        tables = [t for (t,) in conn.execute(
-            "select table_name from information_schema.tables "
-            "where table_schema = 'main' and table_type = 'BASE TABLE' order by 1").fetchall()]
-        result = {}
-        for table in tables:
-            digest, count = _hash_rows(conn, table, home)
-            result[table] = f"{digest[:16]} ({count} rows)"
-        return result
+    """sha256 and row count of every base table of the home's warehouse (read-only); for a book
+    split into shards, of every table's rows over the book's and every shard's file."""
+    from pipelines.lib.exchange import REFERENCE_TABLES
+
+    files = [home / "warehouse.duckdb", *sorted((home / "shards").glob("*/warehouse.duckdb"))]
+    split = len(files) > 1
+    rows: dict[str, list[str]] = {}
+    for index, path in enumerate(files):
+        with duckdb.connect(str(path), read_only=True) as conn:
+            for table in _base_tables(conn):
+                if split and table in REFERENCE_TABLES and index > 1:
+                    continue
+                skip = set(RUN_DEPENDENT_COLUMNS.get(table, {})) | {SHARD_COLUMN}
+                rows.setdefault(table, []).extend(_table_rows(conn, table, home, skip))
+    result = {}
+    for table, found in sorted(rows.items()):
+        digest = hashlib.sha256()
+        for row in sorted(found):
+            digest.update(row.encode())
+        result[table] = f"{digest.hexdigest()[:16]} ({len(found)} rows)"
+    return result
 
 
 def output_fingerprint(home: Path) -> dict[str, str]:

@@ -107,6 +107,7 @@ def build_nightly_table_asset(spec: NightlyTable) -> dg.AssetsDefinition:
     )
     @nights_on_checks
     def nightly_table(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+        from pipelines.lib.exchange import PUBLISHED_TABLES, publish
         from pipelines.lib.features.nightly_tables import preview, rebuild_nights
 
         nights = partition_nights(context)
@@ -115,6 +116,8 @@ def build_nightly_table_asset(spec: NightlyTable) -> dg.AssetsDefinition:
             rows = (spec.rebuild(conn, start, end) if spec.rebuild else
                     rebuild_nights(conn, spec.name, f"features/{spec.name}", start, end,
                                    before=spec.before, chunk_days=spec.chunk_days))
+            if spec.name in PUBLISHED_TABLES:
+                publish(conn, duckdb.shard, spec.name, nights)
             sample = preview(conn, spec.name, end)
             per_night = rows_by_night(conn, spec.name, nights)
             per_night[end]["preview"] = (preview_table(sample) if not sample.empty

@@ -7,6 +7,7 @@ a rule go to `quarantine` with the rule. A range of nights (a backfill) runs as 
 import sys
 import threading
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dagster as dg
@@ -98,7 +99,7 @@ def nights_for_ge(results: list["IngestResult"], quarantined: dict,
     return [r for r in files if r.night in keep]
 
 
-def _contract_check(context: dg.AssetExecutionContext, conn, contract: Contract,
+def _contract_check(context: dg.AssetExecutionContext, conn, home: Path, contract: Contract,
                     results: list["IngestResult"]) -> dg.AssetCheckResult:
     """great-expectations over the run's files; also proves the SQL engine agrees with it, and
     publishes the validations as Data Docs."""
@@ -144,7 +145,7 @@ def _contract_check(context: dg.AssetExecutionContext, conn, contract: Contract,
                 rows.append(f"| {result.night} | {outcome.rule} | {outcome.expectation} |"
                             f" {outcome.unexpected_count} |"
                             f" {', '.join(map(str, outcome.sample_rows))} | {observed} |")
-    docs = _publish_docs(context, contract, validations)
+    docs = _publish_docs(context, home, contract, validations)
     table_md = "\n".join(
         ["| night | rule | expectation | unexpected | sample rows | observed |",
          "|---|---|---|---|---|---|", *rows[:50]]) if rows else "every expectation passed"
@@ -169,7 +170,7 @@ def _contract_check(context: dg.AssetExecutionContext, conn, contract: Contract,
     )
 
 
-def _publish_docs(context: dg.AssetExecutionContext, contract: Contract,
+def _publish_docs(context: dg.AssetExecutionContext, home: Path, contract: Contract,
                   validations: list) -> dict:
     """The run's validations in the great-expectations Data Docs; a site that cannot be written
     is reported on the check, it does not fail the night's load."""
@@ -178,7 +179,7 @@ def _publish_docs(context: dg.AssetExecutionContext, contract: Contract,
     if not validations:
         return {}
     try:
-        docs = publish(settings.overdue_home(), contract, validations)
+        docs = publish(home, contract, validations)
     except Exception as error:  # noqa: BLE001 - the docs are a view; the check result is the record
         context.log.warning(f"{contract.feed}: data docs not written: {error}")
         return {"data_docs": f"not written: {str(error).splitlines()[0][:200]}"}
@@ -305,6 +306,7 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
     @nights_on_checks
     def ingest_asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
                      landing: LandingResource):
+        from pipelines.lib.exchange import PUBLISHED_TABLES, publish
         from pipelines.lib.ingest.landing import FileRejected
         from pipelines.lib.ingest.load import (
             IngestResult,
@@ -329,7 +331,7 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
                                                              for e in unrecognised[:5]))
             for night in nights:
                 try:
-                    result = ingest_night(conn, feed, night, landing.root)
+                    result = ingest_night(conn, feed, night, landing.root, duckdb.shard)
                 except MissingLandingFile as error:
                     if len(nights) == 1:
                         raise dg.Failure(description=str(error)) from error
@@ -352,6 +354,9 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
             if skipped:
                 context.log.warning(f"{feed}: no file for {len(skipped)} night(s): "
                                     f"{', '.join(map(str, skipped[:10]))}")
+            if table_name(contract) in PUBLISHED_TABLES:
+                for table in (table_name(contract), "ingest_log", "quarantine"):
+                    publish(conn, duckdb.shard, table, nights)
             record_nights(context, nights, {r.night: night_metadata(r) for r in results},
                           default=NO_FILE)
             quarantined = sum(r.rows_quarantined for r in results)
@@ -363,7 +368,8 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
             yield _gate_check(context, conn, quarantine_share_gate(conn, feed, nights), results)
             if feed in BAND_FEEDS:
                 yield _gate_check(context, conn, book_volume_gate(conn, feed, nights), results)
-            yield _contract_check(context, conn, contract, results)
+            # a shard's Data Docs are its own site: the shards of a night validate at once
+            yield _contract_check(context, conn, duckdb.shard.home(), contract, results)
             yield _recognised_check(feed, unrecognised)
 
     return ingest_asset

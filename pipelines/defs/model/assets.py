@@ -227,6 +227,7 @@ def delinquency_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
 @nights_on_checks
 def account_scores(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
                    model_registry: ModelRegistryResource):
+    from pipelines.lib.exchange import publish
     from pipelines.lib.model import degraded as degraded_mode
     from pipelines.lib.model.degraded import Degraded, failure_detail
     from pipelines.lib.model.nightly import score_nights
@@ -248,9 +249,13 @@ def account_scores(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
         if degraded is not None:
             degraded_mode.clear_scores(conn, nights[0], nights[-1])
             degraded_mode.record(conn, nights, degraded)
+            for table in ("account_scores", "account_reason_codes", "scoring_status"):
+                publish(conn, duckdb.shard, table, nights)
             yield from _degraded_results(context, nights, degraded)
             return
         degraded_mode.record(conn, nights, None, champion)
+        for table in ("account_scores", "account_reason_codes", "scoring_status"):
+            publish(conn, duckdb.shard, table, nights)
         checks = [sql_check_result(conn, name, name, {"start_date": nights[0],
                                                        "end_date": nights[-1]}, asset_key=asset)
                   for name, _, asset in SCORE_CHECKS]
@@ -289,11 +294,16 @@ def account_scores(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
 
 
 def _no_champion(context: dg.AssetExecutionContext, registry: "ModelRegistry") -> "Degraded":
-    """Why there is no champion: as this run's delinquency_model said, else from the registry."""
+    """Why there is no champion: as this run's delinquency_model said (on a split book, the
+    night-level run's of the same night, which ran before every shard's scoring), else from the
+    registry."""
     from pipelines.lib.model.degraded import Degraded
 
     event = context.instance.get_latest_materialization_event(dg.AssetKey("delinquency_model"))
-    if event is not None and event.run_id == context.run.run_id:
+    shard_run = isinstance(context.assets_def.partitions_def, dg.MultiPartitionsDefinition)
+    if event is not None and (event.run_id == context.run.run_id or (
+            shard_run and event.asset_materialization.partition
+            == partition_nights(context)[-1].isoformat())):
         metadata = event.asset_materialization.metadata
         if "degraded_cause" in metadata:
             detail = metadata.get("degraded_detail")

@@ -24,6 +24,7 @@ from models.dataset import (
     observation_nights,
 )
 from pipelines import settings
+from pipelines.lib.exchange import book_table
 from pipelines.lib.sql import render_sql
 from pipelines.lib.warehouse import load_macros, own_transaction, query, run_sql
 
@@ -103,7 +104,8 @@ def refresh_observation_labels(conn: duckdb.DuckDBPyConnection, nights: list[dat
     params = {"nights": sorted(set(nights)), "horizon_months": config.horizon_months,
               "seed": config.seed, "definition": definition}
     stale = [_as_date(night) for (night,) in
-             run_sql(conn, "model/stale_observation_label_nights", params).fetchall()]
+             run_sql(conn, "model/stale_observation_label_nights", params,
+                     ingest_log=book_table(conn, "ingest_log")).fetchall()]
     if not stale:
         return []
     bounds = {"nights": stale, "keep_from": min(keep_labels_from(as_of, config), min(stale))}

@@ -104,9 +104,12 @@ def clear_scores(conn: duckdb.DuckDBPyConnection, start: date, end: date) -> Non
 def night_status(conn: duckdb.DuckDBPyConnection, night: date) -> Degraded | None:
     """The night's declared degraded mode, or None (scored, or never declared: a warehouse
     built before scoring_status has no declaration)."""
-    if not table_exists(conn, "scoring_status"):
+    from pipelines.lib.exchange import book_table
+
+    table = book_table(conn, "scoring_status")
+    if not table_exists(conn, table):
         return None
-    row = run_sql(conn, "report/scoring_status", {"night": night}).fetchone()
+    row = run_sql(conn, "report/scoring_status", {"night": night}, scoring_status=table).fetchone()
     if row is None or not row[0]:
         return None
     return Degraded(row[1], row[2] or "")

@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.lib import fx, warehouse
+from pipelines.lib.exchange import book_table
 from pipelines.lib.model.degraded import Degraded, night_status
 from pipelines.lib.report import ifrs9, markov
 from pipelines.lib.report import sections as report_sections
@@ -238,10 +239,12 @@ def gather(conn: duckdb.DuckDBPyConnection, night: date, assumptions: Assumption
                          if warehouse.has_rows_for_night(conn, "credit_line_actions", night, tables) else None),
     }
     quality = {
-        "files": query(conn, "ingest_quality", night=night) if "ingest_log" in tables
-        else pd.DataFrame(),
-        "quarantine": query(conn, "quarantine_by_rule", night=night) if "quarantine" in tables
-        else pd.DataFrame(),
+        "files": query(conn, "ingest_quality", night=night,
+                       context={"ingest_log": book_table(conn, "ingest_log")})
+        if "ingest_log" in tables else pd.DataFrame(),
+        "quarantine": query(conn, "quarantine_by_rule", night=night,
+                            context={"quarantine": book_table(conn, "quarantine")})
+        if "quarantine" in tables else pd.DataFrame(),
     }
     quarantined = (query(conn, "quarantined_snapshots", night=night) if "quarantine" in tables
                    else pd.DataFrame(columns=["currency", "rows", "rows_with_balance", "balance"]))
