@@ -12,7 +12,7 @@ BENCH_ACCOUNTS ?= 1000000
 CHAOS_TRIALS ?= 10
 BENCH_WORKLOADS ?= W1M,W1M-noretrain,W1M-360
 
-.PHONY: setup demo test ui bench lint clean chaos fresh-check
+.PHONY: setup demo test ui bench lint clean chaos fresh-check postgres
 
 setup: $(VENV)/.installed
 
@@ -41,6 +41,11 @@ bench: setup
 	$(BIN)/python -m tooling.bench.stages --accounts $(BENCH_ACCOUNTS)
 	$(BIN)/python -m tooling.bench.night --workloads $(BENCH_WORKLOADS)
 
+# the local PostgreSQL a book split into shards (OVERDUE_SHARDS > 1) keeps its run history in;
+# `overdue run` starts it too when it is not running
+postgres: setup
+	scripts/postgres start
+
 # kill -9 at seeded points of a night, rerun, compare with a clean night (tables, files, registry)
 chaos: setup
 	$(BIN)/python scripts/chaos --trials $(CHAOS_TRIALS) --work $(OVERDUE_HOME)/chaos
@@ -54,7 +59,7 @@ lint: setup
 
 # Regenerate the lock after changing dependencies in pyproject.toml.
 lock:
-	uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11
+	$(BIN)/uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11
 
 clean:
 	rm -rf $(VENV) .pytest_cache

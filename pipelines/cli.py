@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import fcntl
 import functools
+import itertools
 import logging
 import os
+import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date, timedelta
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -193,19 +195,97 @@ def night_phases(asset_graph, per_shard: set[str]) -> list[tuple[bool, list]]:
             if any(p == number for p in phase.values())]
 
 
-def run_split_night(night: date, accept_volume_change: tuple[str, str] | None = None) -> None:
-    """One night of a book split into customer shards, run here one step after another: each
-    phase's per-shard steps shard by shard, then the night-level steps, as Dagster runs of the
-    jobs `nightly_shard` (partition night|shard) and `nightly` (partition night)."""
+def split_book_dagster_yaml(home: Path, postgres_url: str, workers: int) -> Path:
+    """A split book's Dagster instance: run and event storage in PostgreSQL (its shards' runs
+    write at once), runs queued and launched by the daemon, `workers` at a time, each in a
+    process of its own; the workspace the daemon loads the code location from."""
+    import yaml
+
+    home.mkdir(parents=True, exist_ok=True)
+    config = {**DAGSTER_YAML,
+              "storage": {"postgres": {"postgres_url": postgres_url}},
+              "run_queue": {"max_concurrent_runs": workers, "dequeue_interval_seconds": 1},
+              "run_launcher": {"module": "dagster", "class": "DefaultRunLauncher"}}
+    (home / "dagster.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    (home / "workspace.yaml").write_text(yaml.safe_dump({"load_from": [{"python_module": {
+        "module_name": "pipelines.definitions", "location_name": code_location_name(),
+        "working_directory": str(Path(__file__).resolve().parent.parent)}}]}, sort_keys=False))
+    return home / "dagster.yaml"
+
+
+def local_postgres() -> str:
+    """Start the home's PostgreSQL (scripts/postgres) if it is not running; its URL."""
+    script = Path(__file__).resolve().parent.parent / "scripts" / "postgres"
+    done = subprocess.run([str(script), "start"], capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise CommandError(f"the local PostgreSQL did not start: {done.stderr.strip()[-500:]}")
+    return done.stdout.strip().splitlines()[-1]
+
+
+@contextmanager
+def running_daemon(instance):
+    """The Dagster daemon for the instance (it dequeues and launches the queued runs): the one
+    already running (`make ui`'s), or one started here for the length of the block, whose
+    heartbeats are wiped when it stops (a later call must not take them for a live daemon).
+    Yields a function that says whether the daemon still runs."""
+    from dagster._daemon.controller import get_daemon_statuses
+
+    statuses = get_daemon_statuses(instance, ["QUEUED_RUN_COORDINATOR"],
+                                   heartbeat_tolerance_seconds=15)
+    if statuses["QUEUED_RUN_COORDINATOR"].healthy:
+        yield lambda: get_daemon_statuses(instance, ["QUEUED_RUN_COORDINATOR"],
+                                          heartbeat_tolerance_seconds=60
+                                          )["QUEUED_RUN_COORDINATOR"].healthy
+        return
+    home = Path(os.environ["DAGSTER_HOME"])
+    log = (home / "daemon.log").open("ab")
+    daemon = subprocess.Popen(
+        [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w",
+         str(home / "workspace.yaml")], stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True)
+    try:
+        yield lambda: daemon.poll() is None
+    finally:
+        daemon.terminate()
+        try:
+            daemon.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+        log.close()
+        instance.wipe_daemon_heartbeats()
+
+
+def split_workers() -> int:
+    """How many of a split book's runs go at once (OVERDUE_SHARD_WORKERS, default the cores)."""
+    raw = os.environ.get("OVERDUE_SHARD_WORKERS") or str(os.cpu_count() or 1)
+    if not raw.isdigit() or int(raw) < 1:
+        raise CommandError(f"OVERDUE_SHARD_WORKERS: a whole number of at least 1, got {raw!r}")
+    return int(raw)
+
+
+def run_split_nights(nights: list[date], accept_volume_change: tuple[str, str] | None = None,
+                     parallel: bool = True) -> None:
+    """Nights of a book split into customer shards, one after another, each as Dagster runs of the
+    jobs `nightly_shard` (partition night|shard) and `nightly` (partition night), phase after phase of
+    the asset graph (`night_phases`): a phase's shard runs are queued together and the daemon
+    launches them `OVERDUE_SHARD_WORKERS` at a time, each in its own process; the next phase is
+    queued when every run of this one has succeeded. `parallel=False` runs them here, one after
+    another, on the home's own instance (no PostgreSQL, no daemon)."""
     from dagster._core.execution.api import execute_run
 
     from pipelines.defs.partitions import PER_SHARD_ASSETS, night_and_shard
     from pipelines.lib.shards import configured_shards
 
+    if parallel:
+        home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home())))
+        split_book_dagster_yaml(home, os.environ.get("OVERDUE_DAGSTER_POSTGRES_URL")
+                                or local_postgres(), split_workers())
     instance = _dagster_instance()
     nightly_job()
-    with code_location(instance) as location:
-        for shard_steps, keys in night_phases(_asset_graph(), set(PER_SHARD_ASSETS)):
+    with code_location(instance) as location, (running_daemon(instance) if parallel
+                                               else nullcontext()) as daemon_alive:
+        for night, (shard_steps, keys) in itertools.product(
+                nights, night_phases(_asset_graph(), set(PER_SHARD_ASSETS))):
             job_name = "nightly_shard" if shard_steps else "nightly"
             recon = location.get_reconstructable_job(REPOSITORY, job_name)
             type(recon).get_definition.cache_clear()
@@ -214,6 +294,7 @@ def run_split_night(night: date, accept_volume_change: tuple[str, str] | None = 
             job = recon.get_definition()
             partitions = ([night_and_shard(night, shard.label) for shard in configured_shards()]
                           if shard_steps else [night.isoformat()])
+            queued = []
             for partition in partitions:
                 tags = dict(job.get_tags_for_partition_key(partition, selected_asset_keys=keys))
                 if accept_volume_change:
@@ -226,10 +307,39 @@ def run_split_night(night: date, accept_volume_change: tuple[str, str] | None = 
                         "log_level": "INFO"}}}}, tags=tags, asset_selection=frozenset(keys),
                     remote_job_origin=remote.get_remote_origin(),
                     job_code_origin=remote.get_python_origin())
+                if parallel:
+                    queued.append((partition, _queue_run(instance, run)))
+                    continue
                 result = execute_run(recon, run, instance, raise_on_error=False)
                 if not result.success:
                     raise CommandError(f"night {night}, {job_name} {partition} failed: "
                                        f"{_failure_reason(result)}")
+            for partition, run_id in queued:
+                status = _await_run(instance, run_id, daemon_alive)
+                if status != "SUCCESS":
+                    raise CommandError(f"night {night}, {job_name} {partition}: run {run_id} "
+                                       f"{status.lower()} (its events are in the Dagster UI)")
+
+
+def _queue_run(instance, run) -> str:
+    from dagster._core.run_coordinator import SubmitRunContext
+
+    instance.run_coordinator.submit_run(SubmitRunContext(run, workspace=None))
+    return run.run_id
+
+
+def _await_run(instance, run_id: str, daemon_alive) -> str:
+    """The run's final status, once it has one (a queued run waits for a free worker); a run
+    still queued when the daemon that would launch it has stopped is an error, not a wait."""
+    from dagster import DagsterRunStatus
+
+    final = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
+    while (status := instance.get_run_by_id(run_id).status) not in final:
+        if status == DagsterRunStatus.QUEUED and not daemon_alive():
+            raise CommandError(f"run {run_id} is queued and no Dagster daemon runs to launch it "
+                               f"(its log: {Path(os.environ['DAGSTER_HOME']) / 'daemon.log'})")
+        time.sleep(0.5)
+    return status.value
 
 
 def _asset_graph():
@@ -253,8 +363,8 @@ def run_nights(start: date, end: date, groups: list[str] | None = None,
     if settings.shard_count() > 1:
         if groups:
             raise CommandError("a book split into shards runs whole nights (no --group)")
-        for offset in range((end - start).days + 1):
-            run_split_night(start + timedelta(days=offset), accept_volume_change)
+        run_split_nights([start + timedelta(days=offset) for offset in range((end - start).days + 1)],
+                         accept_volume_change)
         return
     instance = _dagster_instance()
     nightly_job()

@@ -45,8 +45,11 @@ def apply_policy(loaded: dg.Definitions) -> dg.Definitions:
             partitions_def=by_shard if per_shard(spec.key) else partitions, deps=deps,
             owners=OWNERS_BY_GROUP.get(spec.group_name, OWNERS))
 
-    single_run = dg.BackfillPolicy.single_run()
-    assets = [asset.with_attributes(backfill_policy=single_run)
+    # a shard's step runs once per night and shard, in that shard's own run (its partition's tags
+    # name the shard, and so the file it opens): a backfill of nights makes a run per night|shard
+    single_run, one_per_run = dg.BackfillPolicy.single_run(), dg.BackfillPolicy.multi_run(1)
+    assets = [asset.with_attributes(backfill_policy=one_per_run if any(
+                  per_shard(key) for key in asset.keys) else single_run)
               if isinstance(asset, dg.AssetsDefinition) else asset
               for asset in dg.map_asset_specs(policy, loaded.assets or [])]
     jobs, schedules, sensors = loaded.jobs, loaded.schedules, loaded.sensors
@@ -60,9 +63,10 @@ def apply_policy(loaded: dg.Definitions) -> dg.Definitions:
 
 def split_book_jobs() -> list:
     """A split book's night is two jobs, one per partitioning: `nightly_shard` (the per-account
-    steps of one night and shard) and `nightly` (the steps over every shard). Their runs are
-    launched in order by an asset backfill of the night (`overdue run`), so neither the 02:00
-    schedule nor the landing sensor, which start one run per night, is defined for it."""
+    steps of one night and shard) and `nightly` (the steps over every shard). `overdue run`
+    queues their runs phase after phase of the asset graph (`pipelines/cli.py`
+    `run_split_night`); an asset backfill of the night from the UI launches the same runs. Neither
+    the 02:00 schedule nor the landing sensor, which start one run per night, is defined for it."""
     shard_keys = dg.AssetSelection.assets(*sorted(PER_SHARD_ASSETS))
     return [
         dg.define_asset_job(name="nightly", selection=dg.AssetSelection.all() - shard_keys,
