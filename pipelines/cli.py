@@ -255,14 +255,6 @@ def running_daemon(instance):
         instance.wipe_daemon_heartbeats()
 
 
-def split_workers() -> int:
-    """How many of a split book's runs go at once (OVERDUE_SHARD_WORKERS, default the cores)."""
-    raw = os.environ.get("OVERDUE_SHARD_WORKERS") or str(os.cpu_count() or 1)
-    if not raw.isdigit() or int(raw) < 1:
-        raise CommandError(f"OVERDUE_SHARD_WORKERS: a whole number of at least 1, got {raw!r}")
-    return int(raw)
-
-
 def run_split_nights(nights: list[date], accept_volume_change: tuple[str, str] | None = None,
                      parallel: bool = True) -> None:
     """Nights of a book split into customer shards, one after another, each as Dagster runs of the
@@ -278,8 +270,8 @@ def run_split_nights(nights: list[date], accept_volume_change: tuple[str, str] |
 
     if parallel:
         home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home())))
-        split_book_dagster_yaml(home, os.environ.get("OVERDUE_DAGSTER_POSTGRES_URL")
-                                or local_postgres(), split_workers())
+        split_book_dagster_yaml(home, settings.dagster_postgres_url() or local_postgres(),
+                                settings.shard_workers())
     instance = _dagster_instance()
     nightly_job()
     with code_location(instance) as location, (running_daemon(instance) if parallel

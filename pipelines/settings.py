@@ -107,6 +107,19 @@ def shard_count() -> int:
     return count
 
 
+def shard_workers() -> int:
+    """How many of a split book's runs go at once (its Dagster run queue's limit)."""
+    count = _int("OVERDUE_SHARD_WORKERS", os.cpu_count() or 1)
+    if count < 1:
+        raise ValueError(f"OVERDUE_SHARD_WORKERS: at least 1, got {count}")
+    return count
+
+
+def dagster_postgres_url() -> str | None:
+    """A split book's Dagster run storage; unset: the home's own PostgreSQL (scripts/postgres)."""
+    return os.environ.get("OVERDUE_DAGSTER_POSTGRES_URL") or None
+
+
 def timezone() -> str:
     """The lender's time zone: nights, partitions and the 02:00 schedule."""
     return os.environ.get("OVERDUE_TIMEZONE", "Asia/Shanghai")

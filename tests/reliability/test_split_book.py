@@ -2,10 +2,13 @@
 
 The same simulated book is run night by night by `overdue` as one warehouse and as three shards
 (`OVERDUE_SHARDS=3`: per-shard steps in their shard's file, night-level steps over every shard's
-published tables). Every table's rows over the book's and the shards' files must equal the one
+published tables; the shards' runs launched at once by the Dagster daemon, the run history in a
+local PostgreSQL). Every table's rows over the book's and the shards' files must equal the one
 warehouse's (the shard column aside), and so must every letter file and report.
 """
 
+import os
+import subprocess
 from datetime import timedelta
 
 import duckdb
@@ -13,6 +16,7 @@ import pytest
 
 from pipelines.lib.shards import shard_of
 from tests.reliability.harness import (
+    REPO,
     SHARD_RUN_RECORDS,
     copy_home,
     output_fingerprint,
@@ -39,7 +43,9 @@ def homes(tmp_path_factory):
                                     OVERDUE_SHARDS=shards, OVERDUE_REPORT_LANGUAGES="en")
             assert code == 0, f"{name} {night}: {err[-3000:]}"
         runs[name] = home
-    return runs
+    yield runs
+    subprocess.run([str(REPO / "scripts" / "postgres"), "stop"], check=False,
+                   env={**os.environ, "OVERDUE_HOME": str(runs["split"])})
 
 
 def test_every_table_holds_the_one_warehouse_rows(homes):
