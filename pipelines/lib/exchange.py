@@ -77,12 +77,10 @@ def read_shards(conn: duckdb.DuckDBPyConnection, count: int) -> list[str]:
         listed = _quoted(table, pattern)
         run_sql(conn, "exchange/create_shards_view", table=table, files=listed)
         made.append(table)
-    run_sql(conn, "ingest/create_ingest_log")
-    run_sql(conn, "ingest/create_quarantine")
     for table in SHARD_RECORDS:
         if any((exchange_dir() / table).glob("*/*.parquet")):
             run_sql(conn, f"exchange/create_book_{table}", files=_quoted(table, "*"),
-                    first_shard=first,
+                    first_shard=first, own=table_exists(conn, table),
                     reference_feeds=", ".join(f"'{feed}'" for feed in REFERENCE_TABLES))
             made.append(f"book_{table}")
     return made

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import settings
+from pipelines.lib.exchange import book_table, read_shards
 from pipelines.lib.sql import render_sql
 from pipelines.lib.warehouse import WarehouseUnavailable
 
@@ -40,6 +42,8 @@ def warehouse_summary(path: Path) -> str:
 
 def _warehouse_summary(path: Path) -> str:
     conn = duckdb.connect(str(path), read_only=True)
+    if settings.shard_count() > 1:
+        read_shards(conn, settings.shard_count())
     try:
         lines = [f"warehouse {path}"]
         present = {name for (name,) in conn.execute(render_sql("shared/list_tables")).fetchall()}
@@ -55,8 +59,9 @@ def _warehouse_summary(path: Path) -> str:
             lines += _outcome_lines(conn.execute(render_sql("collections/summary_outcomes"))
                                     .fetchall())
         lines.append("ingest log (files): " + ", ".join(
-            f"{status} {count}" for status, count in conn.execute(
-                render_sql("ingest/summary_ingest_status")).fetchall()))
+            f"{status} {count}" for status, count in conn.execute(render_sql(
+                "ingest/summary_ingest_status", ingest_log=book_table(conn, "ingest_log")))
+            .fetchall()))
         unrecognised = conn.execute(render_sql("ingest/summary_unrecognised")).fetchall()
         if unrecognised:
             lines.append("unrecognised landing entries (not read), as last seen:")
@@ -156,6 +161,8 @@ def model_summary(registry_root: Path, warehouse: Path, night=None) -> str:
                      f", KS {metrics['ks']:.4f}, Brier {metrics['brier']:.4f}; card "
                      f"{registry_root / champion / 'card.md'}")
     conn = duckdb.connect(str(warehouse), read_only=True)
+    if settings.shard_count() > 1:
+        read_shards(conn, settings.shard_count())
     try:
         present = {name for (name,) in conn.execute(render_sql("shared/list_tables")).fetchall()}
         if "account_scores" in present and night is None:

@@ -2,8 +2,10 @@
 -- and each file the shards read once, its rows summed over the shards (a reference feed, which
 -- every shard loads whole, counted from shard {{ first_shard }}'s log).
 create or replace temp view book_ingest_log as
+{% if own %}
 select * from main.ingest_log
 union all by name
+{% endif %}
 select
     feed, snapshot_date, source_file, sha256, status, contract_version,
     cast(sum(rows_read) as bigint) as rows_read,

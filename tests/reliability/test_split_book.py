@@ -83,3 +83,15 @@ def test_letters_and_reports_are_the_same_files(homes):
     assert sum(name.startswith("reports/") for name in compared) == 2 * NIGHTS
     assert {name: one[name] for name in compared} == {name: split.get(name) for name in compared}
     assert not {name for name in split if not name.startswith("data_docs/")} - compared
+
+
+def test_the_summary_reads_every_shard(homes):
+    outputs = []
+    for name, shards in (("one", "1"), ("split", str(SHARDS))):
+        code, _ = run_overdue(homes[name], "summary", OVERDUE_SHARDS=shards)
+        assert code == 0
+        lines = (homes[name] / "overdue.log").read_text(encoding="utf-8").splitlines()
+        start = max(i for i, line in enumerate(lines) if line.startswith("warehouse "))
+        outputs.append(lines[start + 1:start + 12])
+    assert outputs[0] == outputs[1]
+    assert any("account_snapshots" in line and " 0 rows" not in line for line in outputs[1])
