@@ -310,7 +310,7 @@ def run_split_nights(nights: list[date], accept_volume_change: tuple[str, str] |
                 status = _await_run(instance, run_id, daemon_alive)
                 if status != "SUCCESS":
                     raise CommandError(f"night {night}, {job_name} {partition}: run {run_id} "
-                                       f"{status.lower()} (its events are in the Dagster UI)")
+                                       f"{status.lower()}: {_run_failure(instance, run_id)}")
 
 
 def _queue_run(instance, run) -> str:
@@ -332,6 +332,20 @@ def _await_run(instance, run_id: str, daemon_alive) -> str:
                                f"(its log: {Path(os.environ['DAGSTER_HOME']) / 'daemon.log'})")
         time.sleep(0.5)
     return status.value
+
+
+def _run_failure(instance, run_id: str) -> str:
+    """The first failed step of a run and its message, from the run's events."""
+    import dagster as dg
+
+    for record in instance.get_records_for_run(
+            run_id, of_type={dg.DagsterEventType.STEP_FAILURE}).records:
+        event = record.event_log_entry.dagster_event
+        data = event.step_failure_data
+        text = ((data.user_failure_data.description if data.user_failure_data else None)
+                or (data.error.message if data.error else "step failed"))
+        return f"{event.step_key}: {text.strip().splitlines()[0]}"
+    return "no step failed (the run was stopped or its process died)"
 
 
 def _asset_graph():

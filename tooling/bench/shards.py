@@ -31,9 +31,6 @@ from pathlib import Path
 
 from pipelines import settings
 
-AGGREGATE = ("select product, least(days_past_due // 30, 4) as band, count(*), sum(balance) "
-             "from {source} where snapshot_date = $night group by all")
-
 
 def env_for(home: Path, shards: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OVERDUE_", "DAGSTER_"))}
@@ -108,27 +105,24 @@ def run_records(home: Path, night: str) -> dict:
 def merge_kernel(one: Path, night: str, work: Path) -> dict:
     import duckdb
 
-    from pipelines.lib.warehouse import load_macros
+    from pipelines.lib.warehouse import load_macros, run_sql
 
     result = {}
     with duckdb.connect() as conn:
-        conn.execute(f"attach '{one / 'warehouse.duckdb'}' as book (read_only)")
+        run_sql(conn, "bench/attach_book", path=str(one / "warehouse.duckdb"))
         load_macros(conn)
         params = {"night": night}
         started = time.monotonic()
-        conn.execute(AGGREGATE.format(source="book.account_snapshots"), params).fetchall()
+        run_sql(conn, "bench/night_aggregate", params, source="book.account_snapshots").fetchall()
         result["table_s"] = round(time.monotonic() - started, 3)
         for count in (8, 64):
             folder = work / f"partials_{count}"
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True)
-            conn.execute(
-                f"copy (select *, shard_of(customer_id, {count}) as part from book.account_snapshots "
-                f"where snapshot_date = $night) to '{folder}' (format parquet, partition_by (part))",
-                params)
+            run_sql(conn, "bench/shard_partials", params | {"parts": count}, folder=str(folder))
             started = time.monotonic()
-            conn.execute(AGGREGATE.format(
-                source=f"read_parquet('{folder}/*/*.parquet')"), params).fetchall()
+            run_sql(conn, "bench/night_aggregate", params,
+                    source=f"read_parquet('{folder}/*/*.parquet')").fetchall()
             result[f"partials_{count}_s"] = round(time.monotonic() - started, 3)
     return result
 

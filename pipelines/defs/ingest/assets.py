@@ -249,6 +249,10 @@ def import_great_expectations_meanwhile() -> None:
     which release the GIL, so the night no longer waits for the import."""
     if "great_expectations" in sys.modules or _GE_IMPORT:
         return
+    # SQLAlchemy's ORM is imported by both great-expectations and Dagster's PostgreSQL storage (a
+    # split book's runs): a module two threads import at once can be seen half-initialised
+    # (AttributeError: partially initialized module 'sqlalchemy.orm.exc'), so it is imported here
+    import sqlalchemy.orm  # noqa: F401
 
     def load() -> None:
         from pipelines.lib.ingest.ge_suite import great_expectations
