@@ -239,10 +239,11 @@ def running_daemon(instance):
         return
     home = Path(os.environ["DAGSTER_HOME"])
     log = (home / "daemon.log").open("ab")
+    # in the command's process group: a kill of `overdue run` takes the daemon and the runs it
+    # launched down with it, none is left running orphaned
     daemon = subprocess.Popen(
         [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w",
-         str(home / "workspace.yaml")], stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True)
+         str(home / "workspace.yaml")], stdout=log, stderr=subprocess.STDOUT)
     try:
         yield lambda: daemon.poll() is None
     finally:
@@ -274,6 +275,8 @@ def run_split_nights(nights: list[date], accept_volume_change: tuple[str, str] |
                                 settings.shard_workers())
     instance = _dagster_instance()
     nightly_job()
+    if parallel:
+        _cancel_queued(instance, nights)
     with code_location(instance) as location, (running_daemon(instance) if parallel
                                                else nullcontext()) as daemon_alive:
         for night, (shard_steps, keys) in itertools.product(
@@ -311,6 +314,19 @@ def run_split_nights(nights: list[date], accept_volume_change: tuple[str, str] |
                 if status != "SUCCESS":
                     raise CommandError(f"night {night}, {job_name} {partition}: run {run_id} "
                                        f"{status.lower()}: {_run_failure(instance, run_id)}")
+
+
+def _cancel_queued(instance, nights: list[date]) -> None:
+    """Runs of these nights still queued from an earlier `overdue run` that was killed or failed:
+    canceled, so the daemon does not launch them beside this command's own."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    wanted = {night.isoformat() for night in nights}
+    for run in instance.get_runs(RunsFilter(job_name=None, statuses=[DagsterRunStatus.QUEUED])):
+        night = run.tags.get("dagster/partition/night", run.tags.get("dagster/partition"))
+        if run.job_name in ("nightly", "nightly_shard") and night in wanted:
+            instance.report_run_canceled(run, message="queued by an earlier overdue run of the "
+                                         "night that did not finish")
 
 
 def _queue_run(instance, run) -> str:
