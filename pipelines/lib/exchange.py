@@ -5,8 +5,9 @@ temporary views named like the tables, so its SQL is the one-warehouse SQL.
 A DuckDB file is opened by one process at a time, and only by its own shard's runs: no run ever
 waits for, or reads half of, another shard's night. A file is written whole under a temporary
 name and renamed into place, so a night-level reader sees a shard's night entirely or not at all;
-a rerun of the shard's night replaces its files. The folder can be object storage for a
-deployment (the paths are DuckDB's), a local folder is the embedded default.
+a rerun of the shard's night replaces its files. The folder is local (or a shared volume);
+object storage needs the changes listed in deploy/README.md (DuckDB reads the same paths there,
+but the folder is made, listed and renamed in with local file calls here).
 """
 
 from __future__ import annotations

@@ -14,6 +14,6 @@ create table if not exists {{ table }} (
     source_file varchar not null,
     source_row bigint not null
     {%- if shard_by %},
-    shard usmallint
+    shard usmallint default 0
     {%- endif %}
 )

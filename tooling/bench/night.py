@@ -322,7 +322,7 @@ def build_book(home: Path, accounts: int, history_days: int) -> dict:
             bind(snapshots, {"accounts": accounts, "first_night": first, "last_night": before,
                              "end_date": NIGHT})))
         customers = ("insert into customers_history select cast($landing_date as date), *, "
-                     "cast(null as json), 'bench', row_number() over () from ("
+                     "cast(null as json), 'bench', row_number() over (), 0 from ("
                      + render_sql("bench/night_book_customers") + ")")
         _timed(setup, "customers", lambda: conn.execute(customers, bind(customers, {
             "accounts": accounts, "changed_share": 0, "seed": 0, "landing_date": first})))
@@ -386,9 +386,11 @@ def build_book(home: Path, accounts: int, history_days: int) -> dict:
     if "collections_history" not in done:
         strategy = load_strategy()
         started = time.perf_counter()
-        if steady:
-            tiering.build_tiers(conn, strategy, min(steady), before)
-            tiering.plan_nights(conn, strategy, min(steady), before)
+        # night by night, as the nightly job runs them: the 8 nights of a 10M-account book as one
+        # range spilled more than the 36 GB of disk left (2026-12-07)
+        for night in sorted(steady):
+            tiering.build_tiers(conn, strategy, night, night)
+            tiering.plan_nights(conn, strategy, night, night)
         setup["collections_history"] = round(time.perf_counter() - started, 2)
         conn.execute("checkpoint")
         finished("collections_history")
