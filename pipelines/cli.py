@@ -198,19 +198,31 @@ def night_phases(asset_graph, per_shard: set[str]) -> list[tuple[bool, list]]:
 def split_book_dagster_yaml(home: Path, postgres_url: str, workers: int) -> Path:
     """A split book's Dagster instance: run and event storage in PostgreSQL (its shards' runs
     write at once), runs queued and launched by the daemon, `workers` at a time, each in a
-    process of its own; the workspace the daemon loads the code location from."""
+    process of its own; the workspace the daemon loads the code location from. An instance that
+    already has a storage section (one an operator or a Helm chart wrote) is left as it is."""
     import yaml
 
     home.mkdir(parents=True, exist_ok=True)
+    existing = home / "dagster.yaml"
+    if existing.exists() and "storage" in (yaml.safe_load(existing.read_text()) or {}):
+        if not (home / "workspace.yaml").exists():
+            _write_workspace(home)
+        return existing
     config = {**DAGSTER_YAML,
               "storage": {"postgres": {"postgres_url": postgres_url}},
               "run_queue": {"max_concurrent_runs": workers, "dequeue_interval_seconds": 1},
               "run_launcher": {"module": "dagster", "class": "DefaultRunLauncher"}}
-    (home / "dagster.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    existing.write_text(yaml.safe_dump(config, sort_keys=False))
+    _write_workspace(home)
+    return existing
+
+
+def _write_workspace(home: Path) -> None:
+    import yaml
+
     (home / "workspace.yaml").write_text(yaml.safe_dump({"load_from": [{"python_module": {
         "module_name": "pipelines.definitions", "location_name": code_location_name(),
         "working_directory": str(Path(__file__).resolve().parent.parent)}}]}, sort_keys=False))
-    return home / "dagster.yaml"
 
 
 def local_postgres() -> str:
