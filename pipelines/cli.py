@@ -294,24 +294,15 @@ def run_split_nights(nights: list[date], accept_volume_change: tuple[str, str] |
         for night, (shard_steps, keys) in itertools.product(
                 nights, night_phases(_asset_graph(), set(PER_SHARD_ASSETS))):
             job_name = "nightly_shard" if shard_steps else "nightly"
-            recon = location.get_reconstructable_job(REPOSITORY, job_name)
-            type(recon).get_definition.cache_clear()
-            type(recon).get_repository_definition.cache_clear()
-            remote = location.get_repository(REPOSITORY).get_full_job(job_name)
-            job = recon.get_definition()
+            recon, remote, job = _fresh_job(location, job_name)
             partitions = ([night_and_shard(night, shard.label) for shard in configured_shards()]
                           if shard_steps else [night.isoformat()])
             queued = []
             for partition in partitions:
-                tags = dict(job.get_tags_for_partition_key(partition, selected_asset_keys=keys))
-                if accept_volume_change:
-                    from pipelines.lib.ingest.volume import ACCEPT_BY_TAG, ACCEPT_TAG
-
-                    tags |= {ACCEPT_TAG: accept_volume_change[0],
-                             ACCEPT_BY_TAG: accept_volume_change[1]}
+                tags = (dict(job.get_tags_for_partition_key(partition, selected_asset_keys=keys))
+                        | _acceptance_tags(accept_volume_change))
                 run = instance.create_run_for_job(
-                    job_def=job, run_config={"loggers": {"console": {"config": {
-                        "log_level": "INFO"}}}}, tags=tags, asset_selection=frozenset(keys),
+                    job_def=job, run_config=RUN_CONFIG, tags=tags, asset_selection=frozenset(keys),
                     remote_job_origin=remote.get_remote_origin(),
                     job_code_origin=remote.get_python_origin())
                 if parallel:
@@ -339,6 +330,31 @@ def _cancel_queued(instance, nights: list[date]) -> None:
         if run.job_name in ("nightly", "nightly_shard") and night in wanted:
             instance.report_run_canceled(run, message="queued by an earlier overdue run of the "
                                          "night that did not finish")
+
+
+RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
+def _fresh_job(location, job_name: str):
+    """(reconstructable job, remote job, definition) of the location's job, loaded again.
+
+    A ReconstructableJob keeps the last definition it loaded, process-wide (lru_cache): a second
+    run in one process (tests, `overdue demo`) must get resources built from the settings of
+    now, not from the first run's $OVERDUE_HOME (the Definitions themselves are built again only
+    when those settings changed: pipelines/definitions.py)."""
+    recon = location.get_reconstructable_job(REPOSITORY, job_name)
+    type(recon).get_definition.cache_clear()
+    type(recon).get_repository_definition.cache_clear()
+    return recon, location.get_repository(REPOSITORY).get_full_job(job_name), recon.get_definition()
+
+
+def _acceptance_tags(accept_volume_change: tuple[str, str] | None) -> dict:
+    """The run tags of an operator's acceptance of a volume change (reason, who), as in the UI."""
+    if not accept_volume_change:
+        return {}
+    from pipelines.lib.ingest.volume import ACCEPT_BY_TAG, ACCEPT_TAG
+
+    return {ACCEPT_TAG: accept_volume_change[0], ACCEPT_BY_TAG: accept_volume_change[1]}
 
 
 def _queue_run(instance, run) -> str:
@@ -403,15 +419,7 @@ def run_nights(start: date, end: date, groups: list[str] | None = None,
     instance = _dagster_instance()
     nightly_job()
     with code_location(instance) as location:
-        recon = location.get_reconstructable_job(REPOSITORY, "nightly")
-        # a ReconstructableJob keeps the last definition it loaded, process-wide (lru_cache): a
-        # second run in one process (tests, `overdue demo`) must get resources built from the
-        # settings of now, not from the first run's $OVERDUE_HOME (the Definitions themselves
-        # are built again only when those settings changed: pipelines/definitions.py)
-        type(recon).get_definition.cache_clear()
-        type(recon).get_repository_definition.cache_clear()
-        remote = location.get_repository(REPOSITORY).get_full_job("nightly")
-        job = recon.get_definition()
+        recon, remote, job = _fresh_job(location, "nightly")
         keys = job.partitions_def.get_partition_keys()
         known_nights = set(keys)
         for night in (start, end):
@@ -427,7 +435,6 @@ def run_nights(start: date, end: date, groups: list[str] | None = None,
                 raise CommandError(f"unknown asset group(s) {unknown}; known: {sorted(known)}")
             selection = [node.key for node in job.asset_layer.asset_graph.asset_nodes
                          if node.group_name in groups and node.is_executable]
-        run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
         backfill_id = None
         if start == end:
             tags = dict(job.get_tags_for_partition_key(start.isoformat(),
@@ -436,13 +443,10 @@ def run_nights(start: date, end: date, groups: list[str] | None = None,
             backfill_id = make_new_backfill_id()
             tags = {PARTITION_RANGE_START_TAG: start.isoformat(),
                     PARTITION_RANGE_END_TAG: end.isoformat(), BACKFILL_ID_TAG: backfill_id}
-        if accept_volume_change:
-            from pipelines.lib.ingest.volume import ACCEPT_BY_TAG, ACCEPT_TAG
-
-            tags |= {ACCEPT_TAG: accept_volume_change[0], ACCEPT_BY_TAG: accept_volume_change[1]}
+        tags |= _acceptance_tags(accept_volume_change)
         started = time.time()
         run = instance.create_run_for_job(
-            job_def=job, run_config=run_config, tags=tags,
+            job_def=job, run_config=RUN_CONFIG, tags=tags,
             asset_selection=frozenset(selection) if selection else None,
             remote_job_origin=remote.get_remote_origin(),
             job_code_origin=remote.get_python_origin())
