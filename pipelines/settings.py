@@ -135,6 +135,12 @@ def ge_max_rows() -> int:
     return _int("OVERDUE_GE_MAX_ROWS", 1_000_000)
 
 
+def state_rows_per_pass() -> int:
+    """Above this many rows (last night's state plus tonight's snapshots) the carried-state pass
+    runs once per account range."""
+    return _int("OVERDUE_STATE_ROWS_PER_PASS", 4_000_000)
+
+
 def ge_backfill_nights() -> int:
     """In a longer backfill, how many nights great-expectations validates."""
     return _int("OVERDUE_GE_BACKFILL_NIGHTS", 7)

@@ -5,6 +5,8 @@
 -- with no snapshot in the window is dropped (its next snapshot starts afresh, as the window would).
 -- $month_ago / $previous_month_ago: one_month_earlier of the two nights (look_back_dates.sql);
 -- one_night: every look-back range holds at most one date (consecutive nights).
+-- account_from / account_to: one [from, to) range of account ids per pass on a large book (every
+-- row read is the account's own, so the ranges are independent; feature_state.account_ranges).
 {#- runs_<threshold>plus (the end date of each run of snapshots at or above the threshold) carried
 one night: tonight at or above it ends a run there (a run that reached last night ends tonight
 instead); ends before the window are dropped #}
@@ -19,6 +21,15 @@ case
             )
             else list_filter(runs_{{ threshold }}plus, lambda r: r >= window_start)
         end
+{%- endmacro %}
+{#- the pass's account range, on every read #}
+{%- macro in_range() -%}
+{%- if account_from is defined and account_from %}
+        and account_id >= $account_from
+{%- endif %}
+{%- if account_to is defined and account_to %}
+        and account_id < $account_to
+{%- endif %}
 {%- endmacro %}
 {#- a list of event dates carried one night: `added` appended when `added_when` holds tonight,
 then only the dates d for which `kept` holds (an empty list skips the filter) #}
@@ -35,7 +46,7 @@ with
 previous as (
     select *
     from account_feature_state
-    where state_night = cast($previous_night as date)
+    where state_night = cast($previous_night as date){{ in_range() }}
 ),
 
 tonight as (
@@ -46,7 +57,7 @@ tonight as (
         credit_limit,
         payment_amount
     from account_snapshots
-    where snapshot_date = cast($night as date)
+    where snapshot_date = cast($night as date){{ in_range() }}
 ),
 
 {%- if one_night %}
@@ -63,7 +74,7 @@ look_backs as (
             {'on_date': snapshot_date, 'balance': balance, 'credit_limit': credit_limit} as at_30d
         from account_snapshots
         where snapshot_date > cast($previous_night as date) - 30
-            and snapshot_date <= cast($night as date) - 30
+            and snapshot_date <= cast($night as date) - 30{{ in_range() }}
     ) as at_30d
     full outer join (
         select
@@ -71,7 +82,7 @@ look_backs as (
             {'on_date': snapshot_date, 'balance': balance, 'credit_limit': credit_limit} as at_90d
         from account_snapshots
         where snapshot_date > cast($previous_night as date) - 90
-            and snapshot_date <= cast($night as date) - 90
+            and snapshot_date <= cast($night as date) - 90{{ in_range() }}
     ) as at_90d on at_30d.account_id = at_90d.account_id
     full outer join (
         select
@@ -84,7 +95,7 @@ look_backs as (
             } as at_month
         from account_snapshots
         where snapshot_date > cast($previous_month_ago as date)
-            and snapshot_date <= cast($month_ago as date)
+            and snapshot_date <= cast($month_ago as date){{ in_range() }}
     ) as at_month on coalesce(at_30d.account_id, at_90d.account_id) = at_month.account_id
 ),
 {%- else %}
@@ -93,19 +104,19 @@ reached as (
         'at_30d' as look_back
     from account_snapshots
     where snapshot_date > cast($previous_night as date) - 30
-        and snapshot_date <= cast($night as date) - 30
+        and snapshot_date <= cast($night as date) - 30{{ in_range() }}
     union all
     select account_id, snapshot_date, balance, credit_limit, amount_due, days_past_due, status,
         'at_90d' as look_back
     from account_snapshots
     where snapshot_date > cast($previous_night as date) - 90
-        and snapshot_date <= cast($night as date) - 90
+        and snapshot_date <= cast($night as date) - 90{{ in_range() }}
     union all
     select account_id, snapshot_date, balance, credit_limit, amount_due, days_past_due, status,
         'at_month' as look_back
     from account_snapshots
     where snapshot_date > cast($previous_month_ago as date)
-        and snapshot_date <= cast($month_ago as date)
+        and snapshot_date <= cast($month_ago as date){{ in_range() }}
 ),
 
 look_backs as (

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pytest
 
 from pipelines.lib.features.account_features import account_features
-from pipelines.lib.features.feature_state import rebuild_features
+from pipelines.lib.features.feature_state import account_ranges, rebuild_features
 from pipelines.lib.ingest.load import ensure_warehouse
 
 FIRST_NIGHT = date(2024, 1, 1)
@@ -25,9 +25,11 @@ ACCOUNTS = 250
 COMPARED_FROM = 175
 
 
-def account_rows(rng: random.Random, index: int) -> list[dict]:
-    """One account's daily snapshots: opens and may close at random, DPD walks, payments."""
+def account_rows(rng: random.Random, index: int, holder_changes: bool = False) -> list[dict]:
+    """One account's daily snapshots: opens and may close at random, DPD walks, payments; with
+    `holder_changes`, one account in five passes to another customer on a random night."""
     opened = rng.randrange(-30, NIGHTS - 10)
+    handed_over = rng.randrange(NIGHTS) if holder_changes and rng.random() < 0.2 else None
     closes = rng.random() < 0.2
     last = rng.randrange(max(opened, 0) + 1, NIGHTS + 1) if closes else NIGHTS
     customer = f"C{index // 2 if rng.random() < 0.6 else 1000 + index}"
@@ -53,6 +55,8 @@ def account_rows(rng: random.Random, index: int) -> list[dict]:
             payment = round(rng.uniform(1, 100), 2)
         balance = max(0.0, balance + rng.uniform(-40, 40))
         night = FIRST_NIGHT + timedelta(days=day)
+        if day == handed_over:
+            customer = f"C{2000 + index}"
         rows.append({
             "snapshot_date": night, "account_id": f"A{index:04d}", "customer_id": customer,
             "product": "revolving", "open_date": FIRST_NIGHT + timedelta(days=opened),
@@ -133,13 +137,17 @@ def check_night(conn, night: date, paths: list, compare: bool = True) -> int:
     return len(got)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_carried_state_equals_windowed(seed):
+@pytest.mark.parametrize(("seed", "rows_per_pass"), [(1, None), (2, None), (3, None), (4, 70)])
+def test_carried_state_equals_windowed(seed, rows_per_pass, monkeypatch):
+    """Seed 4 also runs the carried state in account ranges of about 70 rows (about 6 passes a
+    night), with accounts changing holder."""
+    if rows_per_pass:
+        monkeypatch.setenv("OVERDUE_STATE_ROWS_PER_PASS", str(rows_per_pass))
     rng = random.Random(seed)
     conn = duckdb.connect()
     ensure_warehouse(conn)
     skipped = {rng.randrange(20, NIGHTS) for _ in range(3)} | {rng.randrange(185, NIGHTS)}
-    rows = [row for i in range(ACCOUNTS) for row in account_rows(rng, i)
+    rows = [row for i in range(ACCOUNTS) for row in account_rows(rng, i, bool(rows_per_pass))
             if (row["snapshot_date"] - FIRST_NIGHT).days not in skipped]
     append(conn, "contact_events", contact_rows(rng))
     nights = sorted({row["snapshot_date"] for row in rows})
@@ -162,4 +170,6 @@ def test_carried_state_equals_windowed(seed):
         elif roll < 0.13:
             checked += check_night(conn, night, paths)
     assert paths.count("history") >= 2 and paths.count("carry") > NIGHTS * 0.8
+    if rows_per_pass:
+        assert len(account_ranges(conn, nights[-1], nights[-2])) >= 5
     assert checked > (NIGHTS - COMPARED_FROM) * 100

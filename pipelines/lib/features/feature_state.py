@@ -10,10 +10,12 @@ after a snapshot night up to the previous one was landed again rebuilds the stat
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime
 
 import duckdb
 
+from pipelines import settings
 from pipelines.lib.features.nightly_tables import customer_ranges
 from pipelines.lib.sql import render_sql
 from pipelines.lib.warehouse import (
@@ -46,6 +48,23 @@ def state_path(conn: duckdb.DuckDBPyConnection, night: date) -> tuple[str, date 
     return ("carry", previous) if usable else ("history", None)
 
 
+def account_ranges(conn: duckdb.DuckDBPyConnection, night: date, previous: date,
+                   rows_per_pass: int | None = None) -> list[tuple[str | None, str | None]]:
+    """[from, to) account-id ranges for the carried-state pass, about `rows_per_pass` rows each;
+    [(None, None)] on a book small enough for one pass. By account, not customer: an account
+    whose holder changed tonight has its state and its snapshot in the same range."""
+    rows_per_pass = rows_per_pass or settings.state_rows_per_pass()
+    [(rows,)] = run_sql(conn, "features/state_accounts",
+                        {"night": night, "previous_night": previous}).fetchall()
+    passes = -(-rows // rows_per_pass)
+    if passes <= 1:
+        return [(None, None)]
+    [(bounds,)] = run_sql(conn, "features/account_boundaries", {
+        "night": night, "fractions": [k / passes for k in range(1, passes)]}).fetchall()
+    return list(itertools.pairwise([None, *sorted({b for b in bounds or [] if b is not None}),
+                                    None]))
+
+
 def build_state(conn: duckdb.DuckDBPyConnection, night: date) -> str:
     """Write the state of `night` (and drop later and old ones); returns the path taken."""
     path, previous = state_path(conn, night)
@@ -62,9 +81,12 @@ def build_state(conn: duckdb.DuckDBPyConnection, night: date) -> str:
         [(month_ago, previous_month_ago)] = run_sql(conn, "features/look_back_dates",
                                                     params).fetchall()
         one_night = (night - previous).days == 1 and (month_ago - previous_month_ago).days <= 1
-        insert_rows(conn, STATE,
-                    render_sql("features/carry_account_feature_state", one_night=one_night),
-                    params | {"month_ago": month_ago, "previous_month_ago": previous_month_ago})
+        for low, high in account_ranges(conn, night, previous):
+            insert_rows(conn, STATE, render_sql(
+                "features/carry_account_feature_state", one_night=one_night,
+                account_from=low is not None, account_to=high is not None),
+                params | {"month_ago": month_ago, "previous_month_ago": previous_month_ago,
+                          "account_from": low, "account_to": high})
     else:
         # one pass per customer range on a large book, as the windowed query runs
         for low, high in customer_ranges(conn, night, night):
