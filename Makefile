@@ -11,6 +11,8 @@ DEMO_DAYS ?= 180
 BENCH_ACCOUNTS ?= 1000000
 CHAOS_TRIALS ?= 10
 BENCH_WORKLOADS ?= W1M,W1M-noretrain,W1M-360
+# the split book's bench: these shard counts against one warehouse (issue 21)
+BENCH_SHARDS ?= 2
 
 .PHONY: setup demo test ui bench lint clean chaos fresh-check postgres
 
@@ -40,6 +42,7 @@ ui: setup
 bench: setup
 	$(BIN)/python -m tooling.bench.stages --accounts $(BENCH_ACCOUNTS)
 	$(BIN)/python -m tooling.bench.night --workloads $(BENCH_WORKLOADS)
+	$(BIN)/python -m tooling.bench.shards --accounts $(BENCH_ACCOUNTS) --days 2 --shards $(BENCH_SHARDS)
 
 # the local PostgreSQL a book split into shards (OVERDUE_SHARDS > 1) keeps its run history in;
 # `overdue run` starts it too when it is not running

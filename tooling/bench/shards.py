@@ -5,8 +5,10 @@ once under `$OVERDUE_HOME/bench/shards/book` (setup, not measured). Its nights a
 `overdue run` in a process of their own, once as one warehouse and once per shard count of
 `--shards` (each shard count in a fresh home: its shards' runs queued phase by phase and
 launched by the Dagster daemon `OVERDUE_SHARD_WORKERS` at a time, run history in PostgreSQL).
-Printed: each home's wall time for the last night, its ratio to one warehouse, and from the
-split homes' Dagster run records: the runs of the night, the seconds per phase, and the run
+Printed: each home's wall time for the last night, its ratio to one warehouse, the cores it kept
+busy on average (the machine's busy CPU seconds from /proc/stat over the wall time: a night that
+already keeps every core busy as one warehouse cannot be made faster by running shards side by
+side on the same machine), and from the split homes' Dagster run records: the runs of the night, the seconds per phase, and the run
 overhead (a run's end minus its start, less the time its steps took).
 
 In the same run, the merge kernel: the last night's account_snapshots of the one warehouse
@@ -59,22 +61,30 @@ def book(root: Path, accounts: int, days: int):
     return found
 
 
+def busy_cpu_seconds() -> float:
+    """The machine's CPU seconds not idle since boot (every core, every process)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def run_home(template: Path, home: Path, shards: int, nights: list[str]) -> dict:
     if home.exists():
         if shards > 1:
             subprocess.run(["scripts/postgres", "stop"], env=env_for(home, shards), check=False)
         shutil.rmtree(home)
     shutil.copytree(template / "landing", home / "landing")
-    seconds = {}
+    seconds, cores = {}, {}
     for night in nights:
-        started = time.monotonic()
+        started, busy = time.monotonic(), busy_cpu_seconds()
         done = subprocess.run([str(Path(sys.executable).with_name("overdue")), "run", "--date",
                                night], env=env_for(home, shards), capture_output=True, text=True,
                               cwd=settings.REPO_ROOT, check=False)
         if done.returncode:
             raise SystemExit(f"{home.name} {night}: {done.stderr.strip()[-2000:]}")
         seconds[night] = round(time.monotonic() - started, 1)
-    return {"seconds": seconds, **(run_records(home, nights[-1]) if shards > 1 else {})}
+        cores[night] = round((busy_cpu_seconds() - busy) / (time.monotonic() - started), 2)
+    return {"seconds": seconds, "cores_busy": cores, **(run_records(home, nights[-1]) if shards > 1 else {})}
 
 
 def run_records(home: Path, night: str) -> dict:
@@ -149,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         last = home["seconds"][nights[-1]]
         extra = (f"; {home['runs']} runs, run overhead {home['run_overhead_s']:.1f} s each"
                  if shards > 1 else "")
-        print(f"  {shards} shard(s): {last:.1f} s = {last / one:.2f}x one warehouse{extra}")
+        print(f"  {shards} shard(s): {last:.1f} s = {last / one:.2f}x one warehouse, "
+              f"{home['cores_busy'][nights[-1]]:.2f} of {os.cpu_count()} cores busy{extra}")
     merge = result["merge"]
     print(f"  merge kernel (night aggregate): table {merge['table_s']:.3f} s, 8 partials "
           f"{merge['partials_8_s']:.3f} s, 64 partials {merge['partials_64_s']:.3f} s")
