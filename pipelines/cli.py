@@ -178,23 +178,6 @@ def nightly_job():
     return loaded_definitions().resolve_job_def("nightly")
 
 
-def night_phases(asset_graph, per_shard: set[str]) -> list[tuple[bool, list]]:
-    """A split book's night in the order its partitionings allow: alternately the per-shard
-    steps whose inputs are ready and the night-level steps whose inputs are ready, each step in
-    the first phase after every one of its inputs. [(per shard?, asset keys)]."""
-    phase: dict = {}
-    for key in asset_graph.toposorted_asset_keys:
-        node = asset_graph.get(key)
-        if not node.is_executable:
-            continue
-        shard_step = key.to_user_string() in per_shard
-        earliest = max((phase[p] for p in node.parent_keys if p in phase), default=0)
-        phase[key] = earliest if (earliest % 2 == 0) == shard_step else earliest + 1
-    return [(number % 2 == 0, [k for k, p in phase.items() if p == number])
-            for number in range(max(phase.values()) + 1)
-            if any(p == number for p in phase.values())]
-
-
 def split_book_dagster_yaml(home: Path, postgres_url: str, workers: int) -> Path:
     """A split book's Dagster instance: run and event storage in PostgreSQL (its shards' runs
     write at once), runs queued and launched by the daemon, `workers` at a time, each in a
@@ -278,7 +261,7 @@ def run_split_nights(nights: list[date], accept_volume_change: tuple[str, str] |
     another, on the home's own instance (no PostgreSQL, no daemon)."""
     from dagster._core.execution.api import execute_run
 
-    from pipelines.defs.partitions import PER_SHARD_ASSETS, night_and_shard
+    from pipelines.defs.partitions import PER_SHARD_ASSETS, night_and_shard, night_phases
     from pipelines.lib.shards import configured_shards
 
     if parallel:

@@ -55,7 +55,10 @@ def apply_policy(loaded: dg.Definitions) -> dg.Definitions:
               for asset in dg.map_asset_specs(policy, loaded.assets or [])]
     jobs, schedules, sensors = loaded.jobs, loaded.schedules, loaded.sensors
     if split:
-        jobs, schedules, sensors = split_book_jobs(), [], []
+        from pipelines.defs.sensors import split_night_sensor
+
+        jobs = split_book_jobs()
+        schedules, sensors = [], [split_night_sensor(jobs)]
     return dg.Definitions(assets=assets, asset_checks=loaded.asset_checks, jobs=jobs,
                           schedules=schedules, sensors=sensors,
                           resources=loaded.resources, executor=loaded.executor,
@@ -74,8 +77,9 @@ def split_book_jobs() -> list:
     """A split book's night is two jobs, one per partitioning: `nightly_shard` (the per-account
     steps of one night and shard) and `nightly` (the steps over every shard). `overdue run`
     queues their runs phase after phase of the asset graph (`pipelines/cli.py`
-    `run_split_nights`); an asset backfill of the night from the UI launches the same runs. Neither
-    the 02:00 schedule nor the landing sensor, which start one run per night, is defined for it."""
+    `run_split_nights`), and so does the sensor `split_night_sensor`, which replaces the 02:00
+    schedule and the landing sensor (they start one run per night); an asset backfill of the night
+    from the UI launches the same runs."""
     shard_keys = dg.AssetSelection.assets(*sorted(PER_SHARD_ASSETS))
     return [
         dg.define_asset_job(name="nightly", selection=dg.AssetSelection.all() - shard_keys,

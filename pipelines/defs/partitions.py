@@ -56,3 +56,20 @@ def night_and_shard_partitions() -> dg.MultiPartitionsDefinition:
 
 def night_and_shard(night: date, label: str) -> dg.MultiPartitionKey:
     return dg.MultiPartitionKey({NIGHT_DIMENSION: night.isoformat(), SHARD_DIMENSION: label})
+
+
+def night_phases(asset_graph, per_shard: set[str]) -> list[tuple[bool, list]]:
+    """A split book's night in the order its partitionings allow: alternately the per-shard
+    steps whose inputs are ready and the night-level steps whose inputs are ready, each step in
+    the first phase after every one of its inputs. [(per shard?, asset keys)]."""
+    phase: dict = {}
+    for key in asset_graph.toposorted_asset_keys:
+        node = asset_graph.get(key)
+        if not node.is_executable:
+            continue
+        shard_step = key.to_user_string() in per_shard
+        earliest = max((phase[p] for p in node.parent_keys if p in phase), default=0)
+        phase[key] = earliest if (earliest % 2 == 0) == shard_step else earliest + 1
+    return [(number % 2 == 0, [k for k, p in phase.items() if p == number])
+            for number in range(max(phase.values()) + 1)
+            if any(p == number for p in phase.values())]

@@ -68,3 +68,89 @@ def landing_sensor(context: dg.SensorEvaluationContext):
         return dg.SkipReason("no new night with every required feed landed and settled"
                              + (f" (waiting: {'; '.join(waiting[:5])})" if waiting else ""))
     return requests
+
+
+FINISHED = ("SUCCESS", "FAILURE", "CANCELED")
+
+
+def night_runs(instance: dg.DagsterInstance, night: str) -> list[dg.DagsterRun]:
+    """The runs of one night of a split book (both jobs), newest first."""
+    records = [*instance.get_run_records(dg.RunsFilter(
+                   job_name="nightly_shard", tags={"dagster/partition/night": night})),
+               *instance.get_run_records(dg.RunsFilter(
+                   job_name="nightly", tags={"dagster/partition": night}))]
+    return [record.dagster_run for record in
+            sorted(records, key=lambda record: record.create_timestamp, reverse=True)]
+
+
+def next_phase(instance: dg.DagsterInstance, asset_graph, night: date, stamp: str,
+               ) -> tuple[str, list[dg.RunRequest] | str]:
+    """Where a split book's night stands: ("done", ""), ("waiting", why), ("failed", why) or
+    ("start", the run requests of its first phase not yet succeeded). A phase counts as done when
+    the latest run of each of its partitions with exactly its assets succeeded (the runs
+    `overdue run` makes are the same ones)."""
+    from pipelines.defs.partitions import (
+        PER_SHARD_ASSETS,
+        SHARD_DIMENSION,
+        night_and_shard,
+        night_phases,
+    )
+    from pipelines.lib.shards import configured_shards
+
+    key = night.isoformat()
+    runs = night_runs(instance, key)
+    running = [run for run in runs if run.status.value not in FINISHED]
+    if running:
+        return "waiting", f"{key}: run {running[0].run_id} is {running[0].status.value.lower()}"
+    for number, (shard_steps, keys) in enumerate(night_phases(asset_graph, set(PER_SHARD_ASSETS))):
+        job_name = "nightly_shard" if shard_steps else "nightly"
+        partitions = ([night_and_shard(night, shard.label) for shard in configured_shards()]
+                      if shard_steps else [key])
+        selection = frozenset(keys)
+        missing = []
+        for partition in partitions:
+            tag = ({f"dagster/partition/{SHARD_DIMENSION}":
+                    partition.keys_by_dimension[SHARD_DIMENSION]} if shard_steps else {})
+            latest = next((run for run in runs if run.job_name == job_name
+                           and run.asset_selection == selection
+                           and all(run.tags.get(k) == v for k, v in tag.items())), None)
+            if latest is None:
+                missing.append(partition)
+            elif latest.status.value != "SUCCESS":
+                ended = "failed" if latest.status.value == "FAILURE" else "was canceled"
+                return "failed", (f"{key}: phase {number + 1} ({job_name} {partition}) {ended} "
+                                  f"in run {latest.run_id}: rerun it from the UI or with "
+                                  f"`overdue run --date {key}`")
+        if missing:
+            return "start", [dg.RunRequest(
+                run_key=f"{key}:{stamp}:phase{number + 1}:{partition}", job_name=job_name,
+                partition_key=partition, asset_selection=list(keys)) for partition in missing]
+    return "done", ""
+
+
+def split_night_sensor(jobs: list) -> dg.SensorDefinition:
+    """A split book's landing sensor: it starts a night once its required feeds have landed and
+    settled, then each phase of it (shards, night, shards, night) once the one before has
+    succeeded, as `overdue run` does; one night at a time, oldest first, and a failed phase stops
+    the nights after it until it is rerun."""
+
+    @dg.sensor(jobs=jobs, minimum_interval_seconds=30, name="split_night_sensor",
+               default_status=dg.DefaultSensorStatus.RUNNING)
+    def sensor(context: dg.SensorEvaluationContext):
+        since = date.today() - timedelta(days=settings.sensor_lookback_days())
+        partitions = set(nightly_partitions().get_partition_keys())
+        waiting: list[str] = []
+        graph = context.repository_def.asset_graph
+        for night, stamp in nights_ready(settings.landing_dir(), since, waiting):
+            if night.isoformat() not in partitions:
+                continue
+            state, detail = next_phase(context.instance, graph, night, stamp)
+            if state == "done":
+                continue
+            if state == "start":
+                return detail
+            return dg.SkipReason(detail)
+        return dg.SkipReason("every landed night is done"
+                             + (f" (waiting: {'; '.join(waiting[:5])})" if waiting else ""))
+
+    return sensor
