@@ -47,14 +47,17 @@ DAGSTER_YAML = {
 
 def ensure_dagster_yaml(home: Path | None = None) -> Path:
     """The instance's dagster.yaml (also written by `make ui`): a missing file gets the product's
-    settings; an existing one gains only the top-level sections it lacks, its own are kept."""
+    settings; an existing one gains only the top-level sections it lacks, its own are kept (and
+    no `run_queue` beside a `run_coordinator` of its own, as a Helm chart writes: Dagster refuses
+    the two together)."""
     import yaml
 
     home = home or Path(os.environ.get("DAGSTER_HOME", str(settings.dagster_home())))
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     present = (yaml.safe_load(config.read_text()) or {}) if config.exists() else {}
-    missing = {key: value for key, value in DAGSTER_YAML.items() if key not in present}
+    missing = {key: value for key, value in DAGSTER_YAML.items() if key not in present
+               and not (key == "run_queue" and "run_coordinator" in present)}
     if missing:
         with config.open("a") as handle:
             if config.stat().st_size and not config.read_text().endswith("\n"):

@@ -78,3 +78,20 @@ def test_the_dagster_yaml_queues_runs_one_at_a_time_and_retries_failures(tmp_pat
     assert instance.run_coordinator.get_run_queue_config().max_concurrent_runs == 3  # kept
     assert instance.run_retries_max_retries == 2
     assert (own / "dagster.yaml").read_text().count("run_retries") == 1
+
+
+def test_an_instance_with_its_own_run_coordinator_gets_no_run_queue(tmp_path):
+    """The Helm chart's dagster.yaml names a run_coordinator; Dagster refuses a run_queue beside
+    it, so the product's run_queue is not added there."""
+    from pipelines.cli import ensure_dagster_yaml
+
+    chart = tmp_path / "chart"
+    chart.mkdir()
+    (chart / "dagster.yaml").write_text(
+        "run_coordinator:\n  module: dagster.core.run_coordinator\n  class: QueuedRunCoordinator\n"
+        "  config:\n    max_concurrent_runs: 4\n")
+    ensure_dagster_yaml(chart)
+    text = (chart / "dagster.yaml").read_text()
+    assert "run_queue" not in text and "run_retries" in text
+    instance = dg.DagsterInstance.from_config(str(chart))
+    assert instance.run_coordinator.get_run_queue_config().max_concurrent_runs == 4
