@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import contextmanager, nullcontext
 from datetime import date, timedelta
 from importlib.metadata import entry_points
@@ -181,11 +182,13 @@ def nightly_job():
     return loaded_definitions().resolve_job_def("nightly")
 
 
-def split_book_dagster_yaml(home: Path, postgres_url: str, workers: int) -> Path:
+def split_book_dagster_yaml(home: Path, postgres_url: str | Callable[[], str],
+                            workers: int) -> Path:
     """A split book's Dagster instance: run and event storage in PostgreSQL (its shards' runs
     write at once), runs queued and launched by the daemon, `workers` at a time, each in a
     process of its own; the workspace the daemon loads the code location from. An instance that
-    already has a storage section (one an operator or a Helm chart wrote) is left as it is."""
+    already has a storage section (one an operator or a Helm chart wrote) is left as it is, and
+    `postgres_url`, when a function (which may start the local server), is then not called."""
     import yaml
 
     home.mkdir(parents=True, exist_ok=True)
@@ -195,7 +198,8 @@ def split_book_dagster_yaml(home: Path, postgres_url: str, workers: int) -> Path
             _write_workspace(home)
         return existing
     config = {**DAGSTER_YAML,
-              "storage": {"postgres": {"postgres_url": postgres_url}},
+              "storage": {"postgres": {"postgres_url": postgres_url() if callable(postgres_url)
+                                       else postgres_url}},
               "run_queue": {"max_concurrent_runs": workers, "dequeue_interval_seconds": 1},
               "run_launcher": {"module": "dagster", "class": "DefaultRunLauncher"}}
     existing.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -269,7 +273,7 @@ def run_split_nights(nights: list[date], accept_volume_change: tuple[str, str] |
 
     if parallel:
         home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home())))
-        split_book_dagster_yaml(home, settings.dagster_postgres_url() or local_postgres(),
+        split_book_dagster_yaml(home, lambda: settings.dagster_postgres_url() or local_postgres(),
                                 settings.shard_workers())
     instance = _dagster_instance()
     nightly_job()

@@ -95,3 +95,24 @@ def test_an_instance_with_its_own_run_coordinator_gets_no_run_queue(tmp_path):
     assert "run_queue" not in text and "run_retries" in text
     instance = dg.DagsterInstance.from_config(str(chart))
     assert instance.run_coordinator.get_run_queue_config().max_concurrent_runs == 4
+
+
+def test_a_split_run_on_an_instance_with_its_own_storage_starts_no_local_postgres(tmp_path):
+    """A Helm chart's instance names its PostgreSQL: the split run uses it as it is, and does not
+    start (or even look for) the local server it would use otherwise."""
+    from pipelines.cli import split_book_dagster_yaml
+
+    chart = tmp_path / "chart"
+    chart.mkdir()
+    written = "storage:\n  postgres:\n    postgres_url: postgresql://chart/dagster\n"
+    (chart / "dagster.yaml").write_text(written)
+
+    def local_server():
+        raise AssertionError("the local PostgreSQL was asked for")
+
+    split_book_dagster_yaml(chart, local_server, 2)
+    assert (chart / "dagster.yaml").read_text() == written
+    assert (chart / "workspace.yaml").exists()
+    fresh = tmp_path / "fresh"
+    split_book_dagster_yaml(fresh, lambda: "postgresql://local/dagster", 2)
+    assert "postgresql://local/dagster" in (fresh / "dagster.yaml").read_text()
