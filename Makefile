@@ -36,7 +36,7 @@ test: setup
 
 ui: setup
 	mkdir -p $(DAGSTER_HOME)
-	$(BIN)/python -c 'from pipelines.cli import ensure_dagster_yaml; ensure_dagster_yaml()'
+	$(BIN)/python -c 'from pipelines.cli import ensure_instance; ensure_instance()'
 	$(BIN)/dg dev --host 127.0.0.1 --port 3000
 
 bench: setup

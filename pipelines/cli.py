@@ -67,6 +67,18 @@ def ensure_dagster_yaml(home: Path | None = None) -> Path:
     return config
 
 
+def ensure_instance() -> Path:
+    """The instance `make ui` starts on: a split book's (PostgreSQL, the run queue at
+    `OVERDUE_SHARD_WORKERS`: its sensor launches shard runs side by side) when the book is split,
+    else the one-warehouse one."""
+    if settings.shard_count() > 1:
+        home = Path(os.environ.get("DAGSTER_HOME", str(settings.dagster_home())))
+        return split_book_dagster_yaml(
+            home, lambda: settings.dagster_postgres_url() or local_postgres(),
+            settings.shard_workers())
+    return ensure_dagster_yaml()
+
+
 @functools.cache
 def _sqlite_synchronous() -> None:
     """The instance's SQLite files commit as `OVERDUE_DAGSTER_SQLITE_SYNC` says: Dagster writes

@@ -116,3 +116,23 @@ def test_a_split_run_on_an_instance_with_its_own_storage_starts_no_local_postgre
     fresh = tmp_path / "fresh"
     split_book_dagster_yaml(fresh, lambda: "postgresql://local/dagster", 2)
     assert "postgresql://local/dagster" in (fresh / "dagster.yaml").read_text()
+
+
+def test_make_ui_on_a_split_book_gets_the_split_instance(tmp_path, monkeypatch):
+    """`make ui` first on a split book: its sensor launches shard runs side by side, so the
+    instance must be PostgreSQL's with the shard workers' queue, not SQLite's one-at-a-time."""
+    import yaml
+
+    from pipelines.cli import ensure_instance
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "split"))
+    monkeypatch.setenv("OVERDUE_SHARDS", "4")
+    monkeypatch.setenv("OVERDUE_SHARD_WORKERS", "3")
+    monkeypatch.setenv("OVERDUE_DAGSTER_POSTGRES_URL", "postgresql://db/dagster")
+    written = yaml.safe_load(ensure_instance().read_text())
+    assert written["storage"] == {"postgres": {"postgres_url": "postgresql://db/dagster"}}
+    assert written["run_queue"]["max_concurrent_runs"] == 3
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "one"))
+    monkeypatch.setenv("OVERDUE_SHARDS", "1")
+    written = yaml.safe_load(ensure_instance().read_text())
+    assert "storage" not in written and written["run_queue"]["max_concurrent_runs"] == 1
