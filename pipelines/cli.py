@@ -244,6 +244,11 @@ def running_daemon(instance):
     Yields a function that says whether the daemon still runs."""
     from dagster._daemon.controller import get_daemon_statuses
 
+    home = Path(os.environ["DAGSTER_HOME"])
+    started_here = home / ".split-daemon"
+    if started_here.exists():  # a killed command's daemon: its last heartbeats are no live daemon's
+        instance.wipe_daemon_heartbeats()
+        started_here.unlink()
     statuses = get_daemon_statuses(instance, ["QUEUED_RUN_COORDINATOR"],
                                    heartbeat_tolerance_seconds=15)
     if statuses["QUEUED_RUN_COORDINATOR"].healthy:
@@ -251,13 +256,13 @@ def running_daemon(instance):
                                           heartbeat_tolerance_seconds=60
                                           )["QUEUED_RUN_COORDINATOR"].healthy
         return
-    home = Path(os.environ["DAGSTER_HOME"])
     log = (home / "daemon.log").open("ab")
     # in the command's process group: a kill of `overdue run` takes the daemon and the runs it
     # launched down with it, none is left running orphaned
     daemon = subprocess.Popen(
         [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w",
          str(home / "workspace.yaml")], stdout=log, stderr=subprocess.STDOUT)
+    started_here.touch()
     try:
         yield lambda: daemon.poll() is None
     finally:
@@ -268,6 +273,7 @@ def running_daemon(instance):
             daemon.kill()
         log.close()
         instance.wipe_daemon_heartbeats()
+        started_here.unlink(missing_ok=True)
 
 
 def run_split_nights(nights: list[date], accept_volume_change: tuple[str, str] | None = None,
@@ -278,19 +284,24 @@ def run_split_nights(nights: list[date], accept_volume_change: tuple[str, str] |
     launches them `OVERDUE_SHARD_WORKERS` at a time, each in its own process; the next phase is
     queued when every run of this one has succeeded. `parallel=False` runs them here, one after
     another, on the home's own instance (no PostgreSQL, no daemon)."""
-    from dagster._core.execution.api import execute_run
-
-    from pipelines.defs.partitions import PER_SHARD_ASSETS, night_and_shard, night_phases
-    from pipelines.lib.shards import configured_shards
-
     if parallel:
         home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home())))
         split_book_dagster_yaml(home, lambda: settings.dagster_postgres_url() or local_postgres(),
                                 settings.shard_workers())
     instance = _dagster_instance()
     nightly_job()
-    if parallel:
-        _cancel_queued(instance, nights)
+    with (_one_split_command() if parallel else nullcontext()):
+        if parallel:
+            _end_stale_runs(instance, nights)
+        _run_split_phases(instance, nights, accept_volume_change, parallel)
+
+
+def _run_split_phases(instance, nights: list[date], accept_volume_change, parallel: bool) -> None:
+    from dagster._core.execution.api import execute_run
+
+    from pipelines.defs.partitions import PER_SHARD_ASSETS, night_and_shard, night_phases
+    from pipelines.lib.shards import configured_shards
+
     with code_location(instance) as location, (running_daemon(instance) if parallel
                                                else nullcontext()) as daemon_alive:
         for night, (shard_steps, keys) in itertools.product(
@@ -302,7 +313,7 @@ def run_split_nights(nights: list[date], accept_volume_change: tuple[str, str] |
             queued = []
             for partition in partitions:
                 tags = (dict(job.get_tags_for_partition_key(partition, selected_asset_keys=keys))
-                        | _acceptance_tags(accept_volume_change))
+                        | _acceptance_tags(accept_volume_change) | SPLIT_RUN_TAGS)
                 run = instance.create_run_for_job(
                     job_def=job, run_config=RUN_CONFIG, tags=tags, asset_selection=frozenset(keys),
                     remote_job_origin=remote.get_remote_origin(),
@@ -314,24 +325,69 @@ def run_split_nights(nights: list[date], accept_volume_change: tuple[str, str] |
                 if not result.success:
                     raise CommandError(f"night {night}, {job_name} {partition} failed: "
                                        f"{_failure_reason(result)}")
-            for partition, run_id in queued:
+            for index, (partition, run_id) in enumerate(queued):
                 status = _await_run(instance, run_id, daemon_alive)
                 if status != "SUCCESS":
+                    _stop_runs(instance, [other for _, other in queued[index + 1:]])
                     raise CommandError(f"night {night}, {job_name} {partition}: run {run_id} "
                                        f"{status.lower()}: {_run_failure(instance, run_id)}")
 
 
-def _cancel_queued(instance, nights: list[date]) -> None:
-    """Runs of these nights still queued from an earlier `overdue run` that was killed or failed:
-    canceled, so the daemon does not launch them beside this command's own."""
+def _stop_runs(instance, run_ids: list[str], timeout_s: float = 60) -> None:
+    """The phase's other runs, when one has failed: canceled if still queued, else terminated
+    through the run launcher, and waited for, so that none goes on writing once the command (and
+    the daemon whose code server runs them) has gone."""
+    from dagster import DagsterRunStatus
+
+    for run_id in run_ids:
+        instance.run_coordinator.cancel_run(run_id)
+    deadline = time.monotonic() + timeout_s
+    final = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
+    while time.monotonic() < deadline and any(
+            instance.get_run_by_id(run_id).status not in final for run_id in run_ids):
+        time.sleep(0.5)
+
+
+# A split night's runs made by `overdue run`. The command is the retry: it stops at a failed run
+# and names it, so the daemon must not launch a retry of it after the command has gone.
+SPLIT_RUN_TAGS = {"overdue/command": "run", "dagster/max_retries": "0"}
+
+
+@contextmanager
+def _one_split_command():
+    """One `overdue run` of a split book at a time on an instance: while this command holds the
+    lock, a run of its nights that an earlier command left unfinished belongs to a dead command."""
+    home = Path(os.environ["DAGSTER_HOME"])
+    with open(home / ".split-run.lock", "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as busy:
+            raise CommandError(f"another `overdue run` of this split book is running (instance "
+                               f"{home}); wait for it to end") from busy
+        yield
+
+
+def _end_stale_runs(instance, nights: list[date]) -> None:
+    """Runs of these nights left unfinished by an earlier `overdue run` that was killed or failed,
+    ended before this command launches its own, so that the UI shows what happened and the daemon
+    launches none of them beside it: still queued (from any origin), canceled; not started,
+    starting or started by an earlier command (whose process group, runs included, is gone:
+    Dagster's run monitoring cannot check a DefaultRunLauncher's workers), marked failed."""
     from dagster import DagsterRunStatus, RunsFilter
 
     wanted = {night.isoformat() for night in nights}
-    for run in instance.get_runs(RunsFilter(job_name=None, statuses=[DagsterRunStatus.QUEUED])):
+    unfinished = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED,
+                  DagsterRunStatus.STARTING, DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
+    for run in instance.get_runs(RunsFilter(statuses=unfinished)):
         night = run.tags.get("dagster/partition/night", run.tags.get("dagster/partition"))
-        if run.job_name in ("nightly", "nightly_shard") and night in wanted:
+        if run.job_name not in ("nightly", "nightly_shard") or night not in wanted:
+            continue
+        if run.status == DagsterRunStatus.QUEUED:
             instance.report_run_canceled(run, message="queued by an earlier overdue run of the "
                                          "night that did not finish")
+        elif run.tags.get("overdue/command") == "run":
+            instance.report_run_failed(run, message="left unfinished by an earlier overdue run "
+                                       "of the night that was stopped; ended by the next one")
 
 
 RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -381,17 +437,30 @@ def _await_run(instance, run_id: str, daemon_alive) -> str:
 
 
 def _run_failure(instance, run_id: str) -> str:
-    """The first failed step of a run and its message, from the run's events."""
+    """The first failed step of a run and its message, from the run's events; for a run whose
+    process died, the steps it had started and did not end, and how the process ended."""
     import dagster as dg
 
-    for record in instance.get_records_for_run(
-            run_id, of_type={dg.DagsterEventType.STEP_FAILURE}).records:
+    kinds = dg.DagsterEventType
+    started, crash = [], None
+    for record in instance.get_records_for_run(run_id, of_type={
+            kinds.STEP_FAILURE, kinds.STEP_START, kinds.STEP_SUCCESS, kinds.ENGINE_EVENT}).records:
         event = record.event_log_entry.dagster_event
-        data = event.step_failure_data
-        text = ((data.user_failure_data.description if data.user_failure_data else None)
-                or (data.error.message if data.error else "step failed"))
-        return f"{event.step_key}: {text.strip().splitlines()[0]}"
-    return "no step failed (the run was stopped or its process died)"
+        if event.event_type == kinds.STEP_FAILURE:
+            data = event.step_failure_data
+            text = ((data.user_failure_data.description if data.user_failure_data else None)
+                    or (data.error.message if data.error else "step failed"))
+            return f"{event.step_key}: {text.strip().splitlines()[0]}"
+        if event.event_type == kinds.STEP_START:
+            started.append(event.step_key)
+        elif event.event_type == kinds.STEP_SUCCESS and event.step_key in started:
+            started.remove(event.step_key)
+        elif "Run execution process for" in (event.message or ""):
+            crash = event.message.split(" This usually")[0]
+    if started:
+        return (f"step {', '.join(started)} did not end: "
+                f"{crash or 'the run was stopped or its process died'}")
+    return crash or "no step failed (the run was stopped or its process died)"
 
 
 def _asset_graph():

@@ -121,11 +121,89 @@ def night_args(night: date, groups: list[str] | None = None) -> list[str]:
 
 
 def copy_home(template: Path, target: Path) -> Path:
-    """A copy of a prepared home; the warehouse and the Dagster history are plain files."""
+    """A copy of a prepared home; the warehouse and the Dagster history are plain files. A split
+    book's run history is in its own PostgreSQL server, which is not copied: the copy's first
+    `overdue run` starts a server of its own (an empty history) and writes its dagster.yaml."""
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(template, target, symlinks=True)
+    split = is_split(template)
+    shutil.copytree(template, target, symlinks=True, ignore=lambda folder, names: [
+        name for name in names if split and Path(folder) == template
+        and name in ("postgres", "dagster_home")])
     return target
+
+
+def is_split(home: Path) -> bool:
+    return (home / "shards").is_dir()
+
+
+def stop_postgres(home: Path) -> None:
+    """Stop the home's own PostgreSQL server (scripts/postgres), if it has one running."""
+    subprocess.run([str(REPO / "scripts" / "postgres"), "stop"], check=False, capture_output=True,
+                   env={**os.environ, "OVERDUE_HOME": str(home)})
+
+
+FINAL_STATUSES = ("SUCCESS", "FAILURE", "CANCELED")
+
+
+def split_runs(home: Path, night: date) -> list[tuple[str, str, str, str]]:
+    """(run id, job, partition, status) of every run of the night in a split home's history."""
+    from dagster import DagsterInstance
+
+    with DagsterInstance.from_config(str(home / "dagster_home")) as instance:
+        return [(run.run_id, run.job_name, run.tags.get("dagster/partition", ""), run.status.value)
+                for run in instance.get_runs()
+                if run.tags.get("dagster/partition", "").split("|")[0] == night.isoformat()]
+
+
+def unfinished_runs(home: Path, night: date) -> list[tuple[str, str, str, str]]:
+    """Runs of the night not ended (queued, starting, started, canceling) in a split home."""
+    return [run for run in split_runs(home, night) if run[3] not in FINAL_STATUSES]
+
+
+def started_run(home: Path, night: date, job_name: str, alive, timeout_s: float = 600):
+    """(run id, worker pid) of the first run of `job_name` for the night that is STARTED and has
+    begun a step, from the run history and its event log (the worker reports its pid there);
+    None when `alive()` turns false or the time is up first."""
+    from dagster import (
+        DagsterError,
+        DagsterEventType,
+        DagsterInstance,
+        DagsterRunStatus,
+        RunsFilter,
+    )
+    from sqlalchemy.exc import SQLAlchemyError
+
+    deadline = time.monotonic() + timeout_s
+    instance = None
+    try:
+        while alive() and time.monotonic() < deadline:
+            config = home / "dagster_home" / "dagster.yaml"
+            try:
+                if "postgres" not in (config.read_text() if config.exists() else ""):
+                    raise FileNotFoundError(config)  # the command has not written it yet
+                instance = instance or DagsterInstance.from_config(str(home / "dagster_home"))
+                runs = instance.get_runs(RunsFilter(job_name=job_name,
+                                                    statuses=[DagsterRunStatus.STARTED]))
+            except (OSError, DagsterError, SQLAlchemyError):  # its server not started yet
+                time.sleep(0.2)
+                continue
+            for run in runs:
+                if run.tags.get("dagster/partition", "").split("|")[0] != night.isoformat():
+                    continue
+                records = instance.get_records_for_run(run.run_id, of_type={
+                    DagsterEventType.ENGINE_EVENT, DagsterEventType.STEP_START}).records
+                events = [r.event_log_entry.dagster_event for r in records]
+                pids = [e.event_specific_data.metadata["pid"].text for e in events
+                        if e.event_type == DagsterEventType.ENGINE_EVENT and e.event_specific_data
+                        and "pid" in (e.event_specific_data.metadata or {})]
+                if pids and any(e.event_type == DagsterEventType.STEP_START for e in events):
+                    return run.run_id, int(pids[0])
+            time.sleep(0.2)
+        return None
+    finally:
+        if instance is not None:
+            instance.dispose()
 
 
 def _table_rows(conn, table: str, home: Path, skip: set[str]) -> list[str]:
@@ -269,51 +347,80 @@ class Trial:
     duplicate_models: list = field(default_factory=list)
     seconds: float = 0.0
     finished_after_s: float | None = None  # when the first run ended on its own before the kill
+    target: str = "command"  # what was killed: the `overdue run` command or a shard's run worker
+    killed_run: str | None = None  # the shard run whose worker was killed
+    first_error: str = ""  # what the command said when one of its shard runs' worker was killed
+    unfinished_runs: list = field(default_factory=list)  # runs of the night not ended after all
 
     @property
     def ok(self) -> bool:
+        named = (self.target != "shard worker" or not self.killed
+                 or (self.killed_exit == 1 and self.killed_run in self.first_error))
         return (self.rerun_exit == 0 and not self.differences and not self.duplicate_contacts
-                and not self.duplicate_models)
+                and not self.duplicate_models and not self.unfinished_runs and named)
 
     def line(self) -> str:
         state = "OK" if self.ok else "FAIL"
         what = (f"killed at {self.delay_s:.1f}s" if self.killed
                 else f"finished before {self.delay_s:.1f}s (exit {self.killed_exit})")
+        if self.target == "shard worker" and self.killed:
+            what = (f"shard run {self.killed_run} worker killed at {self.delay_s:.1f}s or later, "
+                    f"command exit {self.killed_exit}: {self.first_error.strip()[-300:]}")
         last = (self.rerun_error.strip().splitlines() or [""])[-1] if self.rerun_exit else ""
         extra = "" if self.ok else (f"; rerun exit {self.rerun_exit} {last}; "
                                     f"diff {self.differences[:8]}; dup contacts "
                                     f"{self.duplicate_contacts[:5]}; dup models "
-                                    f"{self.duplicate_models}")
+                                    f"{self.duplicate_models}; unfinished runs "
+                                    f"{self.unfinished_runs}")
         return f"trial seed={self.seed}: {what}, rerun {self.seconds:.0f}s: {state}{extra}"
 
 
 def kill_trial(template: Path, work: Path, night: date, seed: int, max_delay_s: float,
                reference: dict, groups: list[str] | None = None,
-               min_delay_s: float = 1.0, env: dict[str, str] | None = None) -> Trial:
+               min_delay_s: float = 1.0, env: dict[str, str] | None = None,
+               target: str = "command") -> Trial:
     """Copy `template` to `work`, start the night, SIGKILL it after a seeded random delay, rerun
-    it to the end and compare with `reference` (the fingerprint of a clean run)."""
+    it to the end and compare with `reference` (the fingerprint of a clean run). On a split book
+    `target="shard worker"` kills instead, after the delay, the worker process of the next shard
+    run that has begun a step, and lets the command go on: it must fail naming that run."""
     delay = random.Random(seed).uniform(min_delay_s, max_delay_s)
     copy_home(template, work)
     process = start_overdue(work, *night_args(night, groups), **(env or {}))
     launched = time.monotonic()
     finished_after = None
+    killed_run, first_error = None, ""
     try:
         process.wait(timeout=delay)
         killed, killed_exit = False, process.returncode
         finished_after = time.monotonic() - launched
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        killed, killed_exit = True, None
+        if target == "shard worker":
+            found = started_run(work, night, "nightly_shard", lambda: process.poll() is None)
+            killed = found is not None
+            if killed:
+                killed_run, pid = found
+                os.kill(pid, signal.SIGKILL)
+            _, err = process.communicate(timeout=900)
+            killed_exit, first_error = process.returncode, err.decode("utf-8", "replace")
+            if not killed:
+                finished_after = time.monotonic() - launched
+        else:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            killed, killed_exit = True, None
     process.stderr.close()
     started = time.monotonic()
     code, err = run_overdue(work, *night_args(night, groups), **(env or {}))
     trial = Trial(seed, delay, killed, killed_exit, code, err,
-                  seconds=time.monotonic() - started, finished_after_s=finished_after)
+                  seconds=time.monotonic() - started, finished_after_s=finished_after,
+                  target=target, killed_run=killed_run, first_error=first_error)
     if code == 0:
         trial.differences = differences(reference, fingerprint(work))
         trial.duplicate_contacts = duplicate_contacts(work)
         trial.duplicate_models = duplicate_models(work)
+    if is_split(work):
+        trial.unfinished_runs = unfinished_runs(work, night)
+        stop_postgres(work)
     return trial
 
 
