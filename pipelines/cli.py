@@ -357,13 +357,20 @@ SPLIT_RUN_TAGS = {"overdue/command": "run", "dagster/max_retries": "0"}
 def _one_split_command():
     """One `overdue run` of a split book at a time on an instance: while this command holds the
     lock, a run of its nights that an earlier command left unfinished belongs to a dead command."""
+    from pipelines.defs.sensors import SPLIT_RUN_LOCK
+
     home = Path(os.environ["DAGSTER_HOME"])
-    with open(home / ".split-run.lock", "a") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as busy:
-            raise CommandError(f"another `overdue run` of this split book is running (instance "
-                               f"{home}); wait for it to end") from busy
+    with open(home / SPLIT_RUN_LOCK, "a") as lock:
+        deadline = time.monotonic() + 5  # the sensor's look at the lock takes it for an instant
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError as busy:
+                if time.monotonic() > deadline:
+                    raise CommandError(f"another `overdue run` of this split book is running "
+                                       f"(instance {home}); wait for it to end") from busy
+                time.sleep(0.1)
         yield
 
 

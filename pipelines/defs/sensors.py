@@ -1,6 +1,9 @@
 """Start a night as soon as every required feed for it has landed."""
 
+import fcntl
+import os
 from datetime import date, timedelta
+from pathlib import Path
 
 import dagster as dg
 
@@ -71,6 +74,23 @@ def landing_sensor(context: dg.SensorEvaluationContext):
 
 
 FINISHED = ("SUCCESS", "FAILURE", "CANCELED")
+# held by `overdue run` of a split book for as long as it runs (pipelines/cli.py)
+SPLIT_RUN_LOCK = ".split-run.lock"
+
+
+def split_command_running(home: Path) -> bool:
+    """Whether an `overdue run` of the split book holds the instance's lock: it queues the
+    night's phases itself, so the sensor must not queue them beside it (the command's own daemon
+    evaluates the sensor too)."""
+    path = home / SPLIT_RUN_LOCK
+    if not path.exists():
+        return False
+    with open(path, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+    return False
 
 
 def night_runs(instance: dg.DagsterInstance, night: str) -> list[dg.DagsterRun]:
@@ -137,6 +157,9 @@ def split_night_sensor(jobs: list) -> dg.SensorDefinition:
     @dg.sensor(jobs=jobs, minimum_interval_seconds=30, name="split_night_sensor",
                default_status=dg.DefaultSensorStatus.RUNNING)
     def sensor(context: dg.SensorEvaluationContext):
+        home = Path(os.environ.get("DAGSTER_HOME", str(settings.dagster_home())))
+        if split_command_running(home):
+            return dg.SkipReason("an `overdue run` of the book is running: it starts the phases")
         since = date.today() - timedelta(days=settings.sensor_lookback_days())
         partitions = set(nightly_partitions().get_partition_keys())
         waiting: list[str] = []

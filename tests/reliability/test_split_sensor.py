@@ -5,11 +5,13 @@ the runs executed in this process on one Dagster instance; the book's two nights
 the same nights run by `overdue run` as one warehouse, and a failed phase must stop the sensor.
 """
 
+import fcntl
 from datetime import timedelta
 
 import dagster as dg
 import pytest
 
+from pipelines.defs.sensors import SPLIT_RUN_LOCK
 from tests.reliability.harness import (
     SHARD_RUN_RECORDS,
     copy_home,
@@ -79,15 +81,21 @@ def test_the_sensor_runs_each_night_phase_by_phase(books, monkeypatch):
     assert letters and letters == {name: output_fingerprint(split).get(name) for name in letters}
 
 
-def test_a_failed_phase_stops_the_sensor(books, monkeypatch, tmp_path):
+def test_a_failed_phase_or_a_running_command_stops_the_sensor(books, monkeypatch, tmp_path):
     from pipelines.definitions import loaded_definitions
 
     home = copy_home(books["split"].parent / "template", tmp_path / "failed")
     monkeypatch.setenv("OVERDUE_HOME", str(home))
     monkeypatch.setenv("OVERDUE_SHARDS", str(SHARDS))
     monkeypatch.setenv("OVERDUE_SENSOR_LOOKBACK_DAYS", "30")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    (tmp_path / "dagster_home").mkdir()
     definitions = loaded_definitions()
     with dg.DagsterInstance.ephemeral() as instance:
+        with open(tmp_path / "dagster_home" / SPLIT_RUN_LOCK, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # as `overdue run` holds it while it runs the book
+            held = tick(instance, definitions)
+        assert isinstance(held, dg.SkipReason) and "overdue run" in held.skip_message
         first = tick(instance, definitions)
         assert len(first) == SHARDS
         job = definitions.resolve_job_def("nightly_shard")
