@@ -14,7 +14,7 @@ BENCH_WORKLOADS ?= W1M,W1M-noretrain,W1M-360
 # the split book's bench: these shard counts against one warehouse (issue 21)
 BENCH_SHARDS ?= 2
 
-.PHONY: setup demo test ui bench lint clean chaos fresh-check postgres
+.PHONY: setup demo test ui bench lint clean chaos fresh-check postgres split-check
 
 setup: $(VENV)/.installed
 
@@ -52,6 +52,12 @@ postgres: setup
 # kill -9 at seeded points of a night, rerun, compare with a clean night (tables, files, registry)
 chaos: setup
 	$(BIN)/python scripts/chaos --trials $(CHAOS_TRIALS) --work $(OVERDUE_HOME)/chaos
+
+# the same simulated book night by night as one warehouse and as SPLIT_SHARDS shards: every table,
+# letter and report compared (issue 21); a model is trained and scores on the last nights
+SPLIT_SHARDS ?= 8
+split-check: setup
+	nice $(BIN)/python scripts/split-check --model --shards $(SPLIT_SHARDS) --work $(OVERDUE_HOME)/split-check
 
 # clone HEAD into an empty directory and run the README's two commands exactly as written
 fresh-check:
