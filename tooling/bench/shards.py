@@ -151,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
               "homes": {}}
     for shards in [1, *map(int, args.shards.split(","))]:
         result["homes"][shards] = run_home(root / "book", root / f"home_{shards}", shards, nights)
+    for shards in result["homes"]:
+        if shards > 1:  # the split homes' PostgreSQL servers: not left running after the bench
+            subprocess.run(["scripts/postgres", "stop"], env=env_for(root / f"home_{shards}", shards),
+                           cwd=settings.REPO_ROOT, check=False, capture_output=True)
     result["merge"] = merge_kernel(root / "home_1", nights[-1], root)
     result["load_after"] = os.getloadavg()
     one = result["homes"][1]["seconds"][nights[-1]]
