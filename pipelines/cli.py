@@ -71,12 +71,15 @@ def ensure_instance() -> Path:
     """The instance `make ui` starts on: a split book's (PostgreSQL, the run queue at
     `OVERDUE_SHARD_WORKERS`: its sensor launches shard runs side by side) when the book is split,
     else the one-warehouse one."""
-    if settings.shard_count() > 1:
-        home = Path(os.environ.get("DAGSTER_HOME", str(settings.dagster_home())))
-        return split_book_dagster_yaml(
-            home, lambda: settings.dagster_postgres_url() or local_postgres(),
-            settings.shard_workers())
-    return ensure_dagster_yaml()
+    return split_instance() if settings.shard_count() > 1 else ensure_dagster_yaml()
+
+
+def split_instance() -> Path:
+    """The split book's dagster.yaml in $DAGSTER_HOME: its PostgreSQL (the configured one, or
+    the home's own, started only when the file is written), `OVERDUE_SHARD_WORKERS` runs at once."""
+    home = Path(os.environ.get("DAGSTER_HOME", str(settings.dagster_home())))
+    return split_book_dagster_yaml(
+        home, lambda: settings.dagster_postgres_url() or local_postgres(), settings.shard_workers())
 
 
 @functools.cache
@@ -285,9 +288,8 @@ def run_split_nights(nights: list[date], accept_volume_change: tuple[str, str] |
     queued when every run of this one has succeeded. `parallel=False` runs them here, one after
     another, on the home's own instance (no PostgreSQL, no daemon)."""
     if parallel:
-        home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home())))
-        split_book_dagster_yaml(home, lambda: settings.dagster_postgres_url() or local_postgres(),
-                                settings.shard_workers())
+        os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home()))
+        split_instance()
     instance = _dagster_instance()
     nightly_job()
     with (_one_split_command() if parallel else nullcontext()):
@@ -299,17 +301,14 @@ def run_split_nights(nights: list[date], accept_volume_change: tuple[str, str] |
 def _run_split_phases(instance, nights: list[date], accept_volume_change, parallel: bool) -> None:
     from dagster._core.execution.api import execute_run
 
-    from pipelines.defs.partitions import PER_SHARD_ASSETS, night_and_shard, night_phases
-    from pipelines.lib.shards import configured_shards
+    from pipelines.defs.partitions import PER_SHARD_ASSETS, night_phases, phase_runs
 
     with code_location(instance) as location, (running_daemon(instance) if parallel
                                                else nullcontext()) as daemon_alive:
         for night, (shard_steps, keys) in itertools.product(
                 nights, night_phases(_asset_graph(), set(PER_SHARD_ASSETS))):
-            job_name = "nightly_shard" if shard_steps else "nightly"
+            job_name, partitions = phase_runs(night, shard_steps)
             recon, remote, job = _fresh_job(location, job_name)
-            partitions = ([night_and_shard(night, shard.label) for shard in configured_shards()]
-                          if shard_steps else [night.isoformat()])
             queued = []
             for partition in partitions:
                 tags = (dict(job.get_tags_for_partition_key(partition, selected_asset_keys=keys))

@@ -73,3 +73,13 @@ def night_phases(asset_graph, per_shard: set[str]) -> list[tuple[bool, list]]:
     return [(number % 2 == 0, [k for k, p in phase.items() if p == number])
             for number in range(max(phase.values()) + 1)
             if any(p == number for p in phase.values())]
+
+
+def phase_runs(night: date, shard_steps: bool) -> tuple[str, list]:
+    """(job, partitions) of one phase of a split book's night: `nightly_shard` once per shard, or
+    `nightly` once for the night."""
+    from pipelines.lib.shards import configured_shards
+
+    if shard_steps:
+        return "nightly_shard", [night_and_shard(night, shard.label) for shard in configured_shards()]
+    return "nightly", [night.isoformat()]

@@ -112,10 +112,9 @@ def next_phase(instance: dg.DagsterInstance, asset_graph, night: date, stamp: st
     from pipelines.defs.partitions import (
         PER_SHARD_ASSETS,
         SHARD_DIMENSION,
-        night_and_shard,
         night_phases,
+        phase_runs,
     )
-    from pipelines.lib.shards import configured_shards
 
     key = night.isoformat()
     runs = night_runs(instance, key)
@@ -123,9 +122,7 @@ def next_phase(instance: dg.DagsterInstance, asset_graph, night: date, stamp: st
     if running:
         return "waiting", f"{key}: run {running[0].run_id} is {running[0].status.value.lower()}"
     for number, (shard_steps, keys) in enumerate(night_phases(asset_graph, set(PER_SHARD_ASSETS))):
-        job_name = "nightly_shard" if shard_steps else "nightly"
-        partitions = ([night_and_shard(night, shard.label) for shard in configured_shards()]
-                      if shard_steps else [key])
+        job_name, partitions = phase_runs(night, shard_steps)
         selection = frozenset(keys)
         missing = []
         for partition in partitions:
